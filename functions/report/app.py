@@ -1,0 +1,34 @@
+"""Report function: every Monday, each practice owner gets last week's figures by email."""
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from reactivation import wiring
+from reactivation.config import ReportSettings
+from reactivation.events import ScheduledReportEvent
+from reactivation.observability import logger, metrics, tracer
+from reactivation.services.report import ReportRunFailed
+
+service = wiring.report_service(ReportSettings.from_env(os.environ))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
+    run = ScheduledReportEvent.model_validate(event)
+    logger.set_correlation_id(f"report@{run.scheduled_time.isoformat()}")
+    outcome = service.run(run.scheduled_time)
+    metrics.add_metric(name="ReportsSent", unit=MetricUnit.Count, value=len(outcome.sent))
+    summary: dict[str, object] = {
+        "sent": outcome.sent,
+        "already_sent": outcome.already_sent,
+        "failed": outcome.failed,
+    }
+    logger.info("report run finished", extra=summary)
+    if outcome.failed:
+        # The others are sent and claimed; the schedule's retry resends only these.
+        raise ReportRunFailed(f"{len(outcome.failed)} practice reports failed")
+    return summary

@@ -1,0 +1,57 @@
+"""Send function: one SQS batch of send jobs; a failed job is retried alone (partial batch)."""
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from reactivation import clock, wiring
+from reactivation.config import SendSettings
+from reactivation.domain.models import SendJob
+from reactivation.observability import logger, metrics, tracer
+from reactivation.services.send import Outcome
+
+service = wiring.send_service(SendSettings.from_env(os.environ))
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def deliver(record: SQSRecord) -> None:
+    try:
+        job = SendJob.model_validate_json(record.body)
+    except ValueError:
+        metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
+        logger.error("malformed send job", extra={"sqs_message_id": record.message_id})
+        raise
+    logger.append_keys(job_id=job.job_id, campaign=job.campaign.value, step=job.step)
+    try:
+        delivery = service.deliver(job, clock.now())
+    except Exception as error:
+        metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
+        logger.error("send failed, will retry", extra={"error": type(error).__name__})
+        raise
+    finally:
+        logger.remove_keys(["job_id", "campaign", "step"])
+    metrics.add_metric(name=delivery.outcome.value.title(), unit=MetricUnit.Count, value=1)
+    if delivery.outcome is Outcome.SENT and job.channel.value == "sms":
+        metrics.add_metric(name="SmsSegments", unit=MetricUnit.Count, value=delivery.segments)
+    logger.info(
+        "send job settled",
+        extra={"job_id": job.job_id, "outcome": delivery.outcome.value, "reason": delivery.reason},
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=deliver, processor=processor, context=context
+    )

@@ -1,0 +1,1 @@
+"""Patient reactivation: find the gaps in patients' care, contact them, route replies, report."""

@@ -1,0 +1,92 @@
+"""Opt-outs, per contact (a mobile number or an email address) and per practice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from reactivation.adapters.items import Keys, from_attributes, iso, to_attributes
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+class ConsentRepository:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def _key(self, practice_id: str, contact: str) -> dict[str, object]:
+        return {"pk": Keys.number(practice_id, contact), "sk": "CONSENT"}
+
+    def opted_out(self, practice_id: str, contacts: Iterable[str | None]) -> frozenset[str]:
+        """Which of these contacts have opted out of this practice's messages."""
+        wanted = sorted({c for c in contacts if c})
+        if not wanted:
+            return frozenset()
+        response = self._client.batch_get_item(
+            RequestItems={
+                self._table: {
+                    "Keys": [to_attributes(self._key(practice_id, c)) for c in wanted],
+                    "ConsistentRead": True,
+                }
+            }
+        )
+        found = set()
+        for attributes in response.get("Responses", {}).get(self._table, []):
+            item = from_attributes(attributes)
+            if item.get("status") == "opted_out":
+                found.add(str(item["contact"]))
+        if response.get("UnprocessedKeys"):
+            raise RuntimeError("opt-out lookup incomplete; refusing to guess")
+        return frozenset(found)
+
+    def record(
+        self,
+        practice_id: str,
+        contact: str,
+        *,
+        opted_out: bool,
+        at: datetime,
+        recorded_at: datetime,
+    ) -> bool:
+        """Applies an opt-out or opt-in in the carrier's timestamp order (`at`). True if it changed.
+
+        An opt-out is also logged, by `recorded_at`, for the weekly counts.
+        """
+        status = "opted_out" if opted_out else "opted_in"
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes(self._key(practice_id, contact)),
+                UpdateExpression="SET #status = :status, changed_at = :at, contact = :contact",
+                ConditionExpression="attribute_not_exists(changed_at) OR changed_at < :at",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_attributes(
+                    {":status": status, ":at": iso(at), ":contact": contact}
+                ),
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False  # a later change already applies
+            raise
+        previous = from_attributes(response.get("Attributes", {})).get("status", "opted_in")
+        changed: bool = previous != status
+        if changed and opted_out:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_attributes(
+                    {
+                        "pk": Keys.number(practice_id, contact),
+                        "sk": f"OPTOUT#{iso(at)}",
+                        "gsi1pk": Keys.collection(practice_id, "OPTOUTS"),
+                        "gsi1sk": f"{iso(recorded_at)}#{contact}",
+                        "kind": "opt_out",
+                    }
+                ),
+            )
+        return changed

@@ -1,0 +1,105 @@
+"""DynamoDB items: serialisation and the table's keys (documented in template.yaml)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+Item = dict[str, Any]
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def iso(moment: datetime) -> str:
+    """A UTC instant as a fixed-width string that sorts as time does."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_attributes(item: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
+    return {k: _serializer.serialize(_plain(v)) for k, v in item.items() if v is not None}
+
+
+def from_attributes(attributes: Mapping[str, Any]) -> Item:
+    return {k: _deserializer.deserialize(v) for k, v in attributes.items()}
+
+
+def model_item(model: BaseModel) -> Item:
+    """A model's fields as item attributes (None fields are left out)."""
+    return {k: v for k, v in model.model_dump(mode="json").items() if v is not None}
+
+
+def model_fields(model: type[BaseModel], item: Mapping[str, Any]) -> Item:
+    """The attributes of `item` that are fields of `model` (keys and bookkeeping dropped)."""
+    return {k: item[k] for k in model.model_fields if k in item}
+
+
+def query(client: DynamoDBClient, **kwargs: Any) -> Iterator[Item]:
+    """Every item of a query, page after page."""
+    paginator = client.get_paginator("query")
+    for page in paginator.paginate(**kwargs):
+        for attributes in page.get("Items", []):
+            yield from_attributes(attributes)
+
+
+class Keys:
+    """Every key of the table. Each starts with the practice it belongs to."""
+
+    PRACTICES = "PRACTICES"
+
+    @staticmethod
+    def practice(practice_id: str) -> str:
+        return f"PRACTICE#{practice_id}"
+
+    @staticmethod
+    def patient(practice_id: str, patient_id: str) -> str:
+        return f"PRACTICE#{practice_id}#PATIENT#{patient_id}"
+
+    @staticmethod
+    def number(practice_id: str, number: str) -> str:
+        return f"PRACTICE#{practice_id}#NUMBER#{number}"
+
+    @staticmethod
+    def collection(practice_id: str, name: str) -> str:
+        return f"PRACTICE#{practice_id}#{name}"
+
+    @staticmethod
+    def sending_number(number: str) -> str:
+        return f"NUMBER#{number}"
+
+
+def count_between(
+    client: DynamoDBClient, table: str, collection: str, start: datetime, end: datetime
+) -> int:
+    """How many items of a time-ordered collection fall in [start, end)."""
+    paginator = client.get_paginator("query")
+    total = 0
+    for page in paginator.paginate(
+        TableName=table,
+        IndexName="ByCollection",
+        KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
+        ExpressionAttributeValues=to_attributes(
+            {":pk": collection, ":start": iso(start), ":end": iso(end)}
+        ),
+        Select="COUNT",
+    ):
+        total += page["Count"]
+    return total

@@ -1,0 +1,136 @@
+"""The record of every outbound message: claimed before it is sent, so that it is sent once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from reactivation.adapters.items import Keys, from_attributes, iso, query, to_attributes
+from reactivation.domain.models import Channel, SendJob, SendStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+class Claim(StrEnum):
+    CLAIMED = "claimed"  # this worker may send it now
+    DONE = "done"  # sent or cancelled before
+    IN_DOUBT = "in_doubt"  # an earlier attempt stopped between claiming and confirming
+
+
+class OutboxRepository:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def _key(self, job: SendJob) -> dict[str, Any]:
+        return {"pk": Keys.patient(job.practice_id, job.patient_id), "sk": f"MESSAGE#{job.job_id}"}
+
+    def status(self, job: SendJob) -> SendStatus | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=to_attributes(self._key(job)), ConsistentRead=True
+        )
+        status = from_attributes(response.get("Item", {})).get("status")
+        return SendStatus(status) if status else None
+
+    def claim(self, job: SendJob, at: datetime) -> Claim:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_attributes(
+                    {
+                        **self._key(job),
+                        "kind": "message",
+                        "status": SendStatus.SENDING.value,
+                        "claimed_at": iso(at),
+                        **job.model_dump(mode="json"),
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            status = self.status(job)
+            return Claim.IN_DOUBT if status is SendStatus.SENDING else Claim.DONE
+        return Claim.CLAIMED
+
+    def release(self, job: SendJob) -> None:
+        """Gives the claim back after a send that certainly failed, so that a retry may send."""
+        self._client.delete_item(
+            TableName=self._table,
+            Key=to_attributes(self._key(job)),
+            ConditionExpression="#status = :sending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_attributes({":sending": SendStatus.SENDING.value}),
+        )
+
+    def sent(self, job: SendJob, *, channel_message_id: str, segments: int, at: datetime) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=to_attributes(self._key(job)),
+            UpdateExpression=(
+                "SET #status = :sent, channel_message_id = :mid, #segments = :segments, "
+                "sent_at = :at, gsi1pk = :coll, gsi1sk = :order"
+            ),
+            ConditionExpression="#status = :sending",
+            ExpressionAttributeNames={"#status": "status", "#segments": "segments"},
+            ExpressionAttributeValues=to_attributes(
+                {
+                    ":sent": SendStatus.SENT.value,
+                    ":sending": SendStatus.SENDING.value,
+                    ":mid": channel_message_id,
+                    ":segments": segments,
+                    ":at": iso(at),
+                    ":coll": Keys.collection(job.practice_id, "SENT"),
+                    ":order": f"{iso(at)}#{job.job_id}",
+                }
+            ),
+        )
+
+    def cancelled(self, job: SendJob, *, reason: str, at: datetime) -> None:
+        """Records that the job will never be sent, and why (unless it was settled before)."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_attributes(
+                    {
+                        **self._key(job),
+                        "kind": "message",
+                        "status": SendStatus.CANCELLED.value,
+                        "cancel_reason": reason,
+                        "cancelled_at": iso(at),
+                        **job.model_dump(mode="json"),
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def sent_between(
+        self, practice_id: str, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        """Channel and segments of every message sent in [start, end)."""
+        return [
+            {"channel": Channel(item["channel"]), "segments": int(item.get("segments", 0))}
+            for item in query(
+                self._client,
+                TableName=self._table,
+                IndexName="ByCollection",
+                KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
+                ExpressionAttributeValues=to_attributes(
+                    {
+                        ":pk": Keys.collection(practice_id, "SENT"),
+                        ":start": iso(start),
+                        ":end": iso(end),
+                    }
+                ),
+                ProjectionExpression="#channel, #segments",
+                ExpressionAttributeNames={"#channel": "channel", "#segments": "segments"},
+            )
+        ]

@@ -1,0 +1,93 @@
+"""Patients and their appointments, as the practice's system knows them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from reactivation.adapters.items import Keys, model_fields, model_item, query, to_attributes
+from reactivation.domain.models import Appointment, Patient, PatientRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+class PatientRepository:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def save(self, practice_id: str, patient: Patient) -> None:
+        """Writes the imported fields only: what the system learned lives in other items."""
+        item = {
+            "pk": Keys.patient(practice_id, patient.patient_id),
+            "sk": "PATIENT",
+            "gsi1pk": Keys.collection(practice_id, "PATIENTS"),
+            "gsi1sk": patient.patient_id,
+            "kind": "patient",
+            **model_item(patient),
+        }
+        if patient.mobile:
+            item["gsi2pk"] = Keys.collection(practice_id, f"MOBILE#{patient.mobile}")
+            item["gsi2sk"] = patient.patient_id
+        self._client.put_item(TableName=self._table, Item=to_attributes(item))
+
+    def save_appointment(self, practice_id: str, appointment: Appointment) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_attributes(
+                {
+                    "pk": Keys.patient(practice_id, appointment.patient_id),
+                    "sk": f"APPOINTMENT#{appointment.appointment_id}",
+                    "kind": "appointment",
+                    **model_item(appointment),
+                }
+            ),
+        )
+
+    def ids(self, practice_id: str) -> Iterator[str]:
+        for item in query(
+            self._client,
+            TableName=self._table,
+            IndexName="ByCollection",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=to_attributes(
+                {":pk": Keys.collection(practice_id, "PATIENTS")}
+            ),
+            ProjectionExpression="gsi1sk",
+        ):
+            yield str(item["gsi1sk"])
+
+    def record(self, practice_id: str, patient_id: str) -> PatientRecord | None:
+        """The patient with their appointments, in one query of their partition."""
+        patient: Patient | None = None
+        appointments: list[Appointment] = []
+        for item in query(
+            self._client,
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": Keys.patient(practice_id, patient_id)}),
+            ConsistentRead=True,
+        ):
+            if item["sk"] == "PATIENT":
+                patient = Patient.model_validate(model_fields(Patient, item))
+            elif item["sk"].startswith("APPOINTMENT#"):
+                appointments.append(Appointment.model_validate(model_fields(Appointment, item)))
+        if patient is None:
+            return None
+        return PatientRecord(patient=patient, appointments=tuple(appointments))
+
+    def ids_with_mobile(self, practice_id: str, number: str) -> list[str]:
+        """Every patient of the practice with this mobile number (a family often shares one)."""
+        return [
+            str(item["gsi2sk"])
+            for item in query(
+                self._client,
+                TableName=self._table,
+                IndexName="ByMobile",
+                KeyConditionExpression="gsi2pk = :pk",
+                ExpressionAttributeValues=to_attributes(
+                    {":pk": Keys.collection(practice_id, f"MOBILE#{number}")}
+                ),
+            )
+        ]

@@ -1,0 +1,95 @@
+"""Practices and the sending numbers that identify them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from reactivation.adapters.items import (
+    Keys,
+    from_attributes,
+    model_fields,
+    model_item,
+    query,
+    to_attributes,
+)
+from reactivation.domain.models import Practice
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+class PracticeRepository:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def save(self, practice: Practice) -> None:
+        pk = Keys.practice(practice.practice_id)
+        self._client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_attributes(
+                            {
+                                "pk": pk,
+                                "sk": "PRACTICE",
+                                "gsi1pk": Keys.PRACTICES,
+                                "gsi1sk": pk,
+                                "kind": "practice",
+                                **model_item(practice),
+                            }
+                        ),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_attributes(
+                            {
+                                "pk": pk,
+                                "sk": f"NUMBER#{practice.sending_number}",
+                                "gsi1pk": Keys.sending_number(practice.sending_number),
+                                "gsi1sk": pk,
+                                "kind": "sending_number",
+                                "practice_id": practice.practice_id,
+                            }
+                        ),
+                    }
+                },
+            ]
+        )
+
+    def get(self, practice_id: str) -> Practice | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_attributes({"pk": Keys.practice(practice_id), "sk": "PRACTICE"}),
+            ConsistentRead=True,
+        )
+        if "Item" not in response:
+            return None
+        item = from_attributes(response["Item"])
+        return Practice.model_validate(model_fields(Practice, item))
+
+    def all_ids(self) -> Iterator[str]:
+        for item in query(
+            self._client,
+            TableName=self._table,
+            IndexName="ByCollection",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": Keys.PRACTICES}),
+        ):
+            yield str(item["practice_id"])
+
+    def owner_of_number(self, number: str) -> str | None:
+        """The practice that sends from `number`, if any."""
+        for item in query(
+            self._client,
+            TableName=self._table,
+            IndexName="ByCollection",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": Keys.sending_number(number)}),
+        ):
+            return str(item["practice_id"])
+        return None

@@ -1,0 +1,73 @@
+"""Patients' replies, stored with their classification (per number: the number is the recipient)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from reactivation.adapters.items import Keys, count_between, iso, model_item, to_attributes
+from reactivation.domain.models import Reply
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+class ReplyRepository:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def seen(
+        self, practice_id: str, from_number: str, received_at: datetime, message_id: str
+    ) -> bool:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_attributes(
+                {
+                    "pk": Keys.number(practice_id, from_number),
+                    "sk": f"REPLY#{iso(received_at)}#{message_id}",
+                }
+            ),
+            ConsistentRead=True,
+            ProjectionExpression="pk",
+        )
+        return "Item" in response
+
+    def save(self, reply: Reply, recorded_at: datetime) -> bool:
+        """Stores the reply once; False when this inbound message was stored before.
+
+        Kept in order of the carrier's timestamp for the conversation, and of `recorded_at`
+        (when we processed it) for the weekly counts.
+        """
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_attributes(
+                    {
+                        "pk": Keys.number(reply.practice_id, reply.from_number),
+                        "sk": f"REPLY#{iso(reply.received_at)}#{reply.inbound_message_id}",
+                        "gsi1pk": Keys.collection(reply.practice_id, "REPLIES"),
+                        "gsi1sk": f"{iso(recorded_at)}#{reply.inbound_message_id}",
+                        "kind": "reply",
+                        **model_item(reply),
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def count(self, practice_id: str, start: datetime, end: datetime) -> int:
+        return count_between(
+            self._client, self._table, Keys.collection(practice_id, "REPLIES"), start, end
+        )
+
+    def opt_outs(self, practice_id: str, start: datetime, end: datetime) -> int:
+        return count_between(
+            self._client, self._table, Keys.collection(practice_id, "OPTOUTS"), start, end
+        )

@@ -1,0 +1,123 @@
+"""`reactivation`: the operator's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+STATE_DIR = Path(".local")
+
+
+def _template(path: str) -> Path:
+    template = Path(path)
+    if not template.is_file():
+        raise SystemExit(f"no template at {template} (run from the repository, or pass --template)")
+    return template
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from reactivation.local import demo
+    from reactivation.local.stack import LocalStack
+
+    with LocalStack(_template(args.template), Path(args.state_dir)) as stack:
+        result = demo.run(stack)
+        if args.keep_running:
+            print(f"\nLocal stack still up (API {stack.api_url}); Ctrl-C stops it.")
+            _wait()
+    return 0 if result.opted_out and result.report_html.exists() else 1
+
+
+def _wait() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+def _local_up(args: argparse.Namespace) -> int:
+    from reactivation.local.stack import LocalStack
+
+    with LocalStack(
+        _template(args.template),
+        Path(args.state_dir),
+        moto_port=args.moto_port,
+        api_port=args.api_port,
+    ) as stack:
+        description = stack.describe()
+        (Path(args.state_dir) / "stack.json").write_text(json.dumps(description, indent=2))
+        print(json.dumps(description, indent=2))
+        print("\nUp. `reactivation local fire WeeklyEnrolment` from another shell; Ctrl-C stops.")
+        _wait()
+    return 0
+
+
+def _control(args: argparse.Namespace, method: str, path: str, body: object = None) -> int:
+    state = Path(args.state_dir) / "stack.json"
+    if not state.is_file():
+        print("no local stack is running (start one with `reactivation local up`)", file=sys.stderr)
+        return 2
+    api = json.loads(state.read_text())["api"]
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(api + path, data=data, method=method)
+    with urllib.request.urlopen(request, timeout=600) as response:
+        print(json.dumps(json.loads(response.read()), indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="reactivation", description="Brings lapsed patients back to their practice."
+    )
+    parser.add_argument("--template", default="template.yaml", help="the SAM template")
+    parser.add_argument(
+        "--state-dir", default=str(STATE_DIR), help="logs and outbox of the local stack"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run the whole slice on the local stack")
+    demo.add_argument("--keep-running", action="store_true", help="leave the stack up afterwards")
+    demo.set_defaults(run=_demo)
+
+    local = commands.add_parser("local", help="the local stack (moto on 127.0.0.1)")
+    local_commands = local.add_subparsers(dest="local_command", required=True)
+    up = local_commands.add_parser("up", help="start it in the foreground")
+    up.add_argument("--moto-port", type=int, default=5055)
+    up.add_argument("--api-port", type=int, default=3055)
+    up.set_defaults(run=_local_up)
+    fire = local_commands.add_parser("fire", help="fire a schedule of the template now")
+    fire.add_argument("schedule", help="WeeklyEnrolment, DueFollowUps, WeeklyReport, ...")
+    fire.add_argument("--at", type=datetime.fromisoformat, help="ISO time to fire it at")
+    fire.set_defaults(
+        run=lambda a: _control(
+            a, "POST", f"/_local/schedules/{a.schedule}", {"at": a.at.isoformat() if a.at else None}
+        )
+    )
+    drain = local_commands.add_parser("drain", help="feed the queues to their functions")
+    drain.set_defaults(run=lambda a: _control(a, "POST", "/_local/drain", {}))
+    outbox = local_commands.add_parser("outbox", help="SMS and emails AWS (moto) delivered")
+    outbox.set_defaults(run=lambda a: _control(a, "GET", "/_local/outbox"))
+    clock = local_commands.add_parser("clock", help="set or advance the local clock")
+    clock.add_argument("--at", type=datetime.fromisoformat)
+    clock.add_argument("--advance-hours", type=float, default=0)
+    clock.set_defaults(
+        run=lambda a: _control(
+            a,
+            "POST",
+            "/_local/clock",
+            {"at": a.at.isoformat() if a.at else None, "advance_seconds": a.advance_hours * 3600},
+        )
+    )
+
+    args = parser.parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pure domain logic: rules, templates, classification, metrics. No AWS, clock or environment."""

@@ -1,0 +1,26 @@
+"""Calendar arithmetic of the spec: whole days, calendar months with month ends clamped."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` plus calendar months, clamped to the month's end (Aug 31 + 6 months = Feb 28/29)."""
+    result: date = day + relativedelta(months=months)
+    return result
+
+
+def local_date(moment: datetime, timezone: str) -> date:
+    """The date of `moment` in `timezone`."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def iso_quarter(day: date) -> str:
+    """ISO year and quarter of `day`, as the holdout's hash uses it: `2026-Q4`."""
+    iso_year, iso_week, _ = day.isocalendar()
+    quarter = min(4, (iso_week - 1) // 13 + 1)
+    return f"{iso_year}-Q{quarter}"

@@ -1,0 +1,126 @@
+"""Rendering the approved message library: a sandboxed Jinja2, strict about its variables."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from jinja2 import StrictUndefined, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+
+from reactivation.domain.models import Campaign, Language
+
+#: The only variables a message may use.
+ALLOWED_VARIABLES = frozenset({"first_name", "practice_name", "practice_phone", "booking_link"})
+
+
+class MessageNotFound(LookupError):
+    """The library has no approved text for this campaign, step and language."""
+
+
+@dataclass(frozen=True)
+class MessageValues:
+    first_name: str
+    practice_name: str
+    practice_phone: str
+    booking_link: str | None = None
+
+    def as_context(self) -> dict[str, Any]:
+        return {
+            "first_name": self.first_name,
+            "practice_name": self.practice_name,
+            "practice_phone": self.practice_phone,
+            "booking_link": self.booking_link or "",
+        }
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    subject: str
+    text: str
+    html: str
+
+
+def format_phone(e164: str) -> str:
+    """A number as people write it: (415) 555-0100 for North America, E.164 elsewhere."""
+    if e164.startswith("+1") and len(e164) == 12:
+        return f"({e164[2:5]}) {e164[5:8]}-{e164[8:]}"
+    return e164
+
+
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+class MessageLibrary:
+    """Approved texts by campaign, step and language, plus the system messages."""
+
+    def __init__(self, entries: dict[str, Any]) -> None:
+        self._entries = entries
+        self._text = _environment()
+        self._text.autoescape = False
+        self._html = _environment()
+        self._layout = self._html.from_string(
+            resources.files("reactivation").joinpath("templates/email.html.j2").read_text("utf-8")
+        )
+
+    @classmethod
+    def from_toml(cls, text: str) -> MessageLibrary:
+        return cls(tomllib.loads(text))
+
+    @classmethod
+    def default(cls) -> MessageLibrary:
+        source = resources.files("reactivation").joinpath("messages/library.toml")
+        return cls.from_toml(source.read_text("utf-8"))
+
+    def _entry(self, campaign: Campaign, step: int, language: Language) -> dict[str, str]:
+        try:
+            entry: dict[str, str] = self._entries[campaign.value][str(step)][language.value]
+        except KeyError:
+            try:
+                entry = self._entries[campaign.value][str(step)][Language.EN.value]
+            except KeyError as error:
+                raise MessageNotFound(f"{campaign.value} step {step}") from error
+        return entry
+
+    def _render(self, source: str, values: MessageValues) -> str:
+        return self._text.from_string(source).render(values.as_context()).strip()
+
+    def sms(self, campaign: Campaign, step: int, language: Language, values: MessageValues) -> str:
+        return self._render(self._entry(campaign, step, language)["sms"], values)
+
+    def email(
+        self, campaign: Campaign, step: int, language: Language, values: MessageValues
+    ) -> EmailContent:
+        entry = self._entry(campaign, step, language)
+        subject = self._render(entry["subject"], values)
+        text = self._render(entry["text"], values)
+        paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+        html = self._layout.render(subject=subject, paragraphs=paragraphs, language=language.value)
+        return EmailContent(subject=subject, text=text, html=html)
+
+    def system_sms(self, kind: str, language: Language, values: MessageValues) -> str:
+        texts = self._entries["system"][kind]
+        return self._render(texts.get(language.value, texts[Language.EN.value]), values)
+
+    def templates(self) -> list[tuple[str, str]]:
+        """Every (name, source) in the library, for the checks that run before use."""
+        found: list[tuple[str, str]] = []
+
+        def walk(prefix: str, node: Any) -> None:
+            if isinstance(node, str):
+                found.append((prefix, node))
+            elif isinstance(node, dict):
+                for key, child in node.items():
+                    walk(f"{prefix}.{key}" if prefix else key, child)
+
+        walk("", self._entries)
+        return found

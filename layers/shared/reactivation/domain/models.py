@@ -1,0 +1,318 @@
+"""The practice's world: practices, patients, appointments, plans, sequences, messages, replies."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _e164(value: str) -> str:
+    if not E164.match(value):
+        raise ValueError("not an E.164 phone number")
+    return value
+
+
+def _email(value: str) -> str:
+    if not EMAIL.match(value):
+        raise ValueError("not an email address")
+    return value.lower()
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError("not an IANA timezone") from error
+    return value
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a moment needs its UTC offset")
+    return value
+
+
+PhoneNumber = Annotated[str, AfterValidator(_e164)]
+EmailAddress = Annotated[str, AfterValidator(_email)]
+TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+Moment = Annotated[datetime, AfterValidator(_aware)]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Vertical(StrEnum):
+    DENTAL = "dental"
+    MEDSPA = "medspa"
+    DERMATOLOGY = "dermatology"
+
+
+class Campaign(StrEnum):
+    MISSED_APPOINTMENT = "missed_appointment"
+    CLINICAL_REVIEW = "clinical_review"
+    FOLLOW_UP_DUE = "follow_up_due"
+    UNSCHEDULED_TREATMENT = "unscheduled_treatment"
+    CONSULT_NOT_STARTED = "consult_not_started"
+    NEW_PATIENT = "new_patient"
+    SERIES_INCOMPLETE = "series_incomplete"
+    MAINTENANCE_DUE = "maintenance_due"
+    RECALL_DUE = "recall_due"
+    LAPSED_MEMBERSHIP = "lapsed_membership"
+    LAPSED_PATIENT = "lapsed_patient"
+
+
+DEFAULT_CAMPAIGNS: dict[Vertical, frozenset[Campaign]] = {
+    Vertical.DENTAL: frozenset(
+        {
+            Campaign.MISSED_APPOINTMENT,
+            Campaign.UNSCHEDULED_TREATMENT,
+            Campaign.NEW_PATIENT,
+            Campaign.RECALL_DUE,
+            Campaign.LAPSED_MEMBERSHIP,
+            Campaign.LAPSED_PATIENT,
+        }
+    ),
+    Vertical.MEDSPA: frozenset(
+        {
+            Campaign.MISSED_APPOINTMENT,
+            Campaign.CONSULT_NOT_STARTED,
+            Campaign.NEW_PATIENT,
+            Campaign.SERIES_INCOMPLETE,
+            Campaign.MAINTENANCE_DUE,
+            Campaign.LAPSED_MEMBERSHIP,
+            Campaign.LAPSED_PATIENT,
+        }
+    ),
+    Vertical.DERMATOLOGY: frozenset(
+        {
+            Campaign.MISSED_APPOINTMENT,
+            Campaign.CLINICAL_REVIEW,
+            Campaign.FOLLOW_UP_DUE,
+            Campaign.CONSULT_NOT_STARTED,
+            Campaign.NEW_PATIENT,
+            Campaign.SERIES_INCOMPLETE,
+            Campaign.MAINTENANCE_DUE,
+            Campaign.LAPSED_PATIENT,
+        }
+    ),
+}
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class Language(StrEnum):
+    EN = "en"
+    ES = "es"
+
+
+class ServiceCategory(StrEnum):
+    HYGIENE = "hygiene"
+    EXAM = "exam"
+    RESTORATIVE = "restorative"
+    TREATMENT = "treatment"
+    NEUROTOXIN = "neurotoxin"
+    FILLER = "filler"
+    LASER = "laser"
+    BODY_CONTOURING = "body_contouring"
+    FACIAL = "facial"
+    CONSULTATION = "consultation"
+    SKIN_CHECK = "skin_check"
+    MEDICAL_DERM = "medical_derm"
+    COSMETIC_OTHER = "cosmetic_other"
+    OTHER = "other"
+
+
+class AppointmentStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+class SendingWindow(Frozen):
+    """Local hours in which outreach may be sent: 09:00-20:00 by default, never wider than 08-21."""
+
+    opens_hour: int = Field(default=9, ge=8, le=21)
+    closes_hour: int = Field(default=20, ge=8, le=21)
+
+
+class Practice(Frozen):
+    practice_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    name: str = Field(min_length=1, max_length=60)
+    vertical: Vertical
+    timezone: TimeZoneName
+    country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
+    phone: PhoneNumber
+    sending_number: PhoneNumber
+    from_email: EmailAddress
+    owner_emails: tuple[EmailAddress, ...] = Field(min_length=1)
+    booking_link: str | None = None
+    holdout_percent: int = Field(default=10, ge=0, le=50)
+    enabled_campaigns: frozenset[Campaign] | None = None
+    sending_window: SendingWindow = SendingWindow()
+
+    def campaigns(self) -> frozenset[Campaign]:
+        if self.enabled_campaigns is not None:
+            return self.enabled_campaigns
+        return DEFAULT_CAMPAIGNS[self.vertical]
+
+
+class Patient(Frozen):
+    """A patient as the practice's system exported them (contact data already normalised)."""
+
+    patient_id: str = Field(min_length=1, max_length=64)
+    first_name: str = Field(min_length=1, max_length=40)
+    last_name: str | None = None
+    mobile: PhoneNumber | None = None
+    email: EmailAddress | None = None
+    sms_opt_in: bool | None = None
+    email_opt_in: bool | None = None
+    marketing_opt_in: bool = False
+    do_not_contact: bool = False
+    deceased: bool = False
+    timezone: TimeZoneName | None = None
+    language: Language = Language.EN
+    active: bool = True
+
+
+class Appointment(Frozen):
+    appointment_id: str = Field(min_length=1)
+    patient_id: str = Field(min_length=1)
+    starts_at: Moment
+    category: ServiceCategory
+    status: AppointmentStatus
+    revenue: float | None = None
+
+
+class PatientRecord(Frozen):
+    """A patient with the appointments the practice's system knows of."""
+
+    patient: Patient
+    appointments: tuple[Appointment, ...] = ()
+
+
+class PatientHistory(Frozen):
+    """What the system itself learned about a patient; an import never overwrites it."""
+
+    opted_out: frozenset[str] = frozenset()
+    in_sequence: bool = False
+    last_sequence_ended_at: Moment | None = None
+    snoozed_until: date | None = None
+    service_recovery: bool = False
+
+
+class SkipReason(StrEnum):
+    DECEASED = "deceased"
+    DO_NOT_CONTACT = "do_not_contact"
+    INACTIVE = "inactive"
+    HAS_FUTURE_APPOINTMENT = "has_future_appointment"
+    OPTED_OUT = "opted_out"
+    NO_CHANNEL = "no_channel"
+    IN_SEQUENCE = "in_sequence"
+    SNOOZED = "snoozed"
+    SERVICE_RECOVERY = "service_recovery"
+    COOLDOWN = "cooldown"
+    NO_MARKETING_CONSENT = "no_marketing_consent"
+    NOT_ELIGIBLE = "not_eligible"
+
+
+class Decision(Frozen):
+    """For one patient and one run: a campaign to enrol in, or the reason to skip."""
+
+    patient_id: str
+    campaign: Campaign | None = None
+    skip: SkipReason | None = None
+    channel: Channel | None = None
+    holdout: bool = False
+
+
+class Sequence(Frozen):
+    """One enrolment of a patient in a campaign: the messages of its steps, one after another."""
+
+    sequence_id: str
+    practice_id: str
+    patient_id: str
+    campaign: Campaign
+    channel: Channel
+    holdout: bool
+    started_at: Moment
+    next_step: int | None
+    next_step_due_at: Moment | None
+    ended_at: Moment | None = None
+    end_reason: str | None = None
+
+
+class SendJob(Frozen):
+    """One message to deliver: which patient, which campaign step, by which channel."""
+
+    job_id: str = Field(min_length=1, max_length=200)
+    practice_id: str
+    patient_id: str
+    sequence_id: str
+    campaign: Campaign
+    step: int = Field(ge=1, le=4)
+    channel: Channel
+    created_at: Moment
+
+
+class SendStatus(StrEnum):
+    SENDING = "sending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+    DEFERRED = "deferred"
+
+
+class Intent(StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+    BOOK = "book"
+    QUESTION = "question"
+    CLINICAL = "clinical"
+    BILLING = "billing"
+    COMPLAINT = "complaint"
+    SENSITIVE = "sensitive"
+    NOT_NOW = "not_now"
+    DECLINE = "decline"
+    WRONG_NUMBER = "wrong_number"
+    OTHER = "other"
+
+
+class Classification(Frozen):
+    intent: Intent
+    notify_staff: bool
+
+
+class InboundSms(Frozen):
+    """A patient's text as the carrier delivered it."""
+
+    inbound_message_id: str = Field(min_length=1, max_length=128)
+    from_number: PhoneNumber
+    to_number: PhoneNumber
+    body: str = Field(max_length=1600)
+    received_at: Moment
+
+
+class Reply(Frozen):
+    """An inbound text, stored with its classification so that staff can correct it."""
+
+    practice_id: str
+    inbound_message_id: str
+    from_number: str
+    body: str
+    received_at: Moment
+    intent: Intent
+    notify_staff: bool
+    patient_ids: tuple[str, ...]

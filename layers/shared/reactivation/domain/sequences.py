@@ -1,0 +1,93 @@
+"""Sequences: the steps of a campaign, when each falls due, and when a sequence ends."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from reactivation.domain.models import Campaign, Decision, SendJob, Sequence
+
+#: Delay before each step after the first (campaigns.md, "Sequences").
+STEP_DELAYS: dict[int, timedelta] = {
+    2: timedelta(days=4),
+    3: timedelta(days=7),
+    4: timedelta(days=7),
+}
+#: How many steps each campaign sends; missed_appointment sends two.
+STEPS: dict[Campaign, int] = {campaign: 4 for campaign in Campaign} | {
+    Campaign.MISSED_APPOINTMENT: 2
+}
+
+
+def sequence_id(campaign: Campaign, started_at: datetime) -> str:
+    """Deterministic, so that a retried enrolment finds the sequence it already made."""
+    return f"{started_at.strftime('%Y%m%dT%H%M%SZ')}-{campaign.value}"
+
+
+def job_id(practice_id: str, patient_id: str, sequence: str, step: int) -> str:
+    """One id per step of one sequence: the send function claims it, so a step is sent once."""
+    return f"{practice_id}:{patient_id}:{sequence}:{step}"
+
+
+def start(practice_id: str, decision: Decision, run_start: datetime) -> Sequence:
+    """The sequence a decision enrols the patient in. A holdout sequence sends nothing."""
+    if decision.campaign is None or decision.channel is None:
+        raise ValueError("only a decision with a campaign and a channel starts a sequence")
+    return Sequence(
+        sequence_id=sequence_id(decision.campaign, run_start),
+        practice_id=practice_id,
+        patient_id=decision.patient_id,
+        campaign=decision.campaign,
+        channel=decision.channel,
+        holdout=decision.holdout,
+        started_at=run_start,
+        next_step=None if decision.holdout else 1,
+        next_step_due_at=None if decision.holdout else run_start,
+        ended_at=run_start if decision.holdout else None,
+        end_reason="holdout" if decision.holdout else None,
+    )
+
+
+def job_for_due_step(sequence: Sequence, created_at: datetime) -> SendJob:
+    if sequence.next_step is None:
+        raise ValueError("this sequence has no step waiting")
+    return SendJob(
+        job_id=job_id(
+            sequence.practice_id, sequence.patient_id, sequence.sequence_id, sequence.next_step
+        ),
+        practice_id=sequence.practice_id,
+        patient_id=sequence.patient_id,
+        sequence_id=sequence.sequence_id,
+        campaign=sequence.campaign,
+        step=sequence.next_step,
+        channel=sequence.channel,
+        created_at=created_at,
+    )
+
+
+def after_step_queued(sequence: Sequence) -> Sequence:
+    """The sequence once its waiting step is queued: the next step's due time, or its end."""
+    if sequence.next_step is None or sequence.next_step_due_at is None:
+        raise ValueError("this sequence has no step waiting")
+    step, due = sequence.next_step, sequence.next_step_due_at
+    if step >= STEPS[sequence.campaign]:
+        return sequence.model_copy(
+            update={
+                "next_step": None,
+                "next_step_due_at": None,
+                "ended_at": due,
+                "end_reason": "completed",
+            }
+        )
+    following = step + 1
+    if sequence.campaign is Campaign.MISSED_APPOINTMENT:
+        delay = timedelta(days=1)
+    else:
+        delay = STEP_DELAYS[following]
+    return sequence.model_copy(update={"next_step": following, "next_step_due_at": due + delay})
+
+
+def stopped(sequence: Sequence, at: datetime, reason: str) -> Sequence:
+    """The sequence ended early: an opt-out, a booking, a reply that is not a question."""
+    return sequence.model_copy(
+        update={"next_step": None, "next_step_due_at": None, "ended_at": at, "end_reason": reason}
+    )

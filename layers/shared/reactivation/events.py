@@ -1,0 +1,84 @@
+"""The events the functions receive, as pydantic models: parsed at the edge, or refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from reactivation.domain.models import InboundSms, Moment, PhoneNumber
+
+#: SNS messages are at most 256 KiB; a two-way SMS notification is far smaller.
+MAX_INBOUND_BYTES = 16 * 1024
+
+
+class SegmentRun(StrEnum):
+    ENROLMENT = "enrolment"
+    FOLLOW_UPS = "follow_ups"
+
+
+class ScheduledSegmentEvent(BaseModel):
+    """What the EventBridge Scheduler sends the segment function (template.yaml's Input)."""
+
+    model_config = ConfigDict(extra="ignore")
+    run: SegmentRun
+    scheduled_time: Moment
+
+
+class ScheduledReportEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    scheduled_time: Moment
+
+
+class SnsEnvelope(BaseModel):
+    """An SNS HTTPS delivery (the JSON body SNS posts to the endpoint)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    type: Literal["Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation"] = Field(
+        alias="Type"
+    )
+    message_id: str = Field(alias="MessageId", min_length=1, max_length=128)
+    topic_arn: str = Field(
+        alias="TopicArn", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$"
+    )
+    message: str = Field(alias="Message", max_length=MAX_INBOUND_BYTES)
+    timestamp: Moment = Field(alias="Timestamp")
+    signature_version: str | None = Field(default=None, alias="SignatureVersion")
+    signature: str | None = Field(default=None, alias="Signature")
+    signing_cert_url: str | None = Field(default=None, alias="SigningCertURL")
+    token: str | None = Field(default=None, alias="Token", max_length=2048)
+    subscribe_url: str | None = Field(default=None, alias="SubscribeURL")
+
+
+class TwoWaySms(BaseModel):
+    """The inbound SMS that AWS End User Messaging publishes to the topic."""
+
+    model_config = ConfigDict(extra="ignore")
+    originationNumber: PhoneNumber
+    destinationNumber: PhoneNumber
+    messageBody: str = Field(max_length=1600)
+    inboundMessageId: str = Field(min_length=1, max_length=128)
+    messageKeyword: str | None = None
+    previousPublishedMessageId: str | None = None
+
+    @field_validator("messageBody")
+    @classmethod
+    def _no_control_characters(cls, value: str) -> str:
+        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+            raise ValueError("control characters in message body")
+        return value
+
+    def inbound(self, received_at: datetime) -> InboundSms:
+        return InboundSms(
+            inbound_message_id=self.inboundMessageId,
+            from_number=self.originationNumber,
+            to_number=self.destinationNumber,
+            body=self.messageBody,
+            received_at=received_at,
+        )
+
+    @classmethod
+    def from_envelope(cls, envelope: SnsEnvelope) -> TwoWaySms:
+        return cls.model_validate_json(envelope.message)

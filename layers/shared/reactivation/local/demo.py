@@ -1,0 +1,211 @@
+"""The demo: one practice, a handful of patients, and the whole pipe run on the local stack."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+
+from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.practices import PracticeRepository
+from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain.models import (
+    Appointment,
+    AppointmentStatus,
+    Patient,
+    Practice,
+    ServiceCategory,
+    Vertical,
+)
+from reactivation.local.stack import LocalStack
+
+TIMEZONE = "America/New_York"
+PRACTICE = Practice(
+    practice_id="bright-smile",
+    name="Bright Smile Dental",
+    vertical=Vertical.DENTAL,
+    timezone=TIMEZONE,
+    phone="+12125550100",
+    sending_number="+12125550199",
+    from_email="frontdesk@reactivation.test",
+    owner_emails=("owner@reactivation.test",),
+    booking_link="https://book.example.com/bright-smile",
+    holdout_percent=0,  # the demo contacts everyone it enrols; the control group is tested apart
+)
+
+
+def demo_patients(today: date) -> list[tuple[Patient, list[Appointment]]]:
+    """Fictional patients (555-01xx numbers) whose records put each in a different place."""
+
+    def visit(
+        patient_id: str,
+        n: int,
+        months_ago: int,
+        status: AppointmentStatus,
+        category: ServiceCategory = ServiceCategory.HYGIENE,
+        days: int = 0,
+    ) -> Appointment:
+        day = today - relativedelta(months=months_ago) + timedelta(days=days)
+        return Appointment(
+            appointment_id=f"{patient_id}-A{n}",
+            patient_id=patient_id,
+            starts_at=datetime.combine(day, time(10), ZoneInfo(TIMEZONE)),
+            category=category,
+            status=status,
+            revenue=180.0 if status is AppointmentStatus.COMPLETED else None,
+        )
+
+    done, booked = AppointmentStatus.COMPLETED, AppointmentStatus.SCHEDULED
+    return [
+        (
+            Patient(patient_id="P-1001", first_name="Ana", mobile="+12125550101"),
+            [visit("P-1001", 1, 7, done)],
+        ),
+        (
+            Patient(patient_id="P-1002", first_name="Ben", mobile="+12125550102", language="es"),
+            [visit("P-1002", 1, 8, done)],
+        ),
+        (
+            Patient(patient_id="P-1003", first_name="Cleo", mobile="+12125550103"),
+            [visit("P-1003", 1, 8, done), visit("P-1003", 2, 0, booked, days=9)],
+        ),
+        (
+            Patient(patient_id="P-1004", first_name="Dev", mobile="+12125550104"),
+            [visit("P-1004", 1, 2, done)],
+        ),
+        (
+            Patient(
+                patient_id="P-1005", first_name="Eva", email="eva@example.com", sms_opt_in=False
+            ),
+            [visit("P-1005", 1, 9, done)],
+        ),
+    ]
+
+
+def mask(number: str) -> str:
+    return number[:2] + "*" * (len(number) - 6) + number[-4:]
+
+
+@dataclass
+class DemoResult:
+    sms: int
+    emails: int
+    opted_out: bool
+    report_html: Path
+
+
+def next_tuesday_morning(now: datetime) -> datetime:
+    """10:00 on the next Tuesday in the practice's timezone: inside sending hours."""
+    local = now.astimezone(ZoneInfo(TIMEZONE))
+    days = (1 - local.weekday()) % 7 or 7
+    return datetime.combine(local.date() + timedelta(days=days), time(10), ZoneInfo(TIMEZONE))
+
+
+def post(url: str, body: bytes) -> tuple[int, str]:
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"content-type": "text/plain; charset=UTF-8"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
+    outputs = stack.outputs
+    table = outputs["PracticeTableName"]
+    dynamodb = stack.client("dynamodb")
+    start = next_tuesday_morning(datetime.now(UTC))
+    stack.clock.set(start.astimezone(UTC))
+    say(f"Local stack built from {stack.template.path.name}: AWS on {stack.moto_url} (moto),")
+    say(f"  inbound SMS webhook {outputs['InboundSmsWebhookUrl']}")
+    say(f"  table {table}, send queue with dead-letter queue, topics, bucket, email identity")
+    say(f"  function logs in {stack.state_dir / 'logs'}")
+    say(f"Clock set to {start:%a %Y-%m-%d %H:%M} {TIMEZONE}\n")
+
+    practices = PracticeRepository(dynamodb, table)
+    patients = PatientRepository(dynamodb, table)
+    practices.save(PRACTICE)
+    for patient, appointments in demo_patients(start.date()):
+        patients.save(PRACTICE.practice_id, patient)
+        for appointment in appointments:
+            patients.save_appointment(PRACTICE.practice_id, appointment)
+    say(f"1. {PRACTICE.name}: practice and 5 patients written to DynamoDB.")
+
+    enrolment = stack.fire("WeeklyEnrolment")
+    summary = enrolment.payload or {}
+    say(
+        f"2. WeeklyEnrolment schedule -> SegmentFunction: enrolled {summary.get('enrolled')}, "
+        f"skipped {summary.get('skipped')}, {summary.get('queued')} jobs queued."
+    )
+    stack.drain()
+    say("3. Send queue -> SendFunction (SQS batch, partial failures):")
+    for sms in stack.sent_sms():
+        say(f"   SMS to {mask(sms.to)}: {sms.body}")
+    for email in stack.sent_emails():
+        say(f"   email to {email.to[0].split('@')[0][:1]}***: {email.subject}")
+
+    stack.advance(timedelta(hours=2))
+    ana_reply = {
+        "originationNumber": "+12125550101",
+        "destinationNumber": PRACTICE.sending_number,
+        "messageBody": "STOP",
+        "inboundMessageId": "demo-inbound-1",
+        "messageKeyword": "STOP",
+    }
+    stack.client("sns").publish(
+        TopicArn=outputs["InboundSmsTopicArn"], Message=json.dumps(ana_reply)
+    )
+    opted_out = "+12125550101" in ConsentRepository(dynamodb, table).opted_out(
+        PRACTICE.practice_id, ["+12125550101"]
+    )
+    say(
+        f"4. Ana replies STOP: SNS posts it to the webhook -> InboundFunction; "
+        f'opt-out recorded: {opted_out}; confirmation: "{stack.sent_sms()[-1].body}"'
+    )
+    status, body = post(outputs["InboundSmsWebhookUrl"], b'{"Type": "Notification", "Message": 1}')
+    say(f"5. A malformed request to the webhook is refused: HTTP {status} {body}")
+
+    stack.advance(timedelta(days=4))
+    before = len(stack.sent_sms())
+    follow_ups = stack.fire("DueFollowUps").payload or {}
+    stack.drain()
+    sequence = SequenceRepository(dynamodb, table).active(PRACTICE.practice_id, "P-1001")
+    say(
+        f"6. Four days later, DueFollowUps queues {follow_ups.get('queued')} step-2 job(s): "
+        f"Ana's sequence is {'still active' if sequence else 'stopped'} and she gets nothing."
+    )
+    for sms in stack.sent_sms()[before:]:
+        say(f"   SMS to {mask(sms.to)}: {sms.body}")
+
+    monday = start.date() + timedelta(days=(7 - start.weekday()) % 7 or 7)
+    stack.clock.set(datetime.combine(monday, time(7), ZoneInfo(TIMEZONE)).astimezone(UTC))
+    report = stack.fire("WeeklyReport")
+    emails = [e for e in stack.sent_emails() if e.sender.startswith("reports@")]
+    outbox = stack.state_dir / "outbox"
+    outbox.mkdir(parents=True, exist_ok=True)
+    report_html = outbox / "weekly-report.html"
+    if emails:
+        report_html.write_text(emails[-1].body, encoding="utf-8")
+        say(
+            f"7. Monday 07:00, WeeklyReport -> ReportFunction emails the owner: "
+            f'"{emails[-1].subject}"'
+        )
+        say(f"   Read it: {report_html.resolve()}")
+    else:
+        say(f"7. The weekly report was not sent: {report.error or report.payload}")
+    return DemoResult(
+        sms=len(stack.sent_sms()),
+        emails=len(stack.sent_emails()),
+        opted_out=opted_out,
+        report_html=report_html,
+    )

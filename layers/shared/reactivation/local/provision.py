@@ -1,0 +1,231 @@
+"""Creates the template's stateful resources in moto: tables, queues, topics, buckets, identities.
+
+Every property comes from template.yaml; nothing here repeats a name, a key or a setting.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reactivation.local.template import Resolver, Template, TemplateError, evaluate_conditions
+
+ClientFactory = Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class Physical:
+    """A resource as the local stack made it: what Ref answers and its attributes."""
+
+    logical_id: str
+    type: str
+    ref: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+class Provisioner:
+    def __init__(
+        self,
+        template: Template,
+        client: ClientFactory,
+        *,
+        stack_name: str,
+        region: str,
+        account: str,
+        parameters: Mapping[str, str] | None = None,
+        api_base_url: str | None = None,
+    ) -> None:
+        self.template = template
+        self._client = client
+        self.stack_name = stack_name
+        self.region = region
+        self.account = account
+        self.api_base_url = api_base_url
+        self.created: dict[str, Physical] = {}
+        self._in_progress: set[str] = set()
+        values = {**template.parameter_defaults(), **(parameters or {})}
+        missing = [p for p in template.body.get("Parameters", {}) if p not in values]
+        if missing:
+            raise TemplateError(f"parameters without a value: {', '.join(missing)}")
+        self.resolver = Resolver(
+            parameters=values,
+            pseudo={
+                "AWS::Region": region,
+                "AWS::AccountId": account,
+                "AWS::StackName": stack_name,
+                "AWS::Partition": "aws",
+            },
+            resource=self._lookup,
+        )
+        self.resolver.conditions = evaluate_conditions(template.body, self.resolver)
+
+    # -- lookups -----------------------------------------------------------------
+    def _lookup(self, logical_id: str) -> tuple[str, Mapping[str, str]]:
+        physical = self.ensure(logical_id)
+        return physical.ref, physical.attributes
+
+    def name(self, logical_id: str) -> str:
+        return f"{self.stack_name}-{logical_id}"
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
+
+    def local_url(self, url: str) -> str:
+        """An API Gateway URL of this stack as the local API serves it (others unchanged)."""
+        api = re.match(r"^https://[^/]+\.execute-api\.[^/]+\.amazonaws\.com(/.*)?$", url)
+        if api is None or not self.api_base_url:
+            return url
+        return self.api_base_url + (api.group(1) or "")
+
+    # -- creation ----------------------------------------------------------------
+    def provision(self) -> dict[str, Physical]:
+        for logical_id, spec in self.template.resources.items():
+            condition = spec.get("Condition")
+            if condition and not self.resolver.conditions.get(condition, False):
+                continue
+            self.ensure(logical_id)
+        return self.created
+
+    def ensure(self, logical_id: str) -> Physical:
+        if logical_id in self.created:
+            return self.created[logical_id]
+        if logical_id not in self.template.resources:
+            raise TemplateError(f"{logical_id} is not a resource of the template")
+        if logical_id in self._in_progress:
+            raise TemplateError(f"circular reference through {logical_id}")
+        self._in_progress.add(logical_id)
+        spec = self.template.resources[logical_id]
+        kind = spec["Type"]
+        creator = _CREATORS.get(kind, Provisioner._reference_only)
+        physical = creator(self, logical_id, spec.get("Properties", {}))
+        self._in_progress.discard(logical_id)
+        self.created[logical_id] = physical
+        return physical
+
+    def _props(self, properties: Mapping[str, Any]) -> dict[str, Any]:
+        resolved: dict[str, Any] = self.resolver.resolve(dict(properties))
+        return resolved
+
+    def _table(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
+        props = self._props(properties)
+        name = props.get("TableName") or self.name(logical_id)
+        request: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PROVISIONED"),
+        }
+        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "ProvisionedThroughput"):
+            if key in props:
+                request[key] = props[key]
+        if "StreamSpecification" in props:
+            request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        if props.get("SSESpecification", {}).get("SSEEnabled"):
+            request["SSESpecification"] = {"Enabled": True}
+        client = self._client("dynamodb")
+        client.create_table(**request)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        pitr = props.get("PointInTimeRecoverySpecification", {})
+        if pitr.get("PointInTimeRecoveryEnabled"):
+            client.update_continuous_backups(
+                TableName=name,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
+        arn = self.arn("dynamodb", f"table/{name}")
+        return Physical(logical_id, "AWS::DynamoDB::Table", name, {"Arn": arn})
+
+    def _queue(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
+        props = self._props(properties)
+        name = props.get("QueueName") or self.name(logical_id)
+        attributes = {k: _attribute(v) for k, v in props.items() if k not in {"QueueName", "Tags"}}
+        url = self._client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = self.arn("sqs", name)
+        return Physical(
+            logical_id,
+            "AWS::SQS::Queue",
+            url,
+            {"Arn": arn, "QueueName": name, "QueueUrl": url},
+        )
+
+    def _topic(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
+        props = self._props(properties)
+        name = props.get("TopicName") or self.name(logical_id)
+        attributes = {k: str(v) for k, v in props.items() if k in {"KmsMasterKeyId", "DisplayName"}}
+        arn = self._client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
+        return Physical(logical_id, "AWS::SNS::Topic", arn, {"TopicArn": arn, "TopicName": name})
+
+    def _subscription(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
+        props = self._props(properties)
+        endpoint = self.local_url(str(props["Endpoint"]))
+        if props["Protocol"] not in {"http", "https"} or not endpoint.startswith("http://"):
+            # Only the deliveries to our own API can happen on this machine.
+            return self._reference_only(logical_id, properties)
+        arn = self._client("sns").subscribe(
+            TopicArn=props["TopicArn"],
+            Protocol="http",
+            Endpoint=endpoint,
+            Attributes={"RawMessageDelivery": str(props.get("RawMessageDelivery", False)).lower()},
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        return Physical(logical_id, "AWS::SNS::Subscription", arn)
+
+    def _bucket(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
+        props = self._props(properties)
+        name = str(props.get("BucketName") or self.name(logical_id)).lower()
+        s3 = self._client("s3")
+        s3.create_bucket(Bucket=name)
+        if "VersioningConfiguration" in props:
+            s3.put_bucket_versioning(
+                Bucket=name, VersioningConfiguration=props["VersioningConfiguration"]
+            )
+        if "BucketEncryption" in props:
+            rules = [  # CloudFormation's name for the API's ApplyServerSideEncryptionByDefault
+                {"ApplyServerSideEncryptionByDefault": r["ServerSideEncryptionByDefault"]}
+                for r in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]
+            s3.put_bucket_encryption(
+                Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules}
+            )
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+            )
+        return Physical(
+            logical_id, "AWS::S3::Bucket", name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": name}
+        )
+
+    def _email_identity(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
+        identity = str(self._props(properties)["EmailIdentity"])
+        self._client("sesv2").create_email_identity(EmailIdentity=identity)
+        return Physical(logical_id, "AWS::SES::EmailIdentity", identity)
+
+    def _reference_only(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
+        """Code, permissions, alarms and the like: nothing to create, only a name to refer to."""
+        kind = self.template.resources[logical_id]["Type"]
+        name = self.name(logical_id)
+        attributes = {"Arn": self.arn(kind.split("::")[1].lower(), name)}
+        return Physical(logical_id, kind, name, attributes)
+
+
+def _attribute(value: Any) -> str:
+    """A queue attribute as SQS takes it: booleans lower-case, policies as JSON."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
+
+
+_CREATORS: dict[str, Callable[[Provisioner, str, Mapping[str, Any]], Physical]] = {
+    "AWS::DynamoDB::Table": Provisioner._table,
+    "AWS::SQS::Queue": Provisioner._queue,
+    "AWS::SNS::Topic": Provisioner._topic,
+    "AWS::SNS::Subscription": Provisioner._subscription,
+    "AWS::S3::Bucket": Provisioner._bucket,
+    "AWS::SES::EmailIdentity": Provisioner._email_identity,
+}

@@ -1,0 +1,80 @@
+"""A function's process in the local stack: imports the handler once, then serves invocations.
+
+Run as `python -m reactivation.local.runtime REQUEST_FD ANSWER_FD SPEC_JSON` by FunctionWorker,
+with the function's environment; stdout and stderr are the function's log file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import time
+import traceback
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+class LambdaContext:
+    """The parts of Lambda's context object that handlers and Powertools read."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.function_name = spec["name"]
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:local:000000000000:function:{spec['name']}"
+        self.memory_limit_in_mb = spec["memory"]
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{spec['name']}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + spec["timeout"]
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_handler(code_dir: Path, handler: str, name: str) -> Any:
+    """The handler named like Lambda's `Handler` (module.function), from the function's CodeUri."""
+    module_name, _, function_name = handler.rpartition(".")
+    location = code_dir / f"{module_name.replace('.', '/')}.py"
+    module_spec = importlib.util.spec_from_file_location(f"lambda_{name}", location)
+    if module_spec is None or module_spec.loader is None:
+        raise ImportError(f"no handler module at {location}")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return getattr(module, function_name)
+
+
+def main(argv: list[str]) -> None:
+    requests = os.fdopen(int(argv[1]), "r", encoding="utf-8")
+    answers = os.fdopen(int(argv[2]), "w", buffering=1, encoding="utf-8")
+    spec = json.loads(argv[3])
+    from reactivation import clock
+
+    handler: Any = None
+    init_error: str | None = None
+    try:
+        handler = load_handler(Path(spec["code_dir"]), spec["handler"], spec["name"])
+    except Exception as error:
+        traceback.print_exc()
+        init_error = f"Runtime.ImportModuleError: {type(error).__name__}"
+    for line in requests:
+        request = json.loads(line)
+        if init_error is not None:
+            answers.write(json.dumps({"error": init_error}) + "\n")
+            continue
+        clock.freeze(datetime.fromisoformat(request["now"]))
+        try:
+            result = handler(request["event"], LambdaContext(spec))
+            answer: dict[str, Any] = {"payload": json.loads(json.dumps(result, default=str))}
+        except Exception as error:
+            traceback.print_exc()
+            answer = {"error": type(error).__name__}
+        sys.stdout.flush()
+        answers.write(json.dumps(answer) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

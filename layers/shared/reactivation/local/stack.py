@@ -1,0 +1,325 @@
+"""The local stack: moto's server, the template's resources, functions, API, queues, schedules."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from reactivation.local.api import LocalApi, routes_from
+from reactivation.local.functions import FunctionSpec, FunctionWorker, Invocation, function_specs
+from reactivation.local.provision import Physical, Provisioner
+from reactivation.local.sources import SqsEventSource
+from reactivation.local.template import Template
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
+#: What the local deployment is given for the parameters that have no default.
+LOCAL_PARAMETERS = {
+    "EmailSenderIdentity": "reactivation.test",
+    "ReportSenderAddress": "reports@reactivation.test",
+}
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    function: str
+    expression: str
+    input: str | None
+
+
+@dataclass(frozen=True)
+class SentSms:
+    message_id: str
+    to: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SentEmail:
+    message_id: str
+    sender: str
+    to: tuple[str, ...]
+    subject: str
+    body: str
+
+
+class LocalClock:
+    """The local stack's time: real time until set, then moved only on purpose."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now or datetime.now(UTC)
+
+    def set(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("the local clock needs an aware datetime")
+        self._now = at
+
+    def advance(self, delta: timedelta) -> datetime:
+        self._now = self.now() + delta
+        return self._now
+
+
+class LocalStack:
+    def __init__(
+        self,
+        template: Path,
+        state_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        moto_port: int = 0,
+        api_port: int = 0,
+        stack_name: str = "reactivation-local",
+        parameters: Mapping[str, str] | None = None,
+        clock: LocalClock | None = None,
+    ) -> None:
+        self.template = Template.load(template)
+        self.state_dir = state_dir
+        self.host = host
+        self.stack_name = stack_name
+        self.parameters = {**LOCAL_PARAMETERS, **(parameters or {})}
+        self.clock = clock or LocalClock()
+        self._moto = ThreadedMotoServer(ip_address=host, port=moto_port, verbose=False)
+        self._api = LocalApi(host, api_port, self._invoke_for_api, self._control)
+        self.resources: dict[str, Physical] = {}
+        self.functions: dict[str, FunctionSpec] = {}
+        self.workers: dict[str, FunctionWorker] = {}
+        self.sources: list[SqsEventSource] = []
+        self.schedules: dict[str, Schedule] = {}
+        self.outputs: dict[str, str] = {}
+
+    # -- life cycle -------------------------------------------------------------------
+    @property
+    def moto_url(self) -> str:
+        host, port = self._moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return self._api.url
+
+    def client(self, service: str) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=self.moto_url,
+            region_name=REGION,
+            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def start(self) -> LocalStack:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto.start()
+        (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+        provisioner = Provisioner(
+            self.template,
+            self.client,
+            stack_name=self.stack_name,
+            region=REGION,
+            account=ACCOUNT,
+            parameters=self.parameters,
+            api_base_url=self.api_url,
+        )
+        self._api.start()
+        self.resources = provisioner.provision()
+        self.functions = function_specs(self.template, provisioner.resolver)
+        self._api.route(routes_from(self.functions))
+        base = {
+            **CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+        for logical_id, spec in self.functions.items():
+            log = self.state_dir / "logs" / f"{logical_id}.log"
+            self.workers[logical_id] = FunctionWorker(spec, base, log)
+            self._wire_events(spec)
+        self.outputs = {
+            name: provisioner.local_url(str(provisioner.resolver.resolve(output["Value"])))
+            for name, output in self.template.body.get("Outputs", {}).items()
+        }
+        return self
+
+    def _wire_events(self, spec: FunctionSpec) -> None:
+        for name, event in spec.events.items():
+            if event["Type"] == "SQS":
+                queue = next(
+                    r for r in self.resources.values() if r.attributes.get("Arn") == event["Queue"]
+                )
+                sqs = self.client("sqs")
+                visibility = sqs.get_queue_attributes(
+                    QueueUrl=queue.ref, AttributeNames=["VisibilityTimeout"]
+                )["Attributes"]["VisibilityTimeout"]
+                self.sources.append(
+                    SqsEventSource(
+                        function=spec.logical_id,
+                        queue_url=queue.ref,
+                        queue_arn=queue.attributes["Arn"],
+                        batch_size=int(event.get("BatchSize", 10)),
+                        report_batch_item_failures="ReportBatchItemFailures"
+                        in event.get("FunctionResponseTypes", []),
+                        visibility_timeout=int(visibility),
+                        region=REGION,
+                        sqs=sqs,
+                    )
+                )
+            elif event["Type"] in {"ScheduleV2", "Schedule"}:
+                self.schedules[name] = Schedule(
+                    name=name,
+                    function=spec.logical_id,
+                    expression=event["ScheduleExpression"],
+                    input=event.get("Input"),
+                )
+
+    def stop(self) -> None:
+        for worker in self.workers.values():
+            worker.stop()
+        self._api.stop()
+        self._moto.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what the stack does ------------------------------------------------------------
+    def invoke(self, function: str, event: Mapping[str, Any]) -> Invocation:
+        return self.workers[function].invoke(event, self.clock.now())
+
+    def _invoke_for_api(self, function: str, event: Mapping[str, Any]) -> tuple[bool, Any]:
+        result = self.invoke(function, event)
+        return result.ok, result.payload
+
+    def fire(self, schedule: str, at: datetime | None = None) -> Invocation:
+        """Fires a schedule now (or at `at`, which becomes the clock's time), as Scheduler would."""
+        if at is not None:
+            self.clock.set(at)
+        spec = self.schedules[schedule]
+        when = self.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if spec.input is not None:
+            event = json.loads(spec.input.replace("<aws.scheduler.scheduled-time>", when))
+        else:
+            event = {"source": "aws.scheduler", "time": when, "detail": {}}
+        return self.invoke(spec.function, event)
+
+    def drain(self, max_batches: int = 1000) -> int:
+        """Feeds the queues to their functions until no message is visible; returns batches run."""
+        batches = 0
+        while batches < max_batches:
+            ran = sum(
+                1
+                for source in self.sources
+                if source.poll(self._invoke_source(source), self.clock.now())
+            )
+            if ran == 0:
+                return batches
+            batches += ran
+        return batches
+
+    def _invoke_source(self, source: SqsEventSource) -> Any:
+        def invoke(event: Mapping[str, Any]) -> tuple[bool, Any]:
+            result = self.invoke(source.function, event)
+            return result.ok, result.payload
+
+        return invoke
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Moves the clock on; messages whose visibility timeout passed come round again."""
+        now = self.clock.advance(delta)
+        for source in self.sources:
+            source.release_expired(now)
+        return now
+
+    def queue_depth(self, logical_id: str) -> int:
+        attributes = self.client("sqs").get_queue_attributes(
+            QueueUrl=self.resources[logical_id].ref,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+    # -- what AWS delivered (moto's records) ----------------------------------------------
+    def sent_sms(self) -> list[SentSms]:
+        from moto.sns.models import sns_backends
+
+        messages = sns_backends[ACCOUNT][REGION].sms_messages
+        return [SentSms(mid, to, body) for mid, (to, body) in messages.items()]
+
+    def sent_emails(self) -> list[SentEmail]:
+        from moto.ses.models import ses_backends
+
+        return [
+            SentEmail(
+                message_id=m.id,
+                sender=m.source,
+                to=tuple(m.destinations.get("ToAddresses", [])),
+                subject=m.subject,
+                body=m.body,
+            )
+            for m in ses_backends[ACCOUNT][REGION].sent_messages
+        ]
+
+    # -- control endpoint (/_local/...) for `reactivation local` in another shell -------------
+    def _control(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, Any]:
+        request = json.loads(body or b"{}")
+        path = target.split("?", 1)[0]
+        if method == "POST" and path.startswith("/_local/schedules/"):
+            name = path.rsplit("/", 1)[1]
+            if name not in self.schedules:
+                return 404, {"message": f"no schedule {name}", "schedules": list(self.schedules)}
+            at = datetime.fromisoformat(request["at"]) if request.get("at") else None
+            result = self.fire(name, at)
+            return 200, {"ok": result.ok, "payload": result.payload, "error": result.error}
+        if method == "POST" and path == "/_local/drain":
+            return 200, {"batches": self.drain()}
+        if method == "POST" and path == "/_local/clock":
+            if request.get("at"):
+                self.clock.set(datetime.fromisoformat(request["at"]))
+            if request.get("advance_seconds"):
+                self.advance(timedelta(seconds=float(request["advance_seconds"])))
+            return 200, {"now": self.clock.now().isoformat()}
+        if method == "GET" and path == "/_local/outbox":
+            return 200, {
+                "sms": [vars(m) for m in self.sent_sms()],
+                "emails": [vars(m) for m in self.sent_emails()],
+            }
+        if method == "GET" and path == "/_local/state":
+            return 200, self.describe()
+        return 404, {"message": "Not Found"}
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "moto": self.moto_url,
+            "api": self.api_url,
+            "now": self.clock.now().isoformat(),
+            "resources": {
+                k: {"type": v.type, "ref": v.ref}
+                for k, v in self.resources.items()
+                if v.type.startswith(
+                    ("AWS::DynamoDB", "AWS::SQS", "AWS::SNS::Topic", "AWS::S3", "AWS::SES")
+                )
+            },
+            "schedules": list(self.schedules),
+            "outputs": self.outputs,
+            "logs": str(self.state_dir / "logs"),
+        }

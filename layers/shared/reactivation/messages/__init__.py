@@ -1,0 +1,1 @@
+"""The approved message library (data, rendered by reactivation.domain.messages)."""

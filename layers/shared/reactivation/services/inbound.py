@@ -1,0 +1,149 @@
+"""A patient's reply: classified, applied (opt-out first), stored once, answered when it must be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from reactivation.adapters.channels import SmsChannel
+from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.practices import PracticeRepository
+from reactivation.adapters.replies import ReplyRepository
+from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain import sequences
+from reactivation.domain.messages import MessageLibrary, MessageValues, format_phone
+from reactivation.domain.models import InboundSms, Intent, Language, Practice, Reply
+from reactivation.domain.replies import classify
+from reactivation.events import SnsEnvelope, TwoWaySms
+
+
+class RequestRefused(Exception):
+    """The request is refused before it touches any data; `status` is the HTTP answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class SubscriptionConfirmer(Protocol):
+    def confirm(self, topic_arn: str, token: str) -> None: ...
+
+
+class Handled(StrEnum):
+    CONFIRMED = "confirmed"
+    IGNORED = "ignored"
+    DUPLICATE = "duplicate"
+    ROUTED = "routed"
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    handled: Handled
+    intent: Intent | None = None
+    notify_staff: bool = False
+
+
+class InboundService:
+    def __init__(
+        self,
+        *,
+        topic_arn: str,
+        practices: PracticeRepository,
+        patients: PatientRepository,
+        consent: ConsentRepository,
+        sequences: SequenceRepository,
+        replies: ReplyRepository,
+        sms_channel: SmsChannel,
+        confirmer: SubscriptionConfirmer,
+        library: MessageLibrary,
+    ) -> None:
+        self._topic_arn = topic_arn
+        self._practices = practices
+        self._patients = patients
+        self._consent = consent
+        self._sequences = sequences
+        self._replies = replies
+        self._sms = sms_channel
+        self._confirmer = confirmer
+        self._library = library
+
+    def handle(self, envelope: SnsEnvelope, now: datetime) -> InboundResult:
+        if envelope.topic_arn != self._topic_arn:
+            raise RequestRefused(403, "not this deployment's topic")
+        if envelope.type == "SubscriptionConfirmation":
+            if not envelope.token:
+                raise RequestRefused(400, "subscription confirmation without a token")
+            self._confirmer.confirm(envelope.topic_arn, envelope.token)
+            return InboundResult(Handled.CONFIRMED)
+        if envelope.type == "UnsubscribeConfirmation":
+            return InboundResult(Handled.IGNORED)
+        sms = TwoWaySms.from_envelope(envelope).inbound(received_at=envelope.timestamp)
+        practice_id = self._practices.owner_of_number(sms.to_number)
+        practice = self._practices.get(practice_id) if practice_id else None
+        if practice is None:
+            raise RequestRefused(422, "no practice sends from the destination number")
+        return self._route(practice, sms, now)
+
+    def _route(self, practice: Practice, sms: InboundSms, now: datetime) -> InboundResult:
+        pid = practice.practice_id
+        if self._replies.seen(pid, sms.from_number, sms.received_at, sms.inbound_message_id):
+            return InboundResult(Handled.DUPLICATE)
+        opted_out = bool(self._consent.opted_out(pid, (sms.from_number,)))
+        classification = classify(sms.body, opted_out=opted_out)
+        patient_ids = self._patients.ids_with_mobile(pid, sms.from_number)
+        language = self._language(pid, patient_ids)
+        # Effects first, each idempotent; the reply is stored last, so that a redelivery after
+        # a crash applies what the first delivery did not.
+        if classification.intent is Intent.OPT_OUT:
+            changed = self._consent.record(
+                pid, sms.from_number, opted_out=True, at=sms.received_at, recorded_at=now
+            )
+            for patient_id in patient_ids:
+                active = self._sequences.active(pid, patient_id)
+                if active is not None:
+                    self._sequences.replace(active, sequences.stopped(active, now, "opt_out"))
+            if changed:
+                self._answer(practice, sms, "opt_out_confirmation", language)
+        elif classification.intent is Intent.OPT_IN:
+            if self._consent.record(
+                pid, sms.from_number, opted_out=False, at=sms.received_at, recorded_at=now
+            ):
+                self._answer(practice, sms, "opt_in_confirmation", language)
+        elif classification.intent is Intent.HELP:
+            self._answer(practice, sms, "help", language)
+        self._replies.save(
+            Reply(
+                practice_id=pid,
+                inbound_message_id=sms.inbound_message_id,
+                from_number=sms.from_number,
+                body=sms.body,
+                received_at=sms.received_at,
+                intent=classification.intent,
+                notify_staff=classification.notify_staff,
+                patient_ids=tuple(patient_ids),
+            ),
+            recorded_at=now,
+        )
+        return InboundResult(
+            Handled.ROUTED, classification.intent, notify_staff=classification.notify_staff
+        )
+
+    def _language(self, practice_id: str, patient_ids: list[str]) -> Language:
+        for patient_id in patient_ids:
+            record = self._patients.record(practice_id, patient_id)
+            if record is not None:
+                return record.patient.language
+        return Language.EN
+
+    def _answer(self, practice: Practice, sms: InboundSms, kind: str, language: Language) -> None:
+        values = MessageValues(
+            first_name="",
+            practice_name=practice.name,
+            practice_phone=format_phone(practice.phone),
+        )
+        body = self._library.system_sms(kind, language, values)
+        self._sms.send(to=sms.from_number, sender=practice.sending_number, body=body)

@@ -1,0 +1,104 @@
+"""Builds each function's service from its settings and boto3 clients (once, at cold start)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+from reactivation.adapters.channels import SesEmail, SnsSms
+from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.outbox import OutboxRepository
+from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.practices import PracticeRepository
+from reactivation.adapters.queue import SendQueue
+from reactivation.adapters.replies import ReplyRepository
+from reactivation.adapters.reports import ReportRepository
+from reactivation.adapters.sequences import SequenceRepository
+from reactivation.config import InboundSettings, ReportSettings, SegmentSettings, SendSettings
+from reactivation.domain.messages import MessageLibrary
+from reactivation.services.inbound import InboundService
+from reactivation.services.report import ReportService
+from reactivation.services.segment import SegmentService
+from reactivation.services.send import SendService
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns.client import SNSClient
+
+#: Short timeouts and the standard retry mode: a slow call fails inside the function's timeout.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10
+)
+
+
+def _client(service: str) -> Any:
+    return boto3.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+
+
+class SnsSubscriptionConfirmer:
+    def __init__(self, client: SNSClient) -> None:
+        self._client = client
+
+    def confirm(self, topic_arn: str, token: str) -> None:
+        self._client.confirm_subscription(
+            TopicArn=topic_arn, Token=token, AuthenticateOnUnsubscribe="true"
+        )
+
+
+def segment_service(settings: SegmentSettings) -> SegmentService:
+    dynamodb = _client("dynamodb")
+    table = settings.practice_table
+    return SegmentService(
+        PracticeRepository(dynamodb, table),
+        PatientRepository(dynamodb, table),
+        ConsentRepository(dynamodb, table),
+        SequenceRepository(dynamodb, table),
+        SendQueue(_client("sqs"), settings.send_queue_url),
+    )
+
+
+def send_service(settings: SendSettings) -> SendService:
+    dynamodb = _client("dynamodb")
+    table = settings.practice_table
+    return SendService(
+        practices=PracticeRepository(dynamodb, table),
+        patients=PatientRepository(dynamodb, table),
+        consent=ConsentRepository(dynamodb, table),
+        sequences=SequenceRepository(dynamodb, table),
+        outbox=OutboxRepository(dynamodb, table),
+        queue=SendQueue(_client("sqs"), settings.send_queue_url),
+        sms_channel=SnsSms(_client("sns")),
+        email_channel=SesEmail(_client("sesv2")),
+        library=MessageLibrary.default(),
+    )
+
+
+def inbound_service(settings: InboundSettings) -> InboundService:
+    dynamodb = _client("dynamodb")
+    table = settings.practice_table
+    sns = _client("sns")
+    return InboundService(
+        topic_arn=settings.inbound_topic_arn,
+        practices=PracticeRepository(dynamodb, table),
+        patients=PatientRepository(dynamodb, table),
+        consent=ConsentRepository(dynamodb, table),
+        sequences=SequenceRepository(dynamodb, table),
+        replies=ReplyRepository(dynamodb, table),
+        sms_channel=SnsSms(sns),
+        confirmer=SnsSubscriptionConfirmer(sns),
+        library=MessageLibrary.default(),
+    )
+
+
+def report_service(settings: ReportSettings) -> ReportService:
+    dynamodb = _client("dynamodb")
+    table = settings.practice_table
+    return ReportService(
+        practices=PracticeRepository(dynamodb, table),
+        outbox=OutboxRepository(dynamodb, table),
+        replies=ReplyRepository(dynamodb, table),
+        reports=ReportRepository(dynamodb, table),
+        email_channel=SesEmail(_client("sesv2")),
+        sender=settings.report_sender_address,
+    )

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
+
 from reactivation import clock, wiring
 from reactivation.config import InboundSettings
 from reactivation.events import MAX_INBOUND_BYTES, SnsEnvelope

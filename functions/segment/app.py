@@ -5,6 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from reactivation import wiring
 from reactivation.config import SegmentSettings
 from reactivation.events import ScheduledSegmentEvent, SegmentRun

@@ -1,0 +1,95 @@
+"""Shared fixtures: the template's resources in moto (in-process), and builders for the domain."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from reactivation import clock
+from reactivation.local.functions import FunctionSpec, function_specs
+from reactivation.local.provision import Provisioner
+from reactivation.local.runtime import LambdaContext, load_handler
+from reactivation.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
+from reactivation.local.template import Template
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+# Before anything imports Powertools: the settings every function gets from template.yaml's
+# Globals, and no tracing outside Lambda.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "Reactivation",
+        "POWERTOOLS_SERVICE_NAME": "tests",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+
+@dataclass
+class Aws:
+    """moto, in this process, with every stateful resource of template.yaml."""
+
+    provisioner: Provisioner
+    functions: dict[str, FunctionSpec]
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
+
+    @property
+    def table(self) -> str:
+        return self.provisioner.created["PracticeTable"].ref
+
+    def ref(self, logical_id: str) -> str:
+        return self.provisioner.created[logical_id].ref
+
+
+@pytest.fixture
+def aws() -> Iterator[Aws]:
+    with mock_aws():
+        provisioner = Provisioner(
+            Template.load(TEMPLATE),
+            lambda service: boto3.client(service, region_name=REGION),
+            stack_name="test",
+            region=REGION,
+            account=ACCOUNT,
+            parameters=LOCAL_PARAMETERS,
+        )
+        provisioner.provision()
+        yield Aws(provisioner, function_specs(provisioner.template, provisioner.resolver))
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[Callable[[datetime], None]]:
+    yield clock.freeze
+    clock.freeze(None)
+
+
+@pytest.fixture
+def load_function(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], Callable[[dict[str, Any]], Any]]:
+    """Imports a function's handler from its CodeUri with the environment template.yaml gives it."""
+
+    def load(logical_id: str) -> Callable[[dict[str, Any]], Any]:
+        spec = aws.functions[logical_id]
+        for name, value in spec.environment.items():
+            monkeypatch.setenv(name, value)
+        handler = load_handler(spec.code_dir, spec.handler, f"test_{logical_id}")
+        context = LambdaContext({"name": spec.name, "memory": spec.memory, "timeout": spec.timeout})
+        return lambda event: handler(event, context)
+
+    return load

@@ -1,0 +1,168 @@
+"""The inbound function against moto, through API Gateway's event: replies, opt-outs, refusals."""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain import sequences
+from reactivation.domain.models import Campaign, Channel, Decision
+from reactivation.local.api import http_api_event
+from tests.builders import at, make_patient
+from tests.conftest import Aws
+from tests.functions.helpers import seed, sent_sms
+
+Handler = Callable[[dict[str, Any]], Any]
+RUN = at("2026-11-24 10:00")
+
+
+def envelope(aws: Aws, body: str, message_id: str = "in-1", **overrides: Any) -> dict[str, Any]:
+    sms = {
+        "originationNumber": "+12125550101",
+        "destinationNumber": "+12125550199",
+        "messageBody": body,
+        "inboundMessageId": message_id,
+    }
+    value = {
+        "Type": "Notification",
+        "MessageId": f"sns-{message_id}",
+        "TopicArn": aws.ref("InboundSmsTopic"),
+        "Message": json.dumps(sms),
+        "Timestamp": "2026-11-24T15:05:00.000Z",
+        "SignatureVersion": "2",
+    }
+    value.update(overrides)
+    return value
+
+
+def post(handler: Handler, body: str | bytes) -> tuple[int, dict[str, Any]]:
+    data = body.encode() if isinstance(body, str) else body
+    event = http_api_event(
+        "POST", "/sms/inbound", {"Content-Type": "text/plain; charset=UTF-8"}, data, "127.0.0.1"
+    )
+    response = handler(event)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def item_count(aws: Aws) -> int:
+    return int(aws.client("dynamodb").scan(TableName=aws.table, Select="COUNT")["Count"])
+
+
+@pytest.fixture
+def inbound(
+    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[Any], None]
+) -> Handler:
+    frozen_clock(RUN)
+    seed(aws, None, make_patient("P-1"), make_patient("P-2", first_name="Leo"))
+    for patient_id in ("P-1", "P-2"):
+        decision = Decision(
+            patient_id=patient_id, campaign=Campaign.RECALL_DUE, channel=Channel.SMS
+        )
+        SequenceRepository(aws.client("dynamodb"), aws.table).enrol(
+            sequences.start("bright-smile", decision, RUN)
+        )
+    return load_function("InboundFunction")
+
+
+def test_stop_opts_the_number_out_ends_every_sequence_and_confirms_once(
+    aws: Aws, inbound: Handler
+) -> None:
+    assert post(inbound, json.dumps(envelope(aws, "Stop!!"))) == (200, {"handled": "routed"})
+    consent = ConsentRepository(aws.client("dynamodb"), aws.table)
+    assert consent.opted_out("bright-smile", ["+12125550101"]) == {"+12125550101"}
+    repository = SequenceRepository(aws.client("dynamodb"), aws.table)
+    assert repository.active("bright-smile", "P-1") is None
+    assert repository.active("bright-smile", "P-2") is None  # same family number
+    assert sent_sms() == [
+        (
+            "+12125550101",
+            "You are unsubscribed from Bright Smile Dental. No more messages. "
+            "Reply START to resubscribe.",
+        )
+    ]
+    # SNS delivers at least once: the same message again changes nothing and sends nothing
+    assert post(inbound, json.dumps(envelope(aws, "Stop!!"))) == (200, {"handled": "duplicate"})
+    assert len(sent_sms()) == 1
+
+
+def test_start_lifts_the_opt_out(aws: Aws, inbound: Handler) -> None:
+    post(inbound, json.dumps(envelope(aws, "STOP")))
+    later = envelope(aws, "START", "in-2", Timestamp="2026-11-24T15:06:00.000Z")
+    post(inbound, json.dumps(later))
+    consent = ConsentRepository(aws.client("dynamodb"), aws.table)
+    assert consent.opted_out("bright-smile", ["+12125550101"]) == frozenset()
+    assert "subscribed again" in sent_sms()[-1][1]
+
+
+def test_an_opt_in_sent_before_the_opt_out_does_not_undo_it(aws: Aws, inbound: Handler) -> None:
+    post(inbound, json.dumps(envelope(aws, "STOP", "in-2", Timestamp="2026-11-24T15:06:00.000Z")))
+    post(inbound, json.dumps(envelope(aws, "START", "in-1", Timestamp="2026-11-24T15:05:00.000Z")))
+    consent = ConsentRepository(aws.client("dynamodb"), aws.table)
+    assert consent.opted_out("bright-smile", ["+12125550101"]) == {"+12125550101"}
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("{not json", 400),
+        ('{"Type": "Notification"}', 400),
+        ("[]", 400),
+        ("", 400),
+    ],
+)
+def test_malformed_requests_get_400_and_write_nothing(
+    aws: Aws, inbound: Handler, body: str, status: int
+) -> None:
+    before = item_count(aws)
+    assert post(inbound, body)[0] == status
+    assert item_count(aws) == before and sent_sms() == []
+
+
+def test_a_bad_payload_inside_a_good_envelope_is_refused(aws: Aws, inbound: Handler) -> None:
+    before = item_count(aws)
+    bad_number = envelope(aws, "STOP")
+    bad_number["Message"] = json.dumps(
+        {**json.loads(bad_number["Message"]), "originationNumber": "12"}
+    )
+    assert post(inbound, json.dumps(bad_number))[0] == 400
+    assert post(inbound, json.dumps(envelope(aws, "STOP", Message="not json")))[0] == 400
+    assert item_count(aws) == before
+
+
+def test_another_topic_is_forbidden_and_writes_nothing(aws: Aws, inbound: Handler) -> None:
+    before = item_count(aws)
+    forged = envelope(aws, "STOP", TopicArn="arn:aws:sns:us-east-1:999999999999:attacker")
+    assert post(inbound, json.dumps(forged)) == (403, {"message": "not this deployment's topic"})
+    assert item_count(aws) == before and sent_sms() == []
+
+
+def test_oversized_requests_get_413(aws: Aws, inbound: Handler) -> None:
+    assert post(inbound, json.dumps(envelope(aws, "x" * 20_000)))[0] == 413
+
+
+def test_a_number_no_practice_sends_from_gets_422(aws: Aws, inbound: Handler) -> None:
+    stray = envelope(aws, "hi")
+    stray["Message"] = json.dumps(
+        {**json.loads(stray["Message"]), "destinationNumber": "+13105550000"}
+    )
+    assert post(inbound, json.dumps(stray))[0] == 422
+
+
+def test_a_subscription_confirmation_for_our_topic_is_confirmed(aws: Aws, inbound: Handler) -> None:
+    confirmation = envelope(aws, "", Type="SubscriptionConfirmation", Token="token-1")
+    assert post(inbound, json.dumps(confirmation)) == (200, {"handled": "confirmed"})
+    no_token = envelope(aws, "", Type="SubscriptionConfirmation")
+    assert post(inbound, json.dumps(no_token))[0] == 400
+
+
+def test_any_other_reply_is_stored_for_staff(aws: Aws, inbound: Handler) -> None:
+    assert post(inbound, json.dumps(envelope(aws, "what are your hours?")))[0] == 200
+    items = aws.client("dynamodb").scan(
+        TableName=aws.table,
+        FilterExpression="kind = :reply",
+        ExpressionAttributeValues={":reply": {"S": "reply"}},
+    )["Items"]
+    assert [(i["intent"]["S"], i["notify_staff"]["BOOL"]) for i in items] == [("other", True)]

@@ -1,0 +1,56 @@
+"""The segment function against moto: enrolment, follow-ups, and no second enrolment."""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from reactivation.adapters.consent import ConsentRepository
+from tests.builders import at, make_patient
+from tests.conftest import Aws
+from tests.functions.helpers import queued, scheduled, seed
+
+Handler = Callable[[dict[str, Any]], Any]
+
+
+def test_weekly_enrolment_queues_one_job_per_due_patient(
+    aws: Aws, load_function: Callable[[str], Handler]
+) -> None:
+    seed(aws, None, make_patient("P-1"), make_patient("P-2", mobile="+12125550102"))
+    ConsentRepository(aws.client("dynamodb"), aws.table).record(
+        "bright-smile", "+12125550102", opted_out=True, at=at("2026-11-01 10:00"),
+        recorded_at=at("2026-11-01 10:00"),
+    )  # fmt: skip
+    segment = load_function("SegmentFunction")
+    result = segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))
+    assert result["enrolled"] == {"recall_due": 1}
+    assert result["skipped"] == {"opted_out": 1}
+    jobs = [json.loads(m["Body"]) for m in queued(aws)]
+    assert [(j["patient_id"], j["step"], j["channel"]) for j in jobs] == [("P-1", 1, "sms")]
+
+
+def test_a_second_run_neither_enrols_again_nor_requeues(
+    aws: Aws, load_function: Callable[[str], Handler]
+) -> None:
+    seed(aws)
+    segment = load_function("SegmentFunction")
+    segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))
+    again = segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))
+    assert again["enrolled"] == {} and again["skipped"] == {"in_sequence": 1}
+    assert again["queued"] == 0
+    follow_ups = segment(scheduled("follow_ups", "2026-11-27T15:00:00Z"))
+    assert follow_ups["queued"] == 0  # step 2 is due on the 28th
+    follow_ups = segment(scheduled("follow_ups", "2026-11-28T15:00:00Z"))
+    assert follow_ups["queued"] == 1
+    steps = [json.loads(m["Body"])["step"] for m in queued(aws)]
+    assert sorted(steps) == [1, 2]
+
+
+def test_a_malformed_schedule_event_is_refused(
+    aws: Aws, load_function: Callable[[str], Handler]
+) -> None:
+    segment = load_function("SegmentFunction")
+    with pytest.raises(ValidationError):
+        segment({"run": "everything", "scheduled_time": "yesterday"})

@@ -1,0 +1,144 @@
+"""The send function against moto: checks when sending, one send per job, partial batches."""
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.outbox import OutboxRepository
+from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain import sequences
+from reactivation.domain.models import (
+    AppointmentStatus,
+    Campaign,
+    Channel,
+    Decision,
+    SendJob,
+    SendStatus,
+)
+from tests.builders import at, make_patient, visit
+from tests.conftest import Aws
+from tests.functions.helpers import queued, seed, sent_emails, sent_sms, sqs_event
+
+Handler = Callable[[dict[str, Any]], Any]
+RUN = at("2026-11-24 10:00")
+
+
+def enrolled_job(aws: Aws, patient_id: str = "P-1", channel: Channel = Channel.SMS) -> SendJob:
+    decision = Decision(patient_id=patient_id, campaign=Campaign.RECALL_DUE, channel=channel)
+    sequence = sequences.start("bright-smile", decision, RUN)
+    SequenceRepository(aws.client("dynamodb"), aws.table).enrol(sequence)
+    return sequences.job_for_due_step(sequence, RUN)
+
+
+@pytest.fixture
+def send(
+    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[Any], None]
+) -> Handler:
+    frozen_clock(RUN)
+    return load_function("SendFunction")
+
+
+def test_a_job_is_rendered_and_published_once(aws: Aws, send: Handler) -> None:
+    seed(aws)
+    job = enrolled_job(aws)
+    event = sqs_event(aws, [job.model_dump_json(), job.model_dump_json()])
+    assert send(event) == {"batchItemFailures": []}
+    assert sent_sms() == [
+        (
+            "+12125550101",
+            "Hi Ana, it's Bright Smile Dental. You're due for your regular checkup visit. "
+            "Reply 1 to book, 2 for a later date. Reply STOP to opt out.",
+        )
+    ]
+    assert send(sqs_event(aws, [job.model_dump_json()])) == {"batchItemFailures": []}
+    assert len(sent_sms()) == 1
+    outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
+    assert outbox.status(job) is SendStatus.SENT
+
+
+def test_an_opt_out_that_arrived_while_the_job_waited_cancels_it(aws: Aws, send: Handler) -> None:
+    seed(aws)
+    job = enrolled_job(aws)
+    ConsentRepository(aws.client("dynamodb"), aws.table).record(
+        "bright-smile", "+12125550101", opted_out=True, at=RUN, recorded_at=RUN
+    )
+    assert send(sqs_event(aws, [job.model_dump_json()])) == {"batchItemFailures": []}
+    assert sent_sms() == []
+    assert OutboxRepository(aws.client("dynamodb"), aws.table).status(job) is SendStatus.CANCELLED
+
+
+def test_a_booking_that_appeared_meanwhile_cancels_it(aws: Aws, send: Handler) -> None:
+    seed(aws)
+    job = enrolled_job(aws)
+    PatientRepository(aws.client("dynamodb"), aws.table).save_appointment(
+        "bright-smile", visit("P-1", "2026-12-01", status=AppointmentStatus.SCHEDULED)
+    )
+    send(sqs_event(aws, [job.model_dump_json()]))
+    assert sent_sms() == []
+
+
+def test_outside_sending_hours_the_job_is_held_not_dropped(
+    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[Any], None]
+) -> None:
+    frozen_clock(at("2026-11-24 20:30"))
+    send = load_function("SendFunction")
+    seed(aws)
+    job = enrolled_job(aws)
+    assert send(sqs_event(aws, [job.model_dump_json()])) == {"batchItemFailures": []}
+    assert sent_sms() == []
+    attributes = aws.client("sqs").get_queue_attributes(
+        QueueUrl=aws.ref("SendQueue"), AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"  # back in 15 minutes
+    assert queued(aws) == []  # and not a moment earlier
+    assert OutboxRepository(aws.client("dynamodb"), aws.table).status(job) is None
+
+
+def test_email_jobs_go_through_ses(aws: Aws, send: Handler) -> None:
+    seed(aws, None, make_patient("P-1", mobile=None, email="ana@example.com"))
+    job = enrolled_job(aws, channel=Channel.EMAIL)
+    send(sqs_event(aws, [job.model_dump_json()]))
+    (email,) = sent_emails()
+    assert email.destinations["ToAddresses"] == ["ana@example.com"]
+    assert email.subject == "Time for your regular checkup at Bright Smile Dental"
+
+
+def test_a_failed_job_is_reported_alone_and_can_be_retried(
+    aws: Aws, send: Handler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(aws, None, make_patient("P-1"), make_patient("P-2", mobile="+12125550102"))
+    good, flaky = enrolled_job(aws, "P-1"), enrolled_job(aws, "P-2")
+    from botocore.exceptions import ClientError
+
+    from reactivation.adapters.channels import SnsSms
+
+    real_send = SnsSms.send
+    failures = {"+12125550102": 1}
+
+    def throttled(self: SnsSms, *, to: str, sender: str, body: str) -> str:
+        if failures.get(to):
+            failures[to] -= 1
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "Publish")
+        return real_send(self, to=to, sender=sender, body=body)
+
+    monkeypatch.setattr(SnsSms, "send", throttled)
+    event = sqs_event(aws, [good.model_dump_json(), "{not a job", flaky.model_dump_json()])
+    response = send(event)
+    assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == ["m-1", "m-2"]
+    assert [to for to, _ in sent_sms()] == ["+12125550101"]
+    outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
+    assert outbox.status(flaky) is None  # the claim was given back: the retry may send
+    assert send(sqs_event(aws, [flaky.model_dump_json()])) == {"batchItemFailures": []}
+    assert [to for to, _ in sent_sms()] == ["+12125550101", "+12125550102"]
+
+
+def test_a_send_that_stopped_mid_way_is_not_sent_again(aws: Aws, send: Handler) -> None:
+    seed(aws)
+    job = enrolled_job(aws)
+    OutboxRepository(aws.client("dynamodb"), aws.table).claim(job, RUN - timedelta(minutes=5))
+    assert send(sqs_event(aws, [job.model_dump_json()])) == {"batchItemFailures": []}
+    assert sent_sms() == []

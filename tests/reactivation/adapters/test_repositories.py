@@ -1,0 +1,118 @@
+"""The repositories against moto, with the table exactly as template.yaml declares it."""
+
+from datetime import timedelta
+
+from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.outbox import Claim, OutboxRepository
+from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.practices import PracticeRepository
+from reactivation.adapters.queue import SendQueue
+from reactivation.adapters.replies import ReplyRepository
+from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain import sequences
+from reactivation.domain.models import Campaign, Channel, Decision, Intent, Reply, SendStatus
+from tests.builders import at, make_patient, make_practice, visit
+from tests.conftest import Aws
+
+RUN = at("2026-11-24 10:00")
+
+
+def test_practices_are_listed_and_found_by_their_sending_number(aws: Aws) -> None:
+    practices = PracticeRepository(aws.client("dynamodb"), aws.table)
+    practices.save(make_practice())
+    practices.save(make_practice(practice_id="other", sending_number="+13105550199"))
+    assert sorted(practices.all_ids()) == ["bright-smile", "other"]
+    assert practices.owner_of_number("+13105550199") == "other"
+    assert practices.owner_of_number("+19995550000") is None
+    assert practices.get("bright-smile") == make_practice()
+
+
+def test_a_patient_record_and_the_patients_sharing_a_number(aws: Aws) -> None:
+    patients = PatientRepository(aws.client("dynamodb"), aws.table)
+    patients.save("bright-smile", make_patient("P-1"))
+    patients.save("bright-smile", make_patient("P-2", first_name="Leo"))  # same family phone
+    patients.save("other", make_patient("P-9"))
+    patients.save_appointment("bright-smile", visit("P-1", "2026-04-20"))
+    record = patients.record("bright-smile", "P-1")
+    assert record is not None and record.patient == make_patient("P-1")
+    assert [a.appointment_id for a in record.appointments] == ["P-1-2026-04-20-hygiene"]
+    assert sorted(patients.ids("bright-smile")) == ["P-1", "P-2"]
+    assert patients.ids_with_mobile("bright-smile", "+12125550101") == ["P-1", "P-2"]
+    assert patients.record("bright-smile", "P-9") is None  # another practice's patient
+
+
+def test_opt_out_and_opt_in_apply_in_carrier_timestamp_order(aws: Aws) -> None:
+    consent = ConsentRepository(aws.client("dynamodb"), aws.table)
+    number = "+12125550101"
+    assert consent.record("p", number, opted_out=True, at=RUN, recorded_at=RUN)
+    assert consent.opted_out("p", [number, None]) == {number}
+    # a START sent before the STOP but delivered after it changes nothing
+    assert not consent.record("p", number, opted_out=False, at=RUN - timedelta(minutes=1),
+                              recorded_at=RUN)  # fmt: skip
+    assert consent.opted_out("p", [number]) == {number}
+    assert consent.record(
+        "p", number, opted_out=False, at=RUN + timedelta(minutes=1), recorded_at=RUN
+    )
+    assert consent.opted_out("p", [number]) == frozenset()
+    assert consent.opted_out("other-practice", [number]) == frozenset()
+
+
+def test_enrolment_is_once_per_patient_and_due_steps_come_from_the_index(aws: Aws) -> None:
+    repository = SequenceRepository(aws.client("dynamodb"), aws.table)
+    decision = Decision(patient_id="P-1", campaign=Campaign.RECALL_DUE, channel=Channel.SMS)
+    sequence = sequences.start("bright-smile", decision, RUN)
+    assert repository.enrol(sequence)
+    assert not repository.enrol(sequences.start("bright-smile", decision, RUN + timedelta(days=7)))
+    assert repository.history("bright-smile", "P-1", frozenset()).in_sequence
+    assert [s.sequence_id for s in repository.due("bright-smile", RUN)] == [sequence.sequence_id]
+    moved = sequences.after_step_queued(sequence)
+    assert repository.replace(sequence, moved)
+    assert not repository.replace(sequence, moved)  # someone else moved it first
+    assert list(repository.due("bright-smile", RUN + timedelta(days=3))) == []
+    assert [s.next_step for s in repository.due("bright-smile", RUN + timedelta(days=4))] == [2]
+    assert repository.replace(moved, sequences.stopped(moved, RUN, "opt_out"))
+    history = repository.history("bright-smile", "P-1", frozenset())
+    assert not history.in_sequence and history.last_sequence_ended_at == RUN
+    assert repository.active("bright-smile", "P-1") is None
+
+
+def test_the_outbox_claims_a_job_once(aws: Aws) -> None:
+    outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
+    decision = Decision(patient_id="P-1", campaign=Campaign.RECALL_DUE, channel=Channel.SMS)
+    job = sequences.job_for_due_step(sequences.start("bright-smile", decision, RUN), RUN)
+    assert outbox.claim(job, RUN) is Claim.CLAIMED
+    assert outbox.claim(job, RUN) is Claim.IN_DOUBT
+    outbox.release(job)
+    assert outbox.status(job) is None
+    assert outbox.claim(job, RUN) is Claim.CLAIMED
+    outbox.sent(job, channel_message_id="m-1", segments=2, at=RUN)
+    assert outbox.claim(job, RUN) is Claim.DONE
+    assert outbox.status(job) is SendStatus.SENT
+    week = (RUN - timedelta(days=1), RUN + timedelta(days=1))
+    assert outbox.sent_between("bright-smile", *week) == [{"channel": Channel.SMS, "segments": 2}]
+    assert outbox.sent_between("bright-smile", RUN + timedelta(seconds=1), week[1]) == []
+
+
+def test_replies_are_stored_once_and_counted_by_week(aws: Aws) -> None:
+    replies = ReplyRepository(aws.client("dynamodb"), aws.table)
+    reply = Reply(practice_id="p", inbound_message_id="in-1", from_number="+12125550101",
+                  body="hello", received_at=RUN, intent=Intent.OTHER, notify_staff=True,
+                  patient_ids=("P-1",))  # fmt: skip
+    assert replies.save(reply, recorded_at=RUN)
+    assert not replies.save(reply, recorded_at=RUN + timedelta(seconds=5))
+    assert replies.seen("p", "+12125550101", RUN, "in-1")
+    assert replies.count("p", RUN - timedelta(days=1), RUN + timedelta(days=1)) == 1
+
+
+def test_the_queue_sends_in_batches_of_ten(aws: Aws) -> None:
+    sqs = aws.client("sqs")
+    queue = SendQueue(sqs, aws.ref("SendQueue"))
+    decision = Decision(patient_id="P-1", campaign=Campaign.RECALL_DUE, channel=Channel.SMS)
+    jobs = [
+        sequences.job_for_due_step(sequences.start(f"p{i}", decision, RUN), RUN) for i in range(23)
+    ]
+    queue.enqueue(jobs)
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=aws.ref("SendQueue"), AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "23"

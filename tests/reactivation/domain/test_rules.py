@@ -1,0 +1,175 @@
+"""The rules of campaigns.md as the engine applies them (recall_due and every exclusion)."""
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reactivation.domain import rules
+from reactivation.domain.calendar import add_months
+from reactivation.domain.models import (
+    AppointmentStatus,
+    Campaign,
+    Channel,
+    PatientHistory,
+    PatientRecord,
+    ServiceCategory,
+    SkipReason,
+)
+from tests.builders import at, make_patient, make_practice, visit
+
+RUN = at("2026-11-24 10:00")  # Tuesday
+PRACTICE = make_practice()
+
+
+def decide(record: PatientRecord, history: PatientHistory | None = None, **practice: object):
+    return rules.decide(make_practice(**practice), record, history or PatientHistory(), RUN)
+
+
+def recall_record(**patient: object) -> PatientRecord:
+    return PatientRecord(
+        patient=make_patient(**patient), appointments=(visit("P-1", "2026-04-20"),)
+    )
+
+
+def test_a_patient_seven_months_after_a_cleaning_is_due_for_recall_by_sms() -> None:
+    decision = decide(recall_record())
+    assert decision.campaign is Campaign.RECALL_DUE
+    assert decision.channel is Channel.SMS
+    assert decision.skip is None and decision.holdout is False
+
+
+@pytest.mark.parametrize(
+    ("last_cleaning", "due"),
+    [
+        ("2026-05-24", True),  # exactly six months: date + 6 months <= D
+        ("2026-05-25", False),  # one day short
+        ("2025-11-25", True),  # last visit 364 days ago: less than 12 months old
+        ("2025-11-24", False),  # exactly 12 months: no longer "less than 12 months"
+    ],
+)
+def test_recall_boundaries(last_cleaning: str, due: bool) -> None:
+    record = PatientRecord(patient=make_patient(), appointments=(visit("P-1", last_cleaning),))
+    assert (decide(record).campaign is Campaign.RECALL_DUE) is due
+
+
+@given(st.integers(min_value=0, max_value=800))
+def test_recall_holds_exactly_between_six_and_twelve_months(days_ago: int) -> None:
+    today = RUN.date()
+    last = today - timedelta(days=days_ago)
+    record = PatientRecord(patient=make_patient(), appointments=(visit("P-1", last.isoformat()),))
+    expected = add_months(last, 6) <= today < add_months(last, 12)
+    assert (decide(record).campaign is Campaign.RECALL_DUE) is expected
+
+
+def test_an_exam_counts_for_recall_but_another_visit_only_for_last_visit() -> None:
+    record = PatientRecord(
+        patient=make_patient(),
+        appointments=(
+            visit("P-1", "2026-03-01", category=ServiceCategory.EXAM),
+            visit("P-1", "2026-10-01", category=ServiceCategory.RESTORATIVE),
+        ),
+    )
+    assert decide(record).campaign is Campaign.RECALL_DUE
+
+
+def test_cancelled_and_no_show_visits_do_not_count_as_visits() -> None:
+    record = PatientRecord(
+        patient=make_patient(),
+        appointments=(
+            visit("P-1", "2026-04-20"),
+            visit("P-1", "2026-10-01", status=AppointmentStatus.NO_SHOW),
+        ),
+    )
+    assert decide(record).campaign is Campaign.RECALL_DUE
+
+
+@pytest.mark.parametrize(
+    ("patient", "history", "appointments", "reason"),
+    [
+        ({"deceased": True, "do_not_contact": True}, {}, (), SkipReason.DECEASED),
+        ({"do_not_contact": True, "active": False}, {}, (), SkipReason.DO_NOT_CONTACT),
+        ({"active": False}, {"in_sequence": True}, (), SkipReason.INACTIVE),
+        (
+            {},
+            {"opted_out": frozenset({"+12125550101"})},
+            (("2026-12-01", AppointmentStatus.SCHEDULED),),
+            SkipReason.HAS_FUTURE_APPOINTMENT,
+        ),
+        (
+            {},
+            {"opted_out": frozenset({"+12125550101"}), "in_sequence": True},
+            (),
+            SkipReason.OPTED_OUT,
+        ),
+        ({"sms_opt_in": False}, {}, (), SkipReason.OPTED_OUT),
+        ({"mobile": None}, {"in_sequence": True}, (), SkipReason.NO_CHANNEL),
+        ({}, {"in_sequence": True, "service_recovery": True}, (), SkipReason.IN_SEQUENCE),
+        ({}, {"service_recovery": True}, (), SkipReason.SERVICE_RECOVERY),
+    ],
+)
+def test_exclusions_apply_in_the_spec_order(
+    patient: dict[str, object],
+    history: dict[str, object],
+    appointments: tuple[tuple[str, AppointmentStatus], ...],
+    reason: SkipReason,
+) -> None:
+    record = PatientRecord(
+        patient=make_patient(**patient),
+        appointments=(
+            visit("P-1", "2026-04-20"),
+            *(visit("P-1", day, status=status) for day, status in appointments),
+        ),
+    )
+    decision = decide(record, PatientHistory.model_validate(history))
+    assert decision.skip is reason
+    assert decision.campaign is None and decision.channel is None
+
+
+def test_a_scheduled_appointment_in_the_past_is_not_a_future_appointment() -> None:
+    record = PatientRecord(
+        patient=make_patient(),
+        appointments=(
+            visit("P-1", "2026-04-20"),
+            visit("P-1", "2026-11-01", status=AppointmentStatus.SCHEDULED),
+        ),
+    )
+    assert decide(record).campaign is Campaign.RECALL_DUE
+
+
+def test_snooze_and_cooldown() -> None:
+    snoozed = PatientHistory(snoozed_until=RUN.date() + timedelta(days=1))
+    assert decide(recall_record(), snoozed).skip is SkipReason.SNOOZED
+    assert decide(recall_record(), PatientHistory(snoozed_until=RUN.date())).campaign
+    recent = PatientHistory(last_sequence_ended_at=RUN - timedelta(days=29))
+    assert decide(recall_record(), recent).skip is SkipReason.COOLDOWN
+    old = PatientHistory(last_sequence_ended_at=RUN - timedelta(days=30))
+    assert decide(recall_record(), old).campaign is Campaign.RECALL_DUE
+
+
+def test_email_when_sms_is_not_allowed() -> None:
+    decision = decide(recall_record(sms_opt_in=False, email="ana@example.com"))
+    assert decision.channel is Channel.EMAIL
+    history = PatientHistory(opted_out=frozenset({"+12125550101"}))
+    assert decide(recall_record(email="ana@example.com"), history).channel is Channel.EMAIL
+
+
+def test_no_rule_holds_is_not_eligible_and_disabled_campaigns_are_not_tried() -> None:
+    fresh = PatientRecord(patient=make_patient(), appointments=(visit("P-1", "2026-10-01"),))
+    assert decide(fresh).skip is SkipReason.NOT_ELIGIBLE
+    medspa = decide(recall_record(), vertical="medspa")  # recall_due is not a med spa campaign
+    assert medspa.skip is SkipReason.NOT_ELIGIBLE
+
+
+def test_holdout_is_stable_and_close_to_its_share() -> None:
+    practice = make_practice(holdout_percent=10)
+    day = RUN.date()
+    draws = [rules.in_holdout(practice, f"P-{i}", Campaign.RECALL_DUE, day) for i in range(4000)]
+    assert draws == [
+        rules.in_holdout(practice, f"P-{i}", Campaign.RECALL_DUE, day) for i in range(4000)
+    ]
+    assert 320 <= sum(draws) <= 480  # 10% of 4000, within sampling noise
+    assert not any(
+        rules.in_holdout(make_practice(), f"P-{i}", Campaign.RECALL_DUE, day) for i in range(500)
+    )

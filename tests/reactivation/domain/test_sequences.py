@@ -1,0 +1,57 @@
+from datetime import timedelta
+
+import pytest
+
+from reactivation.domain import sequences
+from reactivation.domain.models import Campaign, Channel, Decision
+from tests.builders import at
+
+RUN = at("2026-11-24 10:00")
+
+
+def decision(holdout: bool = False, campaign: Campaign = Campaign.RECALL_DUE) -> Decision:
+    return Decision(patient_id="P-1", campaign=campaign, channel=Channel.SMS, holdout=holdout)
+
+
+def test_four_steps_four_then_seven_then_seven_days_apart_then_the_end() -> None:
+    sequence = sequences.start("bright-smile", decision(), RUN)
+    due = []
+    while sequence.next_step is not None:
+        assert sequence.next_step_due_at is not None
+        due.append((sequence.next_step, sequence.next_step_due_at - RUN))
+        sequence = sequences.after_step_queued(sequence)
+    assert due == [
+        (1, timedelta(0)),
+        (2, timedelta(days=4)),
+        (3, timedelta(days=11)),
+        (4, timedelta(days=18)),
+    ]
+    assert sequence.end_reason == "completed" and sequence.ended_at == RUN + timedelta(days=18)
+
+
+def test_missed_appointment_sends_two_steps_the_second_the_next_day() -> None:
+    sequence = sequences.start("p", decision(campaign=Campaign.MISSED_APPOINTMENT), RUN)
+    second = sequences.after_step_queued(sequence)
+    assert second.next_step == 2 and second.next_step_due_at == RUN + timedelta(days=1)
+    assert sequences.after_step_queued(second).next_step is None
+
+
+def test_a_holdout_enrolment_is_recorded_and_sends_nothing() -> None:
+    sequence = sequences.start("bright-smile", decision(holdout=True), RUN)
+    assert sequence.holdout and sequence.next_step is None and sequence.end_reason == "holdout"
+    with pytest.raises(ValueError, match="no step"):
+        sequences.job_for_due_step(sequence, RUN)
+
+
+def test_job_ids_are_deterministic_per_step() -> None:
+    sequence = sequences.start("bright-smile", decision(), RUN)
+    first = sequences.job_for_due_step(sequence, RUN)
+    again = sequences.job_for_due_step(sequence, RUN + timedelta(minutes=15))
+    assert first.job_id == again.job_id
+    later = sequences.job_for_due_step(sequences.after_step_queued(sequence), RUN)
+    assert later.job_id != first.job_id and later.step == 2
+
+
+def test_stopped_ends_the_sequence_with_its_reason() -> None:
+    sequence = sequences.stopped(sequences.start("p", decision(), RUN), RUN, "opt_out")
+    assert sequence.next_step is None and sequence.end_reason == "opt_out"

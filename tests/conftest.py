@@ -39,6 +39,12 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 
+def client(service: str) -> Any:
+    """A boto3 client, in the test's region, for a service named at run time."""
+    factory: Any = boto3.client
+    return factory(service, region_name=REGION)
+
+
 @dataclass
 class Aws:
     """moto, in this process, with every stateful resource of template.yaml."""
@@ -47,7 +53,7 @@ class Aws:
     functions: dict[str, FunctionSpec]
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
+        return client(service)
 
     @property
     def table(self) -> str:
@@ -62,7 +68,7 @@ def aws() -> Iterator[Aws]:
     with mock_aws():
         provisioner = Provisioner(
             Template.load(TEMPLATE),
-            lambda service: boto3.client(service, region_name=REGION),
+            client,
             stack_name="test",
             region=REGION,
             account=ACCOUNT,

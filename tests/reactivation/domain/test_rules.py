@@ -1,6 +1,7 @@
 """The rules of campaigns.md as the engine applies them (recall_due and every exclusion)."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -12,6 +13,7 @@ from reactivation.domain.models import (
     AppointmentStatus,
     Campaign,
     Channel,
+    Decision,
     PatientHistory,
     PatientRecord,
     ServiceCategory,
@@ -23,11 +25,13 @@ RUN = at("2026-11-24 10:00")  # Tuesday
 PRACTICE = make_practice()
 
 
-def decide(record: PatientRecord, history: PatientHistory | None = None, **practice: object):
+def decide(
+    record: PatientRecord, history: PatientHistory | None = None, **practice: Any
+) -> Decision:
     return rules.decide(make_practice(**practice), record, history or PatientHistory(), RUN)
 
 
-def recall_record(**patient: object) -> PatientRecord:
+def recall_record(**patient: Any) -> PatientRecord:
     return PatientRecord(
         patient=make_patient(**patient), appointments=(visit("P-1", "2026-04-20"),)
     )
@@ -110,7 +114,7 @@ def test_cancelled_and_no_show_visits_do_not_count_as_visits() -> None:
     ],
 )
 def test_exclusions_apply_in_the_spec_order(
-    patient: dict[str, object],
+    patient: dict[str, Any],
     history: dict[str, object],
     appointments: tuple[tuple[str, AppointmentStatus], ...],
     reason: SkipReason,

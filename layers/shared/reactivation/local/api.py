@@ -88,6 +88,8 @@ class LocalApi:
             def _serve(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 if length > MAX_PAYLOAD_BYTES:
+                    while length > 0:  # read it all, so that the client hears the answer
+                        length -= len(self.rfile.read(min(length, 1 << 16)) or b"x" * length)
                     self._reply(413, {"message": "Request Entity Too Large"})
                     return
                 body = self.rfile.read(length) if length else b""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -127,6 +128,10 @@ class LocalStack:
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._moto.start()
+        # moto keeps its state per process: a stack starts from nothing, like a new account.
+        urllib.request.urlopen(
+            urllib.request.Request(f"{self.moto_url}/moto-api/reset", method="POST"), timeout=30
+        ).close()
         (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
         provisioner = Provisioner(
             self.template,

@@ -1,0 +1,108 @@
+"""The whole pipe through the local stack over HTTP: schedules, queue, SNS webhook, SES."""
+
+import json
+import re
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+from reactivation.adapters.consent import ConsentRepository
+from reactivation.local import demo
+from reactivation.local.stack import LocalStack
+
+
+def post(url: str, body: bytes) -> int:
+    request = urllib.request.Request(url, data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def item_count(stack: LocalStack) -> int:
+    table = stack.outputs["PracticeTableName"]
+    return int(stack.client("dynamodb").scan(TableName=table, Select="COUNT")["Count"])
+
+
+def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: LocalStack) -> None:
+    lines: list[str] = []
+    result = demo.run(stack, say=lines.append)
+    assert result.opted_out
+    bodies = [sms.body for sms in stack.sent_sms()]
+    # step 1 to Ana and Ben, the opt-out confirmation, step 2 to Ben only
+    assert [sms.to for sms in stack.sent_sms()] == [
+        "+12125550101", "+12125550102", "+12125550101", "+12125550102"
+    ]  # fmt: skip
+    assert "You are unsubscribed from Bright Smile Dental" in bodies[2]
+    assert result.report_html.read_text().count("Bright Smile Dental") >= 1
+    assert any("5 messages sent, 1 reply, 1 opt-out" in line for line in lines)
+
+    logs = "\n".join(p.read_text() for p in (stack.state_dir / "logs").glob("*.log"))
+    assert '"message":"send job settled"' in logs and '"correlation_id"' in logs
+    patients = demo.demo_patients(stack.clock.now().date())
+    secrets = [demo.PRACTICE.sending_number, "eva@example.com"]
+    for patient, _ in patients:
+        secrets += [patient.mobile or "", (patient.mobile or "")[2:], patient.email or ""]
+    for secret in filter(None, secrets):
+        assert secret not in logs, secret
+    for patient, _ in patients:
+        assert not re.search(rf"\b{patient.first_name}\b", logs), patient.first_name
+    for body in bodies:
+        assert body not in logs
+        assert body[:40] not in logs
+
+
+def test_a_failing_job_is_retried_then_parked_without_blocking_its_batch(
+    stack: LocalStack,
+) -> None:
+    dynamodb = stack.client("dynamodb")
+    table = stack.outputs["PracticeTableName"]
+    from reactivation.adapters.patients import PatientRepository
+    from reactivation.adapters.practices import PracticeRepository
+
+    stack.clock.set(demo.next_tuesday_morning(stack.clock.now()))
+    PracticeRepository(dynamodb, table).save(demo.PRACTICE)
+    patients = PatientRepository(dynamodb, table)
+    for patient, appointments in demo.demo_patients(stack.clock.now().date())[:2]:
+        patients.save(demo.PRACTICE.practice_id, patient)
+        for appointment in appointments:
+            patients.save_appointment(demo.PRACTICE.practice_id, appointment)
+    assert stack.fire("WeeklyEnrolment").payload["queued"] == 2
+    sqs = stack.client("sqs")
+    sqs.send_message(QueueUrl=stack.outputs["SendQueueUrl"], MessageBody='{"job_id": 42}')
+
+    stack.drain()
+    assert len(stack.sent_sms()) == 2  # the good jobs of the batch went out
+    for _ in range(3):  # redelivered after each visibility timeout, failing each time
+        stack.advance(timedelta(seconds=181))
+        stack.drain()
+    assert len(stack.sent_sms()) == 2  # and nothing was sent twice
+    assert stack.queue_depth("SendQueue") == 0
+    parked = sqs.receive_message(QueueUrl=stack.outputs["SendDeadLetterQueueUrl"])["Messages"]
+    assert [m["Body"] for m in parked] == ['{"job_id": 42}']
+
+
+def test_forged_or_malformed_requests_are_refused_over_http_and_write_nothing(
+    stack: LocalStack,
+) -> None:
+    url = stack.outputs["InboundSmsWebhookUrl"]
+    before = item_count(stack)
+    assert post(url, b"{not json") == 400
+    forged = {
+        "Type": "Notification",
+        "MessageId": "x",
+        "TopicArn": "arn:aws:sns:us-east-1:999999999999:attacker",
+        "Message": json.dumps({"originationNumber": "+12125550101"}),
+        "Timestamp": "2026-11-24T15:05:00.000Z",
+    }
+    assert post(url, json.dumps(forged).encode()) == 403
+    assert post(url, b"x" * (11 * 1024 * 1024)) == 413
+    assert post(url.replace("/sms/inbound", "/sms/elsewhere"), b"{}") == 404
+    assert item_count(stack) == before
+    assert (
+        ConsentRepository(stack.client("dynamodb"), stack.outputs["PracticeTableName"]).opted_out(
+            "bright-smile", ["+12125550101"]
+        )
+        == frozenset()
+    )

@@ -1,0 +1,95 @@
+"""template.yaml: least privilege, queue settings, and each function's settings declared once."""
+
+from typing import Any
+
+import pytest
+
+from reactivation.config import (
+    FunctionSettings,
+    InboundSettings,
+    ReportSettings,
+    SegmentSettings,
+    SendSettings,
+)
+from reactivation.local.template import Template
+from tests.conftest import TEMPLATE
+
+SPEC = Template.load(TEMPLATE)
+SETTINGS: dict[str, type[FunctionSettings]] = {
+    "SegmentFunction": SegmentSettings,
+    "SendFunction": SendSettings,
+    "InboundFunction": InboundSettings,
+    "ReportFunction": ReportSettings,
+}
+
+
+def statements(function: str) -> list[dict[str, Any]]:
+    found = []
+    for policy in SPEC.function_properties(function).get("Policies", []):
+        found.extend(policy["Statement"])
+    return found
+
+
+def test_every_function_has_its_settings_model_and_template_gives_every_variable() -> None:
+    assert set(SPEC.of_type("AWS::Serverless::Function")) == set(SETTINGS)
+    for function, settings in SETTINGS.items():
+        variables = SPEC.function_properties(function)["Environment"]["Variables"]
+        assert settings.variables() <= set(variables), function
+
+
+@pytest.mark.parametrize("function", sorted(SETTINGS))
+def test_policies_name_actions_and_their_own_resources(function: str) -> None:
+    for statement in statements(function):
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        assert all("*" not in action for action in actions), statement
+        assert statement["Effect"] == "Allow"
+        if statement["Resource"] == "*":
+            # SNS has no ARN for a phone number: SMS publishing is the one allowed exception.
+            assert actions == ["sns:Publish"], statement
+
+
+def test_only_the_functions_that_send_may_publish_or_email() -> None:
+    def actions(function: str) -> set[str]:
+        found: set[str] = set()
+        for statement in statements(function):
+            action = statement["Action"]
+            found |= set(action) if isinstance(action, list) else {action}
+        return found
+
+    assert "sns:Publish" not in actions("SegmentFunction") | actions("ReportFunction")
+    assert "ses:SendEmail" not in actions("SegmentFunction") | actions("InboundFunction")
+    assert "sqs:SendMessage" not in actions("InboundFunction") | actions("ReportFunction")
+    assert not any(a.startswith("dynamodb:Delete") for a in actions("SegmentFunction"))
+
+
+def test_the_send_queue_suits_lambda() -> None:
+    queue = SPEC.resources["SendQueue"]["Properties"]
+    send = SPEC.function_properties("SendFunction")
+    assert queue["VisibilityTimeout"] >= 6 * send["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["SendDeadLetterQueue", "Arn"]
+    }
+    event = send["Events"]["SendJobs"]["Properties"]
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "MaximumConcurrency" in event["ScalingConfig"]
+    alarm = SPEC.resources["SendDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["SendDeadLetterQueue", "QueueName"]}
+
+
+def test_the_table_is_protected() -> None:
+    table = SPEC.resources["PracticeTable"]
+    properties = table["Properties"]
+    assert table["DeletionPolicy"] == "Retain"
+    assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert properties["TimeToLiveSpecification"]["Enabled"] is True
+
+
+def test_functions_run_a_current_python_on_arm() -> None:
+    for function in SETTINGS:
+        properties = SPEC.function_properties(function)
+        assert properties["Runtime"] in {"python3.12", "python3.13"}
+        assert properties["Architectures"] == ["arm64"]
+        assert properties["Layers"] == [{"Ref": "SharedLayer"}]

@@ -52,6 +52,7 @@ def refused(error: RequestRefused) -> Response[str]:
 
 
 def _refuse(status: int, reason: str) -> Response[str]:
+    metrics.add_metric(name="Refused", unit=MetricUnit.Count, value=1)
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,

@@ -1,0 +1,35 @@
+"""The sample events in events/ are what the functions accept."""
+
+import json
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+from reactivation.domain.models import SendJob
+from reactivation.events import ScheduledReportEvent, ScheduledSegmentEvent, SnsEnvelope, TwoWaySms
+from tests.conftest import ROOT
+
+EVENTS = ROOT / "events"
+
+
+def load(name: str) -> dict[str, object]:
+    event: dict[str, object] = json.loads((EVENTS / name).read_text())
+    return event
+
+
+def test_every_sample_event_is_accepted() -> None:
+    assert ScheduledSegmentEvent.model_validate(load("segment-enrolment.json")).run == "enrolment"
+    assert ScheduledSegmentEvent.model_validate(load("segment-follow-ups.json")).run == "follow_ups"
+    ScheduledReportEvent.model_validate(load("report-weekly.json"))
+    records = load("send-sqs-batch.json")["Records"]
+    assert isinstance(records, list)
+    SendJob.model_validate_json(records[0]["body"])
+    api = APIGatewayProxyEventV2(load("inbound-sns-stop.json"))
+    envelope = SnsEnvelope.model_validate_json(api.decoded_body or "")
+    assert TwoWaySms.from_envelope(envelope).messageBody == "STOP"
+    assert sorted(p.name for p in EVENTS.glob("*.json")) == [
+        "inbound-sns-stop.json",
+        "report-weekly.json",
+        "segment-enrolment.json",
+        "segment-follow-ups.json",
+        "send-sqs-batch.json",
+    ]

@@ -63,18 +63,24 @@ class Aws:
         return self.provisioner.created[logical_id].ref
 
 
+def provision(template: Path) -> Provisioner:
+    """The template's stateful resources, created in moto (the mock in this process)."""
+    provisioner = Provisioner(
+        Template.load(template),
+        client,
+        stack_name="test",
+        region=REGION,
+        account=ACCOUNT,
+        parameters=LOCAL_PARAMETERS,
+    )
+    provisioner.provision()
+    return provisioner
+
+
 @pytest.fixture
 def aws() -> Iterator[Aws]:
     with mock_aws():
-        provisioner = Provisioner(
-            Template.load(TEMPLATE),
-            client,
-            stack_name="test",
-            region=REGION,
-            account=ACCOUNT,
-            parameters=LOCAL_PARAMETERS,
-        )
-        provisioner.provision()
+        provisioner = provision(TEMPLATE)
         yield Aws(provisioner, function_specs(provisioner.template, provisioner.resolver))
 
 

@@ -5,23 +5,8 @@ from typing import Any
 
 from moto import mock_aws
 
-from reactivation.local.provision import Provisioner
-from reactivation.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
 from reactivation.local.template import Template
-from tests.conftest import TEMPLATE, Aws, client
-
-
-def provision(template: Path) -> Provisioner:
-    provisioner = Provisioner(
-        Template.load(template),
-        client,
-        stack_name="t",
-        region=REGION,
-        account=ACCOUNT,
-        parameters=LOCAL_PARAMETERS,
-    )
-    provisioner.provision()
-    return provisioner
+from tests.conftest import TEMPLATE, Aws, client, provision
 
 
 def keys(schema: Any) -> list[tuple[str, str]]:

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from reactivation.adapters.items import Keys, from_attributes, iso, to_attributes
+from reactivation.adapters.items import (
+    Keys,
+    from_attributes,
+    is_condition_failure,
+    iso,
+    to_attributes,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -71,7 +77,7 @@ class ConsentRepository:
                 ReturnValues="ALL_OLD",
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if is_condition_failure(error):
                 return False  # a later change already applies
             raise
         previous = from_attributes(response.get("Attributes", {})).get("status", "opted_in")

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
@@ -50,6 +51,27 @@ def model_item(model: BaseModel) -> Item:
 def model_fields(model: type[BaseModel], item: Mapping[str, Any]) -> Item:
     """The attributes of `item` that are fields of `model` (keys and bookkeeping dropped)."""
     return {k: item[k] for k in model.model_fields if k in item}
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    """A condition (or a transaction's condition) did not hold: someone else got there first."""
+    code = error.response.get("Error", {}).get("Code")
+    return code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
+
+
+def put_new(client: DynamoDBClient, table: str, item: Mapping[str, Any]) -> bool:
+    """Writes `item` unless an item with its key exists; False when one did."""
+    try:
+        client.put_item(
+            TableName=table,
+            Item=to_attributes(item),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
 
 
 def query(client: DynamoDBClient, **kwargs: Any) -> Iterator[Item]:

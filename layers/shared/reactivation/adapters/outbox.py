@@ -6,9 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from reactivation.adapters.items import Keys, from_attributes, iso, query, to_attributes
+from reactivation.adapters.items import Keys, from_attributes, iso, put_new, query, to_attributes
 from reactivation.domain.models import Channel, SendJob, SendStatus
 
 if TYPE_CHECKING:
@@ -37,26 +35,20 @@ class OutboxRepository:
         return SendStatus(status) if status else None
 
     def claim(self, job: SendJob, at: datetime) -> Claim:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_attributes(
-                    {
-                        **self._key(job),
-                        "kind": "message",
-                        "status": SendStatus.SENDING.value,
-                        "claimed_at": iso(at),
-                        **job.model_dump(mode="json"),
-                    }
-                ),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            status = self.status(job)
-            return Claim.IN_DOUBT if status is SendStatus.SENDING else Claim.DONE
-        return Claim.CLAIMED
+        claimed = put_new(
+            self._client,
+            self._table,
+            {
+                **self._key(job),
+                "kind": "message",
+                "status": SendStatus.SENDING.value,
+                "claimed_at": iso(at),
+                **job.model_dump(mode="json"),
+            },
+        )
+        if claimed:
+            return Claim.CLAIMED
+        return Claim.IN_DOUBT if self.status(job) is SendStatus.SENDING else Claim.DONE
 
     def release(self, job: SendJob) -> None:
         """Gives the claim back after a send that certainly failed, so that a retry may send."""
@@ -93,24 +85,18 @@ class OutboxRepository:
 
     def cancelled(self, job: SendJob, *, reason: str, at: datetime) -> None:
         """Records that the job will never be sent, and why (unless it was settled before)."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_attributes(
-                    {
-                        **self._key(job),
-                        "kind": "message",
-                        "status": SendStatus.CANCELLED.value,
-                        "cancel_reason": reason,
-                        "cancelled_at": iso(at),
-                        **job.model_dump(mode="json"),
-                    }
-                ),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
+        put_new(
+            self._client,
+            self._table,
+            {
+                **self._key(job),
+                "kind": "message",
+                "status": SendStatus.CANCELLED.value,
+                "cancel_reason": reason,
+                "cancelled_at": iso(at),
+                **job.model_dump(mode="json"),
+            },
+        )
 
     def sent_between(
         self, practice_id: str, start: datetime, end: datetime

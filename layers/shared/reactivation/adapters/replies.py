@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from reactivation.adapters.items import Keys, count_between, iso, model_item, to_attributes
+from reactivation.adapters.items import (
+    Keys,
+    count_between,
+    iso,
+    model_item,
+    put_new,
+    to_attributes,
+)
 from reactivation.domain.models import Reply
 
 if TYPE_CHECKING:
@@ -41,26 +46,18 @@ class ReplyRepository:
         Kept in order of the carrier's timestamp for the conversation, and of `recorded_at`
         (when we processed it) for the weekly counts.
         """
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_attributes(
-                    {
-                        "pk": Keys.number(reply.practice_id, reply.from_number),
-                        "sk": f"REPLY#{iso(reply.received_at)}#{reply.inbound_message_id}",
-                        "gsi1pk": Keys.collection(reply.practice_id, "REPLIES"),
-                        "gsi1sk": f"{iso(recorded_at)}#{reply.inbound_message_id}",
-                        "kind": "reply",
-                        **model_item(reply),
-                    }
-                ),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return put_new(
+            self._client,
+            self._table,
+            {
+                "pk": Keys.number(reply.practice_id, reply.from_number),
+                "sk": f"REPLY#{iso(reply.received_at)}#{reply.inbound_message_id}",
+                "gsi1pk": Keys.collection(reply.practice_id, "REPLIES"),
+                "gsi1sk": f"{iso(recorded_at)}#{reply.inbound_message_id}",
+                "kind": "reply",
+                **model_item(reply),
+            },
+        )
 
     def count(self, practice_id: str, start: datetime, end: datetime) -> int:
         return count_between(

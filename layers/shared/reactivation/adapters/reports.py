@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from reactivation.adapters.items import Keys, iso, to_attributes
+from reactivation.adapters.items import Keys, iso, put_new, to_attributes
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -22,19 +20,11 @@ class ReportRepository:
         return {"pk": Keys.practice(practice_id), "sk": f"REPORT#{week}"}
 
     def claim(self, practice_id: str, week: str, at: datetime) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_attributes(
-                    {**self._key(practice_id, week), "status": "sending", "claimed_at": iso(at)}
-                ),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return put_new(
+            self._client,
+            self._table,
+            {**self._key(practice_id, week), "status": "sending", "claimed_at": iso(at)},
+        )
 
     def sent(self, practice_id: str, week: str, *, message_id: str, at: datetime) -> None:
         self._client.put_item(

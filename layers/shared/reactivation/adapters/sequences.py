@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from reactivation.adapters.items import (
     Keys,
     from_attributes,
+    is_condition_failure,
     iso,
     model_fields,
     model_item,
@@ -22,11 +23,6 @@ from reactivation.domain.models import PatientHistory, Sequence
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    code = error.response.get("Error", {}).get("Code")
-    return code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
 
 
 class SequenceRepository:
@@ -119,7 +115,7 @@ class SequenceRepository:
                 ]
             )
         except ClientError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 return False
             raise
         return True
@@ -168,7 +164,7 @@ class SequenceRepository:
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
-            if _is_condition_failure(error):
+            if is_condition_failure(error):
                 return False
             raise
         return True

@@ -12,7 +12,7 @@ SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup demo local test lint typecheck unit bench sam-validate sam-build deploy clean
+.PHONY: help setup demo local test lint typecheck unit layer-check bench sam-validate sam-build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -32,7 +32,7 @@ demo: setup ## Start the local stack and run the slice end to end
 local: setup ## Run the local stack in the foreground (Ctrl-C stops it)
 	$(BIN)/reactivation local up
 
-test: setup lint typecheck unit ## Everything CI runs: ruff, cfn-lint, mypy, pytest
+test: setup lint typecheck unit layer-check ## Everything CI runs: ruff, cfn-lint, mypy, pytest, layer
 
 lint: setup
 	$(BIN)/ruff check .
@@ -45,8 +45,27 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest
 
+layer-check: setup ## Build the layer as sam build does and import every handler from it alone
+	bash scripts/layer_check.sh
+
 bench: setup ## Measure cold imports and the layer's size
 	$(BIN)/python bench/cold_imports.py
+
+# The SAM CLI lives in its own virtualenv: its pins are not the project's.
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==1.170.0
+
+sam-validate: $(SAM) ## sam validate --lint (cfn-lint with SAM's own checks)
+	$(SAM) validate --lint --region us-east-1
+
+# No Docker: SAM builds with the python3.12 it finds on PATH (the SAM virtualenv's) and
+# fetches the manylinux aarch64 wheels of the layer's requirements for arm64.
+sam-build: $(SAM) ## sam build for AWS (arm64, python3.12), without Docker
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(SAM) build
+
+deploy: sam-build ## sam deploy --guided (asks for the parameters once)
+	$(SAM) deploy --guided
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local .mypy_cache .ruff_cache

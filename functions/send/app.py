@@ -31,7 +31,8 @@ def deliver(record: SQSRecord) -> None:
         metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
         logger.error("malformed send job", extra={"sqs_message_id": record.message_id})
         raise
-    logger.append_keys(job_id=job.job_id, campaign=job.campaign.value, step=job.step)
+    logger.set_correlation_id(job.job_id)
+    logger.append_keys(campaign=job.campaign.value, step=job.step)
     try:
         delivery = service.deliver(job, clock.now())
     except Exception as error:
@@ -39,7 +40,7 @@ def deliver(record: SQSRecord) -> None:
         logger.error("send failed, will retry", extra={"error": type(error).__name__})
         raise
     finally:
-        logger.remove_keys(["job_id", "campaign", "step"])
+        logger.remove_keys(["campaign", "step"])
     metrics.add_metric(name=delivery.outcome.value.title(), unit=MetricUnit.Count, value=1)
     if delivery.outcome is Outcome.SENT and job.channel.value == "sms":
         metrics.add_metric(name="SmsSegments", unit=MetricUnit.Count, value=delivery.segments)

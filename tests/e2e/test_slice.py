@@ -56,18 +56,13 @@ def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: Local
 def test_a_failing_job_is_retried_then_parked_without_blocking_its_batch(
     stack: LocalStack,
 ) -> None:
-    dynamodb = stack.client("dynamodb")
-    table = stack.outputs["PracticeTableName"]
-    from reactivation.adapters.patients import PatientRepository
-    from reactivation.adapters.practices import PracticeRepository
-
     stack.clock.set(demo.next_tuesday_morning(stack.clock.now()))
-    PracticeRepository(dynamodb, table).save(demo.PRACTICE)
-    patients = PatientRepository(dynamodb, table)
-    for patient, appointments in demo.demo_patients(stack.clock.now().date())[:2]:
-        patients.save(demo.PRACTICE.practice_id, patient)
-        for appointment in appointments:
-            patients.save_appointment(demo.PRACTICE.practice_id, appointment)
+    demo.seed(
+        stack.client("dynamodb"),
+        stack.outputs["PracticeTableName"],
+        stack.clock.now().date(),
+        patients=2,
+    )
     assert stack.fire("WeeklyEnrolment").payload["queued"] == 2
     sqs = stack.client("sqs")
     sqs.send_message(QueueUrl=stack.outputs["SendQueueUrl"], MessageBody='{"job_id": 42}')

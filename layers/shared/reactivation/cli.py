@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -65,8 +66,31 @@ def _control(args: argparse.Namespace, method: str, path: str, body: object = No
     api = json.loads(state.read_text())["api"]
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(api + path, data=data, method=method)
-    with urllib.request.urlopen(request, timeout=600) as response:
-        print(json.dumps(json.loads(response.read()), indent=2))
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            print(json.dumps(json.loads(response.read()), indent=2))
+    except urllib.error.HTTPError as error:
+        print(f"{error.code}: {error.read().decode()}", file=sys.stderr)
+        return 1
+    except urllib.error.URLError as error:
+        print(f"the local stack at {api} does not answer ({error.reason})", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _local_seed(args: argparse.Namespace) -> int:
+    from reactivation.local import demo
+    from reactivation.local.stack import LocalStack
+
+    state = Path(args.state_dir) / "stack.json"
+    if not state.is_file():
+        print("no local stack is running (start one with `reactivation local up`)", file=sys.stderr)
+        return 2
+    description = json.loads(state.read_text())
+    today = datetime.fromisoformat(description["now"]).date()
+    client = LocalStack.client_for(description["moto"])
+    demo.seed(client("dynamodb"), description["outputs"]["PracticeTableName"], today)
+    print(f"seeded {demo.PRACTICE.name} ({demo.PRACTICE.practice_id}) and its patients")
     return 0
 
 
@@ -98,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             a, "POST", f"/_local/schedules/{a.schedule}", {"at": a.at.isoformat() if a.at else None}
         )
     )
+    seed = local_commands.add_parser("seed", help="write the demo practice and its patients")
+    seed.set_defaults(run=_local_seed)
     drain = local_commands.add_parser("drain", help="feed the queues to their functions")
     drain.set_defaults(run=lambda a: _control(a, "POST", "/_local/drain", {}))
     outbox = local_commands.add_parser("outbox", help="SMS and emails AWS (moto) delivered")

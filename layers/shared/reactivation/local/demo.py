@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -90,6 +91,16 @@ def demo_patients(today: date) -> list[tuple[Patient, list[Appointment]]]:
     ]
 
 
+def seed(dynamodb: Any, table: str, today: date, patients: int = 5) -> None:
+    """Writes the demo practice and its first `patients` patients, with their visits."""
+    PracticeRepository(dynamodb, table).save(PRACTICE)
+    repository = PatientRepository(dynamodb, table)
+    for patient, appointments in demo_patients(today)[:patients]:
+        repository.save(PRACTICE.practice_id, patient)
+        for appointment in appointments:
+            repository.save_appointment(PRACTICE.practice_id, appointment)
+
+
 def mask(number: str) -> str:
     return number[:2] + "*" * (len(number) - 6) + number[-4:]
 
@@ -132,13 +143,7 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     say(f"  function logs in {stack.state_dir / 'logs'}")
     say(f"Clock set to {start:%a %Y-%m-%d %H:%M} {TIMEZONE}\n")
 
-    practices = PracticeRepository(dynamodb, table)
-    patients = PatientRepository(dynamodb, table)
-    practices.save(PRACTICE)
-    for patient, appointments in demo_patients(start.date()):
-        patients.save(PRACTICE.practice_id, patient)
-        for appointment in appointments:
-            patients.save_appointment(PRACTICE.practice_id, appointment)
+    seed(dynamodb, table, start.date())
     say(f"1. {PRACTICE.name}: practice and 5 patients written to DynamoDB.")
 
     enrolment = stack.fire("WeeklyEnrolment")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -117,13 +117,22 @@ class LocalStack:
         return self._api.url
 
     def client(self, service: str) -> Any:
-        return boto3.client(  # type: ignore[call-overload]
-            service,
-            endpoint_url=self.moto_url,
-            region_name=REGION,
-            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
+        return self.client_for(self.moto_url)(service)
+
+    @staticmethod
+    def client_for(moto_url: str) -> Callable[[str], Any]:
+        """boto3 clients of the local stack's moto, from this process or another one."""
+
+        def client(service: str) -> Any:
+            return boto3.client(  # type: ignore[call-overload]
+                service,
+                endpoint_url=moto_url,
+                region_name=REGION,
+                aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            )
+
+        return client
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)

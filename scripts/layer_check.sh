@@ -10,7 +10,7 @@ python="$root/.venv/bin/python"
 boto3_pin="$(grep -E '^boto3==' "$root/requirements-dev.txt")"
 
 make --no-print-directory -C "$root/layers/shared" build-SharedLayer \
-  ARTIFACTS_DIR="$work/layer" PLATFORM="manylinux2014_$(uname -m)" PYTHON="$python"
+  ARTIFACTS_DIR="$work/layer" ARCH="$(uname -m)" PYTHON="$python"
 "$python" -m venv "$work/runtime"
 "$work/runtime/bin/python" -m pip install --quiet --disable-pip-version-check "$boto3_pin"
 

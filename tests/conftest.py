@@ -91,6 +91,12 @@ def frozen_clock() -> Iterator[Callable[[datetime], None]]:
 
 
 @pytest.fixture
+def frozen_wall_clock() -> Iterator[Callable[[datetime], None]]:
+    yield clock.freeze_wall
+    clock.freeze_wall(None)
+
+
+@pytest.fixture
 def load_function(
     aws: Aws, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[[str], Callable[[dict[str, Any]], Any]]:

@@ -34,7 +34,10 @@ def test_every_function_has_its_settings_model_and_template_gives_every_variable
     assert set(SPEC.of_type("AWS::Serverless::Function")) == set(SETTINGS)
     for function, settings in SETTINGS.items():
         variables = SPEC.function_properties(function)["Environment"]["Variables"]
-        assert settings.variables() <= set(variables), function
+        assert settings.required_variables() <= set(variables), function
+        assert set(variables) & settings.variables() == {
+            v for v in variables if v in settings.variables()
+        }
 
 
 @pytest.mark.parametrize("function", sorted(SETTINGS))

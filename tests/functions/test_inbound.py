@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from reactivation.adapters.certificates import CertificateStore
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
@@ -14,12 +15,16 @@ from reactivation.local.api import http_api_event
 from tests.builders import at, make_patient
 from tests.conftest import Aws
 from tests.functions.helpers import seed, sent_sms
+from tests.signing import CERTIFICATE_URL, key_and_certificate, sign
 
 Handler = Callable[[dict[str, Any]], Any]
 RUN = at("2026-11-24 10:00")
 
 
-def envelope(aws: Aws, body: str, message_id: str = "in-1", **overrides: Any) -> dict[str, Any]:
+def envelope(
+    aws: Aws, body: str, message_id: str = "in-1", signed: bool = True, **overrides: Any
+) -> dict[str, Any]:
+    """The SNS delivery of a two-way SMS, signed like SNS signs it (unless `signed` is False)."""
     sms = {
         "originationNumber": "+12125550101",
         "destinationNumber": "+12125550199",
@@ -32,10 +37,9 @@ def envelope(aws: Aws, body: str, message_id: str = "in-1", **overrides: Any) ->
         "TopicArn": aws.ref("InboundSmsTopic"),
         "Message": json.dumps(sms),
         "Timestamp": "2026-11-24T15:05:00.000Z",
-        "SignatureVersion": "2",
     }
     value.update(overrides)
-    return value
+    return sign(value) if signed else value
 
 
 def post(handler: Handler, body: str | bytes) -> tuple[int, dict[str, Any]]:
@@ -53,9 +57,20 @@ def item_count(aws: Aws) -> int:
 
 @pytest.fixture
 def inbound(
-    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[Any], None]
+    aws: Aws,
+    load_function: Callable[[str], Handler],
+    frozen_clock: Callable[[Any], None],
+    frozen_wall_clock: Callable[[Any], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Handler:
     frozen_clock(RUN)
+    frozen_wall_clock(at("2026-11-24 10:10"))  # five minutes after SNS stamped the messages
+
+    def certificate(store: CertificateStore, url: str) -> bytes:
+        assert url == CERTIFICATE_URL  # only a checked SNS URL is ever fetched
+        return key_and_certificate()[1]
+
+    monkeypatch.setattr(CertificateStore, "get", certificate)
     seed(aws, None, make_patient("P-1"), make_patient("P-2", first_name="Leo"))
     for patient_id in ("P-1", "P-2"):
         decision = Decision(
@@ -121,12 +136,19 @@ def test_malformed_requests_get_400_and_write_nothing(
     assert item_count(aws) == before and sent_sms() == []
 
 
-def test_a_bad_payload_inside_a_good_envelope_is_refused(aws: Aws, inbound: Handler) -> None:
+def sms_payload(**changes: str) -> str:
+    payload = {
+        "originationNumber": "+12125550101",
+        "destinationNumber": "+12125550199",
+        "messageBody": "STOP",
+        "inboundMessageId": "in-1",
+    }
+    return json.dumps({**payload, **changes})
+
+
+def test_a_bad_payload_inside_a_genuine_envelope_is_refused(aws: Aws, inbound: Handler) -> None:
     before = item_count(aws)
-    bad_number = envelope(aws, "STOP")
-    bad_number["Message"] = json.dumps(
-        {**json.loads(bad_number["Message"]), "originationNumber": "12"}
-    )
+    bad_number = envelope(aws, "STOP", Message=sms_payload(originationNumber="12"))
     assert post(inbound, json.dumps(bad_number))[0] == 400
     assert post(inbound, json.dumps(envelope(aws, "STOP", Message="not json")))[0] == 400
     assert item_count(aws) == before
@@ -139,23 +161,50 @@ def test_another_topic_is_forbidden_and_writes_nothing(aws: Aws, inbound: Handle
     assert item_count(aws) == before and sent_sms() == []
 
 
+@pytest.mark.parametrize(
+    "forgery",
+    [
+        {"signed": False},  # no signature at all
+        {"SigningCertURL": "https://evil.test/SimpleNotificationService-test.pem"},
+        {"Message": json.dumps({"originationNumber": "+12125550101",
+                                "destinationNumber": "+12125550199",
+                                "messageBody": "START", "inboundMessageId": "x"})},
+        {"Timestamp": "2026-11-24T13:05:00.000Z"},  # replayed two hours later
+        {"SignatureVersion": "1"},  # SHA1 is not accepted by this deployment
+    ],
+)  # fmt: skip
+def test_a_forged_tampered_or_stale_message_is_forbidden_and_writes_nothing(
+    aws: Aws, inbound: Handler, forgery: dict[str, Any]
+) -> None:
+    before = item_count(aws)
+    message = envelope(aws, "STOP", signed=forgery.get("signed") is not False)
+    if forgery.get("Timestamp") or forgery.get("SignatureVersion") == "1":
+        message = sign({**{k: v for k, v in message.items() if k != "Signature"}, **forgery},
+                       version=forgery.get("SignatureVersion", "2"))  # fmt: skip
+    else:
+        message.update({k: v for k, v in forgery.items() if k != "signed"})
+    assert post(inbound, json.dumps(message)) == (403, {"message": "not a genuine SNS message"})
+    assert item_count(aws) == before and sent_sms() == []
+
+
 def test_oversized_requests_get_413(aws: Aws, inbound: Handler) -> None:
     assert post(inbound, json.dumps(envelope(aws, "x" * 20_000)))[0] == 413
 
 
 def test_a_number_no_practice_sends_from_gets_422(aws: Aws, inbound: Handler) -> None:
-    stray = envelope(aws, "hi")
-    stray["Message"] = json.dumps(
-        {**json.loads(stray["Message"]), "destinationNumber": "+13105550000"}
-    )
+    stray = envelope(aws, "hi", Message=sms_payload(destinationNumber="+13105550000"))
     assert post(inbound, json.dumps(stray))[0] == 422
 
 
 def test_a_subscription_confirmation_for_our_topic_is_confirmed(aws: Aws, inbound: Handler) -> None:
-    confirmation = envelope(aws, "", Type="SubscriptionConfirmation", Token="token-1")
+    subscribe = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=token-1"
+    confirmation = envelope(
+        aws, "", Type="SubscriptionConfirmation", Token="token-1", SubscribeURL=subscribe
+    )
     assert post(inbound, json.dumps(confirmation)) == (200, {"handled": "confirmed"})
-    no_token = envelope(aws, "", Type="SubscriptionConfirmation")
-    assert post(inbound, json.dumps(no_token))[0] == 400
+    # a confirmation whose token was removed no longer matches its signature
+    stripped = {k: v for k, v in confirmation.items() if k != "Token"}
+    assert post(inbound, json.dumps(stripped)) == (403, {"message": "not a genuine SNS message"})
 
 
 def test_any_other_reply_is_stored_for_staff(aws: Aws, inbound: Handler) -> None:

@@ -22,8 +22,15 @@ class FunctionSettings(BaseModel):
 
     @classmethod
     def variables(cls) -> set[str]:
-        """The environment variables this function needs (checked against template.yaml)."""
+        """Every environment variable this function reads."""
         return {field.alias or name for name, field in cls.model_fields.items()}
+
+    @classmethod
+    def required_variables(cls) -> set[str]:
+        """The ones without a default (template.yaml must give each of them)."""
+        return {
+            field.alias or name for name, field in cls.model_fields.items() if field.is_required()
+        }
 
 
 class SegmentSettings(FunctionSettings):
@@ -36,6 +43,10 @@ class SendSettings(FunctionSettings):
 
 class InboundSettings(FunctionSettings):
     inbound_topic_arn: str = Field(alias="INBOUND_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
+    #: SHA1 signatures (SignatureVersion 1) only when a deployment must accept them.
+    accept_signature_version_1: bool = Field(default=False, alias="SNS_ACCEPT_SIGNATURE_V1")
+    #: Where signing certificates are fetched instead of AWS: set by the local stack only.
+    certificate_endpoint: str | None = Field(default=None, alias="SNS_CERTIFICATE_ENDPOINT")
 
 
 class ReportSettings(FunctionSettings):

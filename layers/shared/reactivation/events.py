@@ -33,7 +33,7 @@ class ScheduledReportEvent(BaseModel):
 
 
 class SnsEnvelope(BaseModel):
-    """An SNS HTTPS delivery (the JSON body SNS posts to the endpoint)."""
+    """An SNS HTTPS delivery (the JSON body SNS posts to the endpoint), as signed."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
     type: Literal["Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation"] = Field(
@@ -44,12 +44,24 @@ class SnsEnvelope(BaseModel):
         alias="TopicArn", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$"
     )
     message: str = Field(alias="Message", max_length=MAX_INBOUND_BYTES)
-    timestamp: Moment = Field(alias="Timestamp")
+    #: Kept as sent: it is part of the signed string.
+    timestamp: str = Field(
+        alias="Timestamp", pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$"
+    )
+    subject: str | None = Field(default=None, alias="Subject", max_length=100)
     signature_version: str | None = Field(default=None, alias="SignatureVersion")
-    signature: str | None = Field(default=None, alias="Signature")
-    signing_cert_url: str | None = Field(default=None, alias="SigningCertURL")
+    signature: str | None = Field(default=None, alias="Signature", max_length=2048)
+    signing_cert_url: str | None = Field(default=None, alias="SigningCertURL", max_length=2048)
     token: str | None = Field(default=None, alias="Token", max_length=2048)
-    subscribe_url: str | None = Field(default=None, alias="SubscribeURL")
+    subscribe_url: str | None = Field(default=None, alias="SubscribeURL", max_length=2048)
+
+    @property
+    def sent_at(self) -> datetime:
+        return datetime.fromisoformat(self.timestamp)
+
+    def signed_fields(self) -> dict[str, str | None]:
+        """The fields by their SNS names, as the signature covers them."""
+        return self.model_dump(by_alias=True)
 
 
 class TwoWaySms(BaseModel):

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from reactivation import clock
+from reactivation.adapters.certificates import CertificateStore
 from reactivation.adapters.channels import SesEmail, SnsSms
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import OutboxRepository
@@ -18,13 +20,16 @@ from reactivation.adapters.reports import ReportRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.config import InboundSettings, ReportSettings, SegmentSettings, SendSettings
 from reactivation.domain.messages import MessageLibrary
-from reactivation.services.inbound import InboundService
-from reactivation.services.report import ReportService
-from reactivation.services.segment import SegmentService
-from reactivation.services.send import SendService
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
+
+    from reactivation.services.inbound import InboundService
+    from reactivation.services.report import ReportService
+    from reactivation.services.segment import SegmentService
+    from reactivation.services.send import SendService
+
+# Each builder imports its own service: a function loads only what it runs (cold start).
 
 #: Short timeouts and the standard retry mode: a slow call fails inside the function's timeout.
 CLIENT_CONFIG = Config(
@@ -47,6 +52,8 @@ class SnsSubscriptionConfirmer:
 
 
 def segment_service(settings: SegmentSettings) -> SegmentService:
+    from reactivation.services.segment import SegmentService
+
     dynamodb = _client("dynamodb")
     table = settings.practice_table
     return SegmentService(
@@ -59,6 +66,8 @@ def segment_service(settings: SegmentSettings) -> SegmentService:
 
 
 def send_service(settings: SendSettings) -> SendService:
+    from reactivation.services.send import SendService
+
     dynamodb = _client("dynamodb")
     table = settings.practice_table
     return SendService(
@@ -75,6 +84,8 @@ def send_service(settings: SendSettings) -> SendService:
 
 
 def inbound_service(settings: InboundSettings) -> InboundService:
+    from reactivation.services.inbound import InboundService
+
     dynamodb = _client("dynamodb")
     table = settings.practice_table
     sns = _client("sns")
@@ -88,10 +99,15 @@ def inbound_service(settings: InboundSettings) -> InboundService:
         sms_channel=SnsSms(sns),
         confirmer=SnsSubscriptionConfirmer(sns),
         library=MessageLibrary.default(),
+        certificates=CertificateStore(settings.certificate_endpoint),
+        wall_clock=clock.wall_now,
+        accept_signature_version_1=settings.accept_signature_version_1,
     )
 
 
 def report_service(settings: ReportSettings) -> ReportService:
+    from reactivation.services.report import ReportService
+
     dynamodb = _client("dynamodb")
     table = settings.practice_table
     return ReportService(

@@ -121,9 +121,11 @@ class LocalApi:
                 self.wfile.write(data)
 
             def _reply(self, status: int, payload: Any) -> None:
-                data = json.dumps(payload).encode()
+                raw = getattr(payload, "data", None)
+                data = raw if isinstance(raw, bytes) else json.dumps(payload).encode()
+                content_type = getattr(payload, "content_type", "application/json")
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", content_type)
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

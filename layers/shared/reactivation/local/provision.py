@@ -155,7 +155,8 @@ class Provisioner:
     def _topic(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
         props = self._props(properties)
         name = props.get("TopicName") or self.name(logical_id)
-        attributes = {k: str(v) for k, v in props.items() if k in {"KmsMasterKeyId", "DisplayName"}}
+        kept = {"KmsMasterKeyId", "DisplayName", "SignatureVersion"}
+        attributes = {k: str(v) for k, v in props.items() if k in kept}
         arn = self._client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
         return Physical(logical_id, "AWS::SNS::Topic", arn, {"TopicArn": arn, "TopicName": name})
 

@@ -36,6 +36,14 @@ CREDENTIALS = {
 
 
 @dataclass(frozen=True)
+class RawBody:
+    """A control answer sent as is, not as JSON."""
+
+    data: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
 class Schedule:
     name: str
     function: str
@@ -158,6 +166,8 @@ class LocalStack:
         base = {
             **CREDENTIALS,
             "AWS_ENDPOINT_URL": self.moto_url,
+            # the certificates moto signs SNS deliveries with, served by _control below
+            "SNS_CERTIFICATE_ENDPOINT": f"{self.api_url}/_local/sns-certificates",
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
         for logical_id, spec in self.functions.items():
@@ -317,6 +327,14 @@ class LocalStack:
                 "sms": [vars(m) for m in self.sent_sms()],
                 "emails": [vars(m) for m in self.sent_emails()],
             }
+        if method == "GET" and path.startswith("/_local/sns-certificates/"):
+            from moto.sns.models import sns_backends
+
+            keys = sns_backends[ACCOUNT][REGION]._message_public_keys
+            name = path.rsplit("/", 1)[1]
+            if name not in keys:
+                return 404, {"message": "no such certificate"}
+            return 200, RawBody(keys[name], "application/x-pem-file")
         if method == "GET" and path == "/_local/state":
             return 200, self.describe()
         return 404, {"message": "Not Found"}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from reactivation import verification
 from reactivation.adapters.channels import SmsChannel
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.patients import PatientRepository
@@ -31,6 +33,10 @@ class RequestRefused(Exception):
 
 class SubscriptionConfirmer(Protocol):
     def confirm(self, topic_arn: str, token: str) -> None: ...
+
+
+class Certificates(Protocol):
+    def get(self, url: str) -> bytes: ...
 
 
 class Handled(StrEnum):
@@ -60,8 +66,14 @@ class InboundService:
         sms_channel: SmsChannel,
         confirmer: SubscriptionConfirmer,
         library: MessageLibrary,
+        certificates: Certificates,
+        wall_clock: Callable[[], datetime],
+        accept_signature_version_1: bool = False,
     ) -> None:
         self._topic_arn = topic_arn
+        self._certificates = certificates
+        self._wall_clock = wall_clock
+        self._accept_version_1 = accept_signature_version_1
         self._practices = practices
         self._patients = patients
         self._consent = consent
@@ -72,8 +84,10 @@ class InboundService:
         self._library = library
 
     def handle(self, envelope: SnsEnvelope, now: datetime) -> InboundResult:
+        """`now` is the business time; freshness is judged on the wall clock, as SNS stamps it."""
         if envelope.topic_arn != self._topic_arn:
             raise RequestRefused(403, "not this deployment's topic")
+        self._verify(envelope)
         if envelope.type == "SubscriptionConfirmation":
             if not envelope.token:
                 raise RequestRefused(400, "subscription confirmation without a token")
@@ -81,12 +95,26 @@ class InboundService:
             return InboundResult(Handled.CONFIRMED)
         if envelope.type == "UnsubscribeConfirmation":
             return InboundResult(Handled.IGNORED)
-        sms = TwoWaySms.from_envelope(envelope).inbound(received_at=envelope.timestamp)
+        sms = TwoWaySms.from_envelope(envelope).inbound(received_at=envelope.sent_at)
         practice_id = self._practices.owner_of_number(sms.to_number)
         practice = self._practices.get(practice_id) if practice_id else None
         if practice is None:
             raise RequestRefused(422, "no practice sends from the destination number")
         return self._route(practice, sms, now)
+
+    def _verify(self, envelope: SnsEnvelope) -> None:
+        try:
+            url = verification.check_certificate_url(envelope.signing_cert_url)
+            verification.check_fresh(envelope.sent_at, self._wall_clock())
+            try:
+                certificate = self._certificates.get(url)
+            except ValueError as error:  # too large to be a certificate
+                raise verification.NotFromSns("bad certificate") from error
+            verification.verify_signature(
+                envelope.signed_fields(), certificate, accept_version_1=self._accept_version_1
+            )
+        except verification.NotFromSns as error:
+            raise RequestRefused(403, "not a genuine SNS message") from error
 
     def _route(self, practice: Practice, sms: InboundSms, now: datetime) -> InboundResult:
         pid = practice.practice_id

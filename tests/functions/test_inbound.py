@@ -214,4 +214,4 @@ def test_any_other_reply_is_stored_for_staff(aws: Aws, inbound: Handler) -> None
         FilterExpression="kind = :reply",
         ExpressionAttributeValues={":reply": {"S": "reply"}},
     )["Items"]
-    assert [(i["intent"]["S"], i["notify_staff"]["BOOL"]) for i in items] == [("other", True)]
+    assert [(i["intent"]["S"], i["notify_staff"]["BOOL"]) for i in items] == [("question", True)]

@@ -51,7 +51,7 @@ def test_a_job_is_rendered_and_published_once(aws: Aws, send: Handler) -> None:
         (
             "+12125550101",
             "Hi Ana, it's Bright Smile Dental. You're due for your regular checkup visit. "
-            "Reply 1 to book, 2 for a later date. Reply STOP to opt out.",
+            "Reply YES to book or LATER for a later date. Reply STOP to opt out.",
         )
     ]
     assert send(sqs_event(aws, [job.model_dump_json()])) == {"batchItemFailures": []}

@@ -94,6 +94,29 @@ def _local_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _classify(args: argparse.Namespace) -> int:
+    """JSON Lines in, the same objects out with "intent" and "notify_staff" added."""
+    from reactivation.domain.replies import classify
+
+    refused = 0
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise ValueError('each line must be a JSON object with a "text" string')
+        except ValueError as error:
+            print(f"line {number}: {error}", file=sys.stderr)
+            refused += 1
+            continue
+        result = classify(item["text"], opted_out=item.get("opted_out") is True)
+        item["intent"] = result.intent.value
+        item["notify_staff"] = result.notify_staff
+        print(json.dumps(item, ensure_ascii=False), flush=True)
+    return 1 if refused else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="reactivation", description="Brings lapsed patients back to their practice."
@@ -107,6 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="run the whole slice on the local stack")
     demo.add_argument("--keep-running", action="store_true", help="leave the stack up afterwards")
     demo.set_defaults(run=_demo)
+
+    classify = commands.add_parser(
+        "classify",
+        help='classify replies: JSON Lines on stdin (a "text" each), intents on stdout',
+        description='Reads JSON Lines with at least "text" (and optional "opted_out": true); '
+        'writes each object back with "intent" and "notify_staff". No AWS, no network.',
+    )
+    classify.set_defaults(run=_classify)
 
     local = commands.add_parser("local", help="the local stack (moto on 127.0.0.1)")
     local_commands = local.add_subparsers(dest="local_command", required=True)

@@ -1,75 +1,338 @@
-"""What a patient's reply means (../shared/spec/replies.md).
+"""What a patient's reply means (spec/replies.md): one intent, and whether a human must see it.
 
-This first classifier knows the rules that carry legal weight: the opt-out keywords and
-phrases, START/UNSTOP, HELP, and that a quoted reaction is not an opt-out. Everything it
-cannot place with confidence is `other`, which a human sees.
+The rules, strongest first: a quoted phone reaction is `other`; a reply that is just an
+opt-out keyword (any case, punctuation, emoji, repeated letters or a plain typo) is
+`opt_out`; wording that reasonably asks for the messages to stop is `opt_out` (when in
+doubt, opt-out wins), still handed to staff when it carries a matter they must see; then
+START/HELP keywords; then the handoffs (clinical, sensitive, complaint, billing, in that
+order) beat everything else; then wrong number, decline, not now, book, question; the rest
+is `other`, which a human sees.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
 
 from reactivation.domain.models import Classification, Intent
 
 OPT_OUT_KEYWORDS = frozenset(
     {
-        "stop",
-        "stopall",
-        "unsubscribe",
-        "cancel",
-        "end",
-        "quit",
-        "revoke",
-        "optout",
-        "remove",
-        "arret",
-        "td",
-        "alto",
-        "parar",
-        "cancelar",
-        "baja",
+        "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout",
+        "remove", "arret", "td", "alto", "parar", "cancelar", "baja",
     }
+)  # fmt: skip
+#: Spellings seen in the wild that a one-letter typo rule would not reach.
+OPT_OUT_VARIANTS = frozenset(
+    {"stahp", "stap", "stp", "sotp", "stpo", "unsub", "unsuscribe", "unsubscribeme", "stopit"}
 )
-OPT_IN_KEYWORDS = frozenset({"start", "unstop"})
-HELP_KEYWORDS = frozenset({"help", "info"})
-YES_WORDS = frozenset({"yes", "y", "si"})
+OPT_IN_KEYWORDS = frozenset({"start", "unstop", "subscribe", "resubscribe"})
+HELP_KEYWORDS = frozenset({"help", "info", "ayuda"})
+YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "yup", "si", "ok", "okay", "sure"})
+#: Words around a keyword that do not change it: "stop please", "STOP thank you".
+FILLERS = frozenset(
+    {"please", "pls", "plz", "now", "thanks", "thank", "you", "thx", "ty", "ok", "okay", "it",
+     "just", "asap", "por", "favor", "gracias", "me", "all", "this", "already"}
+)  # fmt: skip
+HANDOFFS: tuple[Intent, ...] = (Intent.CLINICAL, Intent.SENSITIVE, Intent.COMPLAINT, Intent.BILLING)
+NOTIFY: frozenset[Intent] = frozenset(
+    {*HANDOFFS, Intent.QUESTION, Intent.WRONG_NUMBER, Intent.OTHER}
+)
 
-# Wording that reasonably asks for the messages to stop (revocation "by any reasonable means").
-OPT_OUT_PHRASES = re.compile(
-    r"\b(stop|quit|no more|don'?t|do not|never)\s+"
-    r"(texting|messaging|contacting|sending|text|message|contact)"
-    r"|\b(take|remove)\s+me\s+off\b|\bunsubscribe\s+me\b|\bopt\s*me\s*out\b|\bleave me alone\b"
-    r"|\bno\s+me\s+(escriban|manden|envien)\b",
-    re.IGNORECASE,
-)
+
+def _pattern(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{a})" for a in alternatives))
+
+
 REACTION = re.compile(
-    r"^\s*(liked|loved|laughed at|emphasized|disliked|questioned|reacted \S+ to)\s+[\"“]",
-    re.IGNORECASE,
+    r"^\s*(liked|loved|laughed at|emphasi[sz]ed|disliked|questioned|le gusto|le encanto|"
+    r"se rio de|enfatizo|reacted \S{1,4} to|reacciono \S{1,4} a)\s*[\"“”'«]"
+)
+OPT_OUT_WORDING = _pattern(
+    r"\b(stop|quit|cease|end|cancel)\b.{0,25}\b(text|texts|texting|message|messages|messaging|"
+    r"sms|contact|contacting|sending|send|reminder|reminders|email|emails|emailing|calling|"
+    r"subscription|notifications?|spam)\b",
+    r"\b(don'?t|do not|dont|never|no longer|please don'?t|pls don'?t)\s+(ever\s+)?"
+    r"(text|texting|message|messaging|contact|contacting|send|sending|email|call|remind|sms)",
+    r"\bno more\b.{0,15}\b(texts?|messages?|sms|reminders?|emails?|contact)\b",
+    r"\b(take|remove|delete|drop|erase|get)\s+(me|my (cell |phone )?(number|#|info|name))"
+    r"\b.{0,20}\b(off|from|out)\b",
+    r"\bremove (me|my (cell |phone )?(number|#))\b",
+    r"\bunsub\w*",
+    r"\bopt\s*-?\s*(me\s+)?out\b",
+    r"\blose my (number|#)\b",
+    r"\bleave me alone\b",
+    r"\bstop (bothering|harassing|spamming) me\b",
+    r"\bnot interested in (these|your|any) (texts|messages|reminders)\b",
+    r"^\W*(stop|alto|baja|unsubscribe|quit)\b(?!\s+(by|in|over|at|on|for|to)\b)",
+    r"\b(stop|alto|baja)\W*$",
+    r"\b(no|ya no|nunca)\s+(me\s+)?(escriban|escribas|manden|mandes|envien|envies|contacten|"
+    r"llamen|mande|envie|escriba|vuelvan a)",
+    r"\bdej(en|e|a|ar)\s+de\s+(escribir|mandar|enviar|contactar|llamar|molestar)",
+    r"\bdar(me)?\s+de\s+baja\b|\bdenme de baja\b",
+    r"\b(borr|elimin|quit|sac)(en|e|ar)(me)?\b.{0,25}\b(lista|numero)\b",
+    r"\bno\s+(quiero|deseo)\s+(recibir\s+)?(mas\s+)?(mensajes|textos)\b",
+    r"\bya no quiero (mensajes|recibir|textos)\b",
+)
+CLINICAL = _pattern(
+    r"\b(pain|painful|hurts?|hurting|ache|aches|aching|toothache|bleed\w*|blood\w*|swell\w*|"
+    r"swollen|infect\w*|fever|rash|itch\w*|burning|blister\w*|pus|abscess\w*|numb|numbness|"
+    r"stitch\w*|suture\w*|bruis\w*|lump|lumps|bump|mole|moles|lesion\w*|scab\w*|biopsy|"
+    r"biopsies|allerg\w*|reaction|side effects?|antibiotic\w*|prescription\w*|medication\w*|"
+    r"meds|dose|throbbing|sore|tender|droop\w*|asymmetr\w*|lopsided|migraine|headache|dizzy|"
+    r"emergency|discolou?r\w*|oozing|peeling|flare\w*|cyst|wart|growth|sensitivity|"
+    r"sensitive (tooth|teeth|gums?|skin|spot)|"
+    r"dolor|duele|duelen|sangr\w*|hincha\w*|inflam\w*|infeccion|fiebre|picazon|pica|ardor|"
+    r"alergi\w*|urgencia|lunar|lunares|ampolla\w*|moreton\w*|reaccion)\b",
+    r"\b(broke|broken|chipped|cracked|lost)\b.{0,12}\b(tooth|teeth|filling|crown|veneer)\b",
+    r"\b(filling|crown|veneer|bracket|retainer)\b.{0,12}\b(fell|came|falling|loose|broke)\b",
+    r"\b(is|was) (it|this|that) normal\b|\bnormal after\b|\bshould i be worried\b",
+    r"\bdo i (still )?need (the|a|my) (biopsy|surgery|procedure|extraction|root canal)\b",
+    r"\b(results|spot|spots|skin)\b.{0,20}\b(changed|changing|growing|bigger|darker|bleeding)\b",
+    r"\bme duele\b|\bse me (cayo|rompio)\b",
+)
+SENSITIVE = _pattern(
+    r"\b(passed away|passed on|died|dying|death|deceased|funeral|widow\w*|hospice|cancer|"
+    r"chemo\w*|terminal|depress\w*|grie\w*|griev\w*|mourning|divorce\w*|miscarriage|"
+    r"bereave\w*|suicid\w*|fallecio|fallecido|murio|muerte|funeral|quimio\w*|luto)\b",
+    r"\blost (my|our) (husband|wife|mom|mother|dad|father|son|daughter|baby|partner|job|home)\b",
+    r"\b(in|at) the hospital\b|\bhospitali[sz]ed\b|\ben el hospital\b|\bhospitalizad\w*\b",
+    r"\bgoing through (a lot|a hard|a tough|a difficult|some|something|hell)\b",
+    r"\b(hard|rough|difficult|tough) (time|year|few months)\b",
+    r"\bpasando por (mucho|un momento|algo)\b|\bperdi a mi\b|\bmomento dificil\b",
+)
+COMPLAINT = _pattern(
+    r"\b(rude|overcharg\w*|ripped off|rip off|scam\w*|worst|terrible|horrible|awful|"
+    r"unprofessional|disgust\w*|ridiculous|incompetent|complain\w*|complaint|lawyer|attorney|"
+    r"sue|suing|lawsuit|bbb|pathetic|disappoint\w*|furious|angry|mad|waste of (time|money)|"
+    r"botched|ruined|messed up|butcher\w*|negligen\w*|grosero\w*|grosera\w*|pesimo\w*|"
+    r"queja|estafa\w*|mal servicio|malisimo|terrible)\b",
+    r"\bnever (coming|going) back\b|\bnever again\b|\bbad review\b|\bnunca (vuelvo|regreso)\b",
+    r"😡|🤬|👎",
+)
+BILLING = _pattern(
+    r"\b(charg\w*|bill|billed|billing|bills|invoice\w*|insurance|insured|copay\w*|co-pay\w*|"
+    r"deductible|cost|costs|price\w*|pricing|payment\w*|pay|paying|paid|refund\w*|balance|"
+    r"statement|financing|payment plan|coverage|covered|expensive|afford\w*|collections|"
+    r"receipt|estimate|quote|fee|fees|hsa|fsa|medicaid|medicare|aetna|cigna|metlife|"
+    r"humana|guardian|unitedhealthcare|precio|precios|costo|costos|cuesta|cuestan|cobr\w*|"
+    r"seguro|aseguranza|factura\w*|pago|pagos|pagar|reembolso|deducible)\b",
+    r"\bhow much\b|\bcuanto (cuesta|cobran|es|sale)\b|\bdelta dental\b|\bin[- ]network\b",
+    r"\bdo you (take|accept)\b",
+)
+WRONG_NUMBER = _pattern(
+    r"\bwrong (number|person|#|num)\b|\byou have the wrong\b|\bnot my name\b",
+    r"\bno (one|body) (here )?(by|named|with|called) (that|this)\b|\bnobody here by\b",
+    r"\bthere('?s| is) no \w+ (here|at this number)\b",
+    r"^\W*no \w+ here\b|\bdon'?t know (any|anyone|a|who) \w+",
+    r"\bthis is(n'?t| not) \w+'?s? (number|phone)\b|\bnew (number|owner)\b",
+    r"\bnumero equivocado\b|\bse equivoc\w*\b|\bno conozco a\b|\bno es (mi|el) numero\b",
+    r"\baqui no (vive|hay)\b|\bequivocad[oa]\b",
+)
+DECLINE = _pattern(
+    r"^\W*(no+|nope|nah|no thanks?|no thank you|no thx|no ty|no gracias|not interested|"
+    r"no,? thank you|no me interesa)\W*$",
+    r"\b(not interested|no thanks|no thank you|no thx|no gracias|no me interesa)\b",
+    r"\b(we|i|she|he|they) (moved|relocated|are moving|am moving|is moving)\b",
+    r"\bmoved (to|away|out)\b|\bmoving (to|away)\b",
+    r"\b(found|have|got|go to|going to|went to|see|seeing|switched to) (a |an )?"
+    r"(another|new|different|other) (dentist|doctor|provider|office|practice|dermatologist|"
+    r"derm|clinic|place|med ?spa)\b",
+    r"\bswitched (dentists|doctors|offices|providers|practices)\b",
+    r"\b(don'?t|do not|no longer|dont) (need|want) (it|this|that|them|the|to|any|one|anything)\b",
+    r"\bdon'?t need\b|\bno longer need\w*\b|\bnot needed\b|\bno need\b",
+    r"\balready (had|did|got|done|have)\b|\bhad it done\b",
+    r"\b(won'?t|will not|not going to) be (coming|booking|needing|back|returning|scheduling)\b",
+    r"\bya no (lo |la )?necesito\b|\bno (lo |la )?necesito\b|\bnos mudamos\b|\bme mude\b",
+    r"\bencontre otr[oa]\b|\bya (tengo|fui|me lo hice)\b|\bno voy a (ir|regresar|volver)\b",
+)
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan", "enero"), ("february", "feb", "febrero"), ("march", "mar", "marzo"),
+            ("april", "apr", "abril"), ("may", "mayo"), ("june", "jun", "junio"),
+            ("july", "jul", "julio"), ("august", "aug", "agosto"),
+            ("september", "sept", "sep", "septiembre"), ("october", "oct", "octubre"),
+            ("november", "nov", "noviembre"), ("december", "dec", "diciembre"),
+        ],
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+MONTH_MENTION = re.compile(
+    rf"\b(in|after|until|till|til|around|by|early|mid|late|end of|start of|next|en|para|hasta|"
+    rf"despues de|a fines de|a principios de)\s+({_MONTH_NAMES})\b"
+)
+NOT_NOW = _pattern(
+    r"\bnot (right )?now\b|\bnot yet\b|\bnot at the moment\b|\bnot today\b|\bnot at this time\b",
+    r"\bnot this (week|month|year|time)\b|\bmaybe later\b|\blater\b|\banother time\b",
+    r"\bsome other time\b|\bbusy\b|\bswamped\b|\bhectic\b|\bcrazy (week|month|time)\b",
+    r"\bafter (the )?(holidays?|christmas|new year|summer|vacation|surgery|baby|move|wedding)",
+    r"\bnext (month|year|spring|summer|fall|autumn|winter|season)\b",
+    r"\bin (a|a few|few|two|2|three|3|four|4|six|6|\d+) (weeks?|months?)\b",
+    r"\b(try|text|ask|remind|contact|check with|reach out to|hit) me (again |back )?"
+    r"(in|next|after|later|around|up)\b",
+    r"\bremind me\b|\bcan'?t right now\b|\bno time\b|\bpostpone\b|\bhold off\b",
+    r"\bwait (until|till|til|a bit|a while|a few)\b",
+    r"\b(ahora|por ahora|de momento) no\b|\bno por ahora\b|\bmas adelante\b|\bluego\b",
+    r"\bdespues\b|\bel (proximo|otro) mes\b|\bel mes que viene\b|\bocupad[oa]s?\b",
+    r"\ben (unas|unos|un par de) (semanas|meses)\b|\bahorita no\b",
+    MONTH_MENTION.pattern,
+)
+BOOK = _pattern(
+    r"^\W*(yes+|y|yeah|yea|yep|yup|ya|sure|ok|okay|k|kk|si|sii+|claro|dale|por favor|please|"
+    r"[123]|#[123]|a|b|c|option [123abc]|opcion [123abc]|absolutely|definitely|of course|"
+    r"sounds good|perfect|perfecto|great)\W*$",
+    r"\b(yes|yeah|yep|sure|book|booking|schedule|scheduling|appointment|appt|reschedul\w*|"
+    r"come in|stop by|stop in|swing by|drop by|available|availability|works|sounds good|"
+    r"i can do|can do|i'?m free|free on|opening|openings|slot|slots|morning|mornings|"
+    r"afternoon|afternoons|evening|evenings|after work|before work|lunch|weekend|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mondays|tuesdays|wednesdays|"
+    r"thursdays|fridays|saturdays|tues|thurs|tomorrow|today|tonight|next week|this week|"
+    r"asap|soon|cita|citas|agendar|agenda|reservar|programar|manana|tarde|lunes|martes|"
+    r"miercoles|jueves|viernes|sabado|puedo|la proxima semana|esta semana|horario)\b",
+    r"\b\d{1,2}(:\d{2})?\s*(am|pm|a\.m\.|p\.m\.)\b|\bat \d{1,2}\b|\ba las \d",
+    r"\bcancel (my|the|our|her|his|their|this|that) (appointment|appt|visit|cleaning|"
+    r"consult\w*|session|treatment)\b",
+    r"\bcan (i|we|you) (get|fit|squeeze|see)\b|\bi'?d like to (come|book|schedule|get)\b",
+    r"\bi'?m (her|his|their) (mom|mother|dad|father|wife|husband|parent|guardian)\b",
+)
+QUESTION = _pattern(
+    r"\?\s*\W*$",
+    r"^\W*(what|when|where|who|why|how|which|do you|does|is there|is it|is this|are you|"
+    r"are there|can you|could you|will you|would you|should i|que|cual|cuando|donde|quien|"
+    r"como|tienen|hay|puedo)\b",
+    r"\b(your )?(hours|address|location|located|parking|directions|website|phone number|"
+    r"horario|direccion|estacionamiento)\b",
 )
 
 
-def _keyword(text: str) -> str:
-    """The reply reduced to letters, as a keyword: 'STOP!!!' -> 'stop', 'Stopp' -> 'stop'."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    letters = "".join(ch for ch in folded if "a" <= ch <= "z")
-    return re.sub(r"(.)\1+", r"\1", letters)
+def _fold(text: str) -> str:
+    """Lower case, with accents and curly apostrophes folded: 'Miércoles' -> 'miercoles'."""
+    for apostrophe in ("\u2019", "\u2018", "\u00b4"):
+        text = text.replace(apostrophe, "'")
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _matches(word: str, keywords: frozenset[str]) -> bool:
-    collapsed = {re.sub(r"(.)\1+", r"\1", k) for k in keywords}
-    return word in collapsed
+def _squeeze(word: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def _near(word: str, keyword: str) -> bool:
+    """The same word but for repeated letters or one slip (two in a long word)."""
+    word, keyword = _squeeze(word), _squeeze(keyword)
+    if word == keyword:
+        return True
+    if len(keyword) < 4 or abs(len(word) - len(keyword)) > 2:
+        return False
+    return _distance(word, keyword) <= (2 if len(keyword) >= 8 else 1)
+
+
+def _distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (a swap of neighbours counts as one slip)."""
+    rows = [list(range(len(b) + 1))] + [[i] + [0] * len(b) for i in range(1, len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+    return rows[len(a)][len(b)]
+
+
+def _bare_word(folded: str) -> str | None:
+    """The reply as one keyword, fillers dropped ('Stop please!!' -> 'stop'), if it is one."""
+    words = [w for w in re.findall(r"[a-z]+", folded) if w not in FILLERS]
+    joined = "".join(words)
+    if not joined or len(words) > 2 or len(joined) > 16:
+        return None
+    return joined
+
+
+def _is_keyword(word: str | None, keywords: frozenset[str]) -> bool:
+    return word is not None and any(_near(word, k) for k in keywords)
+
+
+def _handoff(folded: str) -> Intent | None:
+    for intent, pattern in (
+        (Intent.CLINICAL, CLINICAL),
+        (Intent.SENSITIVE, SENSITIVE),
+        (Intent.COMPLAINT, COMPLAINT),
+        (Intent.BILLING, BILLING),
+    ):
+        if pattern.search(folded):
+            return intent
+    return None
 
 
 def classify(text: str, *, opted_out: bool = False) -> Classification:
     """One intent for one reply, and whether a human must see it."""
-    if REACTION.match(text):
+    folded = _fold(text).strip()
+    if REACTION.match(folded):
         return Classification(intent=Intent.OTHER, notify_staff=True)
-    word = _keyword(text)
-    if _matches(word, OPT_OUT_KEYWORDS) or OPT_OUT_PHRASES.search(text):
+    word = _bare_word(folded)
+    if word in OPT_OUT_VARIANTS or _is_keyword(word, OPT_OUT_KEYWORDS):
         return Classification(intent=Intent.OPT_OUT, notify_staff=False)
-    if _matches(word, OPT_IN_KEYWORDS) or (opted_out and _matches(word, YES_WORDS)):
+    if OPT_OUT_WORDING.search(folded):
+        matter = _handoff(folded) or (Intent.WRONG_NUMBER if WRONG_NUMBER.search(folded) else None)
+        return Classification(intent=Intent.OPT_OUT, notify_staff=matter is not None)
+    if _is_keyword(word, OPT_IN_KEYWORDS) or (opted_out and word in YES_WORDS):
         return Classification(intent=Intent.OPT_IN, notify_staff=False)
-    if _matches(word, HELP_KEYWORDS):
+    if word in HELP_KEYWORDS:
         return Classification(intent=Intent.HELP, notify_staff=False)
-    return Classification(intent=Intent.OTHER, notify_staff=True)
+    intent = _handoff(folded)
+    if intent is None:
+        intent = next(
+            (
+                candidate
+                for candidate, pattern in (
+                    (Intent.WRONG_NUMBER, WRONG_NUMBER),
+                    (Intent.DECLINE, DECLINE),
+                    (Intent.NOT_NOW, NOT_NOW),
+                    (Intent.BOOK, BOOK),
+                    (Intent.QUESTION, QUESTION),
+                )
+                if pattern.search(folded)
+            ),
+            Intent.OTHER,
+        )
+    return Classification(intent=intent, notify_staff=intent in NOTIFY)
+
+
+#: How long a `not_now` without a date snoozes the patient.
+DEFAULT_SNOOZE = timedelta(days=60)
+_IN_PERIOD = re.compile(
+    r"\b(in|en) (a|un|una|a few|unas|unos|two|2|three|3|four|4|six|6|\d+) (weeks?|semanas?|"
+    r"months?|mes|meses)\b"
+)
+_COUNTS = {"a": 1, "un": 1, "una": 1, "a few": 3, "unas": 3, "unos": 3, "two": 2, "three": 3,
+           "four": 4, "six": 6}  # fmt: skip
+
+
+def snooze_until(text: str, today: date) -> date:
+    """When to contact a patient who said 'not now': the month or period named, else 60 days."""
+    folded = _fold(text)
+    month = MONTH_MENTION.search(folded)
+    if month:
+        number = MONTHS[month.group(2)]
+        year = today.year + (1 if number <= today.month else 0)
+        return date(year, number, 1)
+    period = _IN_PERIOD.search(folded)
+    if period:
+        count = _COUNTS.get(period.group(2)) or int(period.group(2))
+        if period.group(3).startswith(("week", "semana")):
+            return today + timedelta(weeks=count)
+        result: date = today + relativedelta(months=count)
+        return result
+    if re.search(r"\bnext month\b|\bel (proximo|otro) mes\b|\bel mes que viene\b", folded):
+        following: date = today + relativedelta(months=1, day=1)
+        return following
+    if re.search(r"\bafter (the )?(holidays?|christmas|new year)\b", folded) and today.month >= 11:
+        return date(today.year + 1, 1, 5)
+    return today + DEFAULT_SNOOZE

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -215,3 +216,71 @@ def test_any_other_reply_is_stored_for_staff(aws: Aws, inbound: Handler) -> None
         ExpressionAttributeValues={":reply": {"S": "reply"}},
     )["Items"]
     assert [(i["intent"]["S"], i["notify_staff"]["BOOL"]) for i in items] == [("question", True)]
+
+
+def history(aws: Aws, patient_id: str = "P-1") -> Any:
+    return SequenceRepository(aws.client("dynamodb"), aws.table).history(
+        "bright-smile", patient_id, frozenset()
+    )
+
+
+def due_steps(aws: Aws) -> list[str]:
+    repository = SequenceRepository(aws.client("dynamodb"), aws.table)
+    return [s.patient_id for s in repository.due("bright-smile", at("2027-12-31 10:00"))]
+
+
+def test_not_now_ends_the_sequence_and_snoozes_until_the_month_named(
+    aws: Aws, inbound: Handler
+) -> None:
+    post(inbound, json.dumps(envelope(aws, "busy this month, try me in March")))
+    for patient_id in ("P-1", "P-2"):  # the family shares the number
+        state = history(aws, patient_id)
+        assert not state.in_sequence and state.snoozed_until == date(2027, 3, 1)
+    assert sent_sms() == []
+
+
+def test_decline_starts_the_180_day_cooldown_of_that_campaign(aws: Aws, inbound: Handler) -> None:
+    post(inbound, json.dumps(envelope(aws, "no thanks, we found another dentist")))
+    state = history(aws)
+    assert not state.in_sequence
+    assert state.declined == {Campaign.RECALL_DUE: date(2026, 11, 24)}
+
+
+ACK = "Thank you. Someone from Bright Smile Dental will reach out to you soon."
+
+
+@pytest.mark.parametrize(
+    ("text", "answers"),
+    [
+        ("you people overcharged me and were rude", [ACK]),
+        ("my husband passed away last month", []),  # a person answers, not a machine
+    ],
+)
+def test_a_complaint_or_a_sensitive_reply_holds_all_outreach(
+    aws: Aws, inbound: Handler, text: str, answers: list[str]
+) -> None:
+    post(inbound, json.dumps(envelope(aws, text)))
+    assert history(aws).service_recovery and not history(aws).in_sequence
+    assert [body for _, body in sent_sms()] == answers
+
+
+def test_a_wrong_number_is_never_used_again_for_those_patients(aws: Aws, inbound: Handler) -> None:
+    post(inbound, json.dumps(envelope(aws, "wrong number, no Ana here")))
+    assert history(aws, "P-1").invalid_contacts == {"+12125550101"}
+    assert history(aws, "P-2").invalid_contacts == {"+12125550101"}
+    assert sent_sms() == [] and due_steps(aws) == []
+
+
+def test_book_ends_the_sequence_and_sends_the_booking_way(aws: Aws, inbound: Handler) -> None:
+    post(inbound, json.dumps(envelope(aws, "Tuesday works")))
+    assert not history(aws).in_sequence
+    assert sent_sms() == [
+        ("+12125550101", "Great! Bright Smile Dental will text or call you to find a time.")
+    ]
+
+
+def test_a_question_pauses_the_sequence_for_staff(aws: Aws, inbound: Handler) -> None:
+    assert sorted(due_steps(aws)) == ["P-1", "P-2"]
+    post(inbound, json.dumps(envelope(aws, "do you have parking?")))
+    assert due_steps(aws) == []  # no further step goes out on its own
+    assert history(aws).in_sequence  # but the sequence is not over: staff answer and resume

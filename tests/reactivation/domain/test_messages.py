@@ -39,6 +39,18 @@ def test_every_sms_fits_160_gsm7_characters_and_names_no_procedure(
         assert "{" not in text and "}" not in text
 
 
+SYSTEM = ["opt_out_confirmation", "opt_in_confirmation", "help", "book_link", "handoff_ack"]
+
+
+@pytest.mark.parametrize("kind", SYSTEM)
+@pytest.mark.parametrize("language", list(Language))
+def test_every_system_text_fits_one_gsm7_message(kind: str, language: Language) -> None:
+    for values in (LONGEST, MessageValues("Ana", "Bright Smile Dental", "(212) 555-0100")):
+        text = LIBRARY.system_sms(kind, language, values)
+        assert len(text) <= sms.MAX_SMS_CHARACTERS and sms.is_gsm7(text), text
+        assert values.practice_name in text or kind == "book_link"
+
+
 @pytest.mark.parametrize("language", list(Language))
 def test_the_first_message_names_the_practice_and_how_to_opt_out(language: Language) -> None:
     text = LIBRARY.sms(Campaign.RECALL_DUE, 1, language, LONGEST)

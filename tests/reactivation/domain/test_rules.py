@@ -177,3 +177,18 @@ def test_holdout_is_stable_and_close_to_its_share() -> None:
     assert not any(
         rules.in_holdout(make_practice(), f"P-{i}", Campaign.RECALL_DUE, day) for i in range(500)
     )
+
+
+def test_a_wrong_number_is_as_if_absent() -> None:
+    wrong = PatientHistory(invalid_contacts=frozenset({"+12125550101"}))
+    assert decide(recall_record(), wrong).skip is SkipReason.NO_CHANNEL
+    with_email = decide(recall_record(email="ana@example.com"), wrong)
+    assert with_email.channel is Channel.EMAIL
+
+
+def test_a_declined_campaign_cools_down_for_180_days() -> None:
+    def declined(days: int) -> PatientHistory:
+        return PatientHistory(declined={Campaign.RECALL_DUE: RUN.date() - timedelta(days=days)})
+
+    assert decide(recall_record(), declined(179)).skip is SkipReason.COOLDOWN
+    assert decide(recall_record(), declined(180)).campaign is Campaign.RECALL_DUE

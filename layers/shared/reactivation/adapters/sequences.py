@@ -18,7 +18,7 @@ from reactivation.adapters.items import (
     query,
     to_attributes,
 )
-from reactivation.domain.models import PatientHistory, Sequence
+from reactivation.domain.models import Campaign, PatientHistory, Sequence
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -61,8 +61,83 @@ class SequenceRepository:
             in_sequence="active_sequence_id" in state,
             last_sequence_ended_at=datetime.fromisoformat(ended) if ended else None,
             snoozed_until=date.fromisoformat(snoozed) if snoozed else None,
-            service_recovery=bool(state.get("service_recovery", False)),
+            service_recovery="hold_reason" in state,
+            declined={
+                Campaign(campaign): date.fromisoformat(day)
+                for campaign, day in state.get("declined", {}).items()
+            },
+            invalid_contacts=frozenset(state.get("invalid_contacts", set())),
         )
+
+    def _update_state(
+        self,
+        practice_id: str,
+        patient_id: str,
+        expression: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> None:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._state_key(practice_id, patient_id),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": to_attributes(values),
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+        self._client.update_item(**request)
+
+    def snooze(self, practice_id: str, patient_id: str, until: date) -> None:
+        self._update_state(
+            practice_id, patient_id, "SET snoozed_until = :until", {":until": until.isoformat()}
+        )
+
+    def hold(self, practice_id: str, patient_id: str, reason: str) -> None:
+        """No outreach until staff close it (service recovery)."""
+        self._update_state(
+            practice_id, patient_id, "SET hold_reason = :reason", {":reason": reason}
+        )
+
+    def record_decline(
+        self, practice_id: str, patient_id: str, campaign: Campaign, on: date
+    ) -> None:
+        self._client.update_item(  # the map must exist before one of its keys is set
+            TableName=self._table,
+            Key=self._state_key(practice_id, patient_id),
+            UpdateExpression="SET declined = if_not_exists(declined, :empty)",
+            ExpressionAttributeValues=to_attributes({":empty": {}}),
+        )
+        self._update_state(
+            practice_id, patient_id, "SET declined.#campaign = :on",
+            {":on": on.isoformat()}, {"#campaign": campaign.value},
+        )  # fmt: skip
+
+    def invalidate_contact(self, practice_id: str, patient_id: str, contact: str) -> None:
+        """The contact reaches someone else: never used for this patient again."""
+        self._update_state(
+            practice_id, patient_id, "ADD invalid_contacts :contact", {":contact": {contact}}
+        )
+
+    def pause(self, sequence: Sequence, at: datetime) -> bool:
+        """No further step until staff answer: the sequence leaves the due index, keeps its step."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes(
+                    {
+                        "pk": Keys.patient(sequence.practice_id, sequence.patient_id),
+                        "sk": f"SEQUENCE#{sequence.sequence_id}",
+                    }
+                ),
+                UpdateExpression="REMOVE gsi3pk, gsi3sk SET paused_at = :at",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_attributes({":at": iso(at)}),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
 
     def get(self, practice_id: str, patient_id: str, sequence_id: str) -> Sequence | None:
         response = self._client.get_item(

@@ -210,7 +210,12 @@ class PatientHistory(Frozen):
     in_sequence: bool = False
     last_sequence_ended_at: Moment | None = None
     snoozed_until: date | None = None
+    #: Outreach held until staff close it: an open complaint, or a sensitive reply.
     service_recovery: bool = False
+    #: The date the patient declined each campaign.
+    declined: dict[Campaign, date] = Field(default_factory=dict)
+    #: Contacts that reached someone else ("wrong number"): as if absent.
+    invalid_contacts: frozenset[str] = frozenset()
 
 
 class SkipReason(StrEnum):

@@ -25,6 +25,7 @@ from reactivation.domain.models import (
 )
 
 COOLDOWN_AFTER_SEQUENCE = timedelta(days=30)
+COOLDOWN_AFTER_DECLINE = timedelta(days=180)
 
 #: Campaigns in the spec's priority order.
 PRIORITY: tuple[Campaign, ...] = (
@@ -85,21 +86,22 @@ RULES: dict[Campaign, Callable[[Facts], bool]] = {
 }
 
 
+def valid_contacts(record: PatientRecord, history: PatientHistory) -> tuple[str | None, str | None]:
+    """The patient's mobile and email, minus those known to reach someone else."""
+    patient = record.patient
+    mobile = patient.mobile if patient.mobile not in history.invalid_contacts else None
+    email = patient.email if patient.email not in history.invalid_contacts else None
+    return mobile, email
+
+
 def contact_channels(record: PatientRecord, history: PatientHistory) -> list[Channel]:
     """The channels still open to this patient, SMS first."""
     patient = record.patient
+    mobile, email = valid_contacts(record, history)
     channels = []
-    if (
-        patient.mobile
-        and patient.sms_opt_in is not False
-        and patient.mobile not in history.opted_out
-    ):
+    if mobile and patient.sms_opt_in is not False and mobile not in history.opted_out:
         channels.append(Channel.SMS)
-    if (
-        patient.email
-        and patient.email_opt_in is not False
-        and patient.email not in history.opted_out
-    ):
+    if email and patient.email_opt_in is not False and email not in history.opted_out:
         channels.append(Channel.EMAIL)
     return channels
 
@@ -115,7 +117,7 @@ def in_holdout(practice: Practice, patient_id: str, campaign: Campaign, today: d
 
 def _exclusion(facts: Facts, history: PatientHistory, channels: list[Channel]) -> SkipReason | None:
     patient = facts.record.patient
-    has_contact = patient.mobile is not None or patient.email is not None
+    has_contact = any(valid_contacts(facts.record, history))
     checks: tuple[tuple[SkipReason, bool], ...] = (
         (SkipReason.DECEASED, patient.deceased),
         (SkipReason.DO_NOT_CONTACT, patient.do_not_contact),
@@ -158,6 +160,9 @@ def decide(
         rule = RULES.get(campaign)
         if campaign not in enabled or rule is None or not rule(facts):
             continue
+        declined = history.declined.get(campaign)
+        if declined is not None and facts.today - declined < COOLDOWN_AFTER_DECLINE:
+            return Decision(patient_id=patient_id, skip=SkipReason.COOLDOWN)
         if campaign in MARKETING and not record.patient.marketing_opt_in:
             return Decision(patient_id=patient_id, skip=SkipReason.NO_MARKETING_CONSENT)
         channel = channels[0]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from reactivation import verification
 from reactivation.adapters.channels import SmsChannel
@@ -17,8 +18,8 @@ from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
 from reactivation.domain.messages import MessageLibrary, MessageValues, format_phone
-from reactivation.domain.models import InboundSms, Intent, Language, Practice, Reply
-from reactivation.domain.replies import classify
+from reactivation.domain.models import Campaign, InboundSms, Intent, Language, Practice, Reply
+from reactivation.domain.replies import classify, snooze_until
 from reactivation.events import SnsEnvelope, TwoWaySms
 
 
@@ -130,10 +131,7 @@ class InboundService:
             changed = self._consent.record(
                 pid, sms.from_number, opted_out=True, at=sms.received_at, recorded_at=now
             )
-            for patient_id in patient_ids:
-                active = self._sequences.active(pid, patient_id)
-                if active is not None:
-                    self._sequences.replace(active, sequences.stopped(active, now, "opt_out"))
+            self._stop_sequences(pid, patient_ids, now, "opt_out")
             if changed:
                 self._answer(practice, sms, "opt_out_confirmation", language)
         elif classification.intent is Intent.OPT_IN:
@@ -143,6 +141,8 @@ class InboundService:
                 self._answer(practice, sms, "opt_in_confirmation", language)
         elif classification.intent is Intent.HELP:
             self._answer(practice, sms, "help", language)
+        else:
+            self._act(practice, sms, classification.intent, patient_ids, now, language)
         self._replies.save(
             Reply(
                 practice_id=pid,
@@ -160,6 +160,54 @@ class InboundService:
             Handled.ROUTED, classification.intent, notify_staff=classification.notify_staff
         )
 
+    def _act(
+        self,
+        practice: Practice,
+        sms: InboundSms,
+        intent: Intent,
+        patient_ids: list[str],
+        now: datetime,
+        language: Language,
+    ) -> None:
+        """What a reply does to the patients behind the number (spec/replies.md)."""
+        pid = practice.practice_id
+        today = now.astimezone(ZoneInfo(practice.timezone)).date()
+        if intent in (Intent.QUESTION, Intent.OTHER):
+            # a question pauses the sequence until staff answer; so does what we cannot place
+            for patient_id in patient_ids:
+                active = self._sequences.active(pid, patient_id)
+                if active is not None:
+                    self._sequences.pause(active, now)
+            return
+        stopped = self._stop_sequences(pid, patient_ids, now, intent.value)
+        for patient_id in patient_ids:
+            if intent is Intent.NOT_NOW:
+                self._sequences.snooze(pid, patient_id, snooze_until(sms.body, today))
+            elif intent is Intent.DECLINE and patient_id in stopped:
+                self._sequences.record_decline(pid, patient_id, stopped[patient_id], today)
+            elif intent in (Intent.COMPLAINT, Intent.SENSITIVE):
+                self._sequences.hold(pid, patient_id, intent.value)
+            elif intent is Intent.WRONG_NUMBER:
+                self._sequences.invalidate_contact(pid, patient_id, sms.from_number)
+        if intent is Intent.BOOK:
+            self._answer(practice, sms, "book_link", language)
+        elif intent in (Intent.CLINICAL, Intent.BILLING, Intent.COMPLAINT):
+            self._answer(practice, sms, "handoff_ack", language)
+        # sensitive: no automatic text, a person answers; wrong number: no more texts to it
+
+    def _stop_sequences(
+        self, practice_id: str, patient_ids: list[str], now: datetime, reason: str
+    ) -> dict[str, Campaign]:
+        """Ends each patient's active sequence; returns the campaign each one was in."""
+        stopped: dict[str, Campaign] = {}
+        for patient_id in patient_ids:
+            active = self._sequences.active(practice_id, patient_id)
+            if active is not None and self._sequences.replace(
+                active, sequences.stopped(active, now, reason)
+            ):
+                stopped[patient_id] = active.campaign
+        return stopped
+
     def _language(self, practice_id: str, patient_ids: list[str]) -> Language:
         for patient_id in patient_ids:
             record = self._patients.record(practice_id, patient_id)
@@ -172,6 +220,7 @@ class InboundService:
             first_name="",
             practice_name=practice.name,
             practice_phone=format_phone(practice.phone),
+            booking_link=practice.booking_link,
         )
         body = self._library.system_sms(kind, language, values)
         self._sms.send(to=sms.from_number, sender=practice.sending_number, body=body)

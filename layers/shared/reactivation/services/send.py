@@ -139,6 +139,11 @@ class SendService:
             return "no_channel"
         if self._consent.opted_out(job.practice_id, (contact,)):
             return "opted_out"
+        history = self._sequences.history(job.practice_id, job.patient_id, frozenset())
+        if contact in history.invalid_contacts:
+            return "wrong_number"
+        if history.service_recovery:
+            return "service_recovery"
         sequence = self._sequences.get(job.practice_id, job.patient_id, job.sequence_id)
         if sequence is None or sequence.end_reason not in (None, "completed"):
             return "sequence_stopped"

@@ -29,14 +29,16 @@ def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: Local
     lines: list[str] = []
     result = demo.run(stack, say=lines.append)
     assert result.opted_out
-    bodies = [sms.body for sms in stack.sent_sms()]
-    # step 1 to Ana and Ben, the opt-out confirmation, step 2 to Ben only
-    assert [sms.to for sms in stack.sent_sms()] == [
-        "+12125550101", "+12125550102", "+12125550101", "+12125550102"
-    ]  # fmt: skip
-    assert "You are unsubscribed from Bright Smile Dental" in bodies[2]
+    sent = [(sms.to[-4:], sms.body) for sms in stack.sent_sms()]
+    bodies = [body for _, body in sent]
+    # step 1 to four mobiles, Ana's opt-out confirmed, Fay's booking answered, step 2 to Ben only
+    assert [to for to, _ in sent] == ["0101", "0102", "0106", "0107", "0101", "0106", "0102"]
+    assert sent[4][1].startswith("You are unsubscribed from Bright Smile Dental")
+    assert sent[5][1].startswith("Great! Pick a time here")
+    assert sent[6][1].startswith("Ben, pida su cita")
     assert result.report_html.read_text().count("Bright Smile Dental") >= 1
-    assert any("5 messages sent, 1 reply, 1 opt-out" in line for line in lines)
+    assert any("7 messages sent, 3 replies, 1 opt-out" in line for line in lines)
+    assert any('"busy this month, try me in March" -> not_now' in line for line in lines)
 
     logs = "\n".join(p.read_text() for p in (stack.state_dir / "logs").glob("*.log"))
     assert '"message":"send job settled"' in logs and '"correlation_id"' in logs
@@ -48,7 +50,7 @@ def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: Local
         assert secret not in logs, secret
     for patient, _ in patients:
         assert not re.search(rf"\b{patient.first_name}\b", logs), patient.first_name
-    for body in bodies:
+    for body in [*bodies, *demo.REPLIES.values()]:
         assert body not in logs
         assert body[:40] not in logs
 

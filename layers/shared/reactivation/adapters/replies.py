@@ -9,8 +9,10 @@ from reactivation.adapters.items import (
     Keys,
     count_between,
     iso,
+    model_fields,
     model_item,
     put_new,
+    query,
     to_attributes,
 )
 from reactivation.domain.models import Reply
@@ -58,6 +60,21 @@ class ReplyRepository:
                 **model_item(reply),
             },
         )
+
+    def conversation(self, practice_id: str, number: str) -> list[Reply]:
+        """A number's replies to this practice, oldest first (what staff read)."""
+        return [
+            Reply.model_validate(model_fields(Reply, item))
+            for item in query(
+                self._client,
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :reply)",
+                ExpressionAttributeValues=to_attributes(
+                    {":pk": Keys.number(practice_id, number), ":reply": "REPLY#"}
+                ),
+                ConsistentRead=True,
+            )
+        ]
 
     def count(self, practice_id: str, start: datetime, end: datetime) -> int:
         return count_between(

@@ -17,6 +17,7 @@ from dateutil.relativedelta import relativedelta
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
+from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.models import (
     Appointment,
@@ -88,10 +89,18 @@ def demo_patients(today: date) -> list[tuple[Patient, list[Appointment]]]:
             ),
             [visit("P-1005", 1, 9, done)],
         ),
+        (
+            Patient(patient_id="P-1006", first_name="Fay", mobile="+12125550106"),
+            [visit("P-1006", 1, 10, done)],
+        ),
+        (
+            Patient(patient_id="P-1007", first_name="Gus", mobile="+12125550107"),
+            [visit("P-1007", 1, 11, done)],
+        ),
     ]
 
 
-def seed(dynamodb: Any, table: str, today: date, patients: int = 5) -> None:
+def seed(dynamodb: Any, table: str, today: date, patients: int = 7) -> None:
     """Writes the demo practice and its first `patients` patients, with their visits."""
     PracticeRepository(dynamodb, table).save(PRACTICE)
     repository = PatientRepository(dynamodb, table)
@@ -99,6 +108,14 @@ def seed(dynamodb: Any, table: str, today: date, patients: int = 5) -> None:
         repository.save(PRACTICE.practice_id, patient)
         for appointment in appointments:
             repository.save_appointment(PRACTICE.practice_id, appointment)
+
+
+#: Who replies what, in the demo.
+REPLIES = {
+    "+12125550101": "STOP",
+    "+12125550106": "Tuesday works",
+    "+12125550107": "busy this month, try me in March",
+}
 
 
 def mask(number: str) -> str:
@@ -144,7 +161,7 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     say(f"Clock set to {start:%a %Y-%m-%d %H:%M} {TIMEZONE}\n")
 
     seed(dynamodb, table, start.date())
-    say(f"1. {PRACTICE.name}: practice and 5 patients written to DynamoDB.")
+    say(f"1. {PRACTICE.name}: practice and 7 patients written to DynamoDB.")
 
     enrolment = stack.fire("WeeklyEnrolment")
     summary = enrolment.payload or {}
@@ -160,23 +177,27 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
         say(f"   email to {email.to[0].split('@')[0][:1]}***: {email.subject}")
 
     stack.advance(timedelta(hours=2))
-    ana_reply = {
-        "originationNumber": "+12125550101",
-        "destinationNumber": PRACTICE.sending_number,
-        "messageBody": "STOP",
-        "inboundMessageId": "demo-inbound-1",
-        "messageKeyword": "STOP",
-    }
-    stack.client("sns").publish(
-        TopicArn=outputs["InboundSmsTopicArn"], Message=json.dumps(ana_reply)
-    )
+    replies = ReplyRepository(dynamodb, table)
+    say("4. Patients reply by SMS; SNS signs each and posts it to the webhook -> InboundFunction:")
+    for number, (name, text) in enumerate(REPLIES.items(), start=1):
+        before = len(stack.sent_sms())
+        reply = {
+            "originationNumber": name,
+            "destinationNumber": PRACTICE.sending_number,
+            "messageBody": text,
+            "inboundMessageId": f"demo-inbound-{number}",
+        }
+        stack.client("sns").publish(
+            TopicArn=outputs["InboundSmsTopicArn"], Message=json.dumps(reply)
+        )
+        stored = replies.conversation(PRACTICE.practice_id, name)
+        intent = stored[-1].intent.value if stored else "not stored"
+        answers = [f'"{sms.body}"' for sms in stack.sent_sms()[before:]]
+        say(f'   {mask(name)} "{text}" -> {intent}; answered: {", ".join(answers) or "nothing"}')
     opted_out = "+12125550101" in ConsentRepository(dynamodb, table).opted_out(
         PRACTICE.practice_id, ["+12125550101"]
     )
-    say(
-        f"4. Ana replies STOP: SNS posts it to the webhook -> InboundFunction; "
-        f'opt-out recorded: {opted_out}; confirmation: "{stack.sent_sms()[-1].body}"'
-    )
+    say(f"   Ana's number opted out: {opted_out}")
     status, body = post(outputs["InboundSmsWebhookUrl"], b'{"Type": "Notification", "Message": 1}')
     say(f"5. A malformed request to the webhook is refused: HTTP {status} {body}")
 
@@ -187,7 +208,8 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     sequence = SequenceRepository(dynamodb, table).active(PRACTICE.practice_id, "P-1001")
     say(
         f"6. Four days later, DueFollowUps queues {follow_ups.get('queued')} step-2 job(s): "
-        f"Ana's sequence is {'still active' if sequence else 'stopped'} and she gets nothing."
+        f"Ana's sequence is {'still active' if sequence else 'stopped'}, Fay's and Gus's ended "
+        "with their replies; only Ben (silent) and Eva (email) hear from us again."
     )
     for sms in stack.sent_sms()[before:]:
         say(f"   SMS to {mask(sms.to)}: {sms.body}")

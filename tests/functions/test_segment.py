@@ -8,7 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from reactivation.adapters.consent import ConsentRepository
-from tests.builders import at, make_patient
+from reactivation.adapters.patients import PatientRepository
+from reactivation.domain.models import AppointmentStatus
+from tests.builders import at, make_patient, visit
 from tests.conftest import Aws
 from tests.functions.helpers import queued, scheduled, seed
 
@@ -54,3 +56,16 @@ def test_a_malformed_schedule_event_is_refused(
     segment = load_function("SegmentFunction")
     with pytest.raises(ValidationError):
         segment({"run": "everything", "scheduled_time": "yesterday"})
+
+
+def test_campaigns_without_approved_texts_are_not_tried(
+    aws: Aws, load_function: Callable[[str], Handler]
+) -> None:
+    # a no-show last week (missed_appointment, no texts yet) and a recall that is due
+    seed(aws)
+    PatientRepository(aws.client("dynamodb"), aws.table).save_appointment(
+        "bright-smile",
+        visit("P-1", "2026-11-17", status=AppointmentStatus.NO_SHOW, appointment_id="missed"),
+    )
+    result = load_function("SegmentFunction")(scheduled("enrolment", "2026-11-24T15:00:00Z"))
+    assert result["enrolled"] == {"recall_due": 1}

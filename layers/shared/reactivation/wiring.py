@@ -62,6 +62,7 @@ def segment_service(settings: SegmentSettings) -> SegmentService:
         ConsentRepository(dynamodb, table),
         SequenceRepository(dynamodb, table),
         SendQueue(_client("sqs"), settings.send_queue_url),
+        MessageLibrary.default(),
     )
 
 

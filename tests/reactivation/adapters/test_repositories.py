@@ -10,7 +10,17 @@ from reactivation.adapters.queue import SendQueue
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
-from reactivation.domain.models import Campaign, Channel, Decision, Intent, Reply, SendStatus
+from reactivation.domain.models import (
+    Campaign,
+    Channel,
+    Decision,
+    Intent,
+    Plan,
+    PlanKind,
+    PlanStatus,
+    Reply,
+    SendStatus,
+)
 from tests.builders import at, make_patient, make_practice, visit
 from tests.conftest import Aws
 
@@ -39,6 +49,16 @@ def test_a_patient_record_and_the_patients_sharing_a_number(aws: Aws) -> None:
     assert sorted(patients.ids("bright-smile")) == ["P-1", "P-2"]
     assert patients.ids_with_mobile("bright-smile", "+12125550101") == ["P-1", "P-2"]
     assert patients.record("bright-smile", "P-9") is None  # another practice's patient
+
+
+def test_plans_come_back_with_the_record(aws: Aws) -> None:
+    patients = PatientRepository(aws.client("dynamodb"), aws.table)
+    patients.save("bright-smile", make_patient("P-1"))
+    series = Plan(plan_id="PL-1", patient_id="P-1", kind=PlanKind.SERIES, created_on=RUN.date(),
+                  sessions_planned=6, sessions_completed=2, status=PlanStatus.OPEN)  # fmt: skip
+    patients.save_plan("bright-smile", series)
+    record = patients.record("bright-smile", "P-1")
+    assert record is not None and record.plans == (series,)
 
 
 def test_opt_out_and_opt_in_apply_in_carrier_timestamp_order(aws: Aws) -> None:

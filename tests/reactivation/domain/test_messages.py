@@ -93,3 +93,9 @@ def test_a_missing_language_falls_back_to_english() -> None:
 def test_format_phone() -> None:
     assert format_phone("+12125550100") == "(212) 555-0100"
     assert format_phone("+442071838750") == "+442071838750"
+
+
+def test_only_campaigns_with_every_step_written_are_sendable() -> None:
+    assert LIBRARY.campaigns() == {Campaign.RECALL_DUE}
+    partial = MessageLibrary.from_toml('[missed_appointment.1.en]\nsms = "Hi"\n')
+    assert partial.campaigns() == frozenset()  # step 2 is missing

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from reactivation.adapters.items import Keys, model_fields, model_item, query, to_attributes
-from reactivation.domain.models import Appointment, Patient, PatientRecord
+from reactivation.domain.models import Appointment, Patient, PatientRecord, Plan
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -45,6 +45,19 @@ class PatientRepository:
             ),
         )
 
+    def save_plan(self, practice_id: str, plan: Plan) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_attributes(
+                {
+                    "pk": Keys.patient(practice_id, plan.patient_id),
+                    "sk": f"PLAN#{plan.plan_id}",
+                    "kind": "plan",
+                    **model_item(plan),
+                }
+            ),
+        )
+
     def ids(self, practice_id: str) -> Iterator[str]:
         for item in query(
             self._client,
@@ -62,6 +75,7 @@ class PatientRepository:
         """The patient with their appointments, in one query of their partition."""
         patient: Patient | None = None
         appointments: list[Appointment] = []
+        plans: list[Plan] = []
         for item in query(
             self._client,
             TableName=self._table,
@@ -73,9 +87,11 @@ class PatientRepository:
                 patient = Patient.model_validate(model_fields(Patient, item))
             elif item["sk"].startswith("APPOINTMENT#"):
                 appointments.append(Appointment.model_validate(model_fields(Appointment, item)))
+            elif item["sk"].startswith("PLAN#"):
+                plans.append(Plan.model_validate(model_fields(Plan, item)))
         if patient is None:
             return None
-        return PatientRecord(patient=patient, appointments=tuple(appointments))
+        return PatientRecord(patient=patient, appointments=tuple(appointments), plans=tuple(plans))
 
     def ids_with_mobile(self, practice_id: str, number: str) -> list[str]:
         """Every patient of the practice with this mobile number (a family often shares one)."""

@@ -81,6 +81,19 @@ class MessageLibrary:
         source = resources.files("reactivation").joinpath("messages/library.toml")
         return cls.from_toml(source.read_text("utf-8"))
 
+    def campaigns(self) -> frozenset[Campaign]:
+        """The campaigns with approved texts for every one of their steps, in English."""
+        from reactivation.domain.sequences import STEPS
+
+        return frozenset(
+            campaign
+            for campaign in Campaign
+            if all(
+                "sms" in self._entries.get(campaign.value, {}).get(str(step), {}).get("en", {})
+                for step in range(1, STEPS[campaign] + 1)
+            )
+        )
+
     def _entry(self, campaign: Campaign, step: int, language: Language) -> dict[str, str]:
         try:
             entry: dict[str, str] = self._entries[campaign.value][str(step)][language.value]

@@ -162,11 +162,35 @@ class Practice(Frozen):
     holdout_percent: int = Field(default=10, ge=0, le=50)
     enabled_campaigns: frozenset[Campaign] | None = None
     sending_window: SendingWindow = SendingWindow()
+    #: lapsed_patient's upper bound: older contact data is stale.
+    lapsed_max_months: int = Field(default=36, ge=12, le=120)
 
     def campaigns(self) -> frozenset[Campaign]:
         if self.enabled_campaigns is not None:
             return self.enabled_campaigns
         return DEFAULT_CAMPAIGNS[self.vertical]
+
+
+class MembershipStatus(StrEnum):
+    NONE = "none"
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+class PlanKind(StrEnum):
+    TREATMENT_PLAN = "treatment_plan"
+    FOLLOW_UP = "follow_up"
+    SERIES = "series"
+    CONSULTATION = "consultation"
+    CHRONIC_REVIEW = "chronic_review"
+    SURVEILLANCE = "surveillance"
+
+
+class PlanStatus(StrEnum):
+    OPEN = "open"
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    DECLINED = "declined"
 
 
 class Patient(Frozen):
@@ -184,6 +208,11 @@ class Patient(Frozen):
     deceased: bool = False
     timezone: TimeZoneName | None = None
     language: Language = Language.EN
+    membership_status: MembershipStatus = MembershipStatus.NONE
+    membership_ended_on: date | None = None
+    benefits_expire_on: date | None = None
+    lead_created_on: date | None = None
+    lead_source: str | None = None
     active: bool = True
 
 
@@ -196,11 +225,26 @@ class Appointment(Frozen):
     revenue: float | None = None
 
 
+class Plan(Frozen):
+    """What a provider recommended (no clinical detail: never a diagnosis or procedure)."""
+
+    plan_id: str = Field(min_length=1)
+    patient_id: str = Field(min_length=1)
+    kind: PlanKind
+    category: ServiceCategory | None = None
+    created_on: date
+    due_on: date | None = None
+    sessions_planned: int | None = Field(default=None, ge=1)
+    sessions_completed: int | None = Field(default=None, ge=0)
+    status: PlanStatus
+
+
 class PatientRecord(Frozen):
-    """A patient with the appointments the practice's system knows of."""
+    """A patient with the appointments and plans the practice's system knows of."""
 
     patient: Patient
     appointments: tuple[Appointment, ...] = ()
+    plans: tuple[Plan, ...] = ()
 
 
 class PatientHistory(Frozen):

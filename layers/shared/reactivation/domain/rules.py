@@ -17,8 +17,12 @@ from reactivation.domain.models import (
     Campaign,
     Channel,
     Decision,
+    MembershipStatus,
     PatientHistory,
     PatientRecord,
+    Plan,
+    PlanKind,
+    PlanStatus,
     Practice,
     ServiceCategory,
     SkipReason,
@@ -52,6 +56,7 @@ class Facts:
     today: date
     run_start: datetime
     timezone: str
+    lapsed_max_months: int = 36
 
     def day_of(self, appointment: Appointment) -> date:
         return local_date(appointment.starts_at, self.timezone)
@@ -71,18 +76,131 @@ class Facts:
             for a in self.record.appointments
         )
 
+    def age(self, day: date) -> int:
+        """Whole days from `day` to the run date (negative: ahead)."""
+        return (self.today - day).days
+
+    def open_plans(self, *kinds: PlanKind) -> list[Plan]:
+        return [p for p in self.record.plans if p.status is PlanStatus.OPEN and p.kind in kinds]
+
+
+def _months_old_at_least(day: date, months: int, today: date) -> bool:
+    return add_months(day, months) <= today
+
+
+def _months_old_at_most(day: date, months: int, today: date) -> bool:
+    return add_months(day, months) >= today
+
+
+def _missed_appointment(facts: Facts) -> bool:
+    started = [
+        a
+        for a in facts.record.appointments
+        if a.starts_at < facts.run_start and a.status is not AppointmentStatus.SCHEDULED
+    ]
+    if not started:
+        return False
+    latest = max(started, key=lambda a: a.starts_at)
+    missed = latest.status in (AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED)
+    return missed and 0 <= facts.age(facts.day_of(latest)) <= 30
+
+
+def _clinical_review(facts: Facts) -> bool:
+    return any(
+        plan.due_on is not None and 0 <= facts.age(plan.due_on) <= 365
+        for plan in facts.open_plans(PlanKind.CHRONIC_REVIEW, PlanKind.SURVEILLANCE)
+    )
+
+
+def _follow_up_due(facts: Facts) -> bool:
+    return any(
+        plan.due_on is not None and -14 <= facts.age(plan.due_on) <= 90
+        for plan in facts.open_plans(PlanKind.FOLLOW_UP)
+    )
+
+
+def _unscheduled_treatment(facts: Facts) -> bool:
+    return any(
+        30 <= facts.age(plan.created_on) <= 180
+        for plan in facts.open_plans(PlanKind.TREATMENT_PLAN)
+    )
+
+
+def _consult_not_started(facts: Facts) -> bool:
+    return any(
+        14 <= facts.age(plan.created_on) <= 90 for plan in facts.open_plans(PlanKind.CONSULTATION)
+    )
+
+
+def _new_patient(facts: Facts) -> bool:
+    lead = facts.record.patient.lead_created_on
+    return lead is not None and 0 <= facts.age(lead) <= 30 and not facts.record.appointments
+
+
+def _series_incomplete(facts: Facts) -> bool:
+    for plan in facts.open_plans(PlanKind.SERIES):
+        planned, completed = plan.sessions_planned, plan.sessions_completed
+        if planned is None or completed is None or not 1 <= completed < planned:
+            continue
+        last = facts.last_completed(None if plan.category is None else (plan.category,))
+        if last is not None and 42 <= facts.age(last) <= 365:
+            return True
+    return False
+
+
+def _maintenance_due(facts: Facts) -> bool:
+    toxin = facts.last_completed((ServiceCategory.NEUROTOXIN,))
+    filler = facts.last_completed((ServiceCategory.FILLER,))
+    return (toxin is not None and 70 <= facts.age(toxin) <= 98) or (
+        filler is not None
+        and _months_old_at_least(filler, 6, facts.today)
+        and _months_old_at_most(filler, 12, facts.today)
+    )
+
 
 def _recall_due(facts: Facts) -> bool:
     last_recall = facts.last_completed((ServiceCategory.HYGIENE, ServiceCategory.EXAM))
     last_visit = facts.last_completed()
     if last_recall is None or last_visit is None:
         return False
-    return add_months(last_recall, 6) <= facts.today and add_months(last_visit, 12) > facts.today
+    return _months_old_at_least(last_recall, 6, facts.today) and not _months_old_at_least(
+        last_visit, 12, facts.today
+    )
 
 
-#: The campaign rules known so far; a campaign without a rule is not tried.
+def _lapsed_membership(facts: Facts) -> bool:
+    patient = facts.record.patient
+    if patient.membership_status is MembershipStatus.CANCELLED:
+        ended = patient.membership_ended_on
+        return ended is not None and 30 <= facts.age(ended) <= 180
+    if patient.membership_status is MembershipStatus.ACTIVE:
+        expires = patient.benefits_expire_on
+        return expires is not None and 0 <= -facts.age(expires) <= 30
+    return False
+
+
+def _lapsed_patient(facts: Facts) -> bool:
+    last_visit = facts.last_completed()
+    return (
+        last_visit is not None
+        and _months_old_at_least(last_visit, 12, facts.today)
+        and _months_old_at_most(last_visit, facts.lapsed_max_months, facts.today)
+    )
+
+
+#: Every campaign's rule (campaigns.md); a practice tries the ones it enabled, by priority.
 RULES: dict[Campaign, Callable[[Facts], bool]] = {
+    Campaign.MISSED_APPOINTMENT: _missed_appointment,
+    Campaign.CLINICAL_REVIEW: _clinical_review,
+    Campaign.FOLLOW_UP_DUE: _follow_up_due,
+    Campaign.UNSCHEDULED_TREATMENT: _unscheduled_treatment,
+    Campaign.CONSULT_NOT_STARTED: _consult_not_started,
+    Campaign.NEW_PATIENT: _new_patient,
+    Campaign.SERIES_INCOMPLETE: _series_incomplete,
+    Campaign.MAINTENANCE_DUE: _maintenance_due,
     Campaign.RECALL_DUE: _recall_due,
+    Campaign.LAPSED_MEMBERSHIP: _lapsed_membership,
+    Campaign.LAPSED_PATIENT: _lapsed_patient,
 }
 
 
@@ -149,6 +267,7 @@ def decide(
         today=local_date(run_start, practice.timezone),
         run_start=run_start,
         timezone=practice.timezone,
+        lapsed_max_months=practice.lapsed_max_months,
     )
     patient_id = record.patient.patient_id
     channels = contact_channels(record, history)
@@ -157,8 +276,7 @@ def decide(
         return Decision(patient_id=patient_id, skip=skip)
     enabled = practice.campaigns()
     for campaign in PRIORITY:
-        rule = RULES.get(campaign)
-        if campaign not in enabled or rule is None or not rule(facts):
+        if campaign not in enabled or not RULES[campaign](facts):
             continue
         declined = history.declined.get(campaign)
         if declined is not None and facts.today - declined < COOLDOWN_AFTER_DECLINE:

@@ -12,6 +12,7 @@ from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import SendQueue
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import rules, sequences
+from reactivation.domain.messages import MessageLibrary
 
 
 @dataclass
@@ -42,8 +43,12 @@ class SegmentService:
         consent: ConsentRepository,
         sequences: SequenceRepository,
         queue: SendQueue,
+        library: MessageLibrary,
     ) -> None:
         self._practices = practices
+        # A campaign is tried only once it has approved texts: nothing is enrolled that
+        # the send function could not send.
+        self._sendable = library.campaigns()
         self._patients = patients
         self._consent = consent
         self._sequences = sequences
@@ -56,6 +61,9 @@ class SegmentService:
             practice = self._practices.get(practice_id)
             if practice is None:
                 continue
+            practice = practice.model_copy(
+                update={"enabled_campaigns": practice.campaigns() & self._sendable}
+            )
             outcome.practices += 1
             for patient_id in self._patients.ids(practice_id):
                 record = self._patients.record(practice_id, patient_id)

@@ -52,7 +52,10 @@ def decide(
         patient=make_patient(**(patient or {})), appointments=appointments, plans=plans
     )
     return rules.decide(
-        make_practice(enabled_campaigns=campaigns, **practice), record, PatientHistory(), RUN
+        make_practice(enabled_campaigns=campaigns, **practice).campaign_settings(),
+        record,
+        PatientHistory(),
+        RUN,
     )
 
 
@@ -230,7 +233,9 @@ def test_priority_the_first_rule_that_holds_wins() -> None:
 def test_the_run_date_is_the_practice_date() -> None:
     late = at("2026-11-24 23:30")  # New York's 24th, already the 25th in UTC
     record = PatientRecord(patient=make_patient(), appointments=(visit("P-1", "2025-11-25"),))
-    new_york = rules.decide(make_practice(), record, PatientHistory(), late)
+    new_york = rules.decide(make_practice().campaign_settings(), record, PatientHistory(), late)
     assert new_york.campaign is Campaign.RECALL_DUE  # last visit not yet 12 months old
-    utc = rules.decide(make_practice(timezone="UTC"), record, PatientHistory(), late)
+    utc = rules.decide(
+        make_practice(timezone="UTC").campaign_settings(), record, PatientHistory(), late
+    )
     assert utc.campaign is Campaign.LAPSED_PATIENT  # in UTC it is 12 months to the day

@@ -12,6 +12,7 @@ from reactivation.domain.calendar import add_months
 from reactivation.domain.models import (
     AppointmentStatus,
     Campaign,
+    CampaignSettings,
     Channel,
     Decision,
     PatientHistory,
@@ -28,7 +29,9 @@ PRACTICE = make_practice()
 def decide(
     record: PatientRecord, history: PatientHistory | None = None, **practice: Any
 ) -> Decision:
-    return rules.decide(make_practice(**practice), record, history or PatientHistory(), RUN)
+    return rules.decide(
+        make_practice(**practice).campaign_settings(), record, history or PatientHistory(), RUN
+    )
 
 
 def recall_record(**patient: Any) -> PatientRecord:
@@ -167,16 +170,18 @@ def test_no_rule_holds_is_not_eligible_and_disabled_campaigns_are_not_tried() ->
 
 
 def test_holdout_is_stable_and_close_to_its_share() -> None:
-    practice = make_practice(holdout_percent=10)
+    settings = make_practice(holdout_percent=10).campaign_settings()
     day = RUN.date()
-    draws = [rules.in_holdout(practice, f"P-{i}", Campaign.RECALL_DUE, day) for i in range(4000)]
-    assert draws == [
-        rules.in_holdout(practice, f"P-{i}", Campaign.RECALL_DUE, day) for i in range(4000)
-    ]
+
+    def draw(settings: CampaignSettings, count: int) -> list[bool]:
+        return [
+            rules.in_holdout(settings, f"P-{i}", Campaign.RECALL_DUE, day) for i in range(count)
+        ]
+
+    draws = draw(settings, 4000)
+    assert draws == draw(settings, 4000)
     assert 320 <= sum(draws) <= 480  # 10% of 4000, within sampling noise
-    assert not any(
-        rules.in_holdout(make_practice(), f"P-{i}", Campaign.RECALL_DUE, day) for i in range(500)
-    )
+    assert not any(draw(make_practice().campaign_settings(), 500))
 
 
 def test_a_wrong_number_is_as_if_absent() -> None:

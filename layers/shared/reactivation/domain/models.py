@@ -148,6 +148,16 @@ class SendingWindow(Frozen):
     closes_hour: int = Field(default=20, ge=8, le=21)
 
 
+class CampaignSettings(Frozen):
+    """What the rules need of a practice (a preview has nothing more)."""
+
+    practice_id: str
+    timezone: TimeZoneName
+    campaigns: frozenset[Campaign]
+    holdout_percent: int = Field(default=10, ge=0, le=50)
+    lapsed_max_months: int = Field(default=36, ge=12, le=120)
+
+
 class Practice(Frozen):
     practice_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     name: str = Field(min_length=1, max_length=60)
@@ -169,6 +179,17 @@ class Practice(Frozen):
         if self.enabled_campaigns is not None:
             return self.enabled_campaigns
         return DEFAULT_CAMPAIGNS[self.vertical]
+
+    def campaign_settings(self, sendable: frozenset[Campaign] | None = None) -> CampaignSettings:
+        """The rules' view of this practice (only `sendable` campaigns, when given)."""
+        campaigns = self.campaigns() if sendable is None else self.campaigns() & sendable
+        return CampaignSettings(
+            practice_id=self.practice_id,
+            timezone=self.timezone,
+            campaigns=campaigns,
+            holdout_percent=self.holdout_percent,
+            lapsed_max_months=self.lapsed_max_months,
+        )
 
 
 class MembershipStatus(StrEnum):

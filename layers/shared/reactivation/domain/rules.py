@@ -15,6 +15,7 @@ from reactivation.domain.models import (
     Appointment,
     AppointmentStatus,
     Campaign,
+    CampaignSettings,
     Channel,
     Decision,
     MembershipStatus,
@@ -23,7 +24,6 @@ from reactivation.domain.models import (
     Plan,
     PlanKind,
     PlanStatus,
-    Practice,
     ServiceCategory,
     SkipReason,
 )
@@ -224,13 +224,15 @@ def contact_channels(record: PatientRecord, history: PatientHistory) -> list[Cha
     return channels
 
 
-def in_holdout(practice: Practice, patient_id: str, campaign: Campaign, today: date) -> bool:
+def in_holdout(
+    settings: CampaignSettings, patient_id: str, campaign: Campaign, today: date
+) -> bool:
     """Stable control-group draw from (practice, patient, campaign, ISO year-quarter)."""
-    if practice.holdout_percent == 0:
+    if settings.holdout_percent == 0:
         return False
-    key = f"{practice.practice_id}|{patient_id}|{campaign.value}|{iso_quarter(today)}"
+    key = f"{settings.practice_id}|{patient_id}|{campaign.value}|{iso_quarter(today)}"
     bucket = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % 10_000
-    return bucket < practice.holdout_percent * 100
+    return bucket < settings.holdout_percent * 100
 
 
 def _exclusion(facts: Facts, history: PatientHistory, channels: list[Channel]) -> SkipReason | None:
@@ -259,22 +261,22 @@ def _exclusion(facts: Facts, history: PatientHistory, channels: list[Channel]) -
 
 
 def decide(
-    practice: Practice, record: PatientRecord, history: PatientHistory, run_start: datetime
+    settings: CampaignSettings, record: PatientRecord, history: PatientHistory, run_start: datetime
 ) -> Decision:
     """The one decision of this run for this patient: a campaign, or why not."""
     facts = Facts(
         record=record,
-        today=local_date(run_start, practice.timezone),
+        today=local_date(run_start, settings.timezone),
         run_start=run_start,
-        timezone=practice.timezone,
-        lapsed_max_months=practice.lapsed_max_months,
+        timezone=settings.timezone,
+        lapsed_max_months=settings.lapsed_max_months,
     )
     patient_id = record.patient.patient_id
     channels = contact_channels(record, history)
     skip = _exclusion(facts, history, channels)
     if skip is not None:
         return Decision(patient_id=patient_id, skip=skip)
-    enabled = practice.campaigns()
+    enabled = settings.campaigns
     for campaign in PRIORITY:
         if campaign not in enabled or not RULES[campaign](facts):
             continue
@@ -290,6 +292,6 @@ def decide(
             patient_id=patient_id,
             campaign=campaign,
             channel=channel,
-            holdout=in_holdout(practice, patient_id, campaign, facts.today),
+            holdout=in_holdout(settings, patient_id, campaign, facts.today),
         )
     return Decision(patient_id=patient_id, skip=SkipReason.NOT_ELIGIBLE)

@@ -61,9 +61,7 @@ class SegmentService:
             practice = self._practices.get(practice_id)
             if practice is None:
                 continue
-            practice = practice.model_copy(
-                update={"enabled_campaigns": practice.campaigns() & self._sendable}
-            )
+            settings = practice.campaign_settings(sendable=self._sendable)
             outcome.practices += 1
             for patient_id in self._patients.ids(practice_id):
                 record = self._patients.record(practice_id, patient_id)
@@ -73,7 +71,7 @@ class SegmentService:
                 patient = record.patient
                 opted_out = self._consent.opted_out(practice_id, (patient.mobile, patient.email))
                 history = self._sequences.history(practice_id, patient_id, opted_out)
-                decision = rules.decide(practice, record, history, run_start)
+                decision = rules.decide(settings, record, history, run_start)
                 if decision.campaign is None:
                     outcome.skipped[str(decision.skip)] += 1
                     continue

@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 STATE_DIR = Path(".local")
@@ -117,6 +117,52 @@ def _classify(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
+def _preview(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from reactivation.domain.models import Vertical
+    from reactivation.preview import PreviewError, run_preview
+
+    try:
+        ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"--timezone {args.timezone!r} is not an IANA timezone", file=sys.stderr)
+        return 2
+    if not 0 <= args.holdout <= 50:
+        print("--holdout must be a percent from 0 to 50", file=sys.stderr)
+        return 2
+    try:
+        result = run_preview(
+            Path(args.directory),
+            args.as_of,
+            vertical=Vertical(args.vertical) if args.vertical else None,
+            timezone=args.timezone,
+            holdout_percent=args.holdout,
+            country=args.country.upper(),
+        )
+    except PreviewError as error:
+        print(error, file=sys.stderr)
+        return 2
+    for file in result.files:
+        print(file.summary(), file=sys.stderr)
+    if args.summary:
+        print(result.table())
+        return 0
+    for decision in result.decisions:
+        print(
+            json.dumps(
+                {
+                    "patient_id": decision.patient_id,
+                    "campaign": decision.campaign.value if decision.campaign else None,
+                    "skip": decision.skip.value if decision.skip else None,
+                    "channel": decision.channel.value if decision.channel else None,
+                    "holdout": decision.holdout,
+                }
+            )
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="reactivation", description="Brings lapsed patients back to their practice."
@@ -138,6 +184,27 @@ def main(argv: list[str] | None = None) -> int:
         'writes each object back with "intent" and "notify_staff". No AWS, no network.',
     )
     classify.set_defaults(run=_classify)
+
+    preview = commands.add_parser(
+        "preview",
+        help="who would be contacted and why, from a PMS export (offline)",
+        description="Reads DIR/patients.csv (and appointments.csv, plans.csv if present), applies "
+        "the campaign rules with no history as of 00:00 of --as-of, and writes one JSON object "
+        "per patient; the import summary goes to standard error. No AWS, no network.",
+    )
+    preview.add_argument("directory", metavar="DIR")
+    preview.add_argument("--as-of", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD")
+    preview.add_argument(
+        "--vertical",
+        choices=["dental", "medspa", "dermatology"],
+        help="the vertical's default campaigns (default: every campaign)",
+    )
+    preview.add_argument("--timezone", default="America/New_York", help="the practice's (IANA)")
+    preview.add_argument("--holdout", type=int, default=10, metavar="PERCENT")
+    preview.add_argument("--country", default="US", help="for phone numbers without +")
+    preview.add_argument("--summary", action="store_true",
+                         help="a table of counts per campaign and skip reason instead")  # fmt: skip
+    preview.set_defaults(run=_preview)
 
     local = commands.add_parser("local", help="the local stack (moto on 127.0.0.1)")
     local_commands = local.add_subparsers(dest="local_command", required=True)

@@ -243,6 +243,7 @@ class Appointment(Frozen):
     starts_at: Moment
     category: ServiceCategory
     status: AppointmentStatus
+    provider: str | None = None
     revenue: float | None = None
 
 

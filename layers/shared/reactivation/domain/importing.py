@@ -1,0 +1,361 @@
+"""Reading a practice's PMS export (spec/data-format.md): every row imported, with warnings, or
+rejected with its line number and reason. Pure: the rows and the practice's settings come in.
+
+Only the columns of the format are read; anything else (a diagnosis, a procedure code, notes)
+is counted as unknown and never kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from pydantic import BaseModel, ValidationError
+
+from reactivation.domain.models import (
+    EMAIL,
+    Appointment,
+    AppointmentStatus,
+    Language,
+    MembershipStatus,
+    Patient,
+    Plan,
+    PlanKind,
+    PlanStatus,
+    ServiceCategory,
+)
+
+PATIENT_COLUMNS = (
+    "patient_id", "first_name", "last_name", "mobile", "email", "sms_opt_in", "email_opt_in",
+    "marketing_opt_in", "do_not_contact", "deceased", "timezone", "language",
+    "membership_status", "membership_ended_on", "benefits_expire_on", "lead_created_on",
+    "lead_source",
+)  # fmt: skip
+APPOINTMENT_COLUMNS = (
+    "appointment_id", "patient_id", "starts_at", "category", "status", "provider", "revenue",
+)  # fmt: skip
+PLAN_COLUMNS = (
+    "plan_id", "patient_id", "kind", "category", "created_on", "due_on", "sessions_planned",
+    "sessions_completed", "status",
+)  # fmt: skip
+TRUE = frozenset({"yes", "true", "1", "y"})
+FALSE = frozenset({"no", "false", "0", "n"})
+US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+DUE_DATE_KINDS = frozenset({PlanKind.FOLLOW_UP, PlanKind.CHRONIC_REVIEW, PlanKind.SURVEILLANCE})
+
+
+class RowError(ValueError):
+    """The row cannot be imported; the message says why (never the patient's data)."""
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """The practice's side of an import: its country and timezone, and its column names."""
+
+    timezone: str
+    country: str = "US"
+    #: their column name -> ours, e.g. {"cell phone": "mobile"}
+    column_map: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    line: int
+    reason: str
+    row: dict[str, str]
+
+
+@dataclass
+class FileImport[Model: BaseModel]:
+    """One file's outcome. imported + rejected = rows read, always."""
+
+    name: str
+    rows_read: int = 0
+    imported: list[tuple[int, Model]] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    unknown_columns: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        with_warnings = len({line for line, _ in self.warnings})
+        lines = [
+            f"{self.name}: {self.rows_read} rows read, {len(self.imported)} imported "
+            f"({with_warnings} with warnings), {len(self.rejected)} rejected"
+        ]
+        if self.unknown_columns:
+            lines.append(f"  {len(self.unknown_columns)} unknown columns ignored: "
+                         f"{', '.join(self.unknown_columns)}")  # fmt: skip
+        lines += [f"  line {r.line}: rejected: {r.reason}" for r in self.rejected]
+        lines += [f"  line {line}: warning: {reason}" for line, reason in self.warnings]
+        return "\n".join(lines)
+
+
+def read_rows(
+    lines: Iterable[str], settings: ImportSettings, columns: tuple[str, ...]
+) -> tuple[Iterator[tuple[int, dict[str, str]]], tuple[str, ...]]:
+    """CSV rows as {our column: value}, each with the line it starts on; and unknown columns."""
+    reader = csv.reader(iter(lines))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return iter(()), ()
+    mapping = {k.strip().lower(): v.strip().lower() for k, v in settings.column_map.items()}
+    names = []
+    for raw in header:
+        name = raw.strip().lstrip("\ufeff").strip().lower()
+        names.append(mapping.get(name, name))
+    unknown = tuple(n for n in names if n not in columns)
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        start = reader.line_num + 1
+        for values in reader:
+            if any(v.strip() for v in values):
+                row = {
+                    name: value.strip()
+                    for name, value in zip(names, values, strict=False)
+                    if name in columns
+                }
+                row["_raw"] = ",".join(values)
+                yield start, row
+            start = reader.line_num + 1
+
+    return rows(), unknown
+
+
+def parse_bool(value: str, column: str) -> bool | None:
+    if not value:
+        return None
+    folded = value.lower()
+    if folded in TRUE:
+        return True
+    if folded in FALSE:
+        return False
+    raise RowError(f"{column} is not yes/no")
+
+
+def parse_date(value: str, column: str) -> date | None:
+    if not value:
+        return None
+    us = US_DATE.match(value)
+    try:
+        if us:
+            return date(int(us.group(3)), int(us.group(1)), int(us.group(2)))
+        if re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+            return date.fromisoformat(value)
+    except ValueError as error:
+        raise RowError(f"{column} is not a real date") from error
+    raise RowError(f"{column} is not a date (YYYY-MM-DD or M/D/YYYY)")
+
+
+def parse_moment(value: str, column: str, timezone: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise RowError(f"{column} is not an ISO date-time") from error
+    if moment.tzinfo is None:  # the practice's local time
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment
+
+
+def parse_enum(kind: type[StrEnum], value: str, column: str) -> Any:
+    try:
+        return kind(value.strip().lower())
+    except ValueError as error:
+        allowed = ", ".join(member.value for member in kind)
+        raise RowError(f"{column} must be one of {allowed}") from error
+
+
+def parse_phone(value: str, country: str) -> str | None:
+    """E.164, or None when it is not a valid number for that country (or abroad, with +)."""
+    try:
+        number = phonenumbers.parse(value, country)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def _require(row: Mapping[str, str], *columns: str) -> None:
+    missing = [c for c in columns if not row.get(c)]
+    if missing:
+        raise RowError(f"missing {', '.join(missing)}")
+
+
+def _validated[Model: BaseModel](model: type[Model], values: dict[str, Any]) -> Model:
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "row"
+        raise RowError(f"{where}: {first['msg']}") from error
+
+
+def _patient(
+    row: Mapping[str, str], settings: ImportSettings, warn: Callable[[str], None]
+) -> Patient:
+    _require(row, "patient_id", "first_name")
+    mobile = None
+    if row.get("mobile"):
+        mobile = parse_phone(row["mobile"], settings.country)
+        if mobile is None:
+            warn("mobile is not a valid phone number: no SMS channel")
+    email = None
+    if row.get("email"):
+        if EMAIL.match(row["email"]):
+            email = row["email"].lower()
+        else:
+            warn("email is not a valid address: no email channel")
+    timezone = row.get("timezone") or None
+    if timezone:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            warn("timezone is not an IANA name: the practice's is used")
+            timezone = None
+    language = Language.EN
+    if row.get("language"):
+        try:
+            language = Language(row["language"].lower())
+        except ValueError:
+            warn("language is not en or es: en is used")
+    membership = MembershipStatus.NONE
+    if row.get("membership_status"):
+        membership = parse_enum(MembershipStatus, row["membership_status"], "membership_status")
+    return _validated(
+        Patient,
+        {
+            "patient_id": row["patient_id"],
+            "first_name": row["first_name"],
+            "last_name": row.get("last_name") or None,
+            "mobile": mobile,
+            "email": email,
+            "sms_opt_in": parse_bool(row.get("sms_opt_in", ""), "sms_opt_in"),
+            "email_opt_in": parse_bool(row.get("email_opt_in", ""), "email_opt_in"),
+            "marketing_opt_in": parse_bool(row.get("marketing_opt_in", ""), "marketing_opt_in")
+            is True,
+            "do_not_contact": parse_bool(row.get("do_not_contact", ""), "do_not_contact") is True,
+            "deceased": parse_bool(row.get("deceased", ""), "deceased") is True,
+            "timezone": timezone,
+            "language": language,
+            "membership_status": membership,
+            "membership_ended_on": parse_date(row.get("membership_ended_on", ""),
+                                              "membership_ended_on"),
+            "benefits_expire_on": parse_date(row.get("benefits_expire_on", ""),
+                                             "benefits_expire_on"),
+            "lead_created_on": parse_date(row.get("lead_created_on", ""), "lead_created_on"),
+            "lead_source": row.get("lead_source") or None,
+        },
+    )  # fmt: skip
+
+
+def _appointment(
+    row: Mapping[str, str], settings: ImportSettings, warn: Callable[[str], None]
+) -> Appointment:
+    _require(row, "appointment_id", "patient_id", "starts_at", "category", "status")
+    revenue = None
+    if row.get("revenue"):
+        try:
+            revenue = float(row["revenue"].replace("$", "").replace(",", ""))
+        except ValueError:
+            warn("revenue is not an amount: left out")
+    return _validated(
+        Appointment,
+        {
+            "appointment_id": row["appointment_id"],
+            "patient_id": row["patient_id"],
+            "starts_at": parse_moment(row["starts_at"], "starts_at", settings.timezone),
+            "category": parse_enum(ServiceCategory, row["category"], "category"),
+            "status": parse_enum(AppointmentStatus, row["status"], "status"),
+            "provider": row.get("provider") or None,
+            "revenue": revenue,
+        },
+    )
+
+
+def _count(value: str, column: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit():
+        raise RowError(f"{column} is not a whole number")
+    return int(value)
+
+
+def _plan(row: Mapping[str, str], settings: ImportSettings, warn: Callable[[str], None]) -> Plan:
+    _require(row, "plan_id", "patient_id", "kind", "created_on", "status")
+    kind = parse_enum(PlanKind, row["kind"], "kind")
+    if kind in DUE_DATE_KINDS:
+        _require(row, "due_on")
+    if kind is PlanKind.SERIES:
+        _require(row, "sessions_planned", "sessions_completed")
+    category = row.get("category")
+    return _validated(
+        Plan,
+        {
+            "plan_id": row["plan_id"],
+            "patient_id": row["patient_id"],
+            "kind": kind,
+            "category": parse_enum(ServiceCategory, category, "category") if category else None,
+            "created_on": parse_date(row["created_on"], "created_on"),
+            "due_on": parse_date(row.get("due_on", ""), "due_on"),
+            "sessions_planned": _count(row.get("sessions_planned", ""), "sessions_planned"),
+            "sessions_completed": _count(row.get("sessions_completed", ""), "sessions_completed"),
+            "status": parse_enum(PlanStatus, row["status"], "status"),
+        },
+    )
+
+
+def _parse[Model: BaseModel](
+    name: str,
+    lines: Iterable[str],
+    settings: ImportSettings,
+    columns: tuple[str, ...],
+    id_column: str,
+    build: Callable[[Mapping[str, str], ImportSettings, Callable[[str], None]], Model],
+    known_patients: set[str] | None,
+) -> FileImport[Model]:
+    rows, unknown = read_rows(lines, settings, columns)
+    result: FileImport[Model] = FileImport(name=name, unknown_columns=unknown)
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        result.rows_read += 1
+        raw = row.pop("_raw")
+        warnings: list[str] = []
+        try:
+            if row.get(id_column) in seen:
+                raise RowError(f"duplicate {id_column} (first on line {seen[row[id_column]]})")
+            if known_patients is not None and row.get("patient_id") not in known_patients:
+                _require(row, "patient_id")
+                raise RowError("patient_id is not in patients.csv")
+            model = build(row, settings, warnings.append)
+        except RowError as error:
+            result.rejected.append(Rejected(line, str(error), {**row, "_raw": raw}))
+            continue
+        seen[row[id_column]] = line
+        result.imported.append((line, model))
+        result.warnings += [(line, warning) for warning in warnings]
+    return result
+
+
+def parse_patients(lines: Iterable[str], settings: ImportSettings) -> FileImport[Patient]:
+    return _parse("patients.csv", lines, settings, PATIENT_COLUMNS, "patient_id", _patient, None)
+
+
+def parse_appointments(
+    lines: Iterable[str], settings: ImportSettings, patients: set[str]
+) -> FileImport[Appointment]:
+    return _parse("appointments.csv", lines, settings, APPOINTMENT_COLUMNS, "appointment_id",
+                  _appointment, patients)  # fmt: skip
+
+
+def parse_plans(
+    lines: Iterable[str], settings: ImportSettings, patients: set[str]
+) -> FileImport[Plan]:
+    return _parse("plans.csv", lines, settings, PLAN_COLUMNS, "plan_id", _plan, patients)

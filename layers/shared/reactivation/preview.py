@@ -1,0 +1,122 @@
+"""`reactivation preview`: who would be contacted and why, from a practice's export, offline.
+
+The rules of campaigns.md with no history (nobody in a sequence, no opt-outs but those in
+the files), as of 00:00 of the given date in the practice's timezone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from reactivation.domain import rules
+from reactivation.domain.importing import (
+    FileImport,
+    ImportSettings,
+    parse_appointments,
+    parse_patients,
+    parse_plans,
+)
+from reactivation.domain.models import (
+    DEFAULT_CAMPAIGNS,
+    Campaign,
+    CampaignSettings,
+    Decision,
+    PatientHistory,
+    PatientRecord,
+    Vertical,
+)
+
+#: The holdout's hash needs a practice id; a preview has none, so it uses this one.
+PREVIEW_PRACTICE_ID = "preview"
+
+
+class PreviewError(ValueError):
+    """The directory cannot be previewed (no patients.csv)."""
+
+
+@dataclass
+class Preview:
+    decisions: list[Decision]
+    files: list[FileImport[Any]]
+
+    def counts(self) -> tuple[Counter[str], Counter[str]]:
+        campaigns: Counter[str] = Counter()
+        skips: Counter[str] = Counter()
+        for decision in self.decisions:
+            if decision.campaign is not None:
+                label = decision.campaign.value + (" (holdout)" if decision.holdout else "")
+                campaigns[f"{label} by {decision.channel}"] += 1
+            else:
+                skips[str(decision.skip)] += 1
+        return campaigns, skips
+
+    def table(self) -> str:
+        campaigns, skips = self.counts()
+        width = max((len(k) for k in [*campaigns, *skips]), default=10) + 2
+        lines = [f"{len(self.decisions)} patients"]
+        lines += ["", f"{'campaign':<{width}}patients"]
+        lines += [f"{k:<{width}}{v:>8}" for k, v in sorted(campaigns.items())] or ["(none)"]
+        lines += ["", f"{'skip reason':<{width}}patients"]
+        lines += [f"{k:<{width}}{v:>8}" for k, v in skips.most_common()] or ["(none)"]
+        return "\n".join(lines)
+
+
+def _lines(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        return file.read().splitlines(keepends=True)
+
+
+def run_preview(
+    directory: Path,
+    as_of: date,
+    *,
+    vertical: Vertical | None = None,
+    timezone: str = "America/New_York",
+    holdout_percent: int = 10,
+    country: str = "US",
+) -> Preview:
+    patients_csv = directory / "patients.csv"
+    if not patients_csv.is_file():
+        raise PreviewError(f"{patients_csv} not found: patients.csv is required")
+    settings = ImportSettings(timezone=timezone, country=country)
+    patients = parse_patients(_lines(patients_csv), settings)
+    ids = {patient.patient_id for _, patient in patients.imported}
+    files: list[FileImport[Any]] = [patients]
+    appointments: dict[str, list[Any]] = {patient_id: [] for patient_id in ids}
+    plans: dict[str, list[Any]] = {patient_id: [] for patient_id in ids}
+    if (directory / "appointments.csv").is_file():
+        parsed = parse_appointments(_lines(directory / "appointments.csv"), settings, ids)
+        files.append(parsed)
+        for _, appointment in parsed.imported:
+            appointments[appointment.patient_id].append(appointment)
+    if (directory / "plans.csv").is_file():
+        parsed_plans = parse_plans(_lines(directory / "plans.csv"), settings, ids)
+        files.append(parsed_plans)
+        for _, plan in parsed_plans.imported:
+            plans[plan.patient_id].append(plan)
+    campaign_settings = CampaignSettings(
+        practice_id=PREVIEW_PRACTICE_ID,
+        timezone=timezone,
+        campaigns=DEFAULT_CAMPAIGNS[vertical] if vertical else frozenset(Campaign),
+        holdout_percent=holdout_percent,
+    )
+    run_start = datetime.combine(as_of, time(0), ZoneInfo(timezone))
+    decisions = [
+        rules.decide(
+            campaign_settings,
+            PatientRecord(
+                patient=patient,
+                appointments=tuple(appointments[patient.patient_id]),
+                plans=tuple(plans[patient.patient_id]),
+            ),
+            PatientHistory(),
+            run_start,
+        )
+        for _, patient in patients.imported
+    ]
+    return Preview(decisions=decisions, files=files)

@@ -1,0 +1,152 @@
+"""Reading a PMS export: every row imported, imported with warnings, or rejected with its line."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reactivation.domain.importing import (
+    ImportSettings,
+    parse_appointments,
+    parse_patients,
+    parse_phone,
+    parse_plans,
+)
+from reactivation.domain.models import AppointmentStatus, PlanKind, ServiceCategory
+
+SETTINGS = ImportSettings(timezone="America/New_York")
+
+
+def lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+def test_headers_enums_booleans_and_dates_are_forgiving_but_exact() -> None:
+    result = parse_patients(
+        lines(
+            "\ufeffPatient_ID , FIRST_NAME,Mobile,SMS_Opt_In,Deceased,Lead_Created_On,Language\n"
+            "P1,Ana,(415) 555-0134,Y,false,3/7/2026,ES\n"
+            "P2,Ben,+1 415 555 0135,,0,2026-03-07,\n"
+        ),
+        SETTINGS,
+    )
+    (_, ana), (_, ben) = result.imported
+    assert (ana.mobile, ana.sms_opt_in, ana.deceased, ana.language) == ("+14155550134", True,
+                                                                       False, "es")  # fmt: skip
+    assert ana.lead_created_on == ben.lead_created_on == date(2026, 3, 7)
+    assert ben.mobile == "+14155550135" and ben.sms_opt_in is None
+    assert result.rejected == [] and result.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("P1,,4155550134,", "missing first_name"),
+        (",Ana,4155550134,", "missing patient_id"),
+        ("P1,Ana,4155550134,maybe", "sms_opt_in is not yes/no"),
+    ],
+)
+def test_a_bad_row_is_rejected_with_its_line_and_reason(row: str, reason: str) -> None:
+    result = parse_patients(
+        lines(f"patient_id,first_name,mobile,sms_opt_in\nP0,Zoe,,\n{row}\n"), SETTINGS
+    )
+    assert [(r.line, r.reason) for r in result.rejected] == [(3, reason)]
+    assert result.rejected[0].row["_raw"] == row
+    assert len(result.imported) + len(result.rejected) == result.rows_read == 2
+
+
+def test_bad_contact_data_is_a_warning_and_no_channel() -> None:
+    result = parse_patients(
+        lines("patient_id,first_name,mobile,email,timezone\nP1,Ana,12,nope,Mars/Base\n"), SETTINGS
+    )
+    ((_, patient),) = result.imported
+    assert (patient.mobile, patient.email, patient.timezone) == (None, None, None)
+    assert [reason for _, reason in result.warnings] == [
+        "mobile is not a valid phone number: no SMS channel",
+        "email is not a valid address: no email channel",
+        "timezone is not an IANA name: the practice's is used",
+    ]
+
+
+def test_clinical_columns_are_never_kept_and_unknown_columns_are_counted() -> None:
+    result = parse_patients(
+        lines("patient_id,first_name,diagnosis,notes\nP1,Ana,periodontitis,anxious\n"), SETTINGS
+    )
+    assert result.unknown_columns == ("diagnosis", "notes")
+    ((_, patient),) = result.imported
+    assert "periodontitis" not in patient.model_dump_json()
+
+
+def test_the_practice_column_map_renames_its_columns() -> None:
+    mapped = ImportSettings(timezone="UTC", column_map={"Chart #": "patient_id", "Cell": "mobile"})
+    result = parse_patients(lines("Chart #,first_name,Cell\n77,Ana,4155550134\n"), mapped)
+    assert [(p.patient_id, p.mobile) for _, p in result.imported] == [("77", "+14155550134")]
+
+
+def test_duplicates_and_quoted_multiline_fields_keep_their_line_numbers() -> None:
+    text = 'patient_id,first_name,last_name\nP1,Ana,"Smith\nJones"\nP1,Ann,X\nP2,Ben,Y\n'
+    result = parse_patients(lines(text), SETTINGS)
+    assert [(r.line, r.reason) for r in result.rejected] == [
+        (4, "duplicate patient_id (first on line 2)")
+    ]
+    assert [line for line, _ in result.imported] == [2, 5]
+
+
+def test_appointments_local_times_offsets_and_unknown_patients() -> None:
+    result = parse_appointments(
+        lines(
+            "appointment_id,patient_id,starts_at,category,status,revenue\n"
+            'A1,P1,2026-04-20T10:00,Hygiene,COMPLETED,"$1,180.50"\n'
+            "A2,P1,2026-04-20T10:00:00+00:00,exam,no_show,\n"
+            "A3,P9,2026-04-20T10:00,exam,completed,\n"
+            "A4,P1,4/20/2026,exam,completed,\n"
+            "A5,P1,2026-04-20T10:00,cleaning,completed,\n"
+        ),
+        SETTINGS,
+        {"P1"},
+    )
+    (_, first), (_, second) = result.imported
+    assert first.starts_at.astimezone(UTC) == datetime(2026, 4, 20, 14, tzinfo=UTC)
+    assert (first.category, first.status, first.revenue) == (
+        ServiceCategory.HYGIENE, AppointmentStatus.COMPLETED, 1180.5,
+    )  # fmt: skip
+    assert second.starts_at == datetime(2026, 4, 20, 10, tzinfo=UTC)
+    assert [r.reason.split(" must")[0] for r in result.rejected] == [
+        "patient_id is not in patients.csv",
+        "starts_at is not an ISO date-time",
+        "category",
+    ]
+
+
+def test_plans_need_their_kind_specific_columns() -> None:
+    result = parse_plans(
+        lines(
+            "plan_id,patient_id,kind,created_on,due_on,sessions_planned,sessions_completed,status\n"
+            "PL1,P1,follow_up,2026-01-02,2026-12-01,,,open\n"
+            "PL2,P1,follow_up,2026-01-02,,,,open\n"
+            "PL3,P1,series,2026-01-02,,6,2,OPEN\n"
+            "PL4,P1,series,2026-01-02,,6,two,open\n"
+        ),
+        SETTINGS,
+        {"P1"},
+    )
+    assert [p.kind for _, p in result.imported] == [PlanKind.FOLLOW_UP, PlanKind.SERIES]
+    assert [(r.line, r.reason) for r in result.rejected] == [
+        (3, "missing due_on"),
+        (5, "sessions_completed is not a whole number"),
+    ]
+
+
+@given(st.lists(st.text(alphabet='abc,"\n xyz019', max_size=30), max_size=8))
+def test_every_row_is_accounted_for(rows: list[str]) -> None:
+    text = "patient_id,first_name,mobile\n" + "\n".join(rows)
+    result = parse_patients(lines(text), SETTINGS)
+    assert len(result.imported) + len(result.rejected) == result.rows_read
+
+
+def test_phone_numbers_for_the_country_and_abroad() -> None:
+    assert parse_phone("(415) 555-0134", "US") == "+14155550134"
+    assert parse_phone("020 7183 8750", "GB") == "+442071838750"
+    assert parse_phone("+44 20 7183 8750", "US") == "+442071838750"
+    assert parse_phone("555-0134", "US") is None

@@ -1,0 +1,77 @@
+"""`reactivation preview` as the spec defines it: JSON per patient, the summary on stderr."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reactivation.cli import main
+
+
+def write(directory: Path, name: str, text: str) -> None:
+    (directory / name).write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    write(tmp_path, "patients.csv",
+          "patient_id,first_name,mobile,email,marketing_opt_in\n"
+          "P1,Ana,4155550134,,\nP2,Ben,,,\nP3,,4155550135,,\nP4,Cleo,4155550136,cleo@example.com,\n"
+          "P5,Dee,4155550137,,yes\n")  # fmt: skip
+    write(tmp_path, "appointments.csv",
+          "appointment_id,patient_id,starts_at,category,status\n"
+          "A1,P1,2026-04-20T10:00,hygiene,completed\n"
+          "A2,P4,2025-01-10T10:00,exam,completed\n"
+          "A3,P5,2026-08-20T10:00,neurotoxin,completed\n"
+          "A4,P3,2026-04-20T10:00,hygiene,completed\n")  # fmt: skip
+    return tmp_path
+
+
+def test_one_json_object_per_accepted_patient(
+    export: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["preview", str(export), "--as-of", "2026-11-24", "--holdout", "0"]) == 0
+    out, err = capsys.readouterr()
+    decisions = [json.loads(line) for line in out.splitlines()]
+    assert decisions == [
+        {"patient_id": "P1", "campaign": "recall_due", "skip": None, "channel": "sms",
+         "holdout": False},
+        {"patient_id": "P2", "campaign": None, "skip": "no_channel", "channel": None,
+         "holdout": False},
+        {"patient_id": "P4", "campaign": "lapsed_patient", "skip": None, "channel": "email",
+         "holdout": False},
+        {"patient_id": "P5", "campaign": "maintenance_due", "skip": None, "channel": "sms",
+         "holdout": False},
+    ]  # fmt: skip
+    assert "patients.csv: 5 rows read, 4 imported (0 with warnings), 1 rejected" in err
+    assert "line 4: rejected: missing first_name" in err
+    assert "appointments.csv: 4 rows read, 3 imported" in err
+    assert "line 5: rejected: patient_id is not in patients.csv" in err
+
+
+def test_exactly_one_of_campaign_and_skip(export: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["preview", str(export), "--as-of", "2026-11-24"])
+    for line in capsys.readouterr().out.splitlines():
+        decision = json.loads(line)
+        assert (decision["campaign"] is None) != (decision["skip"] is None)
+        assert (decision["channel"] is None) == (decision["skip"] is not None)
+
+
+def test_the_vertical_limits_the_campaigns_and_the_summary_is_a_table(
+    export: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["preview", str(export), "--as-of", "2026-11-24", "--vertical", "dental", "--summary",
+          "--holdout", "0"])  # fmt: skip
+    out, _ = capsys.readouterr()
+    assert "recall_due by sms" in out and "lapsed_patient by email" in out
+    assert "maintenance_due" not in out  # not a dental campaign
+    assert "not_eligible" in out
+
+
+def test_bad_options_and_a_missing_export_are_clear_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["preview", str(tmp_path), "--as-of", "2026-11-24"]) == 2
+    assert "patients.csv is required" in capsys.readouterr().err
+    assert main(["preview", str(tmp_path), "--as-of", "2026-11-24", "--timezone", "Mars"]) == 2
+    assert main(["preview", str(tmp_path), "--as-of", "2026-11-24", "--holdout", "80"]) == 2

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 STATE_DIR = Path(".local")
 
@@ -163,6 +164,59 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _practice_table(args: argparse.Namespace) -> tuple[Any, str]:
+    """The practices' table: a deployed stack's (--aws-stack) or the running local stack's."""
+    import boto3
+
+    if args.aws_stack:
+        stack = boto3.client("cloudformation").describe_stacks(StackName=args.aws_stack)
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0]["Outputs"]}
+        return boto3.client("dynamodb"), outputs["PracticeTableName"]
+    from reactivation.local.stack import LocalStack
+
+    state = Path(args.state_dir) / "stack.json"
+    if not state.is_file():
+        raise SystemExit("no local stack is running (`reactivation local up`), and no --aws-stack")
+    description = json.loads(state.read_text())
+    client = LocalStack.client_for(description["moto"])("dynamodb")
+    return client, description["outputs"]["PracticeTableName"]
+
+
+def _practice_put(args: argparse.Namespace) -> int:
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.onboarding import PracticeConfigError, parse_practice
+
+    path = Path(args.file)
+    try:
+        practice = parse_practice(
+            path.read_text(encoding="utf-8"), yaml_file=path.suffix in {".yaml", ".yml"}
+        )
+    except PracticeConfigError as error:
+        print(f"{path}: {error}", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        print(f"{path}: valid ({practice.name}, {len(practice.campaigns())} campaigns)")
+        return 0
+    client, table = _practice_table(args)
+    PracticeRepository(client, table).save(practice)
+    print(f"saved {practice.practice_id} ({practice.name}) to {table}")
+    return 0
+
+
+def _practice_show(args: argparse.Namespace) -> int:
+    from reactivation.adapters.practices import PracticeRepository
+
+    client, table = _practice_table(args)
+    practice = PracticeRepository(client, table).get(args.practice_id)
+    if practice is None:
+        print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
+        return 1
+    print(practice.model_dump_json(indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="reactivation", description="Brings lapsed patients back to their practice."
@@ -184,6 +238,19 @@ def main(argv: list[str] | None = None) -> int:
         'writes each object back with "intent" and "notify_staff". No AWS, no network.',
     )
     classify.set_defaults(run=_classify)
+
+    practice = commands.add_parser("practice", help="onboard or show a practice")
+    practice.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
+    practice_commands = practice.add_subparsers(dest="practice_command", required=True)
+    put = practice_commands.add_parser(
+        "put", help="create or update a practice from a YAML or JSON file (every problem listed)"
+    )
+    put.add_argument("file")
+    put.add_argument("--dry-run", action="store_true", help="validate only")
+    put.set_defaults(run=_practice_put)
+    show = practice_commands.add_parser("show", help="print a practice's stored configuration")
+    show.add_argument("practice_id")
+    show.set_defaults(run=_practice_show)
 
     preview = commands.add_parser(
         "preview",

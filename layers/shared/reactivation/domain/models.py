@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -147,6 +147,19 @@ class SendingWindow(Frozen):
     opens_hour: int = Field(default=9, ge=8, le=21)
     closes_hour: int = Field(default=20, ge=8, le=21)
 
+    @model_validator(mode="after")
+    def _opens_before_it_closes(self) -> SendingWindow:
+        if self.opens_hour >= self.closes_hour:
+            raise ValueError("the window must open before it closes")
+        return self
+
+
+class FaqAnswer(Frozen):
+    """An answer the practice approved, sent when a patient's question matches it."""
+
+    question: str = Field(min_length=3, max_length=200)
+    answer: str = Field(min_length=1, max_length=300)
+
 
 class CampaignSettings(Frozen):
     """What the rules need of a practice (a preview has nothing more)."""
@@ -166,9 +179,16 @@ class Practice(Frozen):
     country: str = Field(default="US", pattern=r"^[A-Z]{2}$")
     phone: PhoneNumber
     sending_number: PhoneNumber
+    #: The AWS End User Messaging origination identity (phone number id or ARN), when used.
+    origination_identity: str | None = None
     from_email: EmailAddress
     owner_emails: tuple[EmailAddress, ...] = Field(min_length=1)
-    booking_link: str | None = None
+    front_desk_email: EmailAddress | None = None
+    clinical_email: EmailAddress | None = None
+    booking_link: str | None = Field(default=None, pattern=r"^https://\S+$", max_length=80)
+    faq: tuple[FaqAnswer, ...] = ()
+    #: Their column names -> the format's (data-format.md), e.g. {"Cell Phone": "mobile"}.
+    column_map: dict[str, str] = Field(default_factory=dict)
     holdout_percent: int = Field(default=10, ge=0, le=50)
     enabled_campaigns: frozenset[Campaign] | None = None
     sending_window: SendingWindow = SendingWindow()

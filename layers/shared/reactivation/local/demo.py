@@ -22,12 +22,14 @@ from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.models import (
     Appointment,
     AppointmentStatus,
+    FaqAnswer,
     Patient,
     Practice,
     ServiceCategory,
     Vertical,
 )
 from reactivation.local.stack import LocalStack
+from reactivation.onboarding import parse_practice
 
 TIMEZONE = "America/New_York"
 PRACTICE = Practice(
@@ -39,9 +41,18 @@ PRACTICE = Practice(
     sending_number="+12125550199",
     from_email="frontdesk@reactivation.test",
     owner_emails=("owner@reactivation.test",),
+    front_desk_email="frontdesk@reactivation.test",
+    clinical_email="hygiene@reactivation.test",
     booking_link="https://book.example.com/bright-smile",
     holdout_percent=0,  # the demo contacts everyone it enrols; the control group is tested apart
-)
+    faq=(
+        FaqAnswer(question="What are your hours?",
+                  answer="Monday to Friday 8am-6pm, Saturday 9am-1pm."),
+        FaqAnswer(question="Do you have parking?",
+                  answer="Yes, free parking behind the building."),
+    ),
+    column_map={"Cell Phone": "mobile", "Chart #": "patient_id"},
+)  # fmt: skip
 
 
 def demo_patients(today: date) -> list[tuple[Patient, list[Appointment]]]:
@@ -100,9 +111,11 @@ def demo_patients(today: date) -> list[tuple[Patient, list[Appointment]]]:
     ]
 
 
-def seed(dynamodb: Any, table: str, today: date, patients: int = 7) -> None:
+def seed(
+    dynamodb: Any, table: str, today: date, patients: int = 7, practice: Practice = PRACTICE
+) -> None:
     """Writes the demo practice and its first `patients` patients, with their visits."""
-    PracticeRepository(dynamodb, table).save(PRACTICE)
+    PracticeRepository(dynamodb, table).save(practice)
     repository = PatientRepository(dynamodb, table)
     for patient, appointments in demo_patients(today)[:patients]:
         repository.save(PRACTICE.practice_id, patient)
@@ -160,8 +173,11 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     say(f"  function logs in {stack.state_dir / 'logs'}")
     say(f"Clock set to {start:%a %Y-%m-%d %H:%M} {TIMEZONE}\n")
 
-    seed(dynamodb, table, start.date())
-    say(f"1. {PRACTICE.name}: practice and 7 patients written to DynamoDB.")
+    example = stack.template.root / "examples" / "bright-smile.yaml"
+    practice = parse_practice(example.read_text(encoding="utf-8"), yaml_file=True)
+    seed(dynamodb, table, start.date(), practice=practice)
+    say(f"1. {practice.name} onboarded from {example.name} (validated as `reactivation practice "
+        "put` does); 7 patients written to DynamoDB.")  # fmt: skip
 
     enrolment = stack.fire("WeeklyEnrolment")
     summary = enrolment.payload or {}

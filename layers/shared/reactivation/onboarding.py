@@ -1,0 +1,65 @@
+"""A practice's configuration file (YAML or JSON), validated with every problem listed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from reactivation.domain.models import Practice
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    value: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.value} -> {self.why}"
+
+
+class PracticeConfigError(ValueError):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problems in the practice configuration")
+        self.problems = problems
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _load(text: str, *, yaml_file: bool) -> Any:
+    if yaml_file:
+        import yaml  # the CLI's dependency, not the Lambda layer's
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise PracticeConfigError([Problem("file", "", f"not YAML: {error}")]) from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PracticeConfigError([Problem("file", "", f"not JSON: {error}")]) from error
+
+
+def parse_practice(text: str, *, yaml_file: bool) -> Practice:
+    """The practice, or PracticeConfigError listing each problem (field, value, why)."""
+    data = _load(text, yaml_file=yaml_file)
+    if not isinstance(data, dict):
+        raise PracticeConfigError([Problem("file", _shown(data), "must be a mapping of fields")])
+    try:
+        return Practice.model_validate(data)
+    except ValidationError as error:
+        problems = [
+            Problem(
+                field=".".join(str(part) for part in item["loc"]) or "practice",
+                value="(missing)" if item["type"] == "missing" else _shown(item.get("input")),
+                why=item["msg"],
+            )
+            for item in error.errors()
+        ]
+        raise PracticeConfigError(problems) from error

@@ -9,28 +9,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-_frozen: datetime | None = None
-_frozen_wall: datetime | None = None
+
+class _Clock:
+    def __init__(self) -> None:
+        self._frozen: datetime | None = None
+
+    def now(self) -> datetime:
+        return self._frozen if self._frozen is not None else datetime.now(UTC)
+
+    def freeze(self, at: datetime | None) -> None:
+        """Makes `now()` answer `at` (None: the real time again)."""
+        if at is not None and at.tzinfo is None:
+            raise ValueError("a clock is frozen at an aware datetime")
+        self._frozen = at
 
 
-def now() -> datetime:
-    return _frozen if _frozen is not None else datetime.now(UTC)
-
-
-def freeze(at: datetime | None) -> None:
-    """Makes `now()` answer `at` (None: the real time again)."""
-    global _frozen
-    if at is not None and at.tzinfo is None:
-        raise ValueError("freeze needs an aware datetime")
-    _frozen = at
-
-
-def wall_now() -> datetime:
-    return _frozen_wall if _frozen_wall is not None else datetime.now(UTC)
-
-
-def freeze_wall(at: datetime | None) -> None:
-    global _frozen_wall
-    if at is not None and at.tzinfo is None:
-        raise ValueError("freeze_wall needs an aware datetime")
-    _frozen_wall = at
+_business = _Clock()
+_wall = _Clock()
+now = _business.now
+freeze = _business.freeze
+wall_now = _wall.now
+freeze_wall = _wall.freeze

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel
+
 from reactivation.adapters.items import Keys, model_fields, model_item, query, to_attributes
 from reactivation.domain.models import Appointment, Patient, PatientRecord, Plan
 
@@ -33,27 +35,24 @@ class PatientRepository:
         self._client.put_item(TableName=self._table, Item=to_attributes(item))
 
     def save_appointment(self, practice_id: str, appointment: Appointment) -> None:
-        self._client.put_item(
-            TableName=self._table,
-            Item=to_attributes(
-                {
-                    "pk": Keys.patient(practice_id, appointment.patient_id),
-                    "sk": f"APPOINTMENT#{appointment.appointment_id}",
-                    "kind": "appointment",
-                    **model_item(appointment),
-                }
-            ),
-        )
+        patient_id, part_id = appointment.patient_id, appointment.appointment_id
+        self._save_part(practice_id, patient_id, "APPOINTMENT", part_id, appointment)
 
     def save_plan(self, practice_id: str, plan: Plan) -> None:
+        self._save_part(practice_id, plan.patient_id, "PLAN", plan.plan_id, plan)
+
+    def _save_part(
+        self, practice_id: str, patient_id: str, kind: str, part_id: str, model: BaseModel
+    ) -> None:
+        """An appointment or a plan, in its patient's partition."""
         self._client.put_item(
             TableName=self._table,
             Item=to_attributes(
                 {
-                    "pk": Keys.patient(practice_id, plan.patient_id),
-                    "sk": f"PLAN#{plan.plan_id}",
-                    "kind": "plan",
-                    **model_item(plan),
+                    "pk": Keys.patient(practice_id, patient_id),
+                    "sk": f"{kind}#{part_id}",
+                    "kind": kind.lower(),
+                    **model_item(model),
                 }
             ),
         )

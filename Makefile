@@ -48,8 +48,9 @@ unit: setup
 layer-check: setup ## Build the layer as sam build does and import every handler from it alone
 	bash scripts/layer_check.sh
 
-bench: setup ## Measure cold imports and the layer's size
+bench: setup ## Measure cold imports and the classifier
 	$(BIN)/python bench/cold_imports.py
+	$(BIN)/python bench/classifier_accuracy.py
 
 # The SAM CLI lives in its own virtualenv: its pins are not the project's.
 $(SAM):

@@ -67,7 +67,8 @@ OPT_OUT_WORDING = _pattern(
     r"\bleave me alone\b",
     r"\bstop (bothering|harassing|spamming) me\b",
     r"\bnot interested in (these|your|any) (texts|messages|reminders)\b",
-    r"^\W*(stop|alto|baja|unsubscribe|quit)\b(?!\s+(by|in|over|at|on|for|to)\b)",
+    r"^\W*((please|pls|plz|just|ok|okay)\W+)?(stop|alto|baja|unsubscribe|quit)\b"
+    r"(?!\s+(by|in|over|at|on|for|to)\b)",
     r"\b(stop|alto|baja)\W*$",
     r"\b(no|ya no|nunca)\s+(me\s+)?(escriban|escribas|manden|mandes|envien|envies|contacten|"
     r"llamen|mande|envie|escriba|vuelvan a)",
@@ -91,7 +92,9 @@ CLINICAL = _pattern(
     r"\b(filling|crown|veneer|bracket|retainer)\b.{0,12}\b(fell|came|falling|loose|broke)\b",
     r"\b(is|was) (it|this|that) normal\b|\bnormal after\b|\bshould i be worried\b",
     r"\bdo i (still )?need (the|a|my) (biopsy|surgery|procedure|extraction|root canal)\b",
-    r"\b(results|spot|spots|skin)\b.{0,20}\b(changed|changing|growing|bigger|darker|bleeding)\b",
+    r"\b(results|spot|spots|skin|mole|bump|lump)\b.{0,30}\b(changed|changing|growing|grown|"
+    r"bigger|darker|bleeding|itchy|raised)\b",
+    r"\bkilling me\b",
     r"\bme duele\b|\bse me (cayo|rompio)\b",
 )
 SENSITIVE = _pattern(
@@ -100,6 +103,8 @@ SENSITIVE = _pattern(
     r"bereave\w*|suicid\w*|fallecio|fallecido|murio|muerte|funeral|quimio\w*|luto)\b",
     r"\blost (my|our) (husband|wife|mom|mother|dad|father|son|daughter|baby|partner|job|home)\b",
     r"\b(in|at) the hospital\b|\bhospitali[sz]ed\b|\ben el hospital\b|\bhospitalizad\w*\b",
+    r"\b(mom|dad|mother|father|son|daughter|husband|wife|brother|sister|partner|grandma|"
+    r"grandpa|grandmother|grandfather|child)\b.{0,12}\bpassed\b",
     r"\bgoing through (a lot|a hard|a tough|a difficult|some|something|hell)\b",
     r"\b(hard|rough|difficult|tough) (time|year|few months)\b",
     r"\bpasando por (mucho|un momento|algo)\b|\bperdi a mi\b|\bmomento dificil\b",
@@ -124,7 +129,8 @@ BILLING = _pattern(
     r"\bdo you (take|accept)\b",
 )
 WRONG_NUMBER = _pattern(
-    r"\bwrong (number|person|#|num)\b|\byou have the wrong\b|\bnot my name\b",
+    r"\bwrong (number|person|num)\b|\bwrong ?#|\byou have the wrong\b|\bnot my name\b",
+    r"^\W*this is(n'?t| not) [a-z]+\W*$",
     r"\bno (one|body) (here )?(by|named|with|called) (that|this)\b|\bnobody here by\b",
     r"\bthere('?s| is) no \w+ (here|at this number)\b",
     r"^\W*no \w+ here\b|\bdon'?t know (any|anyone|a|who) \w+",
@@ -144,6 +150,8 @@ DECLINE = _pattern(
     r"\bswitched (dentists|doctors|offices|providers|practices)\b",
     r"\b(don'?t|do not|no longer|dont) (need|want) (it|this|that|them|the|to|any|one|anything)\b",
     r"\bdon'?t need\b|\bno longer need\w*\b|\bnot needed\b|\bno need\b",
+    r"\ball set\b|\bi'?m good\b|\bwe'?re good\b|\bi'?ll pass\b|\bbut no\b|\bno,? i'?m fine\b",
+    r"\bdecided (not|against)\b|\bchanged my mind\b",
     r"\balready (had|did|got|done|have)\b|\bhad it done\b",
     r"\b(won'?t|will not|not going to) be (coming|booking|needing|back|returning|scheduling)\b",
     r"\bya no (lo |la )?necesito\b|\bno (lo |la )?necesito\b|\bnos mudamos\b|\bme mude\b",
@@ -178,6 +186,7 @@ NOT_NOW = _pattern(
     r"\b(try|text|ask|remind|contact|check with|reach out to|hit) me (again |back )?"
     r"(in|next|after|later|around|up)\b",
     r"\bremind me\b|\bcan'?t right now\b|\bno time\b|\bpostpone\b|\bhold off\b",
+    r"\bout of town\b|\btravel(l)?ing\b|\baway (until|till|for)\b|\bout of the country\b",
     r"\bwait (until|till|til|a bit|a while|a few)\b",
     r"\b(ahora|por ahora|de momento) no\b|\bno por ahora\b|\bmas adelante\b|\bluego\b",
     r"\bdespues\b|\bel (proximo|otro) mes\b|\bel mes que viene\b|\bocupad[oa]s?\b",
@@ -185,7 +194,7 @@ NOT_NOW = _pattern(
     MONTH_MENTION.pattern,
 )
 BOOK = _pattern(
-    r"^\W*(yes+|y|yeah|yea|yep|yup|ya|sure|ok|okay|k|kk|si|sii+|claro|dale|por favor|please|"
+    r"^\W*(yes+|y|yeah|yea|yep|yup|ya|sure|ok|okay|si|sii+|claro|dale|por favor|please|"
     r"[123]|#[123]|a|b|c|option [123abc]|opcion [123abc]|absolutely|definitely|of course|"
     r"sounds good|perfect|perfecto|great)\W*$",
     r"\b(yes|yeah|yep|sure|book|booking|schedule|scheduling|appointment|appt|reschedul\w*|"
@@ -197,6 +206,7 @@ BOOK = _pattern(
     r"asap|soon|cita|citas|agendar|agenda|reservar|programar|manana|tarde|lunes|martes|"
     r"miercoles|jueves|viernes|sabado|puedo|la proxima semana|esta semana|horario)\b",
     r"\b\d{1,2}(:\d{2})?\s*(am|pm|a\.m\.|p\.m\.)\b|\bat \d{1,2}\b|\ba las \d",
+    r"\b(after|before|around) \d{1,2}\b|\bbest for me\b|^\W*(si|claro)\b",
     r"\bcancel (my|the|our|her|his|their|this|that) (appointment|appt|visit|cleaning|"
     r"consult\w*|session|treatment)\b",
     r"\bcan (i|we|you) (get|fit|squeeze|see)\b|\bi'?d like to (come|book|schedule|get)\b",
@@ -204,7 +214,7 @@ BOOK = _pattern(
 )
 QUESTION = _pattern(
     r"\?\s*\W*$",
-    r"^\W*(what|when|where|who|why|how|which|do you|does|is there|is it|is this|are you|"
+    r"^\W*(what|when|where|who|why|how|which|do you|do i|does|is there|is it|is this|are you|"
     r"are there|can you|could you|will you|would you|should i|que|cual|cuando|donde|quien|"
     r"como|tienen|hay|puedo)\b",
     r"\b(your )?(hours|address|location|located|parking|directions|website|phone number|"

@@ -1,7 +1,9 @@
 """The segment function against moto: enrolment, follow-ups, and no second enrolment."""
 
 import json
+import tomllib
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -9,7 +11,12 @@ from pydantic import ValidationError
 
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.practices import PracticeRepository
+from reactivation.adapters.queue import SendQueue
+from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain.messages import MessageLibrary
 from reactivation.domain.models import AppointmentStatus
+from reactivation.services.segment import SegmentService
 from tests.builders import at, make_patient, visit
 from tests.conftest import Aws
 from tests.functions.helpers import queued, scheduled, seed
@@ -58,14 +65,34 @@ def test_a_malformed_schedule_event_is_refused(
         segment({"run": "everything", "scheduled_time": "yesterday"})
 
 
-def test_campaigns_without_approved_texts_are_not_tried(
-    aws: Aws, load_function: Callable[[str], Handler]
-) -> None:
-    # a no-show last week (missed_appointment, no texts yet) and a recall that is due
-    seed(aws)
+def test_a_no_show_last_week_comes_first(aws: Aws, load_function: Callable[[str], Handler]) -> None:
+    seed(aws)  # recall is due too, but missed_appointment has the higher priority
     PatientRepository(aws.client("dynamodb"), aws.table).save_appointment(
         "bright-smile",
         visit("P-1", "2026-11-17", status=AppointmentStatus.NO_SHOW, appointment_id="missed"),
     )
     result = load_function("SegmentFunction")(scheduled("enrolment", "2026-11-24T15:00:00Z"))
-    assert result["enrolled"] == {"recall_due": 1}
+    assert result["enrolled"] == {"missed_appointment": 1}
+
+
+def test_campaigns_without_approved_texts_are_not_tried(aws: Aws) -> None:
+    seed(aws)
+    PatientRepository(aws.client("dynamodb"), aws.table).save_appointment(
+        "bright-smile",
+        visit("P-1", "2026-11-17", status=AppointmentStatus.NO_SHOW, appointment_id="missed"),
+    )
+    dynamodb = aws.client("dynamodb")
+    library = tomllib.loads(
+        resources.files("reactivation").joinpath("messages/library.toml").read_text("utf-8")
+    )
+    only_recall = MessageLibrary({k: library[k] for k in ("recall_due", "system")})
+    service = SegmentService(
+        PracticeRepository(dynamodb, aws.table),
+        PatientRepository(dynamodb, aws.table),
+        ConsentRepository(dynamodb, aws.table),
+        SequenceRepository(dynamodb, aws.table),
+        SendQueue(aws.client("sqs"), aws.ref("SendQueue")),
+        only_recall,
+    )
+    outcome = service.enrol(at("2026-11-24 10:00"))
+    assert dict(outcome.enrolled) == {"recall_due": 1}  # missed_appointment has no texts here

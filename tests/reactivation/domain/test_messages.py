@@ -14,8 +14,15 @@ from reactivation.domain.messages import (
     format_phone,
 )
 from reactivation.domain.models import Campaign, Language
+from reactivation.domain.sequences import STEPS as SEQUENCE_STEPS
 
 LIBRARY = MessageLibrary.default()
+
+
+def sequence_steps(campaign: Campaign) -> int:
+    return SEQUENCE_STEPS[campaign]
+
+
 #: The longest realistic values: a long first name and practice name, a long booking link.
 LONGEST = MessageValues(
     first_name="Maximilianus",
@@ -23,7 +30,12 @@ LONGEST = MessageValues(
     practice_phone="(212) 555-0100",
     booking_link="https://book.example.com/bright-smile-dental",
 )
-STEPS = [(Campaign.RECALL_DUE, step, lang) for step in (1, 2, 3, 4) for lang in Language]
+STEPS = [
+    (campaign, step, lang)
+    for campaign in Campaign
+    for step in range(1, sequence_steps(campaign) + 1)
+    for lang in Language
+]
 DENIED = re.compile(r"botox|biopsy|implant|accutane|filler|cleaning|root canal|crown", re.I)
 
 
@@ -52,10 +64,20 @@ def test_every_system_text_fits_one_gsm7_message(kind: str, language: Language) 
 
 
 @pytest.mark.parametrize("language", list(Language))
-def test_the_first_message_names_the_practice_and_how_to_opt_out(language: Language) -> None:
-    text = LIBRARY.sms(Campaign.RECALL_DUE, 1, language, LONGEST)
+@pytest.mark.parametrize("campaign", list(Campaign))
+def test_the_first_message_names_the_practice_and_how_to_opt_out(
+    campaign: Campaign, language: Language
+) -> None:
+    text = LIBRARY.sms(campaign, 1, language, LONGEST)
     assert LONGEST.practice_name in text
     assert "STOP" in text
+
+
+@pytest.mark.parametrize(("campaign", "step", "language"), STEPS)
+def test_every_step_has_an_email(campaign: Campaign, step: int, language: Language) -> None:
+    email = LIBRARY.email(campaign, step, language, LONGEST)
+    assert email.subject and email.text and "<html" in email.html
+    assert not DENIED.search(email.subject + email.text)
 
 
 def test_email_has_subject_text_and_escaped_html() -> None:
@@ -96,6 +118,6 @@ def test_format_phone() -> None:
 
 
 def test_only_campaigns_with_every_step_written_are_sendable() -> None:
-    assert LIBRARY.campaigns() == {Campaign.RECALL_DUE}
+    assert LIBRARY.campaigns() == set(Campaign)
     partial = MessageLibrary.from_toml('[missed_appointment.1.en]\nsms = "Hi"\n')
     assert partial.campaigns() == frozenset()  # step 2 is missing

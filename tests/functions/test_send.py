@@ -142,3 +142,18 @@ def test_a_send_that_stopped_mid_way_is_not_sent_again(aws: Aws, send: Handler) 
     OutboxRepository(aws.client("dynamodb"), aws.table).claim(job, RUN - timedelta(minutes=5))
     assert send(sqs_event(aws, [job.model_dump_json()])) == {"batchItemFailures": []}
     assert sent_sms() == []
+
+
+def test_the_caps_count_per_patient_and_per_number(aws: Aws, send: Handler) -> None:
+    # Ana and her son Leo share the family mobile: one outreach text a day to that number
+    seed(aws, None, make_patient("P-1"), make_patient("P-2", first_name="Leo"))
+    first, second = enrolled_job(aws, "P-1"), enrolled_job(aws, "P-2")
+    send(sqs_event(aws, [first.model_dump_json()]))
+    send(sqs_event(aws, [second.model_dump_json()]))
+    assert len(sent_sms()) == 1
+    outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
+    assert outbox.status(second) is None  # held for tomorrow, not dropped
+    attributes = aws.client("sqs").get_queue_attributes(
+        QueueUrl=aws.ref("SendQueue"), AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"

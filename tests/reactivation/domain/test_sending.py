@@ -7,7 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reactivation.domain.models import SendingWindow
-from reactivation.domain.sending import is_open, next_opening
+from reactivation.domain.sending import (
+    is_open,
+    is_us_federal_holiday,
+    next_allowed_by_caps,
+    next_opening,
+    next_send_time,
+    number_timezones,
+)
 from tests.builders import at
 
 WINDOW = SendingWindow()
@@ -44,7 +51,7 @@ def test_a_narrowed_window() -> None:
     st.integers(8, 12),
     st.integers(17, 21),
 )
-def test_the_opening_is_inside_the_window_never_earlier_and_within_two_days(
+def test_the_opening_is_inside_the_window_never_earlier_and_within_four_days(
     naive: datetime, zone: str, opens: int, closes: int
 ) -> None:
     now = naive.replace(tzinfo=UTC)
@@ -53,5 +60,60 @@ def test_the_opening_is_inside_the_window_never_earlier_and_within_two_days(
     local = opening.astimezone(ZoneInfo(zone))
     assert opening >= now
     assert opens <= local.hour < closes and local.weekday() != 6
-    assert opening - now <= timedelta(days=2, hours=13)
+    assert not is_us_federal_holiday(local.date())
+    # the longest wait: a Thursday evening before July 3 (observed) and July 4 on a Saturday
+    assert opening - now <= timedelta(days=4)
     assert is_open(opening, zone, window)
+
+
+def test_no_sending_on_federal_holidays_observed_days_included() -> None:
+    assert next_opening(at("2026-11-26 10:00"), "America/New_York", WINDOW) == at(
+        "2026-11-27 09:00"
+    )  # Thanksgiving
+    assert next_opening(at("2026-07-02 20:30"), "America/New_York", WINDOW) == at(
+        "2026-07-06 09:00"
+    )  # July 3 observed, July 4 on Saturday, then Sunday
+
+
+def test_the_window_must_hold_in_the_area_codes_zone_too() -> None:
+    hawaii_mobile = number_timezones("+18085550134")
+    assert hawaii_mobile == ("Pacific/Honolulu",)
+    # 10:00 in New York is 05:00 in Honolulu: wait for 09:00 there, 14:00 in New York
+    assert next_opening(at("2026-11-24 10:00"), ["America/New_York", *hawaii_mobile], WINDOW) == at(
+        "2026-11-24 14:00"
+    )
+    assert number_timezones("+16025550134") == ("America/Phoenix",)
+    assert number_timezones("not a number") == ()
+
+
+def test_one_a_day_two_a_week_four_a_month() -> None:
+    zone = "America/New_York"
+    now = at("2026-11-24 10:00")
+    assert next_allowed_by_caps(now, [], zone) == now
+    assert next_allowed_by_caps(now, [at("2026-11-24 09:00")], zone) == at("2026-11-25 00:00")
+    two_this_week = [at("2026-11-18 12:00"), at("2026-11-20 12:00")]
+    assert next_allowed_by_caps(now, two_this_week, zone) == at("2026-11-25 12:00")
+    four_this_month = [at(f"2026-11-{d:02d} 12:00") for d in (1, 9, 14, 22)]
+    assert next_allowed_by_caps(now, four_this_month, zone) == at("2026-12-01 12:00")
+
+
+@given(
+    st.lists(
+        st.datetimes(min_value=datetime(2026, 10, 1), max_value=datetime(2026, 11, 30)),
+        max_size=6,
+    ),
+    st.datetimes(min_value=datetime(2026, 11, 1), max_value=datetime(2026, 12, 31)),
+    st.sampled_from(ZONES),
+)
+def test_the_send_time_keeps_every_cap_and_the_window(
+    sent: list[datetime], naive_now: datetime, zone: str
+) -> None:
+    history = [s.replace(tzinfo=UTC) for s in sent]
+    now = naive_now.replace(tzinfo=UTC)
+    when = next_send_time(now, zone, (), WINDOW, history, [])
+    assert when >= now and is_open(when, zone, WINDOW)
+    with_it = [*history, when]
+    local_day = when.astimezone(ZoneInfo(zone)).date()
+    assert sum(1 for s in history if s.astimezone(ZoneInfo(zone)).date() == local_day) == 0
+    assert sum(1 for s in with_it if when - timedelta(days=7) < s <= when) <= 2
+    assert sum(1 for s in with_it if when - timedelta(days=30) < s <= when) <= 4

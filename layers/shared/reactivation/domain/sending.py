@@ -1,25 +1,57 @@
-"""When a message may go out: the sending window in the patient's local time."""
+"""When an outreach message may go out (campaigns.md, "Limits that hold for every message").
+
+- Sending hours: the practice's window (09:00-20:00 by default), Monday to Saturday, never on
+  a US federal holiday, in every timezone that applies (the patient's and the mobile number's
+  area code's): the window must hold in all of them.
+- Frequency: at most 1 outreach message a (local) day, 2 in any 7 days, 4 in any 30 days,
+  per patient and per number.
+
+A message due outside either is held until the first moment both allow, never sent early.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
+
+import holidays
+import phonenumbers
+from phonenumbers import timezone as number_timezone
 
 from reactivation.domain.models import SendingWindow
 
 SUNDAY = 6
+#: (how many, in how long): rolling caps on outreach per patient and per number.
+ROLLING_CAPS: tuple[tuple[int, timedelta], ...] = ((2, timedelta(days=7)), (4, timedelta(days=30)))
 
 
-def next_opening(now: datetime, timezone: str, window: SendingWindow) -> datetime:
-    """`now` when it is inside the window, else the next moment the window opens.
+@cache
+def _us_holidays() -> holidays.HolidayBase:
+    return holidays.country_holidays("US")  # federal, with the observed days
 
-    The window is [opens, closes) local time, Monday to Saturday.
-    """
+
+def is_us_federal_holiday(day: date) -> bool:
+    return day in _us_holidays()
+
+
+def number_timezones(e164: str) -> tuple[str, ...]:
+    """The timezones of a number's area code (several where an area code spans zones)."""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return ()
+    return tuple(z for z in number_timezone.time_zones_for_number(number) if "/" in z
+                 and not z.startswith("Etc/"))  # fmt: skip
+
+
+def _opening_in(now: datetime, timezone: str, window: SendingWindow) -> datetime:
     zone = ZoneInfo(timezone)
     local = now.astimezone(zone)
-    for offset in range(8):
+    for offset in range(15):
         day = local.date() + timedelta(days=offset)
-        if day.weekday() == SUNDAY:
+        if day.weekday() == SUNDAY or is_us_federal_holiday(day):
             continue
         opens = datetime.combine(day, time(window.opens_hour), zone)
         closes = datetime.combine(day, time(window.closes_hour), zone)
@@ -27,8 +59,65 @@ def next_opening(now: datetime, timezone: str, window: SendingWindow) -> datetim
             return now
         if local < opens:
             return opens
-    raise AssertionError("a week always has an opening")  # pragma: no cover
+    raise AssertionError("a fortnight always has an opening")  # pragma: no cover
 
 
-def is_open(now: datetime, timezone: str, window: SendingWindow) -> bool:
+def next_opening(now: datetime, timezones: str | Iterable[str], window: SendingWindow) -> datetime:
+    """`now` when the window is open in every timezone, else the first moment it is."""
+    zones = [timezones] if isinstance(timezones, str) else sorted(set(timezones))
+    candidate = now
+    for _ in range(50):
+        moved = max((_opening_in(candidate, zone, window) for zone in zones), default=candidate)
+        if moved == candidate:
+            return candidate
+        candidate = moved
+    raise AssertionError("the zones' windows never overlap")  # pragma: no cover
+
+
+def is_open(now: datetime, timezone: str | Iterable[str], window: SendingWindow) -> bool:
     return next_opening(now, timezone, window) == now
+
+
+def next_allowed_by_caps(now: datetime, sent: Sequence[datetime], timezone: str) -> datetime:
+    """The first moment from `now` at which one more message keeps within every cap."""
+    zone = ZoneInfo(timezone)
+    history = sorted(sent)
+    candidate = now
+    for _ in range(50):
+        moved = candidate
+        local_day = candidate.astimezone(zone).date()
+        if any(s.astimezone(zone).date() == local_day for s in history):
+            moved = datetime.combine(local_day + timedelta(days=1), time(0), zone)
+        for limit, span in ROLLING_CAPS:
+            recent = [s for s in history if moved - span < s <= moved]
+            if len(recent) >= limit:
+                moved = max(moved, recent[len(recent) - limit] + span)
+        if moved == candidate:
+            return candidate
+        candidate = moved
+    raise AssertionError("caps never clear")  # pragma: no cover
+
+
+def next_send_time(
+    now: datetime,
+    patient_timezone: str,
+    number_zones: Iterable[str],
+    window: SendingWindow,
+    sent_to_patient: Sequence[datetime],
+    sent_to_number: Sequence[datetime],
+) -> datetime:
+    """The first moment inside sending hours (in the patient's and the number's zones) and
+    within the caps, for the patient and for the number (days counted in the patient's zone)."""
+    zones = sorted({patient_timezone, *number_zones})
+    primary = patient_timezone
+    candidate = now
+    for _ in range(50):
+        opening = next_opening(candidate, zones, window)
+        allowed = max(
+            next_allowed_by_caps(opening, sent_to_patient, primary),
+            next_allowed_by_caps(opening, sent_to_number, primary),
+        )
+        if allowed == opening:
+            return opening
+        candidate = allowed
+    raise AssertionError("no moment satisfies the window and the caps")  # pragma: no cover

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from reactivation.adapters.channels import EmailChannel, SmsChannel
@@ -25,7 +25,10 @@ from reactivation.domain.models import (
     SendJob,
     SendStatus,
 )
-from reactivation.domain.sending import next_opening
+from reactivation.domain.sending import next_send_time, number_timezones
+
+#: How far back the frequency caps look (the longest cap is 4 in any 30 days).
+CAP_HISTORY = timedelta(days=31)
 
 
 class Outcome(StrEnum):
@@ -85,10 +88,10 @@ class SendService:
         if reason is not None:
             return self._cancel(job, reason, now)
         patient = record.patient
-        opening = next_opening(now, patient.timezone or practice.timezone, practice.sending_window)
-        if opening > now:
-            self._queue.defer(job, math.ceil((opening - now).total_seconds()))
-            return Delivery(Outcome.DEFERRED, reason="outside_sending_hours")
+        when = self._next_send_time(job, practice, patient, now)
+        if when > now:
+            self._queue.defer(job, math.ceil((when - now).total_seconds()))
+            return Delivery(Outcome.DEFERRED, reason="sending_hours_or_frequency")
         values = MessageValues(
             first_name=patient.first_name,
             practice_name=practice.name,
@@ -105,6 +108,33 @@ class SendService:
             raise
         self._outbox.sent(job, channel_message_id=message_id, segments=segments, at=now)
         return Delivery(Outcome.SENT, segments=segments)
+
+    def _next_send_time(
+        self, job: SendJob, practice: Practice, patient: Patient, now: datetime
+    ) -> datetime:
+        """Sending hours in the patient's and the number's zones, and the caps per patient and
+        per number (every patient of the practice with this mobile)."""
+        since = now - CAP_HISTORY
+        to_patient = [at for at, _ in self._outbox.sent_since(job.practice_id, patient.patient_id,
+                                                              since)]  # fmt: skip
+        to_number: list[datetime] = []
+        number_zones: tuple[str, ...] = ()
+        if job.channel is Channel.SMS and patient.mobile:
+            number_zones = number_timezones(patient.mobile)
+            for other in self._patients.ids_with_mobile(job.practice_id, patient.mobile):
+                to_number += [
+                    at
+                    for at, channel in self._outbox.sent_since(job.practice_id, other, since)
+                    if channel is Channel.SMS
+                ]
+        return next_send_time(
+            now,
+            patient.timezone or practice.timezone,
+            number_zones,
+            practice.sending_window,
+            to_patient,
+            to_number,
+        )
 
     def _send(
         self, job: SendJob, practice: Practice, patient: Patient, values: MessageValues

@@ -30,6 +30,10 @@ module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 assert callable(module.lambda_handler)
 assert not {'moto', 'yaml', 'pytest'} & set(sys.modules), 'a dev dependency leaked into the layer'
+from datetime import date
+from reactivation.domain.sending import is_us_federal_holiday, number_timezones
+assert is_us_federal_holiday(date(2026, 11, 26)), 'holiday data missing from the layer'
+assert number_timezones('+18085550134') == ('Pacific/Honolulu',), 'area-code zones missing'
 "
   echo "layer check: $function handler imports from the layer alone"
 done

@@ -103,3 +103,17 @@ def test_forged_or_malformed_requests_are_refused_over_http_and_write_nothing(
         )
         == frozenset()
     )
+
+
+def test_the_demo_week_is_never_a_holiday_week() -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from reactivation.domain.sending import is_us_federal_holiday
+
+    # Christmas 2029 and New Year's Day 2030 are Tuesdays
+    for today in (datetime(2029, 12, 20, tzinfo=UTC), datetime(2029, 12, 27, tzinfo=UTC)):
+        tuesday = demo.next_tuesday_morning(today)
+        assert tuesday.weekday() == 1 and tuesday.date() > today.date()
+        assert not is_us_federal_holiday(tuesday.date())
+        assert not is_us_federal_holiday(tuesday.date() + timedelta(days=4))
+    assert demo.next_tuesday_morning(datetime(2029, 12, 20, tzinfo=UTC)).date() == date(2030, 1, 8)

@@ -28,6 +28,7 @@ from reactivation.domain.models import (
     ServiceCategory,
     Vertical,
 )
+from reactivation.domain.sending import is_us_federal_holiday
 from reactivation.local.stack import LocalStack
 from reactivation.onboarding import parse_practice
 
@@ -144,10 +145,13 @@ class DemoResult:
 
 
 def next_tuesday_morning(now: datetime) -> datetime:
-    """10:00 on the next Tuesday in the practice's timezone: inside sending hours."""
+    """10:00 on the next Tuesday in the practice's timezone whose week lets the demo send: the
+    Tuesday (first messages) and the Saturday after it (follow-ups) are not federal holidays."""
     local = now.astimezone(ZoneInfo(TIMEZONE))
-    days = (1 - local.weekday()) % 7 or 7
-    return datetime.combine(local.date() + timedelta(days=days), time(10), ZoneInfo(TIMEZONE))
+    day = local.date() + timedelta(days=(1 - local.weekday()) % 7 or 7)
+    while is_us_federal_holiday(day) or is_us_federal_holiday(day + timedelta(days=4)):
+        day += timedelta(days=7)
+    return datetime.combine(day, time(10), ZoneInfo(TIMEZONE))
 
 
 def post(url: str, body: bytes) -> tuple[int, str]:

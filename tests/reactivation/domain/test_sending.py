@@ -86,6 +86,15 @@ def test_the_window_must_hold_in_the_area_codes_zone_too() -> None:
     assert number_timezones("not a number") == ()
 
 
+def test_thirty_days_are_thirty_real_days_across_a_dst_change() -> None:
+    # the case hypothesis found: a message at 13:00:00.000001 UTC on Oct 10, the fifth would
+    # have gone out at 09:00 EST on Nov 9, exactly 30 wall-clock days but 29 days 23 hours later
+    sent = [at("2026-10-10 09:00") + timedelta(microseconds=1), at("2026-10-11 09:00"),
+            at("2026-10-31 20:00"), at("2026-10-31 21:00")]  # fmt: skip
+    when = next_send_time(at("2026-11-01 09:00"), "America/New_York", (), WINDOW, sent, [])
+    assert sum(1 for s in [*sent, when] if when - timedelta(days=30) < s <= when) <= 4
+
+
 def test_one_a_day_two_a_week_four_a_month() -> None:
     zone = "America/New_York"
     now = at("2026-11-24 10:00")
@@ -102,7 +111,7 @@ def test_one_a_day_two_a_week_four_a_month() -> None:
         st.datetimes(min_value=datetime(2026, 10, 1), max_value=datetime(2026, 11, 30)),
         max_size=6,
     ),
-    st.datetimes(min_value=datetime(2026, 11, 1), max_value=datetime(2026, 12, 31)),
+    st.datetimes(min_value=datetime(2026, 10, 1), max_value=datetime(2026, 12, 31)),
     st.sampled_from(ZONES),
 )
 def test_the_send_time_keeps_every_cap_and_the_window(
@@ -111,6 +120,7 @@ def test_the_send_time_keeps_every_cap_and_the_window(
     history = [s.replace(tzinfo=UTC) for s in sent]
     now = naive_now.replace(tzinfo=UTC)
     when = next_send_time(now, zone, (), WINDOW, history, [])
+    assert when.tzinfo is UTC  # durations are real time, DST or not
     assert when >= now and is_open(when, zone, WINDOW)
     with_it = [*history, when]
     local_day = when.astimezone(ZoneInfo(zone)).date()

@@ -7,12 +7,14 @@
   per patient and per number.
 
 A message due outside either is held until the first moment both allow, never sent early.
+Every computation is on UTC instants: arithmetic on local times is wall-clock arithmetic in
+Python, and "30 days" across a DST change would be an hour off.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -58,14 +60,14 @@ def _opening_in(now: datetime, timezone: str, window: SendingWindow) -> datetime
         if opens <= local < closes:
             return now
         if local < opens:
-            return opens
+            return opens.astimezone(UTC)
     raise AssertionError("a fortnight always has an opening")  # pragma: no cover
 
 
 def next_opening(now: datetime, timezones: str | Iterable[str], window: SendingWindow) -> datetime:
     """`now` when the window is open in every timezone, else the first moment it is."""
     zones = [timezones] if isinstance(timezones, str) else sorted(set(timezones))
-    candidate = now
+    candidate = now.astimezone(UTC)
     for _ in range(50):
         moved = max((_opening_in(candidate, zone, window) for zone in zones), default=candidate)
         if moved == candidate:
@@ -81,13 +83,13 @@ def is_open(now: datetime, timezone: str | Iterable[str], window: SendingWindow)
 def next_allowed_by_caps(now: datetime, sent: Sequence[datetime], timezone: str) -> datetime:
     """The first moment from `now` at which one more message keeps within every cap."""
     zone = ZoneInfo(timezone)
-    history = sorted(sent)
-    candidate = now
+    history = sorted(s.astimezone(UTC) for s in sent)
+    candidate = now.astimezone(UTC)
     for _ in range(50):
         moved = candidate
         local_day = candidate.astimezone(zone).date()
         if any(s.astimezone(zone).date() == local_day for s in history):
-            moved = datetime.combine(local_day + timedelta(days=1), time(0), zone)
+            moved = datetime.combine(local_day + timedelta(days=1), time(0), zone).astimezone(UTC)
         for limit, span in ROLLING_CAPS:
             recent = [s for s in history if moved - span < s <= moved]
             if len(recent) >= limit:
@@ -110,7 +112,7 @@ def next_send_time(
     within the caps, for the patient and for the number (days counted in the patient's zone)."""
     zones = sorted({patient_timezone, *number_zones})
     primary = patient_timezone
-    candidate = now
+    candidate = now.astimezone(UTC)
     for _ in range(50):
         opening = next_opening(candidate, zones, window)
         allowed = max(

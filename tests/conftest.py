@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings
 from moto import mock_aws
 
 from reactivation import clock
@@ -19,6 +20,12 @@ from reactivation.local.provision import Provisioner
 from reactivation.local.runtime import LambdaContext, load_handler
 from reactivation.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
 from reactivation.local.template import Template
+
+# Property tests: random exploration on developers' machines; the same examples in CI, so a
+# green CI run is repeatable. No deadlines: a loaded machine's timing is not a test.
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"

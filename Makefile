@@ -48,9 +48,10 @@ unit: setup
 layer-check: setup ## Build the layer as sam build does and import every handler from it alone
 	bash scripts/layer_check.sh
 
-bench: setup ## Measure cold imports and the classifier
+bench: setup ## Measure cold imports, the classifier, AWS requests per unit of work
 	$(BIN)/python bench/cold_imports.py
 	$(BIN)/python bench/classifier_accuracy.py
+	$(BIN)/python bench/aws_requests.py
 
 # The SAM CLI lives in its own virtualenv: its pins are not the project's.
 $(SAM):

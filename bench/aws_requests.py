@@ -1,0 +1,117 @@
+"""AWS requests each unit of work makes: per inbound reply (by intent), per send job, per
+patient at enrolment. Counted with a botocore hook around the real handlers, against moto.
+
+Run: `python bench/aws_requests.py` (also part of `make bench`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+    }
+)
+
+import boto3
+from moto import mock_aws
+
+from reactivation import clock
+from reactivation.local import demo
+from reactivation.local.api import http_api_event
+from reactivation.local.functions import function_specs
+from reactivation.local.provision import Provisioner
+from reactivation.local.runtime import LambdaContext, load_handler
+from reactivation.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
+from reactivation.local.template import Template
+from reactivation.services.inbound import InboundService
+
+ROOT = Path(__file__).resolve().parent.parent
+calls: Counter[str] = Counter()
+
+
+def count(event_name: str, **_: Any) -> None:
+    calls[event_name.split(".", 1)[1]] += 1  # before-call.<service>.<Operation>
+
+
+def main() -> None:
+    with mock_aws():  # moto resets boto3's default session: the hook goes on the new one
+        boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
+        boto3.DEFAULT_SESSION.events.register("before-call", count)
+        factory: Any = boto3.client
+        provisioner = Provisioner(
+            Template.load(ROOT / "template.yaml"), lambda s: factory(s, region_name=REGION),
+            stack_name="bench", region=REGION, account=ACCOUNT, parameters=LOCAL_PARAMETERS,
+        )  # fmt: skip
+        provisioner.provision()
+        specs = function_specs(provisioner.template, provisioner.resolver)
+        table = provisioner.created["PracticeTable"].ref
+        start = demo.next_tuesday_morning(datetime(2026, 11, 22, tzinfo=UTC))
+        clock.freeze(start)
+        clock.freeze_wall(start)
+        demo.seed(factory("dynamodb", region_name=REGION), table, start.date())
+
+        def handler(logical_id: str) -> Any:
+            spec = specs[logical_id]
+            os.environ.update(spec.environment)
+            function = load_handler(spec.code_dir, spec.handler, f"bench_{logical_id}")
+            context = LambdaContext({"name": spec.name, "memory": 256, "timeout": 30})
+            return lambda event: function(event, context)
+
+        segment, send, inbound = (
+            handler("SegmentFunction"),
+            handler("SendFunction"),
+            handler("InboundFunction"),
+        )
+        calls.clear()
+        result = segment({"run": "enrolment", "scheduled_time": start.isoformat()})
+        patients = result["patients"]
+        print(f"enrolment: {sum(calls.values())} requests for {patients} patients "
+              f"({sum(calls.values()) / patients:.1f} per patient): {dict(calls)}")  # fmt: skip
+        sqs = factory("sqs", region_name=REGION)
+        queue = provisioner.created["SendQueue"].ref
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+        calls.clear()
+        send({"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
+                           "body": m["Body"], "attributes": {}, "messageAttributes": {},
+                           "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "x",
+                           "awsRegion": REGION} for m in messages]})  # fmt: skip
+        print(f"send: {sum(calls.values())} requests for {len(messages)} jobs "
+              f"({sum(calls.values()) / len(messages):.1f} per job): {dict(calls)}")  # fmt: skip
+
+        # The signature check makes no AWS request (the certificate is cached per instance);
+        # the bench skips it rather than sign with a test key.
+        InboundService._verify = lambda self, envelope: None  # type: ignore[method-assign]
+        topic = provisioner.created["InboundSmsTopic"].ref
+        for number, (mobile, text) in enumerate(
+            [("+12125550101", "STOP"), ("+12125550106", "Tuesday works"),
+             ("+12125550102", "what are your hours?"), ("+12125550107", "not now")],
+            start=1,
+        ):  # fmt: skip
+            body = ({
+                "Type": "Notification", "MessageId": f"m{number}", "TopicArn": topic,
+                "Timestamp": start.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "Message": json.dumps({"originationNumber": mobile,
+                                       "destinationNumber": demo.PRACTICE.sending_number,
+                                       "messageBody": text, "inboundMessageId": f"in{number}"}),
+            })  # fmt: skip
+            calls.clear()
+            inbound(http_api_event("POST", "/sms/inbound", {"content-type": "text/plain"},
+                                   json.dumps(body).encode(), "127.0.0.1"))  # fmt: skip
+            print(f"reply {text!r}: {sum(calls.values())} requests: {dict(calls)}")
+
+
+if __name__ == "__main__":
+    main()

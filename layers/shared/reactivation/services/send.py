@@ -115,18 +115,19 @@ class SendService:
         """Sending hours in the patient's and the number's zones, and the caps per patient and
         per number (every patient of the practice with this mobile)."""
         since = now - CAP_HISTORY
-        to_patient = [at for at, _ in self._outbox.sent_since(job.practice_id, patient.patient_id,
-                                                              since)]  # fmt: skip
+        patient_sent = self._outbox.sent_since(job.practice_id, patient.patient_id, since)
+        to_patient = [at for at, _ in patient_sent]
         to_number: list[datetime] = []
         number_zones: tuple[str, ...] = ()
         if job.channel is Channel.SMS and patient.mobile:
             number_zones = number_timezones(patient.mobile)
             for other in self._patients.ids_with_mobile(job.practice_id, patient.mobile):
-                to_number += [
-                    at
-                    for at, channel in self._outbox.sent_since(job.practice_id, other, since)
-                    if channel is Channel.SMS
-                ]
+                sent = (
+                    patient_sent
+                    if other == patient.patient_id
+                    else self._outbox.sent_since(job.practice_id, other, since)
+                )
+                to_number += [at for at, channel in sent if channel is Channel.SMS]
         return next_send_time(
             now,
             patient.timezone or practice.timezone,

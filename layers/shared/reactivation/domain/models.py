@@ -288,6 +288,13 @@ class PatientRecord(Frozen):
     appointments: tuple[Appointment, ...] = ()
     plans: tuple[Plan, ...] = ()
 
+    def has_future_appointment(self, at: datetime) -> bool:
+        """A `scheduled` appointment starting at or after `at` (a past one the PMS never
+        updated is not one; cancelled and no-show ones never are)."""
+        return any(
+            a.status is AppointmentStatus.SCHEDULED and a.starts_at >= at for a in self.appointments
+        )
+
 
 class PatientHistory(Frozen):
     """What the system itself learned about a patient; an import never overwrites it."""

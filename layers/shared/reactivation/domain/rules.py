@@ -70,12 +70,6 @@ class Facts:
         ]
         return max(days, default=None)
 
-    def has_future_appointment(self) -> bool:
-        return any(
-            a.status is AppointmentStatus.SCHEDULED and a.starts_at >= self.run_start
-            for a in self.record.appointments
-        )
-
     def age(self, day: date) -> int:
         """Whole days from `day` to the run date (negative: ahead)."""
         return (self.today - day).days
@@ -242,7 +236,7 @@ def _exclusion(facts: Facts, history: PatientHistory, channels: list[Channel]) -
         (SkipReason.DECEASED, patient.deceased),
         (SkipReason.DO_NOT_CONTACT, patient.do_not_contact),
         (SkipReason.INACTIVE, not patient.active),
-        (SkipReason.HAS_FUTURE_APPOINTMENT, facts.has_future_appointment()),
+        (SkipReason.HAS_FUTURE_APPOINTMENT, facts.record.has_future_appointment(facts.run_start)),
         (SkipReason.OPTED_OUT, has_contact and not channels),
         (SkipReason.NO_CHANNEL, not has_contact),
         (SkipReason.IN_SEQUENCE, history.in_sequence),

@@ -17,7 +17,6 @@ from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sms
 from reactivation.domain.messages import MessageLibrary, MessageValues, format_phone
 from reactivation.domain.models import (
-    AppointmentStatus,
     Channel,
     Patient,
     PatientRecord,
@@ -178,10 +177,7 @@ class SendService:
         sequence = self._sequences.get(job.practice_id, job.patient_id, job.sequence_id)
         if sequence is None or sequence.end_reason not in (None, "completed"):
             return "sequence_stopped"
-        if any(
-            a.status is AppointmentStatus.SCHEDULED and a.starts_at >= now
-            for a in record.appointments
-        ):
+        if record.has_future_appointment(now):
             return "has_future_appointment"
         return None
 

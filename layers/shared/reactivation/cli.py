@@ -59,12 +59,19 @@ def _local_up(args: argparse.Namespace) -> int:
     return 0
 
 
-def _control(args: argparse.Namespace, method: str, path: str, body: object = None) -> int:
+def _local_state(args: argparse.Namespace, hint: str = "") -> dict[str, Any]:
+    """What `reactivation local up` wrote about the running local stack (exit 2 if none)."""
     state = Path(args.state_dir) / "stack.json"
     if not state.is_file():
-        print("no local stack is running (start one with `reactivation local up`)", file=sys.stderr)
-        return 2
-    api = json.loads(state.read_text())["api"]
+        print(f"no local stack is running (start one with `reactivation local up`){hint}",
+              file=sys.stderr)  # fmt: skip
+        raise SystemExit(2)
+    description: dict[str, Any] = json.loads(state.read_text())
+    return description
+
+
+def _control(args: argparse.Namespace, method: str, path: str, body: object = None) -> int:
+    api = _local_state(args)["api"]
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(api + path, data=data, method=method)
     try:
@@ -83,11 +90,7 @@ def _local_seed(args: argparse.Namespace) -> int:
     from reactivation.local import demo
     from reactivation.local.stack import LocalStack
 
-    state = Path(args.state_dir) / "stack.json"
-    if not state.is_file():
-        print("no local stack is running (start one with `reactivation local up`)", file=sys.stderr)
-        return 2
-    description = json.loads(state.read_text())
+    description = _local_state(args)
     today = datetime.fromisoformat(description["now"]).date()
     client = LocalStack.client_for(description["moto"])
     demo.seed(client("dynamodb"), description["outputs"]["PracticeTableName"], today)
@@ -174,10 +177,7 @@ def _practice_table(args: argparse.Namespace) -> tuple[Any, str]:
         return boto3.client("dynamodb"), outputs["PracticeTableName"]
     from reactivation.local.stack import LocalStack
 
-    state = Path(args.state_dir) / "stack.json"
-    if not state.is_file():
-        raise SystemExit("no local stack is running (`reactivation local up`), and no --aws-stack")
-    description = json.loads(state.read_text())
+    description = _local_state(args, hint=", and no --aws-stack was given")
     client = LocalStack.client_for(description["moto"])("dynamodb")
     return client, description["outputs"]["PracticeTableName"]
 

@@ -7,6 +7,7 @@ import pytest
 from reactivation.config import (
     FunctionSettings,
     InboundSettings,
+    IngestSettings,
     ReportSettings,
     SegmentSettings,
     SendSettings,
@@ -20,6 +21,7 @@ SETTINGS: dict[str, type[FunctionSettings]] = {
     "SendFunction": SendSettings,
     "InboundFunction": InboundSettings,
     "ReportFunction": ReportSettings,
+    "IngestFunction": IngestSettings,
 }
 
 
@@ -96,3 +98,21 @@ def test_functions_run_a_current_python_on_arm() -> None:
         assert properties["Runtime"] in {"python3.12", "python3.13"}
         assert properties["Architectures"] == ["arm64"]
         assert properties["Layers"] == [{"Ref": "SharedLayer"}]
+
+
+def test_the_import_queue_outlives_the_ingest_function_and_ends_in_a_watched_dlq() -> None:
+    queue = SPEC.resources["ImportQueue"]["Properties"]
+    ingest = SPEC.function_properties("IngestFunction")
+    assert queue["VisibilityTimeout"] > ingest["Timeout"] == 900
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["ImportDeadLetterQueue", "Arn"]
+    }
+    assert ingest["Events"]["ExportFiles"]["Properties"]["BatchSize"] == 1
+    alarm = SPEC.resources["ImportDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["ImportDeadLetterQueue", "QueueName"]}
+
+
+def test_the_ingest_function_reads_exports_and_writes_only_results() -> None:
+    s3 = [s for s in statements("IngestFunction") if str(s["Action"]).count("s3:")]
+    writes = [s for s in s3 if "s3:PutObject" in s["Action"]]
+    assert [w["Resource"] for w in writes] == [{"Fn::Sub": "${ImportsBucket.Arn}/results/*"}]

@@ -51,3 +51,8 @@ class InboundSettings(FunctionSettings):
 
 class ReportSettings(FunctionSettings):
     report_sender_address: EmailAddress = Field(alias="REPORT_SENDER_ADDRESS")
+
+
+class IngestSettings(FunctionSettings):
+    imports_bucket: str = Field(alias="IMPORTS_BUCKET_NAME", min_length=3)
+    import_queue_url: str = Field(alias="IMPORT_QUEUE_URL", min_length=8)

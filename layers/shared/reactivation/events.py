@@ -94,3 +94,47 @@ class TwoWaySms(BaseModel):
     @classmethod
     def from_envelope(cls, envelope: SnsEnvelope) -> TwoWaySms:
         return cls.model_validate_json(envelope.message)
+
+
+class ExportFileEvent(BaseModel):
+    """S3's "Object Created" event, as EventBridge delivers it to the import queue."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    class Detail(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+
+        class Bucket(BaseModel):
+            model_config = ConfigDict(extra="ignore")
+            name: str
+
+        class Object(BaseModel):
+            model_config = ConfigDict(extra="ignore")
+            key: str = Field(max_length=1024)
+
+        bucket: Bucket
+        object: Object
+
+    source: Literal["aws.s3"]
+    detail_type: Literal["Object Created"] = Field(alias="detail-type")
+    detail: Detail
+
+    @property
+    def key(self) -> str:
+        """The object key (EventBridge gives it URL-decoded, unlike S3's own notifications)."""
+        return self.detail.object.key
+
+
+class ImportContinuation(BaseModel):
+    """The message an import leaves itself to go on in a fresh invocation."""
+
+    model_config = ConfigDict(extra="forbid")
+    practice_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    export_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def parse_import_message(body: str) -> ExportFileEvent | ImportContinuation:
+    """An import queue message: S3's file event, or an import's continuation (else ValueError)."""
+    if '"detail-type"' in body:
+        return ExportFileEvent.model_validate_json(body)
+    return ImportContinuation.model_validate_json(body)

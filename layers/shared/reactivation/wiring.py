@@ -14,22 +14,30 @@ from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
-from reactivation.adapters.queue import SendQueue
+from reactivation.adapters.queue import ImportQueue, SendQueue
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.reports import ReportRepository
 from reactivation.adapters.sequences import SequenceRepository
-from reactivation.config import InboundSettings, ReportSettings, SegmentSettings, SendSettings
+from reactivation.config import (
+    InboundSettings,
+    IngestSettings,
+    ReportSettings,
+    SegmentSettings,
+    SendSettings,
+)
 from reactivation.domain.messages import MessageLibrary
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
 
     from reactivation.services.inbound import InboundService
+    from reactivation.services.ingest import IngestService
     from reactivation.services.report import ReportService
     from reactivation.services.segment import SegmentService
     from reactivation.services.send import SendService
 
-# Each builder imports its own service: a function loads only what it runs (cold start).
+# Each builder imports its own service: a function loads only what it runs (cold start; the
+# import's phone-number parsing is heavy).
 
 #: Short timeouts and the standard retry mode: a slow call fails inside the function's timeout.
 CLIENT_CONFIG = Config(
@@ -118,4 +126,19 @@ def report_service(settings: ReportSettings) -> ReportService:
         reports=ReportRepository(dynamodb, table),
         email_channel=SesEmail(_client("sesv2")),
         sender=settings.report_sender_address,
+    )
+
+
+def ingest_service(settings: IngestSettings) -> IngestService:
+    from reactivation.adapters.imports import ExportStore, ImportRepository
+    from reactivation.services.ingest import IngestService
+
+    dynamodb = _client("dynamodb")
+    table = settings.practice_table
+    return IngestService(
+        practices=PracticeRepository(dynamodb, table),
+        patients=PatientRepository(dynamodb, table),
+        imports=ImportRepository(dynamodb, table),
+        exports=ExportStore(_client("s3"), settings.imports_bucket),
+        continuations=ImportQueue(_client("sqs"), settings.import_queue_url),
     )

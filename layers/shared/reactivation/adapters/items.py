@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -125,3 +126,36 @@ def count_between(
     ):
         total += page["Count"]
     return total
+
+
+#: DynamoDB writes at most 25 items per BatchWriteItem.
+BATCH_WRITE = 25
+
+
+class UnwrittenItems(RuntimeError):
+    """DynamoDB kept refusing some items of a batch (throttled): the caller must retry."""
+
+
+def batch_put(
+    client: DynamoDBClient,
+    table: str,
+    items: Sequence[Mapping[str, Any]],
+    *,
+    attempts: int = 6,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Puts every item, 25 per request; the items DynamoDB leaves unprocessed are sent again
+    with exponential backoff, and if some still are after `attempts`, UnwrittenItems."""
+    for start in range(0, len(items), BATCH_WRITE):
+        requests: list[Any] = [
+            {"PutRequest": {"Item": to_attributes(item)}}
+            for item in items[start : start + BATCH_WRITE]
+        ]
+        for attempt in range(attempts):
+            response = client.batch_write_item(RequestItems={table: requests})
+            requests = list(response.get("UnprocessedItems", {}).get(table, []))
+            if not requests:
+                break
+            sleep(min(2.0, 0.05 * 2**attempt))
+        if requests:
+            raise UnwrittenItems(f"{len(requests)} items were not written")

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from reactivation.adapters.items import Keys, model_fields, model_item, query, to_attributes
+from reactivation.adapters.items import (
+    Keys,
+    batch_put,
+    is_condition_failure,
+    model_fields,
+    model_item,
+    query,
+    to_attributes,
+)
 from reactivation.domain.models import Appointment, Patient, PatientRecord, Plan
 
 if TYPE_CHECKING:
@@ -21,6 +30,58 @@ class PatientRepository:
 
     def save(self, practice_id: str, patient: Patient) -> None:
         """Writes the imported fields only: what the system learned lives in other items."""
+        self._client.put_item(
+            TableName=self._table, Item=to_attributes(self._patient_item(practice_id, patient))
+        )
+
+    def save_all(self, practice_id: str, records: Sequence[Patient | Appointment | Plan]) -> None:
+        """Patients, appointments or plans of an import, in batches (an upsert by their id)."""
+        items = []
+        for record in records:
+            if isinstance(record, Patient):
+                items.append(self._patient_item(practice_id, record))
+            elif isinstance(record, Appointment):
+                items.append(self._part_item(practice_id, record.patient_id, "APPOINTMENT",
+                                             record.appointment_id, record))  # fmt: skip
+            else:
+                items.append(
+                    self._part_item(practice_id, record.patient_id, "PLAN", record.plan_id, record)
+                )
+        batch_put(self._client, self._table, items)
+
+    def deactivate(self, practice_id: str, patient_id: str) -> bool:
+        """Marks a patient inactive (absent from the latest export): kept, never contacted.
+        False when they already were."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes({"pk": Keys.patient(practice_id, patient_id), "sk": "PATIENT"}),
+                UpdateExpression="SET active = :no",
+                ConditionExpression="attribute_exists(pk) AND active <> :no",
+                ExpressionAttributeValues=to_attributes({":no": False}),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def ids_and_activity(self, practice_id: str) -> Iterator[tuple[str, bool]]:
+        """Every patient id of the practice, with whether they are active."""
+        for item in query(
+            self._client,
+            TableName=self._table,
+            IndexName="ByCollection",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=to_attributes(
+                {":pk": Keys.collection(practice_id, "PATIENTS")}
+            ),
+            ProjectionExpression="gsi1sk, active",
+        ):
+            yield str(item["gsi1sk"]), bool(item.get("active", True))
+
+    @staticmethod
+    def _patient_item(practice_id: str, patient: Patient) -> dict[str, Any]:
         item = {
             "pk": Keys.patient(practice_id, patient.patient_id),
             "sk": "PATIENT",
@@ -32,7 +93,7 @@ class PatientRepository:
         if patient.mobile:
             item["gsi2pk"] = Keys.collection(practice_id, f"MOBILE#{patient.mobile}")
             item["gsi2sk"] = patient.patient_id
-        self._client.put_item(TableName=self._table, Item=to_attributes(item))
+        return item
 
     def save_appointment(self, practice_id: str, appointment: Appointment) -> None:
         patient_id, part_id = appointment.patient_id, appointment.appointment_id
@@ -47,15 +108,19 @@ class PatientRepository:
         """An appointment or a plan, in its patient's partition."""
         self._client.put_item(
             TableName=self._table,
-            Item=to_attributes(
-                {
-                    "pk": Keys.patient(practice_id, patient_id),
-                    "sk": f"{kind}#{part_id}",
-                    "kind": kind.lower(),
-                    **model_item(model),
-                }
-            ),
+            Item=to_attributes(self._part_item(practice_id, patient_id, kind, part_id, model)),
         )
+
+    @staticmethod
+    def _part_item(
+        practice_id: str, patient_id: str, kind: str, part_id: str, model: BaseModel
+    ) -> dict[str, Any]:
+        return {
+            "pk": Keys.patient(practice_id, patient_id),
+            "sk": f"{kind}#{part_id}",
+            "kind": kind.lower(),
+            **model_item(model),
+        }
 
     def ids(self, practice_id: str) -> Iterator[str]:
         for item in query(

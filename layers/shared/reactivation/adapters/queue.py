@@ -1,7 +1,8 @@
-"""The send queue: where the segment function leaves jobs for the send function."""
+"""The queues: send jobs for the send function, imports for the ingest function."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,8 @@ from reactivation.domain.models import SendJob
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
+
+    from reactivation.domain.imports import ExportRef
 
 #: SQS takes at most ten messages a batch and delays a message at most fifteen minutes.
 BATCH = 10
@@ -46,4 +49,19 @@ class SendQueue:
             QueueUrl=self._url,
             MessageBody=job.model_dump_json(),
             DelaySeconds=max(0, min(MAX_DELAY_SECONDS, seconds)),
+        )
+
+
+class ImportQueue:
+    """The imports' queue: S3's file events arrive on it, and an import that must go on in a
+    fresh invocation leaves itself a message there."""
+
+    def __init__(self, client: SQSClient, url: str) -> None:
+        self._client = client
+        self._url = url
+
+    def request(self, ref: ExportRef) -> None:
+        self._client.send_message(
+            QueueUrl=self._url,
+            MessageBody=json.dumps({"practice_id": ref.practice_id, "export_id": ref.export_id}),
         )

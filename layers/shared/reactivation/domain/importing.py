@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -65,16 +65,88 @@ class ImportSettings:
     column_map: Mapping[str, str] = field(default_factory=dict)
 
 
+class ExportFile(StrEnum):
+    """The three files of a PMS export, in the order an import reads them."""
+
+    PATIENTS = "patients.csv"
+    APPOINTMENTS = "appointments.csv"
+    PLANS = "plans.csv"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return {
+            ExportFile.PATIENTS: PATIENT_COLUMNS,
+            ExportFile.APPOINTMENTS: APPOINTMENT_COLUMNS,
+            ExportFile.PLANS: PLAN_COLUMNS,
+        }[self]
+
+    @property
+    def id_column(self) -> str:
+        return {
+            ExportFile.PATIENTS: "patient_id",
+            ExportFile.APPOINTMENTS: "appointment_id",
+            ExportFile.PLANS: "plan_id",
+        }[self]
+
+
 @dataclass(frozen=True)
 class Rejected:
     line: int
     reason: str
+    #: The row's values under our column names (the format's columns only).
     row: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RowOutcome[Model: BaseModel]:
+    """One row: imported (`model`, maybe with warnings) or rejected (`rejection`)."""
+
+    line: int
+    #: The format's columns of the row, under our names, as read (no other column is kept).
+    row: dict[str, str]
+    model: Model | None = None
+    warnings: tuple[str, ...] = ()
+    rejection: str | None = None
+
+
+@dataclass(frozen=True)
+class RowStream[Model: BaseModel]:
+    """A file read one row at a time: nothing but the current row is held in memory, except
+    the ids already seen (to refuse a duplicate)."""
+
+    name: str
+    #: The file's header for the format's columns, as the file spells them (our name -> theirs).
+    header: dict[str, str]
+    unknown_columns: tuple[str, ...]
+    outcomes: Iterator[RowOutcome[Model]]
+
+
+class ImportCounts(BaseModel):
+    """What happened to a file's rows so far. imported + rejected = rows read, always."""
+
+    rows_read: int = 0
+    imported: int = 0
+    with_warnings: int = 0
+    rejected: int = 0
+
+    def count(self, outcome: RowOutcome[Any]) -> None:
+        self.rows_read += 1
+        if outcome.rejection is not None:
+            self.rejected += 1
+        else:
+            self.imported += 1
+            self.with_warnings += bool(outcome.warnings)
+
+    def line(self, name: str) -> str:
+        return (
+            f"{name}: {self.rows_read} rows read, {self.imported} imported "
+            f"({self.with_warnings} with warnings), {self.rejected} rejected"
+        )
 
 
 @dataclass
 class FileImport[Model: BaseModel]:
-    """One file's outcome. imported + rejected = rows read, always."""
+    """One file's outcome, held whole (a preview's files are small; an import streams)."""
 
     name: str
     rows_read: int = 0
@@ -84,11 +156,13 @@ class FileImport[Model: BaseModel]:
     unknown_columns: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        with_warnings = len({line for line, _ in self.warnings})
-        lines = [
-            f"{self.name}: {self.rows_read} rows read, {len(self.imported)} imported "
-            f"({with_warnings} with warnings), {len(self.rejected)} rejected"
-        ]
+        counts = ImportCounts(
+            rows_read=self.rows_read,
+            imported=len(self.imported),
+            with_warnings=len({line for line, _ in self.warnings}),
+            rejected=len(self.rejected),
+        )
+        lines = [counts.line(self.name)]
         if self.unknown_columns:
             lines.append(f"  {len(self.unknown_columns)} unknown columns ignored: "
                          f"{', '.join(self.unknown_columns)}")  # fmt: skip
@@ -99,34 +173,40 @@ class FileImport[Model: BaseModel]:
 
 def read_rows(
     lines: Iterable[str], settings: ImportSettings, columns: tuple[str, ...]
-) -> tuple[Iterator[tuple[int, dict[str, str]]], tuple[str, ...]]:
-    """CSV rows as {our column: value}, each with the line it starts on; and unknown columns."""
+) -> tuple[Iterator[tuple[int, dict[str, str]]], dict[str, str], tuple[str, ...]]:
+    """CSV rows as {our column: value}, each with the line it starts on; the header of our
+    columns as the file spells them; and the unknown columns (never read further)."""
     reader = csv.reader(iter(lines))
     try:
         header = next(reader)
     except StopIteration:
-        return iter(()), ()
+        return iter(()), {}, ()
     mapping = {k.strip().lower(): v.strip().lower() for k, v in settings.column_map.items()}
     names = []
+    spelled: dict[str, str] = {}
     for raw in header:
-        name = raw.strip().lstrip("\ufeff").strip().lower()
-        names.append(mapping.get(name, name))
+        original = raw.strip().lstrip("\ufeff").strip()
+        name = mapping.get(original.lower(), original.lower())
+        names.append(name)
+        if name in columns:
+            spelled.setdefault(name, original)
     unknown = tuple(n for n in names if n not in columns)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         start = reader.line_num + 1
         for values in reader:
             if any(v.strip() for v in values):
-                row = {
-                    name: value.strip()
-                    for name, value in zip(names, values, strict=False)
-                    if name in columns
-                }
-                row["_raw"] = ",".join(values)
-                yield start, row
+                yield (
+                    start,
+                    {
+                        name: value.strip()
+                        for name, value in zip(names, values, strict=False)
+                        if name in columns
+                    },
+                )
             start = reader.line_num + 1
 
-    return rows(), unknown
+    return rows(), spelled, unknown
 
 
 def parse_bool(value: str, column: str) -> bool | None:
@@ -312,50 +392,80 @@ def _plan(row: Mapping[str, str], settings: ImportSettings, warn: Callable[[str]
     )
 
 
-def _parse[Model: BaseModel](
-    name: str,
+Builder = Callable[[Mapping[str, str], ImportSettings, Callable[[str], None]], Any]
+
+
+def stream_file(
+    file: ExportFile,
     lines: Iterable[str],
     settings: ImportSettings,
-    columns: tuple[str, ...],
-    id_column: str,
-    build: Callable[[Mapping[str, str], ImportSettings, Callable[[str], None]], Model],
-    known_patients: set[str] | None,
-) -> FileImport[Model]:
-    rows, unknown = read_rows(lines, settings, columns)
-    result: FileImport[Model] = FileImport(name=name, unknown_columns=unknown)
-    seen: dict[str, int] = {}
-    for line, row in rows:
+    known_patients: Container[str] | None = None,
+) -> RowStream[Any]:
+    """The rows of one export file, one outcome at a time (appointments and plans are checked
+    against `known_patients`, the ids patients.csv imported)."""
+    rows, header, unknown = read_rows(lines, settings, file.columns)
+    build: Builder = {
+        ExportFile.PATIENTS: _patient,
+        ExportFile.APPOINTMENTS: _appointment,
+        ExportFile.PLANS: _plan,
+    }[file]
+    id_column = file.id_column
+
+    def outcomes() -> Iterator[RowOutcome[Any]]:
+        seen: dict[str, int] = {}
+        for line, row in rows:
+            warnings: list[str] = []
+            try:
+                if row.get(id_column) in seen:
+                    raise RowError(f"duplicate {id_column} (first on line {seen[row[id_column]]})")
+                if known_patients is not None and row.get("patient_id") not in known_patients:
+                    _require(row, "patient_id")
+                    raise RowError("patient_id is not in patients.csv")
+                model = build(row, settings, warnings.append)
+            except RowError as error:
+                yield RowOutcome(line, row, rejection=str(error))
+                continue
+            seen[row[id_column]] = line
+            yield RowOutcome(line, row, model=model, warnings=tuple(warnings))
+
+    return RowStream(file.value, header, unknown, outcomes())
+
+
+def parse_appointment_row(row: Mapping[str, str], settings: ImportSettings) -> Appointment:
+    """One appointment given as the format's columns (an appointment-changed event's)."""
+    appointment: Appointment = _appointment(row, settings, lambda _warning: None)
+    return appointment
+
+
+def _parse(
+    file: ExportFile,
+    lines: Iterable[str],
+    settings: ImportSettings,
+    known_patients: Container[str] | None,
+) -> FileImport[Any]:
+    stream = stream_file(file, lines, settings, known_patients)
+    result: FileImport[Any] = FileImport(name=stream.name, unknown_columns=stream.unknown_columns)
+    for outcome in stream.outcomes:
         result.rows_read += 1
-        raw = row.pop("_raw")
-        warnings: list[str] = []
-        try:
-            if row.get(id_column) in seen:
-                raise RowError(f"duplicate {id_column} (first on line {seen[row[id_column]]})")
-            if known_patients is not None and row.get("patient_id") not in known_patients:
-                _require(row, "patient_id")
-                raise RowError("patient_id is not in patients.csv")
-            model = build(row, settings, warnings.append)
-        except RowError as error:
-            result.rejected.append(Rejected(line, str(error), {**row, "_raw": raw}))
+        if outcome.rejection is not None:
+            result.rejected.append(Rejected(outcome.line, outcome.rejection, outcome.row))
             continue
-        seen[row[id_column]] = line
-        result.imported.append((line, model))
-        result.warnings += [(line, warning) for warning in warnings]
+        result.imported.append((outcome.line, outcome.model))
+        result.warnings += [(outcome.line, warning) for warning in outcome.warnings]
     return result
 
 
 def parse_patients(lines: Iterable[str], settings: ImportSettings) -> FileImport[Patient]:
-    return _parse("patients.csv", lines, settings, PATIENT_COLUMNS, "patient_id", _patient, None)
+    return _parse(ExportFile.PATIENTS, lines, settings, None)
 
 
 def parse_appointments(
-    lines: Iterable[str], settings: ImportSettings, patients: set[str]
+    lines: Iterable[str], settings: ImportSettings, patients: Container[str]
 ) -> FileImport[Appointment]:
-    return _parse("appointments.csv", lines, settings, APPOINTMENT_COLUMNS, "appointment_id",
-                  _appointment, patients)  # fmt: skip
+    return _parse(ExportFile.APPOINTMENTS, lines, settings, patients)
 
 
 def parse_plans(
-    lines: Iterable[str], settings: ImportSettings, patients: set[str]
+    lines: Iterable[str], settings: ImportSettings, patients: Container[str]
 ) -> FileImport[Plan]:
-    return _parse("plans.csv", lines, settings, PLAN_COLUMNS, "plan_id", _plan, patients)
+    return _parse(ExportFile.PLANS, lines, settings, patients)

@@ -196,9 +196,36 @@ class Provisioner:
             s3.put_public_access_block(
                 Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
             )
+        if props.get("NotificationConfiguration", {}).get("EventBridgeConfiguration"):
+            s3.put_bucket_notification_configuration(
+                Bucket=name,
+                NotificationConfiguration={"EventBridgeConfiguration": {}},
+            )
         return Physical(
             logical_id, "AWS::S3::Bucket", name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": name}
         )
+
+    def _event_bus(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
+        name = str(self._props(properties)["Name"])
+        arn = self._client("events").create_event_bus(Name=name)["EventBusArn"]
+        return Physical(logical_id, "AWS::Events::EventBus", name, {"Arn": arn, "Name": name})
+
+    def _rule(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
+        """An EventBridge rule and its targets (moto delivers to queue targets)."""
+        props = self._props(properties)
+        name = props.get("Name") or self.name(logical_id)
+        bus = str(props.get("EventBusName", "default"))
+        events = self._client("events")
+        request: dict[str, Any] = {"Name": name, "EventBusName": bus}
+        if "EventPattern" in props:
+            request["EventPattern"] = json.dumps(props["EventPattern"])
+        if "ScheduleExpression" in props:
+            request["ScheduleExpression"] = props["ScheduleExpression"]
+        arn = events.put_rule(**request)["RuleArn"]
+        targets = [{"Id": t["Id"], "Arn": t["Arn"]} for t in props.get("Targets", [])]
+        if targets:
+            events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+        return Physical(logical_id, "AWS::Events::Rule", name, {"Arn": arn})
 
     def _email_identity(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
         identity = str(self._props(properties)["EmailIdentity"])
@@ -229,4 +256,6 @@ _CREATORS: dict[str, Callable[[Provisioner, str, Mapping[str, Any]], Physical]] 
     "AWS::SNS::Subscription": Provisioner._subscription,
     "AWS::S3::Bucket": Provisioner._bucket,
     "AWS::SES::EmailIdentity": Provisioner._email_identity,
+    "AWS::Events::EventBus": Provisioner._event_bus,
+    "AWS::Events::Rule": Provisioner._rule,
 }

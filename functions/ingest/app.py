@@ -1,0 +1,54 @@
+"""Ingest function: imports a practice's export when its files land in the imports bucket.
+
+One message at a time from the import queue: S3's "Object Created" event (through EventBridge),
+or an import's own message to go on where it stopped. A failure leaves the message to come
+round again (the import resumes from its checkpoint), and after five tries in the DLQ.
+"""
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from reactivation import clock, wiring
+from reactivation.config import IngestSettings
+from reactivation.domain.imports import ExportRef
+from reactivation.events import ExportFileEvent, parse_import_message
+from reactivation.observability import logger, metrics, tracer
+
+service = wiring.ingest_service(IngestSettings.from_env(os.environ))
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def ingest(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    message = parse_import_message(record.body)
+
+    def time_left() -> float:
+        return lambda_context.get_remaining_time_in_millis() / 1000
+
+    worker = lambda_context.aws_request_id
+    if isinstance(message, ExportFileEvent):
+        outcome = service.file_arrived(message.key, clock.now(), worker, time_left)
+    else:
+        ref = ExportRef(message.practice_id, message.export_id)
+        outcome = service.resume(ref, clock.now(), worker, time_left)
+    metrics.add_metric(name=f"Import{outcome.status.value.title()}", unit=MetricUnit.Count, value=1)
+    logger.info("import message handled", extra=outcome.summary())
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=ingest, processor=processor, context=context
+    )

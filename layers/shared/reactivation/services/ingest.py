@@ -1,0 +1,323 @@
+"""Imports a practice's export from the bucket: streamed, written in batches, checkpointed after
+every chunk of rows, handed on to a fresh invocation before Lambda's time runs out, and resumed
+from its checkpoint after a crash. Every row ends imported or rejected, and is counted once."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Callable, Container, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import IO, Any, Protocol
+
+from reactivation.adapters.imports import ExportStore, ImportRepository, Lease, LeaseLost
+from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.practices import PracticeRepository
+from reactivation.domain.importing import ExportFile, ImportSettings, RowOutcome, stream_file
+from reactivation.domain.imports import (
+    KEPT_ISSUES,
+    ExportRef,
+    ImportPhase,
+    ImportRecord,
+    ImportStatus,
+    issue_line,
+    parse_export_key,
+    started_import,
+)
+from reactivation.domain.models import Practice
+
+#: Seconds left in the invocation.
+TimeLeft = Callable[[], float]
+
+
+class Continuations(Protocol):
+    def request(self, ref: ExportRef) -> None:
+        """Asks for a fresh invocation to go on with this import."""
+
+
+class IngestStatus(StrEnum):
+    NOT_AN_EXPORT = "not_an_export"
+    UNKNOWN_PRACTICE = "unknown_practice"
+    WAITING_FOR_FILES = "waiting_for_files"
+    BUSY = "busy"  # another worker holds the import
+    CONTINUED = "continued"  # a fresh invocation goes on
+    COMPLETED = "completed"
+    ALREADY_COMPLETED = "already_completed"
+
+
+@dataclass
+class IngestOutcome:
+    status: IngestStatus
+    ref: ExportRef | None = None
+    record: ImportRecord | None = None
+    missing: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        summary: dict[str, Any] = {"status": self.status.value}
+        if self.ref is not None:
+            summary |= {"practice_id": self.ref.practice_id, "export_id": self.ref.export_id}
+        if self.missing:
+            summary["missing"] = self.missing
+        if self.record is not None:
+            summary["phase"] = self.record.phase.value
+            summary["files"] = {
+                file.value: progress.counts.model_dump()
+                for file, progress in self.record.files.items()
+            }
+            summary["not_in_export"] = self.record.not_in_export
+        return summary
+
+
+class _Counted:
+    """Lines passed through, with how many characters went by (the progress operators see)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = lines
+        self.characters = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._lines:
+            self.characters += len(line)
+            yield line
+
+
+class IngestService:
+    def __init__(
+        self,
+        *,
+        practices: PracticeRepository,
+        patients: PatientRepository,
+        imports: ImportRepository,
+        exports: ExportStore,
+        continuations: Continuations,
+        chunk_rows: int = 5000,
+        margin: timedelta = timedelta(seconds=120),
+    ) -> None:
+        self._practices = practices
+        self._patients = patients
+        self._imports = imports
+        self._exports = exports
+        self._continuations = continuations
+        self._chunk_rows = chunk_rows
+        self._margin = margin.total_seconds()
+
+    # -- entry points -----------------------------------------------------------------
+    def file_arrived(
+        self, key: str, now: datetime, worker: str, time_left: TimeLeft
+    ) -> IngestOutcome:
+        """A file landed in the bucket: the import starts once the export's three files are
+        there (whichever arrives last starts it; S3 reporting a file twice starts nothing)."""
+        parsed = parse_export_key(key)
+        if parsed is None:
+            return IngestOutcome(IngestStatus.NOT_AN_EXPORT)
+        ref, _file = parsed
+        if self._practices.get(ref.practice_id) is None:
+            return IngestOutcome(IngestStatus.UNKNOWN_PRACTICE, ref)
+        found = self._exports.versions(ref)
+        missing = [file.value for file in ExportFile if file not in found]
+        if missing:
+            return IngestOutcome(IngestStatus.WAITING_FOR_FILES, ref, missing=missing)
+        record = started_import(ref, {file: version for file, (version, _) in found.items()}, now)
+        for file, (_version, size) in found.items():
+            record.progress(file).size = size
+        self._imports.create(record)
+        return self.resume(ref, now, worker, time_left)
+
+    def resume(
+        self, ref: ExportRef, now: datetime, worker: str, time_left: TimeLeft
+    ) -> IngestOutcome:
+        """Goes on with an import from its last checkpoint, if no other worker holds it."""
+        practice = self._practices.get(ref.practice_id)
+        record = self._imports.get(ref)
+        if practice is None or record is None:
+            return IngestOutcome(IngestStatus.UNKNOWN_PRACTICE, ref)
+        if record.status is ImportStatus.COMPLETED:
+            return IngestOutcome(IngestStatus.ALREADY_COMPLETED, ref, record)
+        lease = Lease(worker, now + timedelta(seconds=time_left() + 60))
+        if not self._imports.acquire(ref, lease, now):
+            return IngestOutcome(IngestStatus.BUSY, ref, record)
+        try:
+            return self._run(record, practice, lease, now, time_left)
+        except LeaseLost:
+            return IngestOutcome(IngestStatus.BUSY, ref, record)
+
+    # -- the run ----------------------------------------------------------------------
+    def _run(
+        self,
+        record: ImportRecord,
+        practice: Practice,
+        lease: Lease,
+        now: datetime,
+        time_left: TimeLeft,
+    ) -> IngestOutcome:
+        settings = ImportSettings(
+            timezone=practice.timezone, country=practice.country, column_map=practice.column_map
+        )
+        accepted: set[str] | None = None
+        while record.phase is not ImportPhase.DONE:
+            file = record.phase.file
+            if file is ExportFile.PATIENTS:
+                accepted = set()
+                finished = self._import_file(
+                    record, file, settings, None, accepted, lease, time_left
+                )
+            elif file is not None:
+                accepted = accepted if accepted is not None else self._accepted(record, settings)
+                finished = self._import_file(
+                    record, file, settings, accepted, None, lease, time_left
+                )
+            elif record.phase is ImportPhase.RECONCILE:
+                accepted = accepted if accepted is not None else self._accepted(record, settings)
+                record.not_in_export = self._reconcile(record.practice_id, accepted)
+                finished = True
+            else:
+                record.results = self._write_results(record)
+                finished = True
+            if not finished:
+                self._imports.checkpoint(record, lease, release=True)
+                self._continuations.request(record.ref)
+                return IngestOutcome(IngestStatus.CONTINUED, record.ref, record)
+            record.phase, record.line = record.phase.next(), 0
+            if record.phase is ImportPhase.DONE:
+                record.status, record.finished_at = ImportStatus.COMPLETED, now
+            self._imports.checkpoint(record, lease, release=record.phase is ImportPhase.DONE)
+        self._exports.delete_parts(record.ref)
+        return IngestOutcome(IngestStatus.COMPLETED, record.ref, record)
+
+    def _rows(
+        self,
+        record: ImportRecord,
+        file: ExportFile,
+        settings: ImportSettings,
+        known: Container[str] | None,
+    ) -> tuple[Iterator[RowOutcome[Any]], _Counted]:
+        counted = _Counted(self._exports.lines(record.ref, file, record.versions[file]))
+        stream = stream_file(file, counted, settings, known)
+        progress = record.progress(file)
+        progress.header, progress.unknown_columns = stream.header, stream.unknown_columns
+        return stream.outcomes, counted
+
+    def _import_file(
+        self,
+        record: ImportRecord,
+        file: ExportFile,
+        settings: ImportSettings,
+        known: Container[str] | None,
+        accepted: set[str] | None,
+        lease: Lease,
+        time_left: TimeLeft,
+    ) -> bool:
+        """Imports the file from the line after the checkpoint; False when time ran short and
+        the rest is left to a fresh invocation. The rows before the checkpoint are read again
+        (not written) to know the ids already seen."""
+        outcomes, counted = self._rows(record, file, settings, known)
+        progress = record.progress(file)
+        batch: list[Any] = []
+        issues: list[dict[str, Any]] = []
+        first_line, rows = record.line + 1, 0
+        for outcome in outcomes:
+            if accepted is not None and outcome.model is not None:
+                accepted.add(outcome.model.patient_id)
+            if outcome.line <= record.line:
+                continue
+            progress.counts.count(outcome)
+            rows += 1
+            if outcome.rejection is not None:
+                issues.append({"line": outcome.line, "kind": "rejected",
+                               "reason": outcome.rejection, "row": outcome.row})  # fmt: skip
+            else:
+                batch.append(outcome.model)
+                issues += [{"line": outcome.line, "kind": "warning", "reason": warning}
+                           for warning in outcome.warnings]  # fmt: skip
+            if rows >= self._chunk_rows:
+                progress.bytes_read = counted.characters
+                self._flush(record, file, batch, issues, first_line, outcome.line, lease)
+                batch, issues, first_line, rows = [], [], outcome.line + 1, 0
+                if time_left() < self._margin:
+                    return False
+        progress.bytes_read = progress.size
+        self._flush(record, file, batch, issues, first_line, None, lease)
+        return True
+
+    def _flush(
+        self,
+        record: ImportRecord,
+        file: ExportFile,
+        batch: list[Any],
+        issues: list[dict[str, Any]],
+        first_line: int,
+        last_line: int | None,
+        lease: Lease,
+    ) -> None:
+        """Writes a chunk's rows and its issues, then checkpoints after its last line (a crash
+        before the checkpoint redoes the chunk: the same items, the same issue part)."""
+        self._patients.save_all(record.practice_id, batch)
+        if issues:
+            self._exports.put_issues(record.ref, file, first_line, issues)
+            room = KEPT_ISSUES - len(record.issues)
+            record.issues += [
+                issue_line(file, i["line"], i["kind"], i["reason"]) for i in issues[:room]
+            ]
+        if last_line is not None:
+            record.line = last_line
+            self._imports.checkpoint(record, lease)
+
+    def _accepted(self, record: ImportRecord, settings: ImportSettings) -> set[str]:
+        """The patients the export's patients.csv imported (read again after a resume)."""
+        outcomes, _ = self._rows(record, ExportFile.PATIENTS, settings, None)
+        return {o.model.patient_id for o in outcomes if o.model is not None}
+
+    def _reconcile(self, practice_id: str, accepted: set[str]) -> int:
+        """A full export is the new truth: the practice's patients not in it become inactive
+        (kept, with all the system learned, and never contacted). A patient whose row was
+        rejected is not in it either, until a corrected row comes."""
+        absent = 0
+        for patient_id, active in self._patients.ids_and_activity(practice_id):
+            if patient_id in accepted:
+                continue
+            absent += 1
+            if active:
+                self._patients.deactivate(practice_id, patient_id)
+        return absent
+
+    def _write_results(self, record: ImportRecord) -> list[str]:
+        """summary.txt (counts, then every rejected row and warning with its line) and, per
+        file with rejected rows, rejected-<file> to fix and send again: the file's own column
+        names (the format's columns only), with import_line and import_reason added."""
+        keys = []
+        with _spooled() as summary:
+            summary.write((record.summary() + "\n\n").encode())
+            for file in ExportFile:
+                progress = record.progress(file)
+                columns = [c for c in file.columns if c in progress.header]
+                with _spooled() as rejected:
+                    header = [progress.header[c] for c in columns]
+                    rejected.write(_csv_line([*header, "import_line", "import_reason"]))
+                    for issue in self._exports.issues(record.ref, file):
+                        line, kind, reason = issue["line"], issue["kind"], issue["reason"]
+                        summary.write((issue_line(file, line, kind, reason) + "\n").encode())
+                        if kind == "rejected":
+                            values = [issue["row"].get(c, "") for c in columns]
+                            rejected.write(_csv_line([*values, str(line), reason]))
+                    if progress.counts.rejected:
+                        name = f"rejected-{file.value}"
+                        keys.append(
+                            self._exports.put_result(record.ref, name, rejected, "text/csv")
+                        )
+            text = "text/plain; charset=utf-8"
+            keys.insert(0, self._exports.put_result(record.ref, "summary.txt", summary, text))
+        return keys
+
+
+def _csv_line(values: list[str]) -> bytes:
+    line = io.StringIO()
+    csv.writer(line).writerow(values)
+    return line.getvalue().encode()
+
+
+def _spooled() -> IO[bytes]:
+    """A file in memory until it grows past 8 MiB, then on the function's /tmp."""
+    return tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import date, datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -167,19 +171,104 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
-def _practice_table(args: argparse.Namespace) -> tuple[Any, str]:
-    """The practices' table: a deployed stack's (--aws-stack) or the running local stack's."""
+@dataclass(frozen=True)
+class Deployment:
+    """A deployed stack (--aws-stack) or the running local stack: its clients and outputs."""
+
+    client: Callable[[str], Any]
+    outputs: dict[str, str]
+    #: The local stack's control API (None on AWS, where Lambda runs by itself).
+    local_api: str | None = None
+
+
+def _deployment(args: argparse.Namespace) -> Deployment:
     import boto3
 
     if args.aws_stack:
         stack = boto3.client("cloudformation").describe_stacks(StackName=args.aws_stack)
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0]["Outputs"]}
-        return boto3.client("dynamodb"), outputs["PracticeTableName"]
+        return Deployment(lambda service: boto3.client(service), outputs)  # type: ignore[call-overload]
     from reactivation.local.stack import LocalStack
 
     description = _local_state(args, hint=", and no --aws-stack was given")
-    client = LocalStack.client_for(description["moto"])("dynamodb")
-    return client, description["outputs"]["PracticeTableName"]
+    return Deployment(
+        LocalStack.client_for(description["moto"]), description["outputs"], description["api"]
+    )
+
+
+def _practice_table(args: argparse.Namespace) -> tuple[Any, str]:
+    """The practices' table: a deployed stack's (--aws-stack) or the running local stack's."""
+    deployment = _deployment(args)
+    return deployment.client("dynamodb"), deployment.outputs["PracticeTableName"]
+
+
+def _import(args: argparse.Namespace) -> int:
+    """Uploads DIR's export to the imports bucket and follows the import to its end."""
+    from reactivation.adapters.imports import ExportStore, ImportRepository
+    from reactivation.domain.importing import ExportFile
+    from reactivation.domain.imports import ExportRef, ImportRecord, ImportStatus
+    from reactivation.exports import ExportDirectoryError, export_id_for, upload_export
+
+    directory = Path(args.directory)
+    deployment = _deployment(args)
+    store = ExportStore(deployment.client("s3"), deployment.outputs["ImportsBucketName"])
+    imports = ImportRepository(
+        deployment.client("dynamodb"), deployment.outputs["PracticeTableName"]
+    )
+    ref = ExportRef(args.practice_id, args.export_id or export_id_for(datetime.now(UTC)))
+    try:
+        upload_export(store, ref, directory)
+    except ExportDirectoryError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"uploaded to {ref.key(ExportFile.PATIENTS).rsplit('/', 1)[0]}/", file=sys.stderr)
+    drained = threading.Event()
+    if deployment.local_api is not None:  # the local stack runs its queues on request
+        api = deployment.local_api
+
+        def drain() -> None:
+            request = urllib.request.Request(f"{api}/_local/drain", data=b"{}", method="POST")
+            with (
+                contextlib.suppress(urllib.error.URLError),
+                urllib.request.urlopen(request, timeout=3600),
+            ):
+                pass
+            drained.set()
+
+        threading.Thread(target=drain, daemon=True).start()
+    deadline = time.monotonic() + args.wait
+    record: ImportRecord | None = None
+    while time.monotonic() < deadline:
+        record = imports.get(ref)
+        if record is not None:
+            _progress(record)
+            if record.status is ImportStatus.COMPLETED:
+                break
+        elif drained.is_set():
+            break  # the local stack ran its queues and no import started
+        time.sleep(0.5)
+    print(file=sys.stderr)
+    if record is None or record.status is not ImportStatus.COMPLETED:
+        print(f"the import of {ref.export_id} did not finish (see the ingest function's log; a "
+              "failed import waits in the import dead-letter queue)", file=sys.stderr)  # fmt: skip
+        return 1
+    results = directory / f"import-{ref.export_id}"
+    results.mkdir(exist_ok=True)
+    for key in record.results:
+        (results / key.rsplit("/", 1)[1]).write_bytes(store.read_result(key))
+    print(record.summary())
+    print(f"results (summary.txt, rejected rows to fix and send again): {results}")
+    return 0
+
+
+def _progress(record: Any) -> None:
+    size = sum(f.size for f in record.files.values()) or 1
+    done = sum(min(f.bytes_read, f.size) for f in record.files.values())
+    rows = sum(f.counts.rows_read for f in record.files.values())
+    width = 30
+    filled = int(width * done / size)
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {100 * done // size:3d}%  {rows:,} rows  "
+          f"{record.phase.value:<16}", end="", file=sys.stderr, flush=True)  # fmt: skip
 
 
 def _practice_put(args: argparse.Namespace) -> int:
@@ -251,6 +340,21 @@ def main(argv: list[str] | None = None) -> int:
     show = practice_commands.add_parser("show", help="print a practice's stored configuration")
     show.add_argument("practice_id")
     show.set_defaults(run=_practice_show)
+
+    import_ = commands.add_parser(
+        "import",
+        help="import a practice's PMS export (DIR with the three CSV files) through the bucket",
+        description="Uploads DIR/patients.csv, appointments.csv and plans.csv to the imports "
+        "bucket under incoming/PRACTICE/EXPORT_ID/, as a practice's sync does, follows the "
+        "import with a progress bar, prints its summary and writes its results (summary.txt, "
+        "rejected-*.csv) to DIR/import-EXPORT_ID/. The running local stack, or --aws-stack.",
+    )
+    import_.add_argument("practice_id", metavar="PRACTICE")
+    import_.add_argument("directory", metavar="DIR")
+    import_.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
+    import_.add_argument("--export-id", help="default: the upload time, e.g. 20261123T104500Z")
+    import_.add_argument("--wait", type=float, default=3600, help="seconds to follow it")
+    import_.set_defaults(run=_import)
 
     preview = commands.add_parser(
         "preview",

@@ -1,7 +1,8 @@
-"""The demo: one practice, a handful of patients, and the whole pipe run on the local stack."""
+"""The demo: one practice, its PMS export, and the whole pipe run on the local stack."""
 
 from __future__ import annotations
 
+import csv
 import json
 import urllib.error
 import urllib.request
@@ -15,10 +16,13 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 
 from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.imports import ExportStore, ImportRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain.importing import ExportFile
+from reactivation.domain.imports import ExportRef
 from reactivation.domain.models import (
     Appointment,
     AppointmentStatus,
@@ -29,6 +33,7 @@ from reactivation.domain.models import (
     Vertical,
 )
 from reactivation.domain.sending import is_us_federal_holiday
+from reactivation.exports import export_id_for, upload_export
 from reactivation.local.stack import LocalStack
 from reactivation.onboarding import parse_practice
 
@@ -112,6 +117,53 @@ def demo_patients(today: date) -> list[tuple[Patient, list[Appointment]]]:
     ]
 
 
+#: What the demo's PMS export holds beyond the patients above: a clinical column the import
+#: never reads, and a row the import rejects (no first name).
+DIAGNOSES = {"P-1003": "gingivitis", "P-1006": "caries"}
+BAD_ROW = {"Chart #": "P-1099", "first_name": "", "last_name": "Nobody", "Cell Phone": "2125550199"}
+
+
+def write_export(directory: Path, today: date) -> Path:
+    """The demo practice's PMS export, as its system writes it: its own names for two columns
+    (the column map of examples/bright-smile.yaml), US phone formats, a Diagnosis column."""
+    directory.mkdir(parents=True, exist_ok=True)
+    people = demo_patients(today)
+    patient_columns = ["Chart #", "first_name", "last_name", "Cell Phone", "email",
+                       "sms_opt_in", "language", "Diagnosis"]  # fmt: skip
+    with (directory / "patients.csv").open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, patient_columns, restval="")
+        writer.writeheader()
+        for patient, _ in people:
+            mobile = patient.mobile or ""
+            writer.writerow({
+                "Chart #": patient.patient_id,
+                "first_name": patient.first_name,
+                "last_name": "Demo",
+                "Cell Phone": f"({mobile[2:5]}) {mobile[5:8]}-{mobile[8:]}" if mobile else "",
+                "email": patient.email or "",
+                "sms_opt_in": "no" if patient.sms_opt_in is False else "",
+                "language": patient.language.value,
+                "Diagnosis": DIAGNOSES.get(patient.patient_id, ""),
+            })  # fmt: skip
+        writer.writerow(BAD_ROW)
+    with (directory / "appointments.csv").open("w", newline="", encoding="utf-8") as out:
+        rows = csv.writer(out)
+        rows.writerow(["appointment_id", "patient_id", "starts_at", "category", "status",
+                         "revenue"])  # fmt: skip
+        for _, appointments in people:
+            for a in appointments:
+                local = a.starts_at.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m-%dT%H:%M")
+                revenue = "" if a.revenue is None else f"{a.revenue:.2f}"
+                rows.writerow([a.appointment_id, a.patient_id, local, a.category.value,
+                                 a.status.value, revenue])  # fmt: skip
+    (directory / "plans.csv").write_text(
+        "plan_id,patient_id,kind,category,created_on,due_on,sessions_planned,"
+        "sessions_completed,status\n",
+        encoding="utf-8",
+    )
+    return directory
+
+
 def seed(
     dynamodb: Any, table: str, today: date, patients: int = 7, practice: Practice = PRACTICE
 ) -> None:
@@ -179,9 +231,22 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
 
     example = stack.template.root / "examples" / "bright-smile.yaml"
     practice = parse_practice(example.read_text(encoding="utf-8"), yaml_file=True)
-    seed(dynamodb, table, start.date(), practice=practice)
+    PracticeRepository(dynamodb, table).save(practice)
+    export = write_export(stack.state_dir / "export", start.date())
+    ref = ExportRef(practice.practice_id, export_id_for(start))
+    upload_export(ExportStore(stack.client("s3"), outputs["ImportsBucketName"]), ref, export)
+    stack.drain()
+    record = ImportRepository(dynamodb, table).get(ref)
     say(f"1. {practice.name} onboarded from {example.name} (validated as `reactivation practice "
-        "put` does); 7 patients written to DynamoDB.")  # fmt: skip
+        f"put` does); its PMS export ({export}) dropped in the imports bucket as "
+        f"{ref.key(ExportFile.PATIENTS).rsplit('/', 1)[0]}/; S3 -> EventBridge -> import queue -> "
+        "IngestFunction:")  # fmt: skip
+    for line in (record.summary() if record else "   the import did not run").splitlines()[1:]:
+        say(f"   {line}")
+    for issue in record.issues if record else []:
+        say(f"   {issue}")
+    for key in record.results if record else []:
+        say(f"   result: s3://{outputs['ImportsBucketName']}/{key}")
 
     enrolment = stack.fire("WeeklyEnrolment")
     summary = enrolment.payload or {}

@@ -14,12 +14,14 @@ make --no-print-directory -C "$root/layers/shared" build-SharedLayer \
 "$python" -m venv "$work/runtime"
 "$work/runtime/bin/python" -m pip install --quiet --disable-pip-version-check "$boto3_pin"
 
-for function in segment send inbound report; do
+for function in $(ls "$root/functions"); do
   PYTHONPATH="$work/layer/python" \
   PRACTICE_TABLE_NAME=check-PracticeTable \
   SEND_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/check-SendQueue \
   INBOUND_TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:check-InboundSmsTopic \
   REPORT_SENDER_ADDRESS=reports@check.test \
+  IMPORTS_BUCKET_NAME=check-importsbucket \
+  IMPORT_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/check-ImportQueue \
   POWERTOOLS_SERVICE_NAME="$function" POWERTOOLS_METRICS_NAMESPACE=Reactivation \
   AWS_DEFAULT_REGION=us-east-1 \
   "$work/runtime/bin/python" -I -c "

@@ -5,7 +5,13 @@ import json
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from reactivation.domain.models import SendJob
-from reactivation.events import ScheduledReportEvent, ScheduledSegmentEvent, SnsEnvelope, TwoWaySms
+from reactivation.events import (
+    AppointmentChangedEvent,
+    ScheduledReportEvent,
+    ScheduledSegmentEvent,
+    SnsEnvelope,
+    TwoWaySms,
+)
 from tests.conftest import ROOT
 
 EVENTS = ROOT / "events"
@@ -26,7 +32,14 @@ def test_every_sample_event_is_accepted() -> None:
     api = APIGatewayProxyEventV2(load("inbound-sns-stop.json"))
     envelope = SnsEnvelope.model_validate_json(api.decoded_body or "")
     assert TwoWaySms.from_envelope(envelope).messageBody == "STOP"
+    change = load("appointments-no-show.json")["Records"]
+    assert isinstance(change, list)
+    assert (
+        AppointmentChangedEvent.model_validate_json(change[0]["body"]).detail.appointment.status
+        == "no_show"
+    )
     assert sorted(p.name for p in EVENTS.glob("*.json")) == [
+        "appointments-no-show.json",
         "inbound-sns-stop.json",
         "report-weekly.json",
         "segment-enrolment.json",

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from reactivation.config import (
+    AppointmentSettings,
     FunctionSettings,
     InboundSettings,
     IngestSettings,
@@ -22,6 +23,7 @@ SETTINGS: dict[str, type[FunctionSettings]] = {
     "InboundFunction": InboundSettings,
     "ReportFunction": ReportSettings,
     "IngestFunction": IngestSettings,
+    "AppointmentsFunction": AppointmentSettings,
 }
 
 

@@ -56,3 +56,7 @@ class ReportSettings(FunctionSettings):
 class IngestSettings(FunctionSettings):
     imports_bucket: str = Field(alias="IMPORTS_BUCKET_NAME", min_length=3)
     import_queue_url: str = Field(alias="IMPORT_QUEUE_URL", min_length=8)
+
+
+class AppointmentSettings(FunctionSettings):
+    """The appointments function needs the table only."""

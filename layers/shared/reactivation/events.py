@@ -138,3 +138,39 @@ def parse_import_message(body: str) -> ExportFileEvent | ImportContinuation:
     if '"detail-type"' in body:
         return ExportFileEvent.model_validate_json(body)
     return ImportContinuation.model_validate_json(body)
+
+
+class AppointmentChange(BaseModel):
+    """One appointment as the PMS has it now: the columns of appointments.csv (data-format.md),
+    with the same rules (starts_at without an offset is the practice's local time)."""
+
+    model_config = ConfigDict(extra="forbid")
+    appointment_id: str = Field(min_length=1, max_length=64)
+    patient_id: str = Field(min_length=1, max_length=64)
+    starts_at: str = Field(min_length=10, max_length=40)
+    category: str = Field(max_length=40)
+    status: str = Field(max_length=20)
+    provider: str | None = Field(default=None, max_length=80)
+    revenue: float | str | None = None
+
+    def as_row(self) -> dict[str, str]:
+        row = self.model_dump(exclude_none=True)
+        return {column: str(value) for column, value in row.items()}
+
+
+class AppointmentChangedEvent(BaseModel):
+    """An "Appointment Changed" event a PMS (or its sync) puts on the practice events bus:
+    created, rescheduled, completed, cancelled or no-show, within minutes of it happening."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    class Detail(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        practice_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+        #: When the change happened in the PMS: a late, older event never undoes a newer one.
+        changed_at: Moment
+        appointment: AppointmentChange
+
+    source: Literal["reactivation.pms"]
+    detail_type: Literal["Appointment Changed"] = Field(alias="detail-type")
+    detail: Detail

@@ -19,6 +19,7 @@ from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.reports import ReportRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.config import (
+    AppointmentSettings,
     InboundSettings,
     IngestSettings,
     ReportSettings,
@@ -30,6 +31,7 @@ from reactivation.domain.messages import MessageLibrary
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
 
+    from reactivation.services.appointments import AppointmentChangeService
     from reactivation.services.inbound import InboundService
     from reactivation.services.ingest import IngestService
     from reactivation.services.report import ReportService
@@ -141,4 +143,14 @@ def ingest_service(settings: IngestSettings) -> IngestService:
         imports=ImportRepository(dynamodb, table),
         exports=ExportStore(_client("s3"), settings.imports_bucket),
         continuations=ImportQueue(_client("sqs"), settings.import_queue_url),
+    )
+
+
+def appointment_change_service(settings: AppointmentSettings) -> AppointmentChangeService:
+    from reactivation.services.appointments import AppointmentChangeService
+
+    dynamodb = _client("dynamodb")
+    table = settings.practice_table
+    return AppointmentChangeService(
+        PracticeRepository(dynamodb, table), PatientRepository(dynamodb, table)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -12,6 +13,7 @@ from reactivation.adapters.items import (
     Keys,
     batch_put,
     is_condition_failure,
+    iso,
     model_fields,
     model_item,
     query,
@@ -48,6 +50,35 @@ class PatientRepository:
                     self._part_item(practice_id, record.patient_id, "PLAN", record.plan_id, record)
                 )
         batch_put(self._client, self._table, items)
+
+    def exists(self, practice_id: str, patient_id: str) -> bool:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_attributes({"pk": Keys.patient(practice_id, patient_id), "sk": "PATIENT"}),
+            ProjectionExpression="pk",
+        )
+        return "Item" in response
+
+    def apply_appointment_change(
+        self, practice_id: str, appointment: Appointment, changed_at: datetime
+    ) -> bool:
+        """Writes the appointment as the PMS has it now, unless a newer change is already
+        written (events can arrive out of order); False when this one was older."""
+        item = self._part_item(practice_id, appointment.patient_id, "APPOINTMENT",
+                               appointment.appointment_id, appointment)  # fmt: skip
+        item["changed_at"] = iso(changed_at)
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_attributes(item),
+                ConditionExpression="attribute_not_exists(changed_at) OR changed_at <= :at",
+                ExpressionAttributeValues=to_attributes({":at": iso(changed_at)}),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
 
     def deactivate(self, practice_id: str, patient_id: str) -> bool:
         """Marks a patient inactive (absent from the latest export): kept, never contacted.

@@ -120,7 +120,7 @@ def demo_patients(today: date) -> list[tuple[Patient, list[Appointment]]]:
 #: What the demo's PMS export holds beyond the patients above: a clinical column the import
 #: never reads, and a row the import rejects (no first name).
 DIAGNOSES = {"P-1003": "gingivitis", "P-1006": "caries"}
-BAD_ROW = {"Chart #": "P-1099", "first_name": "", "last_name": "Nobody", "Cell Phone": "2125550199"}
+BAD_ROW = {"Chart #": "P-1099", "first_name": "", "last_name": "Nobody", "Cell Phone": "2125550109"}
 
 
 def write_export(directory: Path, today: date) -> Path:

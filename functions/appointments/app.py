@@ -1,0 +1,53 @@
+"""Appointments function: "Appointment Changed" events from the practices' systems, through the
+practice events bus and its queue. A change that cannot be applied is retried, then parked in
+the dead-letter queue; one bad event never fails its batch."""
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from reactivation import wiring
+from reactivation.config import AppointmentSettings
+from reactivation.events import AppointmentChangedEvent
+from reactivation.observability import logger, metrics, tracer
+from reactivation.services.appointments import ChangeRefused
+
+service = wiring.appointment_change_service(AppointmentSettings.from_env(os.environ))
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def apply(record: SQSRecord) -> None:
+    try:
+        event = AppointmentChangedEvent.model_validate_json(record.body)
+        detail = event.detail
+        change = service.apply(detail.practice_id, detail.appointment.as_row(), detail.changed_at)
+    except (ValidationError, ChangeRefused) as error:
+        # The reason names a field, never its value: no patient data in the log.
+        reason = str(error) if isinstance(error, ChangeRefused) else "not an appointment change"
+        metrics.add_metric(name="ChangeRefused", unit=MetricUnit.Count, value=1)
+        logger.error("appointment change refused", extra={"sqs_message_id": record.message_id,
+                                                          "reason": reason})  # fmt: skip
+        raise
+    metrics.add_metric(name=f"Change{change.outcome.value.title()}", unit=MetricUnit.Count, value=1)
+    outcome = {"outcome": change.outcome.value, "status": change.appointment.status.value}
+    logger.info("appointment change", extra={"practice_id": detail.practice_id, **outcome})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=apply, processor=processor, context=context
+    )

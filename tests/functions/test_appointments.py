@@ -1,0 +1,101 @@
+"""The appointments function against moto: an event on the practice events bus reaches the
+patient's record in minutes; late, malformed or unknown changes never corrupt it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from reactivation.adapters.patients import PatientRepository
+from reactivation.domain.models import AppointmentStatus
+from tests.conftest import Aws
+from tests.functions.helpers import queued, seed, sqs_event
+
+Handler = Callable[[dict[str, Any]], Any]
+
+
+def change(status: str, changed_at: str, **appointment: str) -> dict[str, Any]:
+    return {
+        "practice_id": "bright-smile",
+        "changed_at": changed_at,
+        "appointment": {
+            "appointment_id": "A-77",
+            "patient_id": "P-1",
+            "starts_at": "2026-11-24T10:00",
+            "category": "Hygiene",
+            "status": status,
+            **appointment,
+        },
+    }
+
+
+def put(aws: Aws, *details: dict[str, Any]) -> list[str]:
+    """Puts the events on the practice events bus; returns what the rule queued."""
+    aws.client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": aws.ref("PracticeEventsBus"),
+                "Source": "reactivation.pms",
+                "DetailType": "Appointment Changed",
+                "Detail": json.dumps(detail),
+            }
+            for detail in details
+        ]
+    )
+    return [m["Body"] for m in queued(aws, "AppointmentChangesQueue")]
+
+
+def appointment_status(aws: Aws) -> AppointmentStatus | None:
+    record = PatientRepository(aws.client("dynamodb"), aws.table).record("bright-smile", "P-1")
+    assert record is not None
+    found = [a.status for a in record.appointments if a.appointment_id == "A-77"]
+    return found[0] if found else None
+
+
+def test_a_booking_then_a_no_show_reach_the_record_in_order(
+    aws: Aws, load_function: Callable[[str], Handler]
+) -> None:
+    seed(aws)
+    handler = load_function("AppointmentsFunction")
+    bodies = put(aws, change("scheduled", "2026-11-20T09:00:00Z"))
+    assert handler(sqs_event(aws, bodies)) == {"batchItemFailures": []}
+    assert appointment_status(aws) is AppointmentStatus.SCHEDULED
+    bodies = put(aws, change("NO_SHOW", "2026-11-24T15:20:00Z"))
+    handler(sqs_event(aws, bodies))
+    assert appointment_status(aws) is AppointmentStatus.NO_SHOW
+
+
+def test_a_late_older_change_never_undoes_a_newer_one(
+    aws: Aws, load_function: Callable[[str], Handler]
+) -> None:
+    seed(aws)
+    handler = load_function("AppointmentsFunction")
+    newer, older = (
+        change("completed", "2026-11-24T18:00:00Z"),
+        change("scheduled", "2026-11-20T09:00:00Z"),
+    )
+    assert handler(sqs_event(aws, put(aws, newer, older))) == {"batchItemFailures": []}
+    assert appointment_status(aws) is AppointmentStatus.COMPLETED
+
+
+def test_changes_that_cannot_be_applied_are_refused_alone_and_write_nothing(
+    aws: Aws, load_function: Callable[[str], Handler]
+) -> None:
+    seed(aws)
+    handler = load_function("AppointmentsFunction")
+    bodies = put(
+        aws,
+        change("no_show", "2026-11-24T15:20:00Z", patient_id="P-404"),  # not a patient (yet)
+        change("gone", "2026-11-24T15:20:00Z"),  # not a status
+        {**change("no_show", "2026-11-24T15:20:00Z"), "practice_id": "another-practice"},
+        change("no_show", "2026-11-24T15:20:00Z", starts_at="tomorrow"),
+        change("cancelled", "2026-11-24T15:21:00Z"),  # fine
+    )
+    result = handler(sqs_event(aws, [*bodies, '{"source": "reactivation.pms"}']))
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [
+        "m-0", "m-1", "m-2", "m-3", "m-5"
+    ]  # fmt: skip
+    assert appointment_status(aws) is AppointmentStatus.CANCELLED
+    record = PatientRepository(aws.client("dynamodb"), aws.table).record("bright-smile", "P-404")
+    assert record is None

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reactivation.domain.importing import (
+    PLAN_COLUMNS,
     ImportSettings,
     parse_appointments,
     parse_patients,
@@ -150,3 +151,104 @@ def test_phone_numbers_for_the_country_and_abroad() -> None:
     assert parse_phone("020 7183 8750", "GB") == "+442071838750"
     assert parse_phone("+44 20 7183 8750", "US") == "+442071838750"
     assert parse_phone("555-0134", "US") is None
+
+
+# Each column of the format: a value it accepts (and what it becomes) and one it refuses
+# (rejected: the reason; warned: the row imported without that value).
+PATIENT_FORMS = [
+    ("mobile", "415.555.0134", "+14155550134", ("warning", "no SMS channel"), "555"),
+    ("email", "Ana@Example.COM", "ana@example.com", ("warning", "no email channel"), "ana@"),
+    ("sms_opt_in", "NO", False, ("rejected", "sms_opt_in is not yes/no"), "nope"),
+    ("email_opt_in", "1", True, ("rejected", "email_opt_in is not yes/no"), "2"),
+    ("marketing_opt_in", "True", True, ("rejected", "marketing_opt_in is not yes/no"), "x"),
+    ("do_not_contact", "y", True, ("rejected", "do_not_contact is not yes/no"), "-"),
+    ("deceased", "n", False, ("rejected", "deceased is not yes/no"), "dead"),
+    ("timezone", "America/Phoenix", "America/Phoenix", ("warning", "not an IANA name"), "EST5"),
+    ("language", "Es", "es", ("warning", "en is used"), "fr"),
+    ("membership_status", "Active", "active", ("rejected", "must be one of"), "gold"),
+    ("membership_ended_on", "03/07/2026", date(2026, 3, 7), ("rejected", "not a date"), "7.3.26"),
+    ("benefits_expire_on", "2026-12-31", date(2026, 12, 31), ("rejected", "not a real date"),
+     "2026-02-30"),
+    ("lead_created_on", "1/2/2026", date(2026, 1, 2), ("rejected", "not a date"), "Jan 2"),
+    ("lead_source", "web", "web", None, None),
+    ("last_name", "Lopez", "Lopez", None, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("column", "good", "value", "bad_outcome", "bad"), PATIENT_FORMS)
+def test_each_patient_column_accepts_and_refuses(
+    column: str, good: str, value: object, bad_outcome: tuple[str, str] | None, bad: str | None
+) -> None:
+    header = f"patient_id,first_name,{column}\n"
+    ((_, patient),) = parse_patients(lines(header + f"P1,Ana,{good}\n"), SETTINGS).imported
+    assert patient.model_dump()[column] == value
+    if bad_outcome is None:
+        return
+    result = parse_patients(lines(header + f"P1,Ana,{bad}\n"), SETTINGS)
+    kind, reason = bad_outcome
+    if kind == "rejected":
+        assert len(result.rejected) == 1 and reason in result.rejected[0].reason
+    else:
+        ((_, patient),) = result.imported
+        assert [r for _, r in result.warnings if reason in r]
+
+
+APPOINTMENT_FORMS = [
+    ("starts_at", "2026-04-20T10:00-07:00", "starts_at is not an ISO date-time", "20/04/2026"),
+    ("category", "SKIN_CHECK", "category must be one of", "botox"),
+    ("status", "No_Show", "status must be one of", "late"),
+]
+
+
+@pytest.mark.parametrize(("column", "good", "reason", "bad"), APPOINTMENT_FORMS)
+def test_each_appointment_column_accepts_and_refuses(
+    column: str, good: str, reason: str, bad: str
+) -> None:
+    row = {"appointment_id": "A1", "patient_id": "P1", "starts_at": "2026-04-20T10:00",
+           "category": "exam", "status": "completed", "provider": "Dr. Kim",
+           "revenue": "95"}  # fmt: skip
+    header = ",".join(row) + "\n"
+    accepted = parse_appointments(lines(header + ",".join({**row, column: good}.values()) + "\n"),
+                                  SETTINGS, {"P1"})  # fmt: skip
+    assert len(accepted.imported) == 1 and accepted.rejected == []
+    refused = parse_appointments(lines(header + ",".join({**row, column: bad}.values()) + "\n"),
+                                 SETTINGS, {"P1"})  # fmt: skip
+    assert len(refused.rejected) == 1 and refused.rejected[0].reason.startswith(reason)
+    ((_, appointment),) = accepted.imported
+    assert (appointment.provider, appointment.revenue) == ("Dr. Kim", 95.0)
+
+
+def test_a_revenue_that_is_not_an_amount_is_left_out_with_a_warning() -> None:
+    result = parse_appointments(
+        lines("appointment_id,patient_id,starts_at,category,status,revenue\n"
+              "A1,P1,2026-04-20T10:00,exam,completed,n/a\n"),
+        SETTINGS,
+        {"P1"},
+    )  # fmt: skip
+    ((_, appointment),) = result.imported
+    assert appointment.revenue is None and result.warnings == [
+        (2, "revenue is not an amount: left out")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cells", "reason"),
+    [
+        ("PL1,P1,treatment_plan,Restorative,3/4/2026,,,,Declined", None),
+        ("PL1,P1,surveillance,skin_check,2026-03-04,2027-03-04,,,open", None),
+        ("PL1,P1,chronic_review,,2026-03-04,,,,open", "missing due_on"),
+        ("PL1,P1,series,laser,2026-03-04,,0,0,open", "sessions_planned:"),
+        ("PL1,P1,series,laser,2026-03-04,,6,,open", "missing sessions_completed"),
+        ("PL1,P1,wish,,2026-03-04,,,,open", "kind must be one of"),
+        ("PL1,P1,consultation,,2026-03-04,,,,pending", "status must be one of"),
+        ("PL1,P1,consultation,,,,,,open", "missing created_on"),
+        ("PL1,P1,consultation,facelift,2026-03-04,,,,open", "category must be one of"),
+    ],
+)
+def test_each_plan_column_accepts_and_refuses(cells: str, reason: str | None) -> None:
+    header = ",".join(PLAN_COLUMNS) + "\n"
+    result = parse_plans(lines(header + cells + "\n"), SETTINGS, {"P1"})
+    if reason is None:
+        assert len(result.imported) == 1 and result.rejected == []
+    else:
+        assert len(result.rejected) == 1 and result.rejected[0].reason.startswith(reason)

@@ -1,6 +1,7 @@
 """Appointments function: "Appointment Changed" events from the practices' systems, through the
-practice events bus and its queue. A change that cannot be applied is retried, then parked in
-the dead-letter queue; one bad event never fails its batch."""
+practice events bus and its queue; a no-show or late cancellation starts the rescue sequence.
+A change that cannot be applied is retried, then parked in the dead-letter queue; one bad event
+never fails its batch."""
 
 import os
 from typing import Any
@@ -16,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from reactivation import wiring
+from reactivation import clock, wiring
 from reactivation.config import AppointmentSettings
 from reactivation.events import AppointmentChangedEvent
 from reactivation.observability import logger, metrics, tracer
@@ -31,7 +32,8 @@ def apply(record: SQSRecord) -> None:
     try:
         event = AppointmentChangedEvent.model_validate_json(record.body)
         detail = event.detail
-        change = service.apply(detail.practice_id, detail.appointment.as_row(), detail.changed_at)
+        row = detail.appointment.as_row()
+        change = service.apply(detail.practice_id, row, detail.changed_at, clock.now())
     except (ValidationError, ChangeRefused) as error:
         # The reason names a field, never its value: no patient data in the log.
         reason = str(error) if isinstance(error, ChangeRefused) else "not an appointment change"
@@ -40,7 +42,15 @@ def apply(record: SQSRecord) -> None:
                                                           "reason": reason})  # fmt: skip
         raise
     metrics.add_metric(name=f"Change{change.outcome.value.title()}", unit=MetricUnit.Count, value=1)
-    outcome = {"outcome": change.outcome.value, "status": change.appointment.status.value}
+    outcome: dict[str, object] = {
+        "outcome": change.outcome.value,
+        "status": change.appointment.status.value,
+    }
+    if change.rescue is not None:
+        metrics.add_metric(name="RescueStarted", unit=MetricUnit.Count, value=1)
+        outcome |= {"rescue_sequence": change.rescue.sequence_id, "holdout": change.rescue.holdout}
+    elif change.no_rescue is not None:
+        outcome["no_rescue"] = str(change.no_rescue)
     logger.info("appointment change", extra={"practice_id": detail.practice_id, **outcome})
 
 

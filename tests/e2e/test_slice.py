@@ -31,13 +31,17 @@ def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: Local
     assert result.opted_out
     sent = [(sms.to[-4:], sms.body) for sms in stack.sent_sms()]
     bodies = [body for _, body in sent]
-    # step 1 to four mobiles, Ana's opt-out confirmed, Fay's booking answered, step 2 to Ben only
-    assert [to for to, _ in sent] == ["0101", "0102", "0106", "0107", "0101", "0106", "0102"]
+    # step 1 to four mobiles, Ana's opt-out confirmed, Fay's booking answered, Dev's no-show
+    # rescued, then step 2 to Dev (the next morning's) and Ben only
+    assert [to for to, _ in sent] == [
+        "0101", "0102", "0106", "0107", "0101", "0106", "0104", "0104", "0102"
+    ]  # fmt: skip
     assert sent[4][1].startswith("You are unsubscribed from Bright Smile Dental")
     assert sent[5][1].startswith("Great! Pick a time here")
-    assert sent[6][1].startswith("Ben, pida su cita")
+    assert sent[6][1].startswith("Hi Dev, it's Bright Smile Dental. We missed you")
+    assert sent[8][1].startswith("Ben, pida su cita")
     assert result.report_html.read_text().count("Bright Smile Dental") >= 1
-    assert any("7 messages sent, 3 replies, 1 opt-out" in line for line in lines)
+    assert any("9 messages sent, 3 replies, 1 opt-out" in line for line in lines)
     assert any('"busy this month, try me in March" -> not_now' in line for line in lines)
 
     logs = "\n".join(p.read_text() for p in (stack.state_dir / "logs").glob("*.log"))

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from reactivation.adapters.patients import PatientRepository
-from reactivation.domain.models import AppointmentStatus
+from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain.models import AppointmentStatus, Campaign, Channel, Decision
+from reactivation.domain.sequences import start as start_sequence
+from tests.builders import at
 from tests.conftest import Aws
 from tests.functions.helpers import queued, seed, sqs_event
 
@@ -99,3 +103,37 @@ def test_changes_that_cannot_be_applied_are_refused_alone_and_write_nothing(
     assert appointment_status(aws) is AppointmentStatus.CANCELLED
     record = PatientRepository(aws.client("dynamodb"), aws.table).record("bright-smile", "P-404")
     assert record is None
+
+
+def test_a_no_show_starts_the_rescue_15_minutes_after_the_missed_start(
+    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[datetime], None]
+) -> None:
+    seed(aws)
+    handler = load_function("AppointmentsFunction")
+    frozen_clock(at("2026-11-24 10:05"))  # the front desk marks the 10:00 visit a no-show
+    handler(sqs_event(aws, put(aws, change("no_show", "2026-11-24T15:05:00Z"))))
+    sequences = SequenceRepository(aws.client("dynamodb"), aws.table)
+    rescue = sequences.active("bright-smile", "P-1")
+    assert rescue is not None and rescue.campaign is Campaign.MISSED_APPOINTMENT
+    assert rescue.next_step == 1 and rescue.next_step_due_at == at("2026-11-24 10:15")
+    assert [s.sequence_id for s in sequences.due("bright-smile", at("2026-11-24 10:14"))] == []
+    assert [s.sequence_id for s in sequences.due("bright-smile", at("2026-11-24 10:15"))] == [
+        rescue.sequence_id
+    ]
+
+
+def test_no_rescue_for_an_early_cancellation_or_a_patient_already_in_a_sequence(
+    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[datetime], None]
+) -> None:
+    seed(aws)
+    handler = load_function("AppointmentsFunction")
+    sequences = SequenceRepository(aws.client("dynamodb"), aws.table)
+    frozen_clock(at("2026-11-20 09:00"))  # four days ahead: a reschedule, not a rescue
+    handler(sqs_event(aws, put(aws, change("cancelled", "2026-11-20T14:00:00Z"))))
+    assert sequences.active("bright-smile", "P-1") is None
+    recall = Decision(patient_id="P-1", campaign=Campaign.RECALL_DUE, channel=Channel.SMS)
+    assert sequences.enrol(start_sequence("bright-smile", recall, at("2026-11-17 10:00")))
+    frozen_clock(at("2026-11-24 10:20"))
+    handler(sqs_event(aws, put(aws, change("no_show", "2026-11-24T15:20:00Z"))))
+    active = sequences.active("bright-smile", "P-1")
+    assert active is not None and active.campaign is Campaign.RECALL_DUE  # never two sequences

@@ -152,5 +152,9 @@ def appointment_change_service(settings: AppointmentSettings) -> AppointmentChan
     dynamodb = _client("dynamodb")
     table = settings.practice_table
     return AppointmentChangeService(
-        PracticeRepository(dynamodb, table), PatientRepository(dynamodb, table)
+        PracticeRepository(dynamodb, table),
+        PatientRepository(dynamodb, table),
+        ConsentRepository(dynamodb, table),
+        SequenceRepository(dynamodb, table),
+        MessageLibrary.default().campaigns(),
     )

@@ -136,3 +136,17 @@ def test_the_queue_sends_in_batches_of_ten(aws: Aws) -> None:
         QueueUrl=aws.ref("SendQueue"), AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "23"
+
+
+def test_a_sequence_after_its_last_step_reads_back(aws: Aws) -> None:
+    """The last step's send reads its ended sequence (found by the demo: it failed to parse)."""
+    repository = SequenceRepository(aws.client("dynamodb"), aws.table)
+    decision = Decision(patient_id="P-1", campaign=Campaign.MISSED_APPOINTMENT, channel=Channel.SMS)
+    sequence = sequences.start("bright-smile", decision, RUN)
+    assert repository.enrol(sequence)
+    first = sequences.after_step_queued(sequence)
+    assert repository.replace(sequence, first)
+    last = sequences.after_step_queued(first)  # missed_appointment has two steps
+    assert last.ended_at is not None and last.next_step is None
+    assert repository.replace(first, last)
+    assert repository.get("bright-smile", "P-1", sequence.sequence_id) == last

@@ -340,3 +340,21 @@ def test_a_lease_held_by_a_live_worker_turns_others_away(harness: Harness) -> No
     assert busy.status is IngestStatus.BUSY
     later = harness.service.resume(ref, NOW + timedelta(minutes=16), "worker-2", Clock())
     assert later.status is IngestStatus.COMPLETED
+
+
+def test_the_inactive_marking_of_a_large_practice_hands_on_too(harness: Harness) -> None:
+    harness.import_("2026-11-23")
+    only_eva = "patient_id,first_name,mobile\nP-6,Eva,2125550106\n"
+    ref = harness.upload("2026-11-30", {**EXPORT, ExportFile.PATIENTS: only_eva,
+                                        ExportFile.APPOINTMENTS: "appointment_id\n",
+                                        ExportFile.PLANS: "plan_id\n"})  # fmt: skip
+    clock = Clock(left=200, per_call=90)  # after two ids, too little time is left
+    outcome = harness.service.file_arrived(ref.key(ExportFile.PLANS), NOW, "w-1", clock)
+    assert outcome.status is IngestStatus.CONTINUED
+    halfway = harness.imports.get(ref)
+    assert halfway is not None and (halfway.reconciled_through, halfway.not_in_export) == ("P-2", 2)
+    outcome = harness.service.resume(ref, NOW, "w-2", Clock())
+    assert outcome.status is IngestStatus.COMPLETED
+    assert outcome.record is not None and outcome.record.not_in_export == 3  # P-1, P-2, P-3
+    active = {pid: on for pid, on in harness.patients.ids_and_activity("bright-smile")}
+    assert active == {"P-1": False, "P-2": False, "P-3": False, "P-6": True}

@@ -97,16 +97,22 @@ class PatientRepository:
             raise
         return True
 
-    def ids_and_activity(self, practice_id: str) -> Iterator[tuple[str, bool]]:
-        """Every patient id of the practice, with whether they are active."""
+    def ids_and_activity(
+        self, practice_id: str, after: str | None = None
+    ) -> Iterator[tuple[str, bool]]:
+        """Every patient id of the practice in id order (those after `after`, to resume), with
+        whether they are active."""
+        condition = "gsi1pk = :pk"
+        values = {":pk": Keys.collection(practice_id, "PATIENTS")}
+        if after is not None:
+            condition += " AND gsi1sk > :after"
+            values[":after"] = after
         for item in query(
             self._client,
             TableName=self._table,
             IndexName="ByCollection",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=to_attributes(
-                {":pk": Keys.collection(practice_id, "PATIENTS")}
-            ),
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=to_attributes(values),
             ProjectionExpression="gsi1sk, active",
         ):
             yield str(item["gsi1sk"]), bool(item.get("active", True))

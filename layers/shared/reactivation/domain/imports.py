@@ -106,6 +106,8 @@ class ImportRecord(BaseModel):
     files: dict[ExportFile, FileProgress] = Field(default_factory=dict)
     #: Patients of the practice that are not in this export: inactive, never contacted.
     not_in_export: int = 0
+    #: The inactive marking's checkpoint: the last patient id it went through.
+    reconciled_through: str | None = None
     #: The first reasons, as "file line N: rejected: why" (summary.txt has all of them).
     issues: list[str] = Field(default_factory=list)
     #: Result files written under results/<practice>/<export>/.

@@ -346,8 +346,9 @@ class Sequence(Frozen):
     channel: Channel
     holdout: bool
     started_at: Moment
-    next_step: int | None
-    next_step_due_at: Moment | None
+    #: None once the last step is queued (or the sequence stopped): stored items leave it out.
+    next_step: int | None = None
+    next_step_due_at: Moment | None = None
     ended_at: Moment | None = None
     end_reason: str | None = None
 

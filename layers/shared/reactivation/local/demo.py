@@ -206,6 +206,30 @@ def next_tuesday_morning(now: datetime) -> datetime:
     return datetime.combine(day, time(10), ZoneInfo(TIMEZONE))
 
 
+def missed_visit(stack: LocalStack, start: datetime) -> datetime:
+    """Dev's visit at 11:30 today, marked a no-show at 11:40; the rescue goes out at the next
+    DueFollowUps run after 11:45 (the clock is 12:00 here)."""
+    visit_at = start.replace(hour=11, minute=30)
+    stack.client("events").put_events(
+        Entries=[{
+            "EventBusName": stack.outputs["PracticeEventsBusName"],
+            "Source": "reactivation.pms",
+            "DetailType": "Appointment Changed",
+            "Detail": json.dumps({
+                "practice_id": PRACTICE.practice_id,
+                "changed_at": (visit_at + timedelta(minutes=10)).isoformat(),
+                "appointment": {"appointment_id": "P-1004-A2", "patient_id": "P-1004",
+                                "starts_at": visit_at.strftime("%Y-%m-%dT%H:%M"),
+                                "category": "hygiene", "status": "no_show"},
+            }),
+        }]
+    )  # fmt: skip
+    stack.drain()
+    stack.fire("DueFollowUps")
+    stack.drain()
+    return visit_at
+
+
 def post(url: str, body: bytes) -> tuple[int, str]:
     request = urllib.request.Request(
         url, data=body, method="POST", headers={"content-type": "text/plain; charset=UTF-8"}
@@ -286,15 +310,24 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     status, body = post(outputs["InboundSmsWebhookUrl"], b'{"Type": "Notification", "Message": 1}')
     say(f"5. A malformed request to the webhook is refused: HTTP {status} {body}")
 
+    rescue = missed_visit(stack, start)
+    say(f"6. Dev misses his {rescue:%H:%M} visit; the front desk marks it a no-show and the PMS "
+        "puts an \"Appointment Changed\" event on the practice events bus -> queue -> "
+        "AppointmentsFunction starts the missed-appointment rescue; the next DueFollowUps "
+        "run queues it:")  # fmt: skip
+    for sms in stack.sent_sms()[-1:]:
+        say(f"   SMS to {mask(sms.to)}: {sms.body}")
+
     stack.advance(timedelta(days=4))
     before = len(stack.sent_sms())
     follow_ups = stack.fire("DueFollowUps").payload or {}
     stack.drain()
     sequence = SequenceRepository(dynamodb, table).active(PRACTICE.practice_id, "P-1001")
     say(
-        f"6. Four days later, DueFollowUps queues {follow_ups.get('queued')} step-2 job(s): "
+        f"7. Four days later, DueFollowUps queues {follow_ups.get('queued')} step-2 job(s): "
         f"Ana's sequence is {'still active' if sequence else 'stopped'}, Fay's and Gus's ended "
-        "with their replies; only Ben (silent) and Eva (email) hear from us again."
+        "with their replies; Ben (silent), Eva (email) and Dev (the rescue's next-morning step) "
+        "hear from us again."
     )
     for sms in stack.sent_sms()[before:]:
         say(f"   SMS to {mask(sms.to)}: {sms.body}")
@@ -309,12 +342,12 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     if emails:
         report_html.write_text(emails[-1].body, encoding="utf-8")
         say(
-            f"7. Monday 07:00, WeeklyReport -> ReportFunction emails the owner: "
+            f"8. Monday 07:00, WeeklyReport -> ReportFunction emails the owner: "
             f'"{emails[-1].subject}"'
         )
         say(f"   Read it: {report_html.resolve()}")
     else:
-        say(f"7. The weekly report was not sent: {report.error or report.payload}")
+        say(f"8. The weekly report was not sent: {report.error or report.payload}")
     return DemoResult(
         sms=len(stack.sent_sms()),
         emails=len(stack.sent_emails()),

@@ -1,4 +1,5 @@
-"""Single appointment changes from a practice's system, applied within minutes of happening."""
+"""Single appointment changes from a practice's system, applied within minutes of happening;
+a no-show or a late cancellation starts the missed-appointment rescue at once."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
+from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain import rules, sequences
 from reactivation.domain.importing import ImportSettings, RowError, parse_appointment_row
-from reactivation.domain.models import Appointment
+from reactivation.domain.models import Appointment, Campaign, Practice, Sequence, SkipReason
+from reactivation.domain.rescue import rescue_due_at
 
 
 class ChangeRefused(ValueError):
@@ -26,14 +31,30 @@ class ChangeOutcome(StrEnum):
 class AppliedChange:
     outcome: ChangeOutcome
     appointment: Appointment
+    #: A no-show or late cancellation: the rescue sequence it started (holdout ones too)...
+    rescue: Sequence | None = None
+    #: ...or why it started none (None when the change called for no rescue).
+    no_rescue: SkipReason | str | None = None
 
 
 class AppointmentChangeService:
-    def __init__(self, practices: PracticeRepository, patients: PatientRepository) -> None:
+    def __init__(
+        self,
+        practices: PracticeRepository,
+        patients: PatientRepository,
+        consent: ConsentRepository,
+        sequences: SequenceRepository,
+        sendable: frozenset[Campaign],
+    ) -> None:
         self._practices = practices
         self._patients = patients
+        self._consent = consent
+        self._sequences = sequences
+        self._sendable = sendable
 
-    def apply(self, practice_id: str, row: dict[str, str], changed_at: datetime) -> AppliedChange:
+    def apply(
+        self, practice_id: str, row: dict[str, str], changed_at: datetime, now: datetime
+    ) -> AppliedChange:
         practice = self._practices.get(practice_id)
         if practice is None:
             raise ChangeRefused("no such practice")
@@ -48,5 +69,31 @@ class AppointmentChangeService:
         # brings them, and the message comes round again until then (then the DLQ).
         if not self._patients.exists(practice_id, appointment.patient_id):
             raise ChangeRefused("patient_id is not a patient of the practice (yet)")
-        applied = self._patients.apply_appointment_change(practice_id, appointment, changed_at)
-        return AppliedChange(ChangeOutcome.APPLIED if applied else ChangeOutcome.STALE, appointment)
+        if not self._patients.apply_appointment_change(practice_id, appointment, changed_at):
+            return AppliedChange(ChangeOutcome.STALE, appointment)
+        due = rescue_due_at(appointment, now)
+        if due is None:
+            return AppliedChange(ChangeOutcome.APPLIED, appointment)
+        return self._rescue(practice, appointment, due)
+
+    def _rescue(self, practice: Practice, appointment: Appointment, due: datetime) -> AppliedChange:
+        """The rules decide, as the weekly run would at `due` (every exclusion holds: opted out,
+        in another sequence, snoozed, a new booking...); only missed_appointment is started."""
+        settings = practice.campaign_settings(sendable=self._sendable)
+        applied = AppliedChange(ChangeOutcome.APPLIED, appointment)
+        if Campaign.MISSED_APPOINTMENT not in settings.campaigns:
+            return AppliedChange(applied.outcome, appointment, no_rescue="campaign_disabled")
+        record = self._patients.record(practice.practice_id, appointment.patient_id)
+        if record is None:
+            return AppliedChange(applied.outcome, appointment, no_rescue=SkipReason.INACTIVE)
+        patient = record.patient
+        opted_out = self._consent.opted_out(practice.practice_id, (patient.mobile, patient.email))
+        history = self._sequences.history(practice.practice_id, patient.patient_id, opted_out)
+        decision = rules.decide(settings, record, history, due)
+        if decision.campaign is not Campaign.MISSED_APPOINTMENT:
+            reason = decision.skip or f"rules chose {decision.campaign}"
+            return AppliedChange(applied.outcome, appointment, no_rescue=reason)
+        sequence = sequences.start(practice.practice_id, decision, due)
+        if not self._sequences.enrol(sequence):  # another run enrolled the patient first
+            return AppliedChange(applied.outcome, appointment, no_rescue=SkipReason.IN_SEQUENCE)
+        return AppliedChange(applied.outcome, appointment, rescue=sequence)

@@ -171,8 +171,7 @@ class IngestService:
                 )
             elif record.phase is ImportPhase.RECONCILE:
                 accepted = accepted if accepted is not None else self._accepted(record, settings)
-                record.not_in_export = self._reconcile(record.practice_id, accepted)
-                finished = True
+                finished = self._reconcile(record, accepted, lease, time_left)
             else:
                 record.results = self._write_results(record)
                 finished = True
@@ -270,18 +269,26 @@ class IngestService:
         outcomes, _ = self._rows(record, ExportFile.PATIENTS, settings, None)
         return {o.model.patient_id for o in outcomes if o.model is not None}
 
-    def _reconcile(self, practice_id: str, accepted: set[str]) -> int:
+    def _reconcile(
+        self, record: ImportRecord, accepted: set[str], lease: Lease, time_left: TimeLeft
+    ) -> bool:
         """A full export is the new truth: the practice's patients not in it become inactive
         (kept, with all the system learned, and never contacted). A patient whose row was
-        rejected is not in it either, until a corrected row comes."""
-        absent = 0
-        for patient_id, active in self._patients.ids_and_activity(practice_id):
-            if patient_id in accepted:
-                continue
-            absent += 1
-            if active:
-                self._patients.deactivate(practice_id, patient_id)
-        return absent
+        rejected is not in it either, until a corrected row comes. Checkpointed like a file;
+        False when time ran short."""
+        practice_id = record.practice_id
+        ids = self._patients.ids_and_activity(practice_id, record.reconciled_through)
+        for seen, (patient_id, active) in enumerate(ids, start=1):
+            if patient_id not in accepted:
+                record.not_in_export += 1
+                if active:
+                    self._patients.deactivate(practice_id, patient_id)
+            record.reconciled_through = patient_id
+            if seen % self._chunk_rows == 0:
+                self._imports.checkpoint(record, lease)
+                if time_left() < self._margin:
+                    return False
+        return True
 
     def _write_results(self, record: ImportRecord) -> list[str]:
         """summary.txt (counts, then every rejected row and warning with its line) and, per

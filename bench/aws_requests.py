@@ -75,19 +75,29 @@ def main() -> None:
             handler("SendFunction"),
             handler("InboundFunction"),
         )
-        calls.clear()
-        result = segment({"run": "enrolment", "scheduled_time": start.isoformat()})
-        patients = result["patients"]
-        print(f"enrolment: {sum(calls.values())} requests for {patients} patients "
-              f"({sum(calls.values()) / patients:.1f} per patient): {dict(calls)}")  # fmt: skip
         sqs = factory("sqs", region_name=REGION)
-        queue = provisioner.created["SendQueue"].ref
-        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+
+        def received(logical_id: str) -> dict[str, Any]:
+            queue = provisioner.created[logical_id].ref
+            messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+            return {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
+                                 "body": m["Body"], "attributes": {}, "messageAttributes": {},
+                                 "md5OfBody": "", "eventSource": "aws:sqs",
+                                 "eventSourceARN": "x", "awsRegion": REGION}
+                                for m in messages]}  # fmt: skip
+
         calls.clear()
-        send({"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
-                           "body": m["Body"], "attributes": {}, "messageAttributes": {},
-                           "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "x",
-                           "awsRegion": REGION} for m in messages]})  # fmt: skip
+        segment({"run": "enrolment", "scheduled_time": start.isoformat()})  # the fan-out
+        planned = sum(calls.values())
+        segment(received("SegmentQueue"))  # the practice's unit
+        patients = len(demo.demo_patients(start.date()))
+        print(f"enrolment: {sum(calls.values())} requests for {patients} patients "
+              f"({sum(calls.values()) / patients:.1f} per patient; {planned} of them to plan the "
+              f"run): {dict(calls)}")  # fmt: skip
+        jobs = received("SendQueue")
+        calls.clear()
+        send(jobs)
+        messages = jobs["Records"]
         print(f"send: {sum(calls.values())} requests for {len(messages)} jobs "
               f"({sum(calls.values()) / len(messages):.1f} per job): {dict(calls)}")  # fmt: skip
 

@@ -22,6 +22,7 @@ for function in $(ls "$root/functions"); do
   REPORT_SENDER_ADDRESS=reports@check.test \
   IMPORTS_BUCKET_NAME=check-importsbucket \
   IMPORT_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/check-ImportQueue \
+  SEGMENT_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/check-SegmentQueue \
   POWERTOOLS_SERVICE_NAME="$function" POWERTOOLS_METRICS_NAMESPACE=Reactivation \
   AWS_DEFAULT_REGION=us-east-1 \
   "$work/runtime/bin/python" -I -c "

@@ -1,30 +1,54 @@
-"""Segment function: the weekly enrolment and the frequent run that queues due follow-ups."""
+"""Segment function. The schedules fan out: each run puts one unit of work per practice on the
+segment queue (enrolment: the practices whose own enrolment hour it is). Each unit, from the
+queue, enrols that practice's due patients and queues their messages; a large practice goes on
+page after page, each in an invocation of its own."""
 
 import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reactivation import wiring
 from reactivation.config import SegmentSettings
-from reactivation.events import ScheduledSegmentEvent, SegmentRun
+from reactivation.events import ScheduledSegmentEvent, SegmentUnit
 from reactivation.observability import logger, metrics, tracer
 
 service = wiring.segment_service(SegmentSettings.from_env(os.environ))
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def run_unit(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    unit = SegmentUnit.model_validate_json(record.body)
+    logger.set_correlation_id(f"{unit.run.value}@{unit.run_start.isoformat()}/{unit.practice_id}")
+    outcome = service.run_unit(unit, lambda: lambda_context.get_remaining_time_in_millis() / 1000)
+    metrics.add_metric(name="Enrolled", unit=MetricUnit.Count, value=sum(outcome.enrolled.values()))
+    metrics.add_metric(name="JobsQueued", unit=MetricUnit.Count, value=outcome.queued)
+    logger.info(
+        "segment unit finished", extra={"practice_id": unit.practice_id, **outcome.summary()}
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:  # units of work from the segment queue
+        return dict(
+            process_partial_response(
+                event=event, record_handler=run_unit, processor=processor, context=context
+            )
+        )
     run = ScheduledSegmentEvent.model_validate(event)
     logger.set_correlation_id(f"{run.run.value}@{run.scheduled_time.isoformat()}")
-    if run.run is SegmentRun.ENROLMENT:
-        outcome = service.enrol(run.scheduled_time)
-    else:
-        outcome = service.follow_ups(run.scheduled_time)
-    metrics.add_metric(name="Enrolled", unit=MetricUnit.Count, value=sum(outcome.enrolled.values()))
-    metrics.add_metric(name="JobsQueued", unit=MetricUnit.Count, value=outcome.queued)
-    logger.info("segment run finished", extra={"run": run.run.value, **outcome.summary()})
-    return outcome.summary()
+    plan = service.plan(run.run, run.scheduled_time)
+    metrics.add_metric(name="PracticeUnits", unit=MetricUnit.Count, value=len(plan.units))
+    logger.info("segment run planned", extra={"run": run.run.value, **plan.summary()})
+    return plan.summary()

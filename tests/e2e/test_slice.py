@@ -69,7 +69,7 @@ def test_a_failing_job_is_retried_then_parked_without_blocking_its_batch(
         stack.clock.now().date(),
         patients=2,
     )
-    assert stack.fire("WeeklyEnrolment").payload["queued"] == 2
+    assert stack.fire("WeeklyEnrolment").payload["units"] == 1
     sqs = stack.client("sqs")
     sqs.send_message(QueueUrl=stack.outputs["SendQueueUrl"], MessageBody='{"job_id": 42}')
 

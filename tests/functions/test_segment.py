@@ -12,16 +12,48 @@ from pydantic import ValidationError
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
-from reactivation.adapters.queue import SendQueue
+from reactivation.adapters.queue import SegmentQueue, SendQueue
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.messages import MessageLibrary
 from reactivation.domain.models import AppointmentStatus
+from reactivation.events import SegmentRun, SegmentUnit
 from reactivation.services.segment import SegmentService
-from tests.builders import at, make_patient, visit
+from tests.builders import at, make_patient, make_practice, visit
 from tests.conftest import Aws
-from tests.functions.helpers import queued, scheduled, seed
+from tests.functions.helpers import queued, scheduled, seed, sqs_event
 
 Handler = Callable[[dict[str, Any]], Any]
+
+
+def segment_service(aws: Aws, library: MessageLibrary | None = None) -> SegmentService:
+    dynamodb = aws.client("dynamodb")
+    return SegmentService(
+        PracticeRepository(dynamodb, aws.table),
+        PatientRepository(dynamodb, aws.table),
+        ConsentRepository(dynamodb, aws.table),
+        SequenceRepository(dynamodb, aws.table),
+        SendQueue(aws.client("sqs"), aws.ref("SendQueue")),
+        library or MessageLibrary.default(),
+        SegmentQueue(aws.client("sqs"), aws.ref("SegmentQueue")),
+    )
+
+
+def run_units(aws: Aws, segment: Handler) -> int:
+    """Feeds the segment queue to the function, as Lambda's event source would; returns the
+    number of units run."""
+    units = 0
+    while batch := queued(aws, "SegmentQueue"):
+        for message in batch:
+            assert segment(sqs_event(aws, [message["Body"]])) == {"batchItemFailures": []}
+            aws.client("sqs").delete_message(
+                QueueUrl=aws.ref("SegmentQueue"), ReceiptHandle=message["ReceiptHandle"]
+            )
+            units += 1
+    return units
+
+
+def send_jobs(aws: Aws) -> list[dict[str, Any]]:
+    return [json.loads(m["Body"]) for m in queued(aws)]
 
 
 def test_weekly_enrolment_queues_one_job_per_due_patient(
@@ -33,11 +65,26 @@ def test_weekly_enrolment_queues_one_job_per_due_patient(
         recorded_at=at("2026-11-01 10:00"),
     )  # fmt: skip
     segment = load_function("SegmentFunction")
-    result = segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))
-    assert result["enrolled"] == {"recall_due": 1}
-    assert result["skipped"] == {"opted_out": 1}
-    jobs = [json.loads(m["Body"]) for m in queued(aws)]
+    plan = segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))  # Tuesday 10:00 in New York
+    assert plan["units"] == 1 and plan["practice_ids"] == ["bright-smile"]
+    assert run_units(aws, segment) == 1
+    jobs = send_jobs(aws)
     assert [(j["patient_id"], j["step"], j["channel"]) for j in jobs] == [("P-1", 1, "sms")]
+
+
+def test_each_practice_is_enrolled_at_its_own_local_hour(
+    aws: Aws, load_function: Callable[[str], Handler]
+) -> None:
+    seed(aws)
+    seed(aws, make_practice(practice_id="sunset-smiles", timezone="America/Los_Angeles",
+                            sending_number="+13105550199"))  # fmt: skip
+    segment = load_function("SegmentFunction")
+    hours = {hour: segment(scheduled("enrolment", f"2026-11-24T{hour}:00:00Z"))["practice_ids"]
+             for hour in ("14", "15", "16", "17", "18", "19")}  # fmt: skip
+    assert hours == {"14": [], "15": ["bright-smile"], "16": [], "17": [],
+                     "18": ["sunset-smiles"], "19": []}  # fmt: skip
+    assert run_units(aws, segment) == 2
+    assert sorted(j["practice_id"] for j in send_jobs(aws)) == ["bright-smile", "sunset-smiles"]
 
 
 def test_a_second_run_neither_enrols_again_nor_requeues(
@@ -46,15 +93,33 @@ def test_a_second_run_neither_enrols_again_nor_requeues(
     seed(aws)
     segment = load_function("SegmentFunction")
     segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))
-    again = segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))
-    assert again["enrolled"] == {} and again["skipped"] == {"in_sequence": 1}
-    assert again["queued"] == 0
-    follow_ups = segment(scheduled("follow_ups", "2026-11-27T15:00:00Z"))
-    assert follow_ups["queued"] == 0  # step 2 is due on the 28th
-    follow_ups = segment(scheduled("follow_ups", "2026-11-28T15:00:00Z"))
-    assert follow_ups["queued"] == 1
-    steps = [json.loads(m["Body"])["step"] for m in queued(aws)]
-    assert sorted(steps) == [1, 2]
+    segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))  # the schedule fired twice
+    assert run_units(aws, segment) == 2
+    assert [j["step"] for j in send_jobs(aws)] == [1]  # (received: in flight from now on)
+    segment(scheduled("follow_ups", "2026-11-27T15:00:00Z"))
+    run_units(aws, segment)
+    assert send_jobs(aws) == []  # step 2 is due on the 28th
+    segment(scheduled("follow_ups", "2026-11-28T15:00:00Z"))
+    run_units(aws, segment)
+    assert [j["step"] for j in send_jobs(aws)] == [2]
+
+
+def test_a_large_practice_is_segmented_page_after_page(aws: Aws) -> None:
+    patients = [make_patient(f"P-{n:02d}", mobile=f"+1212555{n:04d}") for n in range(1, 8)]
+    seed(aws, None, *patients)
+    service = segment_service(aws)
+    unit = SegmentUnit(run=SegmentRun.ENROLMENT, practice_id="bright-smile",
+                       run_start=at("2026-11-24 10:00"))  # fmt: skip
+    seconds = iter([500, 400, 50])  # the third patient leaves too little time
+    first = service.run_unit(unit, lambda: float(next(seconds)))
+    assert first.paged and first.patients == 3 and first.queued == 3
+    (page,) = [SegmentUnit.model_validate_json(m["Body"]) for m in queued(aws, "SegmentQueue")]
+    assert page == unit.model_copy(update={"after": "P-03"})
+    rest = service.run_unit(page, lambda: 500.0)
+    assert not rest.paged and rest.patients == 4 and rest.queued == 4
+    again = service.run_unit(page, lambda: 500.0)  # a page delivered twice changes nothing
+    assert again.queued == 0 and again.skipped == {"in_sequence": 4}
+    assert sorted(j["patient_id"] for j in send_jobs(aws)) == [p.patient_id for p in patients]
 
 
 def test_a_malformed_schedule_event_is_refused(
@@ -71,8 +136,10 @@ def test_a_no_show_last_week_comes_first(aws: Aws, load_function: Callable[[str]
         "bright-smile",
         visit("P-1", "2026-11-17", status=AppointmentStatus.NO_SHOW, appointment_id="missed"),
     )
-    result = load_function("SegmentFunction")(scheduled("enrolment", "2026-11-24T15:00:00Z"))
-    assert result["enrolled"] == {"missed_appointment": 1}
+    segment = load_function("SegmentFunction")
+    segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))
+    run_units(aws, segment)
+    assert [j["campaign"] for j in send_jobs(aws)] == ["missed_appointment"]
 
 
 def test_campaigns_without_approved_texts_are_not_tried(aws: Aws) -> None:
@@ -81,18 +148,10 @@ def test_campaigns_without_approved_texts_are_not_tried(aws: Aws) -> None:
         "bright-smile",
         visit("P-1", "2026-11-17", status=AppointmentStatus.NO_SHOW, appointment_id="missed"),
     )
-    dynamodb = aws.client("dynamodb")
     library = tomllib.loads(
         resources.files("reactivation").joinpath("messages/library.toml").read_text("utf-8")
     )
     only_recall = MessageLibrary({k: library[k] for k in ("recall_due", "system")})
-    service = SegmentService(
-        PracticeRepository(dynamodb, aws.table),
-        PatientRepository(dynamodb, aws.table),
-        ConsentRepository(dynamodb, aws.table),
-        SequenceRepository(dynamodb, aws.table),
-        SendQueue(aws.client("sqs"), aws.ref("SendQueue")),
-        only_recall,
-    )
+    service = segment_service(aws, only_recall)
     outcome = service.enrol(at("2026-11-24 10:00"))
     assert dict(outcome.enrolled) == {"recall_due": 1}  # missed_appointment has no texts here

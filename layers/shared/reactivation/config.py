@@ -35,6 +35,7 @@ class FunctionSettings(BaseModel):
 
 class SegmentSettings(FunctionSettings):
     send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=8)
+    segment_queue_url: str = Field(alias="SEGMENT_QUEUE_URL", min_length=8)
 
 
 class SendSettings(FunctionSettings):

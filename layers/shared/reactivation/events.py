@@ -27,6 +27,17 @@ class ScheduledSegmentEvent(BaseModel):
     scheduled_time: Moment
 
 
+class SegmentUnit(BaseModel):
+    """One practice's share of a run, on the segment queue: the whole practice, or its patients
+    after `after` (a large practice is segmented page after page, each in its own invocation)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    run: SegmentRun
+    practice_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    run_start: Moment
+    after: str | None = Field(default=None, max_length=64)
+
+
 class ScheduledReportEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
     scheduled_time: Moment

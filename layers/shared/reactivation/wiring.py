@@ -14,7 +14,7 @@ from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
-from reactivation.adapters.queue import ImportQueue, SendQueue
+from reactivation.adapters.queue import ImportQueue, SegmentQueue, SendQueue
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.reports import ReportRepository
 from reactivation.adapters.sequences import SequenceRepository
@@ -73,6 +73,7 @@ def segment_service(settings: SegmentSettings) -> SegmentService:
         SequenceRepository(dynamodb, table),
         SendQueue(_client("sqs"), settings.send_queue_url),
         MessageLibrary.default(),
+        SegmentQueue(_client("sqs"), settings.segment_queue_url),
     )
 
 

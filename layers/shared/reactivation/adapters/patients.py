@@ -159,18 +159,10 @@ class PatientRepository:
             **model_item(model),
         }
 
-    def ids(self, practice_id: str) -> Iterator[str]:
-        for item in query(
-            self._client,
-            TableName=self._table,
-            IndexName="ByCollection",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=to_attributes(
-                {":pk": Keys.collection(practice_id, "PATIENTS")}
-            ),
-            ProjectionExpression="gsi1sk",
-        ):
-            yield str(item["gsi1sk"])
+    def ids(self, practice_id: str, after: str | None = None) -> Iterator[str]:
+        """The practice's patient ids in order (those after `after`, to go on from there)."""
+        for patient_id, _active in self.ids_and_activity(practice_id, after):
+            yield patient_id
 
     def record(self, practice_id: str, patient_id: str) -> PatientRecord | None:
         """The patient with their appointments, in one query of their partition."""

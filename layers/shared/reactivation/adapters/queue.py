@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
 
     from reactivation.domain.imports import ExportRef
+    from reactivation.events import SegmentUnit
 
 #: SQS takes at most ten messages a batch and delays a message at most fifteen minutes.
 BATCH = 10
@@ -19,7 +20,22 @@ MAX_DELAY_SECONDS = 900
 
 
 class SendQueueError(RuntimeError):
-    """Some jobs could not be queued."""
+    """Some messages could not be queued."""
+
+
+def send_in_batches(client: SQSClient, url: str, bodies: Sequence[str], what: str) -> None:
+    """Ten messages a request; the ones SQS refuses are sent again (twice), then an error."""
+    for start in range(0, len(bodies), BATCH):
+        chunk = {str(i): body for i, body in enumerate(bodies[start : start + BATCH])}
+        for _attempt in range(3):
+            if not chunk:
+                break
+            response = client.send_message_batch(
+                QueueUrl=url, Entries=[{"Id": i, "MessageBody": b} for i, b in chunk.items()]
+            )
+            chunk = {f["Id"]: chunk[f["Id"]] for f in response.get("Failed", [])}
+        if chunk:
+            raise SendQueueError(f"{len(chunk)} {what} were not queued")
 
 
 class SendQueue:
@@ -28,20 +44,9 @@ class SendQueue:
         self._url = url
 
     def enqueue(self, jobs: Sequence[SendJob]) -> None:
-        for start in range(0, len(jobs), BATCH):
-            chunk = {str(i): job for i, job in enumerate(jobs[start : start + BATCH])}
-            for _attempt in range(3):
-                if not chunk:
-                    break
-                response = self._client.send_message_batch(
-                    QueueUrl=self._url,
-                    Entries=[
-                        {"Id": i, "MessageBody": job.model_dump_json()} for i, job in chunk.items()
-                    ],
-                )
-                chunk = {f["Id"]: chunk[f["Id"]] for f in response.get("Failed", [])}
-            if chunk:
-                raise SendQueueError(f"{len(chunk)} send jobs were not queued")
+        send_in_batches(
+            self._client, self._url, [job.model_dump_json() for job in jobs], "send jobs"
+        )
 
     def defer(self, job: SendJob, seconds: int) -> None:
         """Puts the job back to come round again in `seconds` (at most fifteen minutes)."""
@@ -50,6 +55,19 @@ class SendQueue:
             MessageBody=job.model_dump_json(),
             DelaySeconds=max(0, min(MAX_DELAY_SECONDS, seconds)),
         )
+
+
+class SegmentQueue:
+    """The segment queue: one message per practice and run (the fan-out), and a page's
+    message to go on with the next one."""
+
+    def __init__(self, client: SQSClient, url: str) -> None:
+        self._client = client
+        self._url = url
+
+    def enqueue(self, units: Sequence[SegmentUnit]) -> None:
+        bodies = [unit.model_dump_json() for unit in units]
+        send_in_batches(self._client, self._url, bodies, "segment units")
 
 
 class ImportQueue:

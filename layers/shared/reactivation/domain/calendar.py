@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
 
+@lru_cache(maxsize=65536)  # a run asks about the same few thousand days again and again
 def add_months(day: date, months: int) -> date:
     """`day` plus calendar months, clamped to the month's end (Aug 31 + 6 months = Feb 28/29)."""
     result: date = day + relativedelta(months=months)
     return result
 
 
+@lru_cache(maxsize=65536)
 def local_date(moment: datetime, timezone: str) -> date:
     """The date of `moment` in `timezone`."""
     return moment.astimezone(ZoneInfo(timezone)).date()

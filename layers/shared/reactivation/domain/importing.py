@@ -97,7 +97,7 @@ class Rejected:
     row: dict[str, str]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RowOutcome[Model: BaseModel]:
     """One row: imported (`model`, maybe with warnings) or rejected (`rejection`)."""
 
@@ -192,18 +192,14 @@ def read_rows(
             spelled.setdefault(name, original)
     unknown = tuple(n for n in names if n not in columns)
 
+    known = [(index, name) for index, name in enumerate(names) if name in columns]
+
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         start = reader.line_num + 1
         for values in reader:
             if any(v.strip() for v in values):
-                yield (
-                    start,
-                    {
-                        name: value.strip()
-                        for name, value in zip(names, values, strict=False)
-                        if name in columns
-                    },
-                )
+                width = len(values)
+                yield start, {name: values[i].strip() for i, name in known if i < width}
             start = reader.line_num + 1
 
     return rows(), spelled, unknown
@@ -244,12 +240,18 @@ def parse_moment(value: str, column: str, timezone: str) -> datetime:
     return moment
 
 
+_ENUMS: dict[type[StrEnum], dict[str, StrEnum]] = {}
+
+
 def parse_enum(kind: type[StrEnum], value: str, column: str) -> Any:
-    try:
-        return kind(value.strip().lower())
-    except ValueError as error:
+    members = _ENUMS.get(kind)
+    if members is None:  # a lookup table per enum: this runs for millions of rows
+        members = _ENUMS[kind] = {member.value: member for member in kind}
+    member = members.get(value.strip().lower())
+    if member is None:
         allowed = ", ".join(member.value for member in kind)
-        raise RowError(f"{column} must be one of {allowed}") from error
+        raise RowError(f"{column} must be one of {allowed}")
+    return member
 
 
 def parse_phone(value: str, country: str) -> str | None:

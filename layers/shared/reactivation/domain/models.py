@@ -141,6 +141,29 @@ class AppointmentStatus(StrEnum):
     NO_SHOW = "no_show"
 
 
+class Weekday(StrEnum):
+    """The days outreach may go out (never Sunday)."""
+
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+
+    @property
+    def number(self) -> int:
+        """Monday = 0, as date.weekday() counts."""
+        return list(Weekday).index(self)
+
+
+class EnrolmentSlot(Frozen):
+    """When, in the practice's own week and timezone, the weekly enrolment runs."""
+
+    weekday: Weekday = Weekday.TUESDAY
+    hour: int = Field(default=10, ge=0, le=23)
+
+
 class SendingWindow(Frozen):
     """Local hours in which outreach may be sent: 09:00-20:00 by default, never wider than 08-21."""
 
@@ -192,8 +215,28 @@ class Practice(Frozen):
     holdout_percent: int = Field(default=10, ge=0, le=50)
     enabled_campaigns: frozenset[Campaign] | None = None
     sending_window: SendingWindow = SendingWindow()
+    #: The weekly enrolment: by default Tuesday 10:00 local time, inside the sending window.
+    enrolment: EnrolmentSlot = EnrolmentSlot()
     #: lapsed_patient's upper bound: older contact data is stale.
     lapsed_max_months: int = Field(default=36, ge=12, le=120)
+
+    @model_validator(mode="after")
+    def _enrolment_inside_the_window(self) -> Practice:
+        window = self.sending_window
+        if not window.opens_hour <= self.enrolment.hour < window.closes_hour:
+            raise ValueError(
+                f"enrolment.hour {self.enrolment.hour} is outside the sending window "
+                f"({window.opens_hour}-{window.closes_hour}): its first messages would wait"
+            )
+        return self
+
+    def enrolment_due(self, at: datetime) -> bool:
+        """Whether `at` (an hourly schedule's time) falls in the practice's enrolment hour, in
+        its own timezone (DST included: the hour is local)."""
+        local = at.astimezone(ZoneInfo(self.timezone))
+        return (
+            local.weekday() == self.enrolment.weekday.number and local.hour == self.enrolment.hour
+        )
 
     def campaigns(self) -> frozenset[Campaign]:
         if self.enabled_campaigns is not None:

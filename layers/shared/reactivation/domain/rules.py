@@ -59,7 +59,7 @@ class Facts:
     lapsed_max_months: int = 36
 
     def day_of(self, appointment: Appointment) -> date:
-        return local_date(appointment.starts_at, self.timezone)
+        return local_date(appointment.starts_at, self.timezone)  # cached: asked once per rule
 
     def last_completed(self, categories: Iterable[ServiceCategory] | None = None) -> date | None:
         wanted = None if categories is None else set(categories)

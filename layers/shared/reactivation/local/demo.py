@@ -36,6 +36,7 @@ from reactivation.domain.sending import is_us_federal_holiday
 from reactivation.exports import export_id_for, upload_export
 from reactivation.local.stack import LocalStack
 from reactivation.onboarding import parse_practice
+from reactivation.preview import run_preview
 
 TIMEZONE = "America/New_York"
 PRACTICE = Practice(
@@ -206,6 +207,17 @@ def next_tuesday_morning(now: datetime) -> datetime:
     return datetime.combine(day, time(10), ZoneInfo(TIMEZONE))
 
 
+def segment_unit_log(stack: LocalStack) -> dict[str, Any]:
+    """What the last segment unit logged (its counts), as an operator reads it."""
+    log = stack.state_dir / "logs" / "SegmentFunction.log"
+    finished = [
+        json.loads(line)
+        for line in log.read_text(encoding="utf-8").splitlines()
+        if '"segment unit finished"' in line
+    ]
+    return finished[-1] if finished else {}
+
+
 def missed_visit(stack: LocalStack, start: datetime) -> datetime:
     """Dev's visit at 11:30 today, marked a no-show at 11:40; the rescue goes out at the next
     DueFollowUps run after 11:45 (the clock is 12:00 here)."""
@@ -272,14 +284,24 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     for key in record.results if record else []:
         say(f"   result: s3://{outputs['ImportsBucketName']}/{key}")
 
-    enrolment = stack.fire("WeeklyEnrolment")
-    summary = enrolment.payload or {}
-    say(
-        f"2. WeeklyEnrolment schedule -> SegmentFunction: enrolled {summary.get('enrolled')}, "
-        f"skipped {summary.get('skipped')}, {summary.get('queued')} jobs queued."
-    )
+    preview = run_preview(export, start.date(), vertical=practice.vertical,
+                          timezone=practice.timezone, holdout_percent=practice.holdout_percent,
+                          column_map=practice.column_map)  # fmt: skip
+    say(f"2. Before anything is sent, the preview of that export as of {start.date()} (what "
+        "`reactivation preview --summary` prints, with the practice's settings):")  # fmt: skip
+    for line in preview.table().splitlines():
+        say(f"   {line}")
+    plan = stack.fire("WeeklyEnrolment").payload or {}
     stack.drain()
-    say("3. Send queue -> SendFunction (SQS batch, partial failures):")
+    unit = segment_unit_log(stack)
+    say(
+        f"3. The hourly WeeklyEnrolment schedule finds it is {practice.practice_id}'s enrolment "
+        f"hour ({practice.enrolment.weekday.value} {practice.enrolment.hour}:00, "
+        f"{practice.timezone}): {plan.get('units')} unit on the segment queue -> SegmentFunction "
+        f"enrolled {unit.get('enrolled')}, skipped {unit.get('skipped')}, queued "
+        f"{unit.get('queued')} jobs."
+    )
+    say("4. Send queue -> SendFunction (SQS batch, partial failures):")
     for sms in stack.sent_sms():
         say(f"   SMS to {mask(sms.to)}: {sms.body}")
     for email in stack.sent_emails():
@@ -287,7 +309,7 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
 
     stack.advance(timedelta(hours=2))
     replies = ReplyRepository(dynamodb, table)
-    say("4. Patients reply by SMS; SNS signs each and posts it to the webhook -> InboundFunction:")
+    say("5. Patients reply by SMS; SNS signs each and posts it to the webhook -> InboundFunction:")
     for number, (name, text) in enumerate(REPLIES.items(), start=1):
         before = len(stack.sent_sms())
         reply = {
@@ -308,10 +330,10 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     )
     say(f"   Ana's number opted out: {opted_out}")
     status, body = post(outputs["InboundSmsWebhookUrl"], b'{"Type": "Notification", "Message": 1}')
-    say(f"5. A malformed request to the webhook is refused: HTTP {status} {body}")
+    say(f"6. A malformed request to the webhook is refused: HTTP {status} {body}")
 
     rescue = missed_visit(stack, start)
-    say(f"6. Dev misses his {rescue:%H:%M} visit; the front desk marks it a no-show and the PMS "
+    say(f"7. Dev misses his {rescue:%H:%M} visit; the front desk marks it a no-show and the PMS "
         "puts an \"Appointment Changed\" event on the practice events bus -> queue -> "
         "AppointmentsFunction starts the missed-appointment rescue; the next DueFollowUps "
         "run queues it:")  # fmt: skip
@@ -324,7 +346,7 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     stack.drain()
     sequence = SequenceRepository(dynamodb, table).active(PRACTICE.practice_id, "P-1001")
     say(
-        f"7. Four days later, DueFollowUps queues {follow_ups.get('queued')} step-2 job(s): "
+        f"8. Four days later, DueFollowUps queues {follow_ups.get('queued')} step-2 job(s): "
         f"Ana's sequence is {'still active' if sequence else 'stopped'}, Fay's and Gus's ended "
         "with their replies; Ben (silent), Eva (email) and Dev (the rescue's next-morning step) "
         "hear from us again."
@@ -342,12 +364,12 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     if emails:
         report_html.write_text(emails[-1].body, encoding="utf-8")
         say(
-            f"8. Monday 07:00, WeeklyReport -> ReportFunction emails the owner: "
+            f"9. Monday 07:00, WeeklyReport -> ReportFunction emails the owner: "
             f'"{emails[-1].subject}"'
         )
         say(f"   Read it: {report_html.resolve()}")
     else:
-        say(f"8. The weekly report was not sent: {report.error or report.payload}")
+        say(f"9. The weekly report was not sent: {report.error or report.payload}")
     return DemoResult(
         sms=len(stack.sent_sms()),
         emails=len(stack.sent_emails()),

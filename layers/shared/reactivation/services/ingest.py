@@ -31,6 +31,8 @@ from reactivation.domain.models import Practice
 
 #: Seconds left in the invocation.
 TimeLeft = Callable[[], float]
+#: The inactive marking looks at the clock every this many patients.
+RECONCILE_CHECK = 500
 
 
 class Continuations(Protocol):
@@ -284,10 +286,12 @@ class IngestService:
                 if active:
                     self._patients.deactivate(practice_id, patient_id)
             record.reconciled_through = patient_id
-            if seen % self._chunk_rows == 0:
+            every = min(self._chunk_rows, RECONCILE_CHECK)
+            short_of_time = seen % every == 0 and time_left() < self._margin
+            if seen % self._chunk_rows == 0 or short_of_time:
                 self._imports.checkpoint(record, lease)
-                if time_left() < self._margin:
-                    return False
+            if short_of_time:
+                return False
         return True
 
     def _write_results(self, record: ImportRecord) -> list[str]:

@@ -15,9 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reactivation.local.functions import function_specs
-from reactivation.local.stack import LOCAL_PARAMETERS
-from reactivation.local.template import Resolver, Template
+from reactivation.local.environment import offline_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
@@ -30,20 +28,9 @@ print(f"{(time.perf_counter() - start) * 1000:.1f}")
 
 
 def environments() -> dict[str, tuple[Path, str, dict[str, str]]]:
-    template = Template.load(ROOT / "template.yaml")
-    resolver = Resolver(
-        parameters={**template.parameter_defaults(), **LOCAL_PARAMETERS},
-        pseudo={"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
-                "AWS::StackName": "bench", "AWS::Partition": "aws"},
-        resource=lambda name: (
-            f"https://sqs.us-east-1.amazonaws.com/123456789012/bench-{name}"
-            if "Queue" in name else f"arn:aws:sns:us-east-1:123456789012:bench-{name}",
-            {"Arn": f"arn:aws:sqs:us-east-1:123456789012:bench-{name}", "QueueName": name},
-        ),
-    )  # fmt: skip
     return {
         name: (spec.code_dir, spec.handler, dict(spec.environment))
-        for name, spec in function_specs(template, resolver).items()
+        for name, spec in offline_specs(ROOT / "template.yaml").items()
     }
 
 

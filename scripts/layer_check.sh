@@ -14,30 +14,30 @@ make --no-print-directory -C "$root/layers/shared" build-SharedLayer \
 "$python" -m venv "$work/runtime"
 "$work/runtime/bin/python" -m pip install --quiet --disable-pip-version-check "$boto3_pin"
 
-for function in $(ls "$root/functions"); do
-  PYTHONPATH="$work/layer/python" \
-  PRACTICE_TABLE_NAME=check-PracticeTable \
-  SEND_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/check-SendQueue \
-  INBOUND_TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:check-InboundSmsTopic \
-  REPORT_SENDER_ADDRESS=reports@check.test \
-  IMPORTS_BUCKET_NAME=check-importsbucket \
-  IMPORT_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/check-ImportQueue \
-  SEGMENT_QUEUE_URL=https://sqs.us-east-1.amazonaws.com/123456789012/check-SegmentQueue \
-  POWERTOOLS_SERVICE_NAME="$function" POWERTOOLS_METRICS_NAMESPACE=Reactivation \
-  AWS_DEFAULT_REGION=us-east-1 \
-  "$work/runtime/bin/python" -I -c "
+cat > "$work/probe.py" <<'PROBE'
 import importlib.util, sys
-sys.path.insert(0, '$work/layer/python')
-spec = importlib.util.spec_from_file_location('app', '$root/functions/$function/app.py')
+layer, app = sys.argv[1], sys.argv[2]
+sys.path.insert(0, layer)
+spec = importlib.util.spec_from_file_location("app", app)
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 assert callable(module.lambda_handler)
-assert not {'moto', 'yaml', 'pytest'} & set(sys.modules), 'a dev dependency leaked into the layer'
+assert not {"moto", "yaml", "pytest"} & set(sys.modules), "a dev dependency leaked into the layer"
 from datetime import date
 from reactivation.domain.sending import is_us_federal_holiday, number_timezones
-assert is_us_federal_holiday(date(2026, 11, 26)), 'holiday data missing from the layer'
-assert number_timezones('+18085550134') == ('Pacific/Honolulu',), 'area-code zones missing'
-"
+assert is_us_federal_holiday(date(2026, 11, 26)), "holiday data missing from the layer"
+assert number_timezones("+18085550134") == ("Pacific/Honolulu",), "area-code zones missing"
+PROBE
+
+for function in $(ls "$root/functions"); do
+  # The function's environment as template.yaml gives it (stand-in resource names).
+  environment="$("$python" -m reactivation.local.environment "$function" "$root")"
+  (
+    eval "$environment"
+    PYTHONPATH="$work/layer/python" AWS_DEFAULT_REGION=us-east-1 \
+      "$work/runtime/bin/python" -I "$work/probe.py" "$work/layer/python" \
+      "$root/functions/$function/app.py"
+  )
   echo "layer check: $function handler imports from the layer alone"
 done
 echo "layer check: installed size $(du -sh "$work/layer" | cut -f1) ($(uname -m) build of the arm64 layer's pins)"

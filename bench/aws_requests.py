@@ -67,8 +67,9 @@ def main() -> None:
             spec = specs[logical_id]
             os.environ.update(spec.environment)
             function = load_handler(spec.code_dir, spec.handler, f"bench_{logical_id}")
-            context = LambdaContext({"name": spec.name, "memory": 256, "timeout": 30})
-            return lambda event: function(event, context)
+            config = {"name": spec.name, "memory": 256, "timeout": spec.timeout}
+            # a context per invocation, as Lambda gives: its deadline is this invocation's
+            return lambda event: function(event, LambdaContext(config))
 
         segment, send, inbound = (
             handler("SegmentFunction"),
@@ -79,7 +80,8 @@ def main() -> None:
 
         def received(logical_id: str) -> dict[str, Any]:
             queue = provisioner.created[logical_id].ref
-            messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+            response = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
+            messages = response.get("Messages", [])
             return {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
                                  "body": m["Body"], "attributes": {}, "messageAttributes": {},
                                  "md5OfBody": "", "eventSource": "aws:sqs",
@@ -101,6 +103,9 @@ def main() -> None:
         print(f"send: {sum(calls.values())} requests for {len(messages)} jobs "
               f"({sum(calls.values()) / len(messages):.1f} per job): {dict(calls)}")  # fmt: skip
 
+        units_queue = provisioner.created["SegmentQueue"].ref
+        segment_a_thousand(factory, table, segment, received, units_queue, start)
+
         # The signature check makes no AWS request (the certificate is cached per instance);
         # the bench skips it rather than sign with a test key.
         InboundService._verify = lambda self, envelope: None  # type: ignore[method-assign]
@@ -121,6 +126,51 @@ def main() -> None:
             inbound(http_api_event("POST", "/sms/inbound", {"content-type": "text/plain"},
                                    json.dumps(body).encode(), "127.0.0.1"))  # fmt: skip
             print(f"reply {text!r}: {sum(calls.values())} requests: {dict(calls)}")
+
+
+def segment_a_thousand(
+    factory: Any, table: str, segment: Any, received: Any, queue: str, start: datetime
+) -> None:
+    """A practice of 1,000 patients with ten visits each (about half of them due): the weekly
+    enrolment's requests, planning included, per 1,000 patients."""
+    from dateutil.relativedelta import relativedelta
+
+    from reactivation.adapters.patients import PatientRepository
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.domain.models import Appointment, Patient
+
+    dynamodb = factory("dynamodb", region_name=REGION)
+    practice = demo.PRACTICE.model_copy(
+        update={"practice_id": "thousand", "sending_number": "+13125550199", "holdout_percent": 10}
+    )
+    PracticeRepository(dynamodb, table).save(practice)
+    patients = PatientRepository(dynamodb, table)
+    records: list[Any] = []
+    for n in range(1000):
+        patient_id = f"T{n:05d}"
+        records.append(Patient(patient_id=patient_id, first_name="Ana",
+                               mobile=f"+1312{n % 800 + 200:03d}{n:04d}"))  # fmt: skip
+        for visit in range(10):  # the last visit 3 to 14 months ago: about half are due
+            months = (n % 12) + 3 + visit * 6
+            records.append(Appointment(
+                appointment_id=f"{patient_id}-{visit}", patient_id=patient_id,
+                starts_at=start - relativedelta(months=months), category="hygiene",
+                status="completed", revenue=120.0,
+            ))  # fmt: skip
+    patients.save_all("thousand", records)
+    calls.clear()
+    clock.freeze(start)
+    segment({"run": "enrolment", "scheduled_time": start.isoformat()})  # plans both practices
+    units = 0
+    sqs = factory("sqs", region_name=REGION)
+    while batch := received("SegmentQueue")["Records"]:
+        for record in batch:
+            segment({"Records": [record]})
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=record["receiptHandle"])
+            units += 1
+    print(f"enrolment of a 1,000-patient practice: {sum(calls.values())} requests per 1,000 "
+          f"patients ({units} units; the demo practice's units included): "
+          f"{dict(sorted(calls.items()))}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -55,9 +55,11 @@ def test_an_operator_imports_an_export_and_gets_its_results(
     stack.drain()
     record = patients.record("bright-smile", "P-1004")
     assert record is not None
-    assert [
+    log = stack.state_dir / "logs" / "AppointmentsFunction.log"
+    changed = [
         (a.appointment_id, a.status) for a in record.appointments if a.appointment_id == "A-9"
-    ] == [("A-9", AppointmentStatus.SCHEDULED)]
+    ]
+    assert changed == [("A-9", AppointmentStatus.SCHEDULED)], log.read_text()[-3000:]
 
 
 def test_an_export_missing_a_file_is_refused_before_anything_is_uploaded(

@@ -33,9 +33,8 @@ def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: Local
     bodies = [body for _, body in sent]
     # step 1 to four mobiles, Ana's opt-out confirmed, Fay's booking answered, Dev's no-show
     # rescued, then step 2 to Dev (the next morning's) and Ben only
-    assert [to for to, _ in sent] == [
-        "0101", "0102", "0106", "0107", "0101", "0106", "0104", "0104", "0102"
-    ]  # fmt: skip
+    assert sorted(to for to, _ in sent[:4]) == ["0101", "0102", "0106", "0107"]  # any order
+    assert [to for to, _ in sent[4:]] == ["0101", "0106", "0104", "0104", "0102"]
     assert sent[4][1].startswith("You are unsubscribed from Bright Smile Dental")
     assert sent[5][1].startswith("Great! Pick a time here")
     assert sent[6][1].startswith("Hi Dev, it's Bright Smile Dental. We missed you")

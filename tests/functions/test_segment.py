@@ -10,9 +10,11 @@ import pytest
 from pydantic import ValidationError
 
 from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.items import record_shard
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import SegmentQueue, SendQueue
+from reactivation.adapters.records import PatientRecords
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.messages import MessageLibrary
 from reactivation.domain.models import AppointmentStatus
@@ -29,7 +31,7 @@ def segment_service(aws: Aws, library: MessageLibrary | None = None) -> SegmentS
     dynamodb = aws.client("dynamodb")
     return SegmentService(
         PracticeRepository(dynamodb, aws.table),
-        PatientRepository(dynamodb, aws.table),
+        PatientRecords(dynamodb, aws.table),
         ConsentRepository(dynamodb, aws.table),
         SequenceRepository(dynamodb, aws.table),
         SendQueue(aws.client("sqs"), aws.ref("SendQueue")),
@@ -67,7 +69,7 @@ def test_weekly_enrolment_queues_one_job_per_due_patient(
     segment = load_function("SegmentFunction")
     plan = segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))  # Tuesday 10:00 in New York
     assert plan["units"] == 1 and plan["practice_ids"] == ["bright-smile"]
-    assert run_units(aws, segment) == 1
+    assert run_units(aws, segment) == 8  # one per shard of the practice's patients
     jobs = send_jobs(aws)
     assert [(j["patient_id"], j["step"], j["channel"]) for j in jobs] == [("P-1", 1, "sms")]
 
@@ -83,7 +85,7 @@ def test_each_practice_is_enrolled_at_its_own_local_hour(
              for hour in ("14", "15", "16", "17", "18", "19")}  # fmt: skip
     assert hours == {"14": [], "15": ["bright-smile"], "16": [], "17": [],
                      "18": ["sunset-smiles"], "19": []}  # fmt: skip
-    assert run_units(aws, segment) == 2
+    assert run_units(aws, segment) == 16
     assert sorted(j["practice_id"] for j in send_jobs(aws)) == ["bright-smile", "sunset-smiles"]
 
 
@@ -94,7 +96,7 @@ def test_a_second_run_neither_enrols_again_nor_requeues(
     segment = load_function("SegmentFunction")
     segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))
     segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))  # the schedule fired twice
-    assert run_units(aws, segment) == 2
+    assert run_units(aws, segment) == 16
     assert [j["step"] for j in send_jobs(aws)] == [1]  # (received: in flight from now on)
     segment(scheduled("follow_ups", "2026-11-27T15:00:00Z"))
     run_units(aws, segment)
@@ -105,21 +107,34 @@ def test_a_second_run_neither_enrols_again_nor_requeues(
 
 
 def test_a_large_practice_is_segmented_page_after_page(aws: Aws) -> None:
-    patients = [make_patient(f"P-{n:02d}", mobile=f"+1212555{n:04d}") for n in range(1, 8)]
+    ids = [i for i in (f"P-{n:03d}" for n in range(200)) if record_shard(i) == 3][:7]
+    patients = [make_patient(i, mobile=f"+1212555{n:04d}") for n, i in enumerate(ids, 1)]
     seed(aws, None, *patients)
     service = segment_service(aws)
     unit = SegmentUnit(run=SegmentRun.ENROLMENT, practice_id="bright-smile",
-                       run_start=at("2026-11-24 10:00"))  # fmt: skip
+                       run_start=at("2026-11-24 10:00"), shard=3)  # fmt: skip
     seconds = iter([500, 400, 50])  # the third patient leaves too little time
     first = service.run_unit(unit, lambda: float(next(seconds)))
     assert first.paged and first.patients == 3 and first.queued == 3
     (page,) = [SegmentUnit.model_validate_json(m["Body"]) for m in queued(aws, "SegmentQueue")]
-    assert page == unit.model_copy(update={"after": "P-03"})
+    assert page == unit.model_copy(update={"after": ids[2]})
     rest = service.run_unit(page, lambda: 500.0)
     assert not rest.paged and rest.patients == 4 and rest.queued == 4
     again = service.run_unit(page, lambda: 500.0)  # a page delivered twice changes nothing
     assert again.queued == 0 and again.skipped == {"in_sequence": 4}
-    assert sorted(j["patient_id"] for j in send_jobs(aws)) == [p.patient_id for p in patients]
+    assert sorted(j["patient_id"] for j in send_jobs(aws)) == ids
+
+
+def test_every_shard_of_a_practice_is_a_unit_and_each_patient_is_in_one(
+    aws: Aws, load_function: Callable[[str], Handler]
+) -> None:
+    patients = [make_patient(f"P-{n:02d}", mobile=f"+1212555{n:04d}") for n in range(1, 41)]
+    seed(aws, None, *patients)
+    segment = load_function("SegmentFunction")
+    segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))
+    assert run_units(aws, segment) == 8
+    jobs = send_jobs(aws)
+    assert sorted(j["patient_id"] for j in jobs) == [p.patient_id for p in patients]
 
 
 def test_a_malformed_schedule_event_is_refused(

@@ -35,6 +35,8 @@ class SegmentUnit(BaseModel):
     run: SegmentRun
     practice_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     run_start: Moment
+    #: Enrolment: which shard of the practice's patients (each runs in parallel).
+    shard: int | None = Field(default=None, ge=0, le=63)
     after: str | None = Field(default=None, max_length=64)
 
 

@@ -15,6 +15,7 @@ from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import ImportQueue, SegmentQueue, SendQueue
+from reactivation.adapters.records import PatientRecords
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.reports import ReportRepository
 from reactivation.adapters.sequences import SequenceRepository
@@ -68,7 +69,7 @@ def segment_service(settings: SegmentSettings) -> SegmentService:
     table = settings.practice_table
     return SegmentService(
         PracticeRepository(dynamodb, table),
-        PatientRepository(dynamodb, table),
+        PatientRecords(dynamodb, table),
         ConsentRepository(dynamodb, table),
         SequenceRepository(dynamodb, table),
         SendQueue(_client("sqs"), settings.send_queue_url),

@@ -13,6 +13,7 @@ from reactivation.adapters.items import (
     from_attributes,
     is_condition_failure,
     iso,
+    query,
     to_attributes,
 )
 
@@ -50,6 +51,24 @@ class ConsentRepository:
             raise RuntimeError("opt-out lookup incomplete; refusing to guess")
         return frozenset(found)
 
+    def all_opted_out(self, practice_id: str) -> frozenset[str]:
+        """Every contact opted out of this practice (one query: opt-outs are few), for a
+        segmentation that decides for thousands of patients at once."""
+        return frozenset(
+            str(item["contact"])
+            for item in query(
+                self._client,
+                TableName=self._table,
+                IndexName="ByCollection",
+                KeyConditionExpression="gsi1pk = :pk",
+                FilterExpression="#status = :out",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_attributes(
+                    {":pk": Keys.collection(practice_id, "CONSENTS"), ":out": "opted_out"}
+                ),
+            )
+        )
+
     def record(
         self,
         practice_id: str,
@@ -68,11 +87,17 @@ class ConsentRepository:
             response = self._client.update_item(
                 TableName=self._table,
                 Key=to_attributes(self._key(practice_id, contact)),
-                UpdateExpression="SET #status = :status, changed_at = :at, contact = :contact",
+                UpdateExpression="SET #status = :status, changed_at = :at, contact = :contact, "
+                "gsi1pk = :consents, gsi1sk = :contact",
                 ConditionExpression="attribute_not_exists(changed_at) OR changed_at < :at",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=to_attributes(
-                    {":status": status, ":at": iso(at), ":contact": contact}
+                    {
+                        ":status": status,
+                        ":at": iso(at),
+                        ":contact": contact,
+                        ":consents": Keys.collection(practice_id, "CONSENTS"),
+                    }
                 ),
                 ReturnValues="ALL_OLD",
             )

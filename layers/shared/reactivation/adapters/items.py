@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -107,6 +108,28 @@ class Keys:
     @staticmethod
     def sending_number(number: str) -> str:
         return f"NUMBER#{number}"
+
+    @staticmethod
+    def records(practice_id: str, shard: int) -> str:
+        return f"PRACTICE#{practice_id}#RECORDS#{shard:02d}"
+
+
+#: A practice's patients are spread over this many shards of the PatientRecords index: a
+#: segmentation runs one unit of work per shard, in parallel, each reading its patients' items
+#: (patient, appointments, plans, state) in a few large pages instead of a query per patient.
+SHARDS = 8
+
+
+def record_shard(patient_id: str) -> int:
+    return zlib.crc32(patient_id.encode()) % SHARDS
+
+
+def record_index(practice_id: str, patient_id: str, sk: str) -> dict[str, str]:
+    """The PatientRecords index attributes of one of a patient's items (grouped by patient)."""
+    return {
+        "gsi4pk": Keys.records(practice_id, record_shard(patient_id)),
+        "gsi4sk": f"{patient_id}#{sk}",
+    }
 
 
 def count_between(

@@ -17,6 +17,7 @@ from reactivation.adapters.items import (
     model_fields,
     model_item,
     query,
+    record_index,
     to_attributes,
 )
 from reactivation.domain.models import Appointment, Patient, PatientRecord, Plan
@@ -124,6 +125,7 @@ class PatientRepository:
             "sk": "PATIENT",
             "gsi1pk": Keys.collection(practice_id, "PATIENTS"),
             "gsi1sk": patient.patient_id,
+            **record_index(practice_id, patient.patient_id, "PATIENT"),
             "kind": "patient",
             **model_item(patient),
         }
@@ -152,9 +154,11 @@ class PatientRepository:
     def _part_item(
         practice_id: str, patient_id: str, kind: str, part_id: str, model: BaseModel
     ) -> dict[str, Any]:
+        sk = f"{kind}#{part_id}"
         return {
             "pk": Keys.patient(practice_id, patient_id),
-            "sk": f"{kind}#{part_id}",
+            "sk": sk,
+            **record_index(practice_id, patient_id, sk),
             "kind": kind.lower(),
             **model_item(model),
         }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from collections.abc import Sequence as Sequence_
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,13 +17,35 @@ from reactivation.adapters.items import (
     model_fields,
     model_item,
     query,
+    record_index,
     to_attributes,
 )
 from reactivation.domain.models import Campaign, PatientHistory, Sequence
 
+#: The index attributes every update of a patient's state sets (values from `_indexed`).
+STATE_INDEX = "gsi4pk = :g4pk, gsi4sk = :g4sk, patient_id = :pid"
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+
+def history_from_state(state: Mapping[str, Any], opted_out: frozenset[str]) -> PatientHistory:
+    """What the system learned about a patient, from their state item (empty: nothing yet)."""
+    ended = state.get("last_sequence_ended_at")
+    snoozed = state.get("snoozed_until")
+    return PatientHistory(
+        opted_out=opted_out,
+        in_sequence="active_sequence_id" in state,
+        last_sequence_ended_at=datetime.fromisoformat(ended) if ended else None,
+        snoozed_until=date.fromisoformat(snoozed) if snoozed else None,
+        service_recovery="hold_reason" in state,
+        declined={
+            Campaign(campaign): date.fromisoformat(day)
+            for campaign, day in state.get("declined", {}).items()
+        },
+        invalid_contacts=frozenset(state.get("invalid_contacts", set())),
+    )
 
 
 class SequenceRepository:
@@ -53,35 +76,32 @@ class SequenceRepository:
         response = self._client.get_item(
             TableName=self._table, Key=self._state_key(practice_id, patient_id), ConsistentRead=True
         )
-        state = from_attributes(response.get("Item", {}))
-        ended = state.get("last_sequence_ended_at")
-        snoozed = state.get("snoozed_until")
-        return PatientHistory(
-            opted_out=opted_out,
-            in_sequence="active_sequence_id" in state,
-            last_sequence_ended_at=datetime.fromisoformat(ended) if ended else None,
-            snoozed_until=date.fromisoformat(snoozed) if snoozed else None,
-            service_recovery="hold_reason" in state,
-            declined={
-                Campaign(campaign): date.fromisoformat(day)
-                for campaign, day in state.get("declined", {}).items()
-            },
-            invalid_contacts=frozenset(state.get("invalid_contacts", set())),
-        )
+        return history_from_state(from_attributes(response.get("Item", {})), opted_out)
+
+    @staticmethod
+    def _indexed(practice_id: str, patient_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        """`values` with the PatientRecords index attributes the state item always carries
+        (the segmentation reads it with the patient's other items)."""
+        index = record_index(practice_id, patient_id, "STATE")
+        return {**values, ":g4pk": index["gsi4pk"], ":g4sk": index["gsi4sk"], ":pid": patient_id}
 
     def _update_state(
         self,
         practice_id: str,
         patient_id: str,
-        expression: str,
+        assignments: str,
         values: dict[str, Any],
         names: dict[str, str] | None = None,
+        add: str | None = None,
     ) -> None:
+        expression = f"SET {STATE_INDEX}" + (f", {assignments}" if assignments else "")
         request: dict[str, Any] = {
             "TableName": self._table,
             "Key": self._state_key(practice_id, patient_id),
-            "UpdateExpression": expression,
-            "ExpressionAttributeValues": to_attributes(values),
+            "UpdateExpression": expression + (f" ADD {add}" if add else ""),
+            "ExpressionAttributeValues": to_attributes(
+                self._indexed(practice_id, patient_id, values)
+            ),
         }
         if names:
             request["ExpressionAttributeNames"] = names
@@ -89,33 +109,28 @@ class SequenceRepository:
 
     def snooze(self, practice_id: str, patient_id: str, until: date) -> None:
         self._update_state(
-            practice_id, patient_id, "SET snoozed_until = :until", {":until": until.isoformat()}
+            practice_id, patient_id, "snoozed_until = :until", {":until": until.isoformat()}
         )
 
     def hold(self, practice_id: str, patient_id: str, reason: str) -> None:
         """No outreach until staff close it (service recovery)."""
-        self._update_state(
-            practice_id, patient_id, "SET hold_reason = :reason", {":reason": reason}
-        )
+        self._update_state(practice_id, patient_id, "hold_reason = :reason", {":reason": reason})
 
     def record_decline(
         self, practice_id: str, patient_id: str, campaign: Campaign, on: date
     ) -> None:
-        self._client.update_item(  # the map must exist before one of its keys is set
-            TableName=self._table,
-            Key=self._state_key(practice_id, patient_id),
-            UpdateExpression="SET declined = if_not_exists(declined, :empty)",
-            ExpressionAttributeValues=to_attributes({":empty": {}}),
-        )
+        # the map must exist before one of its keys is set
+        self._update_state(practice_id, patient_id, "declined = if_not_exists(declined, :empty)",
+                           {":empty": {}})  # fmt: skip
         self._update_state(
-            practice_id, patient_id, "SET declined.#campaign = :on",
+            practice_id, patient_id, "declined.#campaign = :on",
             {":on": on.isoformat()}, {"#campaign": campaign.value},
         )  # fmt: skip
 
     def invalidate_contact(self, practice_id: str, patient_id: str, contact: str) -> None:
         """The contact reaches someone else: never used for this patient again."""
         self._update_state(
-            practice_id, patient_id, "ADD invalid_contacts :contact", {":contact": {contact}}
+            practice_id, patient_id, "", {":contact": {contact}}, add="invalid_contacts :contact"
         )
 
     def pause(self, sequence: Sequence, at: datetime) -> bool:
@@ -153,15 +168,23 @@ class SequenceRepository:
 
     def enrol(self, sequence: Sequence) -> bool:
         """Records the enrolment unless the patient is already in a sequence (then False)."""
+        return bool(self.enrol_all([sequence]))
+
+    def _enrolment(self, sequence: Sequence) -> list[TransactWriteItemTypeDef]:
+        """The two writes of an enrolment: the patient's state (unless already in a sequence)
+        and the sequence itself."""
+        practice, patient = sequence.practice_id, sequence.patient_id
         state_update: TransactWriteItemTypeDef
         if sequence.ended_at is None:
             state_update = {
                 "Update": {
                     "TableName": self._table,
                     "Key": self._state_key(sequence.practice_id, sequence.patient_id),
-                    "UpdateExpression": "SET active_sequence_id = :sid",
+                    "UpdateExpression": f"SET {STATE_INDEX}, active_sequence_id = :sid",
                     "ConditionExpression": "attribute_not_exists(active_sequence_id)",
-                    "ExpressionAttributeValues": to_attributes({":sid": sequence.sequence_id}),
+                    "ExpressionAttributeValues": to_attributes(
+                        self._indexed(practice, patient, {":sid": sequence.sequence_id})
+                    ),
                 }
             }
         else:  # a holdout enrolment: recorded, ended at once, never contacted
@@ -169,31 +192,73 @@ class SequenceRepository:
                 "Update": {
                     "TableName": self._table,
                     "Key": self._state_key(sequence.practice_id, sequence.patient_id),
-                    "UpdateExpression": "SET last_sequence_ended_at = :ended",
+                    "UpdateExpression": f"SET {STATE_INDEX}, last_sequence_ended_at = :ended",
                     "ConditionExpression": "attribute_not_exists(active_sequence_id)",
                     "ExpressionAttributeValues": to_attributes(
-                        {":ended": sequence.ended_at.isoformat()}
+                        self._indexed(practice, patient, {":ended": sequence.ended_at.isoformat()})
                     ),
                 }
             }
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    state_update,
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": to_attributes(self._sequence_item(sequence)),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        put: TransactWriteItemTypeDef = {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_attributes(self._sequence_item(sequence)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        return [state_update, put]
+
+    def enrol_all(self, enrolments: Sequence_[Sequence]) -> list[Sequence]:
+        """Records many enrolments in few requests (50 per transaction); returns the ones
+        recorded. A patient who got into a sequence meanwhile is left out (his condition fails,
+        the transaction is cancelled and sent again without him)."""
+        return self._write_groups([self._enrolment(s) for s in enrolments], list(enrolments))
+
+    def _write_groups[T](
+        self, groups: list[list[TransactWriteItemTypeDef]], owners: list[T]
+    ) -> list[T]:
+        """Writes groups of actions (each group all or nothing) in transactions of up to 100
+        actions; a group whose condition fails is dropped and the rest sent again. Returns the
+        owners of the groups written."""
+        written: list[T] = []
+        start = 0
+        while start < len(groups):
+            batch: list[int] = []
+            size = 0
+            while (
+                start + len(batch) < len(groups) and size + len(groups[start + len(batch)]) <= 100
+            ):
+                size += len(groups[start + len(batch)])
+                batch.append(start + len(batch))
+            pending = batch
+            while pending:
+                actions = [action for i in pending for action in groups[i]]
+                try:
+                    self._client.transact_write_items(TransactItems=actions)
+                except ClientError as error:
+                    if not is_condition_failure(error):
+                        raise
+                    failed = self._failed_groups(error, [len(groups[i]) for i in pending])
+                    if not failed:
+                        raise  # cancelled for another reason (a conflict): the caller retries
+                    pending = [i for n, i in enumerate(pending) if n not in failed]
+                    continue
+                written += [owners[i] for i in pending]
+                pending = []
+            start += len(batch)
+        return written
+
+    @staticmethod
+    def _failed_groups(error: ClientError, sizes: list[int]) -> set[int]:
+        """Which groups' conditions failed, from the transaction's cancellation reasons."""
+        reasons = error.response.get("CancellationReasons", [])
+        failed, offset = set(), 0
+        for n, size in enumerate(sizes):
+            codes = [r.get("Code") for r in reasons[offset : offset + size]]
+            if "ConditionalCheckFailed" in codes:
+                failed.add(n)
+            offset += size
+        return failed
 
     def due(self, practice_id: str, now: datetime) -> Iterator[Sequence]:
         """The practice's sequences whose next step is due at `now` (sparse index, no scan)."""
@@ -210,6 +275,14 @@ class SequenceRepository:
 
     def replace(self, old: Sequence, new: Sequence) -> bool:
         """Moves `old` to `new` if nobody moved it first; an ended sequence frees the patient."""
+        return bool(self.replace_all([(old, new)]))
+
+    def replace_all(self, moves: Sequence_[tuple[Sequence, Sequence]]) -> list[Sequence]:
+        """Many moves in few requests; returns the new sequences of the moves made."""
+        groups = [self._replacement(old, new) for old, new in moves]
+        return self._write_groups(groups, [new for _, new in moves])
+
+    def _replacement(self, old: Sequence, new: Sequence) -> list[TransactWriteItemTypeDef]:
         # The sequence must still be where the caller saw it: a concurrent run moves it once.
         put: dict[str, Any] = {
             "TableName": self._table,
@@ -236,13 +309,7 @@ class SequenceRepository:
                     }
                 }
             )
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        return items
 
     def active(self, practice_id: str, patient_id: str) -> Sequence | None:
         response = self._client.get_item(

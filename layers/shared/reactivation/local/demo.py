@@ -6,6 +6,7 @@ import csv
 import json
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -208,14 +209,17 @@ def next_tuesday_morning(now: datetime) -> datetime:
 
 
 def segment_unit_log(stack: LocalStack) -> dict[str, Any]:
-    """What the last segment unit logged (its counts), as an operator reads it."""
+    """The segment units' counts, added up from what each logged (as an operator reads them)."""
     log = stack.state_dir / "logs" / "SegmentFunction.log"
-    finished = [
-        json.loads(line)
-        for line in log.read_text(encoding="utf-8").splitlines()
-        if '"segment unit finished"' in line
-    ]
-    return finished[-1] if finished else {}
+    totals: dict[str, Any] = {"units": 0, "enrolled": Counter(), "skipped": Counter(), "queued": 0}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        if '"segment unit finished"' in line:
+            unit = json.loads(line)
+            totals["units"] += 1
+            totals["enrolled"].update(unit["enrolled"])
+            totals["skipped"].update(unit["skipped"])
+            totals["queued"] += unit["queued"]
+    return {k: dict(v) if isinstance(v, Counter) else v for k, v in totals.items()}
 
 
 def missed_visit(stack: LocalStack, start: datetime) -> datetime:
@@ -291,15 +295,15 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
         "`reactivation preview --summary` prints, with the practice's settings):")  # fmt: skip
     for line in preview.table().splitlines():
         say(f"   {line}")
-    plan = stack.fire("WeeklyEnrolment").payload or {}
+    stack.fire("WeeklyEnrolment")
     stack.drain()
     unit = segment_unit_log(stack)
     say(
         f"3. The hourly WeeklyEnrolment schedule finds it is {practice.practice_id}'s enrolment "
         f"hour ({practice.enrolment.weekday.value} {practice.enrolment.hour}:00, "
-        f"{practice.timezone}): {plan.get('units')} unit on the segment queue -> SegmentFunction "
-        f"enrolled {unit.get('enrolled')}, skipped {unit.get('skipped')}, queued "
-        f"{unit.get('queued')} jobs."
+        f"{practice.timezone}): {unit.get('units')} units on the segment queue (one per shard "
+        f"of its patients) -> SegmentFunction enrolled {unit.get('enrolled')}, skipped "
+        f"{unit.get('skipped')}, queued {unit.get('queued')} jobs."
     )
     say("4. Send queue -> SendFunction (SQS batch, partial failures):")
     for sms in stack.sent_sms():

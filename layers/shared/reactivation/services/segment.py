@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reactivation.adapters.consent import ConsentRepository
-from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.items import SHARDS
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import SegmentQueue, SendQueue
+from reactivation.adapters.records import PatientRecords
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import rules, sequences
 from reactivation.domain.messages import MessageLibrary
-from reactivation.domain.models import CampaignSettings
+from reactivation.domain.models import Sequence
 from reactivation.events import SegmentRun, SegmentUnit
 
 
@@ -65,11 +66,15 @@ class PlanOutcome:
         return {"practices": self.practices, "units": len(self.units), "practice_ids": self.units}
 
 
+#: Enrolments written (and first steps queued) together: 5 transactions of 50.
+FLUSH = 250
+
+
 class SegmentService:
     def __init__(
         self,
         practices: PracticeRepository,
-        patients: PatientRepository,
+        records: PatientRecords,
         consent: ConsentRepository,
         sequences: SequenceRepository,
         queue: SendQueue,
@@ -82,29 +87,37 @@ class SegmentService:
         # A campaign is tried only once it has approved texts: nothing is enrolled that
         # the send function could not send.
         self._sendable = library.campaigns()
-        self._patients = patients
+        self._records = records
         self._consent = consent
         self._sequences = sequences
-        self._queue = queue
+        self._queue_jobs = queue
         self._units = units
         self._page_margin = page_margin
 
-    # -- the schedules: one unit of work per practice on the segment queue (the fan-out) --
+    # -- the schedules: units of work on the segment queue (the fan-out) --------------
     def plan(self, run: SegmentRun, scheduled_time: datetime) -> PlanOutcome:
-        """The hourly enrolment schedule gives a unit to each practice whose own enrolment hour
-        it is (Tuesday 10:00 in its timezone by default); the frequent follow-up schedule gives
-        one to every practice. Each unit runs in its own invocation, in parallel."""
+        """The hourly enrolment schedule gives a unit per shard to each practice whose own
+        enrolment hour it is (Tuesday 10:00 in its timezone by default); the frequent
+        follow-up schedule gives one unit to every practice. Units run in parallel."""
         if self._units is None:
             raise RuntimeError("planning needs the segment queue")
         outcome = PlanOutcome()
         units = []
         for practice_id in self._practices.all_ids():
             outcome.practices += 1
-            if run is SegmentRun.ENROLMENT:
-                practice = self._practices.get(practice_id)
-                if practice is None or not practice.enrolment_due(scheduled_time):
-                    continue
-            units.append(SegmentUnit(run=run, practice_id=practice_id, run_start=scheduled_time))
+            if run is SegmentRun.FOLLOW_UPS:
+                units.append(
+                    SegmentUnit(run=run, practice_id=practice_id, run_start=scheduled_time)
+                )
+                outcome.units.append(practice_id)
+                continue
+            practice = self._practices.get(practice_id)
+            if practice is None or not practice.enrolment_due(scheduled_time):
+                continue
+            units += [
+                SegmentUnit(run=run, practice_id=practice_id, run_start=scheduled_time, shard=n)
+                for n in range(SHARDS)
+            ]
             outcome.units.append(practice_id)
         self._units.enqueue(units)
         return outcome
@@ -114,67 +127,68 @@ class SegmentService:
             outcome = SegmentOutcome(practices=1)
             outcome.queued = self._queue_due(unit.practice_id, unit.run_start)
             return outcome
-        return self.enrol_practice(unit, time_left)
+        return self.enrol_shard(unit, time_left)
 
-    # -- one practice ----------------------------------------------------------------
-    def enrol_practice(self, unit: SegmentUnit, time_left: TimeLeft) -> SegmentOutcome:
-        """Decides for the practice's patients after `unit.after`, enrols the due ones and
-        queues their first messages. When the invocation's time runs short, the rest goes
-        on the segment queue as the next page; a page run again (a retry) changes nothing."""
+    # -- one shard of one practice ----------------------------------------------------
+    def enrol_shard(self, unit: SegmentUnit, time_left: TimeLeft) -> SegmentOutcome:
+        """Decides for the shard's patients after `unit.after`, enrols the due ones and queues
+        their first messages, a few hundred at a time. When the invocation's time runs short,
+        the rest goes on the segment queue as the next page; a page run again (a retry)
+        changes nothing."""
         outcome = SegmentOutcome(practices=1)
         practice = self._practices.get(unit.practice_id)
-        if practice is None:
+        if practice is None or unit.shard is None:
             return outcome
         settings = practice.campaign_settings(sendable=self._sendable)
-        run_start = unit.run_start
-        for patient_id in self._patients.ids(unit.practice_id, unit.after):
-            self._decide_and_enrol(settings, patient_id, run_start, outcome)
+        opted_out = self._consent.all_opted_out(unit.practice_id)
+        pending: list[Sequence] = []
+        patients = self._records.shard(unit.practice_id, unit.shard, opted_out, unit.after)
+        for record, history in patients:
+            outcome.patients += 1
+            decision = rules.decide(settings, record, history, unit.run_start)
+            if decision.campaign is None:
+                outcome.skipped[str(decision.skip)] += 1
+            else:
+                pending.append(sequences.start(unit.practice_id, decision, unit.run_start))
+            if len(pending) >= FLUSH:
+                self._flush(pending, unit.run_start, outcome)
+                pending = []
             if self._units is not None and time_left() < self._page_margin:
-                self._units.enqueue([unit.model_copy(update={"after": patient_id})])
+                self._flush(pending, unit.run_start, outcome)
+                self._units.enqueue([unit.model_copy(update={"after": record.patient.patient_id})])
                 outcome.paged = True
-                break
-        outcome.queued += self._queue_due(unit.practice_id, run_start)
+                return outcome
+        self._flush(pending, unit.run_start, outcome)
         return outcome
 
-    def _decide_and_enrol(
-        self,
-        settings: CampaignSettings,
-        patient_id: str,
-        run_start: datetime,
-        outcome: SegmentOutcome,
-    ) -> None:
-        practice_id = settings.practice_id
-        record = self._patients.record(practice_id, patient_id)
-        if record is None:
-            return
-        outcome.patients += 1
-        patient = record.patient
-        opted_out = self._consent.opted_out(practice_id, (patient.mobile, patient.email))
-        history = self._sequences.history(practice_id, patient_id, opted_out)
-        decision = rules.decide(settings, record, history, run_start)
-        if decision.campaign is None:
-            outcome.skipped[str(decision.skip)] += 1
-            return
-        if self._sequences.enrol(sequences.start(practice_id, decision, run_start)):
-            tally = outcome.holdout if decision.holdout else outcome.enrolled
-            tally[decision.campaign.value] += 1
+    def _flush(self, pending: list[Sequence], run_start: datetime, outcome: SegmentOutcome) -> None:
+        """Records the enrolments, then queues the first steps and moves those sequences on.
+        A crash between the two leaves the steps due: the next follow-up run queues them."""
+        due = []
+        for sequence in self._sequences.enrol_all(pending):
+            tally = outcome.holdout if sequence.holdout else outcome.enrolled
+            tally[sequence.campaign.value] += 1
+            if sequence.next_step_due_at is not None and sequence.next_step_due_at <= run_start:
+                due.append(sequence)
+        outcome.queued += self._queue(due, run_start)
 
     def enrol(self, run_start: datetime) -> SegmentOutcome:
-        """Every practice at once, in this invocation (tests and the preview of a small
-        deployment; the schedules fan out with `plan`)."""
+        """Every practice and shard at once, in this invocation (tests and small deployments;
+        the schedules fan out with `plan`)."""
         total = SegmentOutcome()
         for practice_id in self._practices.all_ids():
-            unit = SegmentUnit(
-                run=SegmentRun.ENROLMENT, practice_id=practice_id, run_start=run_start
-            )
-            total.add(self.enrol_practice(unit, lambda: float("inf")))
+            for shard in range(SHARDS):
+                unit = SegmentUnit(run=SegmentRun.ENROLMENT, practice_id=practice_id,
+                                   run_start=run_start, shard=shard)  # fmt: skip
+                total.add(self.enrol_shard(unit, lambda: float("inf")))
         return total
 
     def _queue_due(self, practice_id: str, now: datetime) -> int:
-        due = list(self._sequences.due(practice_id, now))
+        return self._queue(list(self._sequences.due(practice_id, now)), now)
+
+    def _queue(self, due: list[Sequence], now: datetime) -> int:
         # Queue first, then move each sequence on: a crash in between queues a step twice,
         # and the send function's claim on the job id sends it once.
-        self._queue.enqueue([sequences.job_for_due_step(s, now) for s in due])
-        for sequence in due:
-            self._sequences.replace(sequence, sequences.after_step_queued(sequence))
+        self._queue_jobs.enqueue([sequences.job_for_due_step(s, now) for s in due])
+        self._sequences.replace_all([(s, sequences.after_step_queued(s)) for s in due])
         return len(due)

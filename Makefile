@@ -48,10 +48,13 @@ unit: setup
 layer-check: setup ## Build the layer as sam build does and import every handler from it alone
 	bash scripts/layer_check.sh
 
-bench: setup ## Measure cold imports, the classifier, AWS requests per unit of work
+bench: setup ## Measure cold imports, the classifier, AWS requests, import and preview speed
 	$(BIN)/python bench/cold_imports.py
 	$(BIN)/python bench/classifier_accuracy.py
 	$(BIN)/python bench/aws_requests.py
+	$(BIN)/python bench/preview_throughput.py
+	$(BIN)/python bench/import_throughput.py --mode parse
+	$(BIN)/python bench/import_throughput.py --mode stack --patients 10000 --appointments 100000
 
 # The SAM CLI lives in its own virtualenv: its pins are not the project's.
 $(SAM):

@@ -16,6 +16,7 @@ from moto.server import ThreadedMotoServer
 
 from reactivation.local.api import LocalApi, routes_from
 from reactivation.local.functions import FunctionSpec, FunctionWorker, Invocation, function_specs
+from reactivation.local.moto_patches import copy_tables_once_per_transaction
 from reactivation.local.provision import Physical, Provisioner
 from reactivation.local.sources import SqsEventSource
 from reactivation.local.template import Template
@@ -144,6 +145,7 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        copy_tables_once_per_transaction()
         self._moto.start()
         # moto keeps its state per process: a stack starts from nothing, like a new account.
         urllib.request.urlopen(

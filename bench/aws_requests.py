@@ -1,5 +1,6 @@
 """AWS requests each unit of work makes: per inbound reply (by intent), per send job, per
-patient at enrolment. Counted with a botocore hook around the real handlers, against moto.
+patient at the demo practice's enrolment. Counted with a botocore hook around the real
+handlers, against moto. (A large practice's enrolment: bench/segment_requests.py.)
 
 Run: `python bench/aws_requests.py` (also part of `make bench`).
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,6 @@ from reactivation.local.template import Template
 from reactivation.services.inbound import InboundService
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The generated practice whose weekly enrolment is counted.
-PRACTICE_SIZE = 1000
 calls: Counter[str] = Counter()
 
 
@@ -107,9 +106,6 @@ def main() -> None:
         print(f"send: {sum(calls.values())} requests for {len(messages)} jobs "
               f"({sum(calls.values()) / len(messages):.1f} per job): {dict(calls)}")  # fmt: skip
 
-        units_queue = provisioner.created["SegmentQueue"].ref
-        segment_a_thousand(factory, table, segment, received, units_queue, start)
-
         # The signature check makes no AWS request (the certificate is cached per instance);
         # the bench skips it rather than sign with a test key.
         InboundService._verify = lambda self, envelope: None  # type: ignore[method-assign]
@@ -130,59 +126,6 @@ def main() -> None:
             inbound(http_api_event("POST", "/sms/inbound", {"content-type": "text/plain"},
                                    json.dumps(body).encode(), "127.0.0.1"))  # fmt: skip
             print(f"reply {text!r}: {sum(calls.values())} requests: {dict(calls)}")
-
-
-def segment_a_thousand(
-    factory: Any, table: str, segment: Any, received: Any, queue: str, start: datetime
-) -> None:
-    """A practice of PRACTICE_SIZE patients with ten visits each (about half of them due): the
-    weekly enrolment's requests, planning included, per 1,000 patients."""
-    from dateutil.relativedelta import relativedelta
-
-    from reactivation.adapters.patients import PatientRepository
-    from reactivation.adapters.practices import PracticeRepository
-    from reactivation.domain.models import Appointment, Patient
-
-    dynamodb = factory("dynamodb", region_name=REGION)
-    # Chicago: at its Tuesday 10:00 it is 11:00 for the demo practice, which is not due.
-    practice = demo.PRACTICE.model_copy(
-        update={"practice_id": "thousand", "sending_number": "+13125550199",
-                "holdout_percent": 10, "timezone": "America/Chicago"}
-    )  # fmt: skip
-    PracticeRepository(dynamodb, table).save(practice)
-    patients = PatientRepository(dynamodb, table)
-    records: list[Any] = []
-    for n in range(PRACTICE_SIZE):
-        patient_id = f"T{n:05d}"
-        records.append(Patient(patient_id=patient_id, first_name="Ana",
-                               mobile=f"+1312{n % 800 + 200:03d}{n:04d}"))  # fmt: skip
-        for visit in range(10):  # the last visit 3 to 14 months ago: about half are due
-            months = (n % 12) + 3 + visit * 6
-            records.append(Appointment(
-                appointment_id=f"{patient_id}-{visit}", patient_id=patient_id,
-                starts_at=start - relativedelta(months=months), category="hygiene",
-                status="completed", revenue=120.0,
-            ))  # fmt: skip
-    patients.save_all("thousand", records)
-    when = start + timedelta(hours=1)  # Tuesday 10:00 in Chicago
-    clock.freeze(when)
-    sqs = factory("sqs", region_name=REGION)
-    counted: Counter[str] = Counter()  # the function's requests only, not the bench's
-    calls.clear()
-    segment({"run": "enrolment", "scheduled_time": when.isoformat()})
-    counted += calls
-    units = 0
-    while batch := received("SegmentQueue")["Records"]:
-        for record in batch:
-            calls.clear()
-            segment({"Records": [record]})
-            counted += calls
-            sqs.delete_message(QueueUrl=queue, ReceiptHandle=record["receiptHandle"])
-            units += 1
-    total = sum(counted.values())
-    print(f"enrolment of a {PRACTICE_SIZE}-patient practice ({units} units): {total} requests, "
-          f"{total * 1000 / PRACTICE_SIZE:.0f} per 1,000 patients, planning included: "
-          f"{dict(sorted(counted.items()))}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ def copy_tables_once_per_transaction() -> None:
             return getattr(copy, name)
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        models.copy = _OncePerObject()  # type: ignore[attr-defined]
+        models.copy = _OncePerObject()  # type: ignore[attr-defined,assignment]
         try:
             original(self, transact_items)
         finally:

@@ -47,11 +47,38 @@ def load_handler(code_dir: Path, handler: str, name: str) -> Any:
     return getattr(module, function_name)
 
 
+class RequestCounter:
+    """Counts the AWS requests an invocation makes (by service and operation), with botocore's
+    before-call hook on boto3's default session, and appends them to a file: for benches that
+    measure the functions as the local stack runs them. Off unless the stack asks for it."""
+
+    def __init__(self, path: str, function: str) -> None:
+        import boto3
+
+        self._path, self._function = path, function
+        self.counts: dict[str, int] = {}
+        boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
+        boto3.DEFAULT_SESSION.events.register("before-call", self._count)
+
+    def _count(self, event_name: str, **_: Any) -> None:
+        operation = event_name.split(".", 1)[1]  # before-call.<service>.<Operation>
+        self.counts[operation] = self.counts.get(operation, 0) + 1
+
+    def flush(self) -> None:
+        with Path(self._path).open("a", encoding="utf-8") as out:
+            out.write(json.dumps({"function": self._function, "requests": self.counts}) + "\n")
+        self.counts = {}
+
+
 def main(argv: list[str]) -> None:
     requests = os.fdopen(int(argv[1]), "r", encoding="utf-8")
     answers = os.fdopen(int(argv[2]), "w", buffering=1, encoding="utf-8")
     spec = json.loads(argv[3])
     from reactivation import clock
+
+    counts_file = os.environ.get("REACTIVATION_REQUEST_COUNTS")
+    counter = RequestCounter(counts_file, spec["name"]) if counts_file else None
 
     handler: Any = None
     init_error: str | None = None
@@ -73,6 +100,8 @@ def main(argv: list[str]) -> None:
             traceback.print_exc()
             answer = {"error": type(error).__name__}
         sys.stdout.flush()
+        if counter is not None:
+            counter.flush()
         answers.write(json.dumps(answer) + "\n")
 
 

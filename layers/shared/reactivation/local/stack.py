@@ -99,6 +99,7 @@ class LocalStack:
         stack_name: str = "reactivation-local",
         parameters: Mapping[str, str] | None = None,
         clock: LocalClock | None = None,
+        request_counts: Path | None = None,
     ) -> None:
         self.template = Template.load(template)
         self.state_dir = state_dir
@@ -106,6 +107,8 @@ class LocalStack:
         self.stack_name = stack_name
         self.parameters = {**LOCAL_PARAMETERS, **(parameters or {})}
         self.clock = clock or LocalClock()
+        #: When given, each function process appends its invocations' AWS requests here.
+        self.request_counts = request_counts
         self._moto = ThreadedMotoServer(ip_address=host, port=moto_port, verbose=False)
         self._api = LocalApi(host, api_port, self._invoke_for_api, self._control)
         self.resources: dict[str, Physical] = {}
@@ -172,6 +175,8 @@ class LocalStack:
             "SNS_CERTIFICATE_ENDPOINT": f"{self.api_url}/_local/sns-certificates",
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
+        if self.request_counts is not None:
+            base["REACTIVATION_REQUEST_COUNTS"] = str(self.request_counts)
         for logical_id, spec in self.functions.items():
             log = self.state_dir / "logs" / f"{logical_id}.log"
             self.workers[logical_id] = FunctionWorker(spec, base, log)

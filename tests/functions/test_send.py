@@ -8,6 +8,7 @@ import pytest
 
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import OutboxRepository
+from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
@@ -21,7 +22,8 @@ from reactivation.domain.models import (
 )
 from tests.builders import at, make_patient, visit
 from tests.conftest import Aws
-from tests.functions.helpers import queued, seed, sent_emails, sent_sms, sqs_event
+from tests.functions.helpers import queued, scheduled, seed, sent_emails, sent_sms, sqs_event
+from tests.functions.test_segment import run_units
 
 Handler = Callable[[dict[str, Any]], Any]
 RUN = at("2026-11-24 10:00")
@@ -81,7 +83,7 @@ def test_a_booking_that_appeared_meanwhile_cancels_it(aws: Aws, send: Handler) -
     assert sent_sms() == []
 
 
-def test_outside_sending_hours_the_job_is_held_not_dropped(
+def test_outside_sending_hours_the_job_is_parked_until_the_next_opening(
     aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[Any], None]
 ) -> None:
     frozen_clock(at("2026-11-24 20:30"))
@@ -90,12 +92,50 @@ def test_outside_sending_hours_the_job_is_held_not_dropped(
     job = enrolled_job(aws)
     assert send(sqs_event(aws, [job.model_dump_json()])) == {"batchItemFailures": []}
     assert sent_sms() == []
+    assert delayed(aws) == "0" and queued(aws) == []  # not cycling through the queue all night
+    parking = ParkedJobs(aws.client("dynamodb"), aws.table)
+    assert list(parking.due("bright-smile", at("2026-11-25 08:59"))) == []
+    assert list(parking.due("bright-smile", at("2026-11-25 09:00"))) == [job]
+    assert OutboxRepository(aws.client("dynamodb"), aws.table).status(job) is None
+
+
+def test_the_follow_up_run_puts_a_parked_job_back_on_the_queue_once(
+    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[Any], None]
+) -> None:
+    seed(aws)
+    job = enrolled_job(aws)
+    repository = SequenceRepository(aws.client("dynamodb"), aws.table)
+    (sequence,) = repository.due("bright-smile", RUN)
+    repository.replace(sequence, sequences.after_step_queued(sequence))  # step 1 was queued
+    ParkedJobs(aws.client("dynamodb"), aws.table).park(job, at("2026-11-25 09:00"))
+    segment = load_function("SegmentFunction")
+    frozen_clock(at("2026-11-25 09:10"))
+    segment(scheduled("follow_ups", "2026-11-25T14:10:00Z"))
+    run_units(aws, segment)
+    segment(scheduled("follow_ups", "2026-11-25T14:25:00Z"))  # the next run: nothing more
+    run_units(aws, segment)
+    bodies = [m["Body"] for m in queued(aws)]
+    assert [SendJob.model_validate_json(b) for b in bodies] == [job]
+
+
+def test_a_short_wait_is_a_delay_on_the_queue(
+    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[Any], None]
+) -> None:
+    frozen_clock(at("2026-11-25 08:50"))  # ten minutes before the window opens
+    send = load_function("SendFunction")
+    seed(aws)
+    job = enrolled_job(aws)
+    send(sqs_event(aws, [job.model_dump_json()]))
+    assert delayed(aws) == "1"
+    parking = ParkedJobs(aws.client("dynamodb"), aws.table)
+    assert list(parking.due("bright-smile", at("2026-11-26 09:00"))) == []
+
+
+def delayed(aws: Aws) -> str:
     attributes = aws.client("sqs").get_queue_attributes(
         QueueUrl=aws.ref("SendQueue"), AttributeNames=["ApproximateNumberOfMessagesDelayed"]
     )["Attributes"]
-    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"  # back in 15 minutes
-    assert queued(aws) == []  # and not a moment earlier
-    assert OutboxRepository(aws.client("dynamodb"), aws.table).status(job) is None
+    return str(attributes["ApproximateNumberOfMessagesDelayed"])
 
 
 def test_email_jobs_go_through_ses(aws: Aws, send: Handler) -> None:
@@ -153,7 +193,5 @@ def test_the_caps_count_per_patient_and_per_number(aws: Aws, send: Handler) -> N
     assert len(sent_sms()) == 1
     outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
     assert outbox.status(second) is None  # held for tomorrow, not dropped
-    attributes = aws.client("sqs").get_queue_attributes(
-        QueueUrl=aws.ref("SendQueue"), AttributeNames=["ApproximateNumberOfMessagesDelayed"]
-    )["Attributes"]
-    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+    parked = ParkedJobs(aws.client("dynamodb"), aws.table)
+    assert list(parked.due("bright-smile", at("2026-11-25 09:00"))) == [second]

@@ -12,6 +12,7 @@ from reactivation.adapters.certificates import CertificateStore
 from reactivation.adapters.channels import SesEmail, SnsSms
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import OutboxRepository
+from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import ImportQueue, SegmentQueue, SendQueue
@@ -75,6 +76,7 @@ def segment_service(settings: SegmentSettings) -> SegmentService:
         SendQueue(_client("sqs"), settings.send_queue_url),
         MessageLibrary.default(),
         SegmentQueue(_client("sqs"), settings.segment_queue_url),
+        ParkedJobs(dynamodb, table),
     )
 
 
@@ -90,6 +92,7 @@ def send_service(settings: SendSettings) -> SendService:
         sequences=SequenceRepository(dynamodb, table),
         outbox=OutboxRepository(dynamodb, table),
         queue=SendQueue(_client("sqs"), settings.send_queue_url),
+        parking=ParkedJobs(dynamodb, table),
         sms_channel=SnsSms(_client("sns")),
         email_channel=SesEmail(_client("sesv2")),
         library=MessageLibrary.default(),

@@ -267,8 +267,13 @@ class SequenceRepository:
             TableName=self._table,
             IndexName="DueSteps",
             KeyConditionExpression="gsi3pk = :pk AND gsi3sk <= :upto",
+            FilterExpression="kind = :sequence",  # parked send jobs share the index
             ExpressionAttributeValues=to_attributes(
-                {":pk": Keys.collection(practice_id, "DUE"), ":upto": f"{iso(now)}#\uffff"}
+                {
+                    ":pk": Keys.collection(practice_id, "DUE"),
+                    ":upto": f"{iso(now)}#\uffff",
+                    ":sequence": "sequence",
+                }
             ),
         ):
             yield Sequence.model_validate(model_fields(Sequence, item))

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.items import SHARDS
+from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import SegmentQueue, SendQueue
 from reactivation.adapters.records import PatientRecords
@@ -80,6 +81,7 @@ class SegmentService:
         queue: SendQueue,
         library: MessageLibrary,
         units: SegmentQueue | None = None,
+        parking: ParkedJobs | None = None,
         *,
         page_margin: float = 60.0,
     ) -> None:
@@ -92,6 +94,7 @@ class SegmentService:
         self._sequences = sequences
         self._queue_jobs = queue
         self._units = units
+        self._parking = parking
         self._page_margin = page_margin
 
     # -- the schedules: units of work on the segment queue (the fan-out) --------------
@@ -184,7 +187,16 @@ class SegmentService:
         return total
 
     def _queue_due(self, practice_id: str, now: datetime) -> int:
-        return self._queue(list(self._sequences.due(practice_id, now)), now)
+        """The steps that fell due, and the parked jobs whose moment came: queued again,
+        then released (a crash in between queues one twice; the send claim sends it once)."""
+        queued = self._queue(list(self._sequences.due(practice_id, now)), now)
+        if self._parking is not None:
+            parked = list(self._parking.due(practice_id, now))
+            self._queue_jobs.enqueue(parked)
+            for job in parked:
+                self._parking.release(job, now)
+            queued += len(parked)
+        return queued
 
     def _queue(self, due: list[Sequence], now: datetime) -> int:
         # Queue first, then move each sequence on: a crash in between queues a step twice,

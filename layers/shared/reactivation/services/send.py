@@ -10,9 +10,10 @@ from enum import StrEnum
 from reactivation.adapters.channels import EmailChannel, SmsChannel
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import Claim, OutboxRepository
+from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
-from reactivation.adapters.queue import SendQueue
+from reactivation.adapters.queue import MAX_DELAY_SECONDS, SendQueue
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sms
 from reactivation.domain.messages import MessageLibrary, MessageValues, format_phone
@@ -59,6 +60,7 @@ class SendService:
         sequences: SequenceRepository,
         outbox: OutboxRepository,
         queue: SendQueue,
+        parking: ParkedJobs,
         sms_channel: SmsChannel,
         email_channel: EmailChannel,
         library: MessageLibrary,
@@ -69,6 +71,7 @@ class SendService:
         self._sequences = sequences
         self._outbox = outbox
         self._queue = queue
+        self._parking = parking
         self._sms = sms_channel
         self._email = email_channel
         self._library = library
@@ -89,7 +92,11 @@ class SendService:
         patient = record.patient
         when = self._next_send_time(job, practice, patient, now)
         if when > now:
-            self._queue.defer(job, math.ceil((when - now).total_seconds()))
+            wait = math.ceil((when - now).total_seconds())
+            if wait <= MAX_DELAY_SECONDS:
+                self._queue.defer(job, wait)
+            else:  # overnight, or a cap: parked, and queued again by the follow-up run
+                self._parking.park(job, when)
             return Delivery(Outcome.DEFERRED, reason="sending_hours_or_frequency")
         values = MessageValues(
             first_name=patient.first_name,

@@ -292,8 +292,8 @@ def test_a_crash_mid_import_then_a_resume_loses_and_doubles_nothing(
         harness.service.file_arrived(ref.key(ExportFile.PLANS), NOW, "worker-1", Clock())
     halfway = harness.imports.get(ref)
     assert halfway is not None and halfway.phase is ImportPhase.APPOINTMENTS and halfway.line == 3
-    # The queue gives the message again once its visibility timeout (and the lease) passed.
-    resumed = harness.service.resume(ref, NOW + timedelta(minutes=16), "worker-2", Clock())
+    # The failed worker gave its lease up: the queue's next delivery resumes at once.
+    resumed = harness.service.resume(ref, NOW, "worker-2", Clock())
     assert resumed.status is IngestStatus.COMPLETED and resumed.record is not None
     assert resumed.record.files == expected.record.files
     assert resumed.record.issues == expected.record.issues

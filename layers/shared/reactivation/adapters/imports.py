@@ -122,6 +122,20 @@ class ImportRepository:
                 raise LeaseLost(record.export_id) from error
             raise
 
+    def release(self, ref: ExportRef, lease: Lease) -> None:
+        """Gives the lease up (after a failure: the retry need not wait for it to expire)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes(self._key(ref)),
+                UpdateExpression="REMOVE lease_owner, lease_until",
+                ConditionExpression="lease_owner = :me",
+                ExpressionAttributeValues=to_attributes({":me": lease.owner}),
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+
     def recent(self, practice_id: str, limit: int = 10) -> list[ImportRecord]:
         items = query(
             self._client,

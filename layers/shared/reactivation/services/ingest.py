@@ -4,6 +4,7 @@ from its checkpoint after a crash. Every row ends imported or rejected, and is c
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import tempfile
@@ -138,13 +139,20 @@ class IngestService:
             return IngestOutcome(IngestStatus.UNKNOWN_PRACTICE, ref)
         if record.status is ImportStatus.COMPLETED:
             return IngestOutcome(IngestStatus.ALREADY_COMPLETED, ref, record)
-        lease = Lease(worker, now + timedelta(seconds=time_left() + 60))
+        # The lease ends with this invocation (Lambda stops it when no time is left), before
+        # the queue gives a crashed invocation's message again (its visibility timeout is
+        # longer than the function's timeout): a retry always finds the import free.
+        lease = Lease(worker, now + timedelta(seconds=time_left()))
         if not self._imports.acquire(ref, lease, now):
             return IngestOutcome(IngestStatus.BUSY, ref, record)
         try:
             return self._run(record, practice, lease, now, time_left)
         except LeaseLost:
             return IngestOutcome(IngestStatus.BUSY, ref, record)
+        except Exception:
+            with contextlib.suppress(Exception):
+                self._imports.release(ref, lease)  # the retry goes on from the checkpoint
+            raise
 
     # -- the run ----------------------------------------------------------------------
     def _run(

@@ -14,6 +14,8 @@ class FunctionSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     practice_table: str = Field(alias="PRACTICE_TABLE_NAME", min_length=3)
+    #: Seconds an AWS call may take to answer (the local stack gives moto more).
+    aws_read_timeout: float = Field(default=10, alias="AWS_CLIENT_READ_TIMEOUT", gt=0, le=300)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Self:

@@ -22,6 +22,7 @@ from reactivation.adapters.reports import ReportRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.config import (
     AppointmentSettings,
+    FunctionSettings,
     InboundSettings,
     IngestSettings,
     ReportSettings,
@@ -43,14 +44,16 @@ if TYPE_CHECKING:
 # Each builder imports its own service: a function loads only what it runs (cold start; the
 # import's phone-number parsing is heavy).
 
-#: Short timeouts and the standard retry mode: a slow call fails inside the function's timeout.
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10
-)
 
-
-def _client(service: str) -> Any:
-    return boto3.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+def _client(service: str, settings: FunctionSettings) -> Any:
+    """Short timeouts and the standard retry mode: a slow call fails inside the function's
+    timeout. (The read timeout is a setting: the local stack's moto is slower than AWS.)"""
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=3,
+        read_timeout=settings.aws_read_timeout,
+    )
+    return boto3.client(service, config=config)  # type: ignore[call-overload]
 
 
 class SnsSubscriptionConfirmer:
@@ -66,16 +69,16 @@ class SnsSubscriptionConfirmer:
 def segment_service(settings: SegmentSettings) -> SegmentService:
     from reactivation.services.segment import SegmentService
 
-    dynamodb = _client("dynamodb")
+    dynamodb = _client("dynamodb", settings)
     table = settings.practice_table
     return SegmentService(
         PracticeRepository(dynamodb, table),
         PatientRecords(dynamodb, table),
         ConsentRepository(dynamodb, table),
         SequenceRepository(dynamodb, table),
-        SendQueue(_client("sqs"), settings.send_queue_url),
+        SendQueue(_client("sqs", settings), settings.send_queue_url),
         MessageLibrary.default(),
-        SegmentQueue(_client("sqs"), settings.segment_queue_url),
+        SegmentQueue(_client("sqs", settings), settings.segment_queue_url),
         ParkedJobs(dynamodb, table),
     )
 
@@ -83,7 +86,7 @@ def segment_service(settings: SegmentSettings) -> SegmentService:
 def send_service(settings: SendSettings) -> SendService:
     from reactivation.services.send import SendService
 
-    dynamodb = _client("dynamodb")
+    dynamodb = _client("dynamodb", settings)
     table = settings.practice_table
     return SendService(
         practices=PracticeRepository(dynamodb, table),
@@ -91,10 +94,10 @@ def send_service(settings: SendSettings) -> SendService:
         consent=ConsentRepository(dynamodb, table),
         sequences=SequenceRepository(dynamodb, table),
         outbox=OutboxRepository(dynamodb, table),
-        queue=SendQueue(_client("sqs"), settings.send_queue_url),
+        queue=SendQueue(_client("sqs", settings), settings.send_queue_url),
         parking=ParkedJobs(dynamodb, table),
-        sms_channel=SnsSms(_client("sns")),
-        email_channel=SesEmail(_client("sesv2")),
+        sms_channel=SnsSms(_client("sns", settings)),
+        email_channel=SesEmail(_client("sesv2", settings)),
         library=MessageLibrary.default(),
     )
 
@@ -102,9 +105,9 @@ def send_service(settings: SendSettings) -> SendService:
 def inbound_service(settings: InboundSettings) -> InboundService:
     from reactivation.services.inbound import InboundService
 
-    dynamodb = _client("dynamodb")
+    dynamodb = _client("dynamodb", settings)
     table = settings.practice_table
-    sns = _client("sns")
+    sns = _client("sns", settings)
     return InboundService(
         topic_arn=settings.inbound_topic_arn,
         practices=PracticeRepository(dynamodb, table),
@@ -124,14 +127,14 @@ def inbound_service(settings: InboundSettings) -> InboundService:
 def report_service(settings: ReportSettings) -> ReportService:
     from reactivation.services.report import ReportService
 
-    dynamodb = _client("dynamodb")
+    dynamodb = _client("dynamodb", settings)
     table = settings.practice_table
     return ReportService(
         practices=PracticeRepository(dynamodb, table),
         outbox=OutboxRepository(dynamodb, table),
         replies=ReplyRepository(dynamodb, table),
         reports=ReportRepository(dynamodb, table),
-        email_channel=SesEmail(_client("sesv2")),
+        email_channel=SesEmail(_client("sesv2", settings)),
         sender=settings.report_sender_address,
     )
 
@@ -140,21 +143,21 @@ def ingest_service(settings: IngestSettings) -> IngestService:
     from reactivation.adapters.imports import ExportStore, ImportRepository
     from reactivation.services.ingest import IngestService
 
-    dynamodb = _client("dynamodb")
+    dynamodb = _client("dynamodb", settings)
     table = settings.practice_table
     return IngestService(
         practices=PracticeRepository(dynamodb, table),
         patients=PatientRepository(dynamodb, table),
         imports=ImportRepository(dynamodb, table),
-        exports=ExportStore(_client("s3"), settings.imports_bucket),
-        continuations=ImportQueue(_client("sqs"), settings.import_queue_url),
+        exports=ExportStore(_client("s3", settings), settings.imports_bucket),
+        continuations=ImportQueue(_client("sqs", settings), settings.import_queue_url),
     )
 
 
 def appointment_change_service(settings: AppointmentSettings) -> AppointmentChangeService:
     from reactivation.services.appointments import AppointmentChangeService
 
-    dynamodb = _client("dynamodb")
+    dynamodb = _client("dynamodb", settings)
     table = settings.practice_table
     return AppointmentChangeService(
         PracticeRepository(dynamodb, table),

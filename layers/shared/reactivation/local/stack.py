@@ -174,6 +174,8 @@ class LocalStack:
             # the certificates moto signs SNS deliveries with, served by _control below
             "SNS_CERTIFICATE_ENDPOINT": f"{self.api_url}/_local/sns-certificates",
             "POWERTOOLS_TRACE_DISABLED": "true",
+            # moto answers a query on a large table in tens of seconds, AWS in milliseconds
+            "AWS_CLIENT_READ_TIMEOUT": "120",
         }
         if self.request_counts is not None:
             base["REACTIVATION_REQUEST_COUNTS"] = str(self.request_counts)

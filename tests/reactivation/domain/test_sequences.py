@@ -29,11 +29,23 @@ def test_four_steps_four_then_seven_then_seven_days_apart_then_the_end() -> None
     assert sequence.end_reason == "completed" and sequence.ended_at == RUN + timedelta(days=18)
 
 
-def test_missed_appointment_sends_two_steps_the_second_the_next_day() -> None:
-    sequence = sequences.start("p", decision(campaign=Campaign.MISSED_APPOINTMENT), RUN)
-    second = sequences.after_step_queued(sequence)
-    assert second.next_step == 2 and second.next_step_due_at == RUN + timedelta(days=1)
-    assert sequences.after_step_queued(second).next_step is None
+@pytest.mark.parametrize(
+    ("first", "timezone", "second"),
+    [
+        ("2026-11-24 10:15", "America/New_York", "2026-11-25 09:00"),
+        ("2026-11-24 19:40", "America/New_York", "2026-11-25 09:00"),  # an evening no-show
+        ("2026-11-24 19:40", None, "2026-11-25 19:40"),  # no timezone: a day later
+        ("2026-03-07 16:15", "America/New_York", "2026-03-08 09:00"),  # the DST change night
+    ],
+)
+def test_missed_appointment_sends_two_steps_the_second_the_next_morning(
+    first: str, timezone: str | None, second: str
+) -> None:
+    rescue = decision(campaign=Campaign.MISSED_APPOINTMENT)
+    sequence = sequences.start("p", rescue, at(first), timezone)
+    after = sequences.after_step_queued(sequence)
+    assert after.next_step == 2 and after.next_step_due_at == at(second)
+    assert sequences.after_step_queued(after).next_step is None
 
 
 def test_a_holdout_enrolment_is_recorded_and_sends_nothing() -> None:

@@ -389,6 +389,8 @@ class Sequence(Frozen):
     channel: Channel
     holdout: bool
     started_at: Moment
+    #: The practice's timezone, for steps due at a local time ("the next morning").
+    timezone: TimeZoneName | None = None
     #: None once the last step is queued (or the sequence stopped): stored items leave it out.
     next_step: int | None = None
     next_step_due_at: Moment | None = None

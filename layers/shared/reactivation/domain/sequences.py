@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from reactivation.domain.models import Campaign, Decision, SendJob, Sequence
 
@@ -28,8 +29,11 @@ def job_id(practice_id: str, patient_id: str, sequence: str, step: int) -> str:
     return f"{practice_id}:{patient_id}:{sequence}:{step}"
 
 
-def start(practice_id: str, decision: Decision, run_start: datetime) -> Sequence:
-    """The sequence a decision enrols the patient in. A holdout sequence sends nothing."""
+def start(
+    practice_id: str, decision: Decision, run_start: datetime, timezone: str | None = None
+) -> Sequence:
+    """The sequence a decision enrols the patient in. A holdout sequence sends nothing.
+    `timezone` (the practice's) places missed_appointment's second step the next morning."""
     if decision.campaign is None or decision.channel is None:
         raise ValueError("only a decision with a campaign and a channel starts a sequence")
     return Sequence(
@@ -40,6 +44,7 @@ def start(practice_id: str, decision: Decision, run_start: datetime) -> Sequence
         channel=decision.channel,
         holdout=decision.holdout,
         started_at=run_start,
+        timezone=timezone,
         next_step=None if decision.holdout else 1,
         next_step_due_at=None if decision.holdout else run_start,
         ended_at=run_start if decision.holdout else None,
@@ -80,10 +85,29 @@ def after_step_queued(sequence: Sequence) -> Sequence:
         )
     following = step + 1
     if sequence.campaign is Campaign.MISSED_APPOINTMENT:
-        delay = timedelta(days=1)
-    else:
-        delay = STEP_DELAYS[following]
-    return sequence.model_copy(update={"next_step": following, "next_step_due_at": due + delay})
+        return sequence.model_copy(
+            update={
+                "next_step": following,
+                "next_step_due_at": next_morning(due, sequence.timezone),
+            }
+        )
+    return sequence.model_copy(
+        update={"next_step": following, "next_step_due_at": due + STEP_DELAYS[following]}
+    )
+
+
+#: "The next morning" (campaigns.md): the default sending window's opening; a practice whose
+#: window opens later gets the message when it opens (the send function holds it until then).
+MORNING = time(9)
+
+
+def next_morning(after: datetime, timezone: str | None) -> datetime:
+    """09:00 of the day after `after`, in the practice's timezone (a day later without one)."""
+    if timezone is None:
+        return after + timedelta(days=1)
+    zone = ZoneInfo(timezone)
+    day = after.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(day, MORNING, zone).astimezone(after.tzinfo)
 
 
 def stopped(sequence: Sequence, at: datetime, reason: str) -> Sequence:

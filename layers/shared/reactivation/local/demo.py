@@ -346,11 +346,14 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
 
     stack.advance(timedelta(days=4))
     before = len(stack.sent_sms())
-    follow_ups = stack.fire("DueFollowUps").payload or {}
+    before_emails = len(stack.sent_emails())
+    stack.fire("DueFollowUps")
     stack.drain()
+    step_twos = len(stack.sent_sms()) - before + len(stack.sent_emails()) - before_emails
     sequence = SequenceRepository(dynamodb, table).active(PRACTICE.practice_id, "P-1001")
     say(
-        f"8. Four days later, DueFollowUps queues {follow_ups.get('queued')} step-2 job(s): "
+        f"8. Four days later, DueFollowUps (a unit per practice) queues the steps that fell "
+        f"due, {step_twos} messages: "
         f"Ana's sequence is {'still active' if sequence else 'stopped'}, Fay's and Gus's ended "
         "with their replies; Ben (silent), Eva (email) and Dev (the rescue's next-morning step) "
         "hear from us again."

@@ -93,7 +93,7 @@ class AppointmentChangeService:
         if decision.campaign is not Campaign.MISSED_APPOINTMENT:
             reason = decision.skip or f"rules chose {decision.campaign}"
             return AppliedChange(applied.outcome, appointment, no_rescue=reason)
-        sequence = sequences.start(practice.practice_id, decision, due)
+        sequence = sequences.start(practice.practice_id, decision, due, practice.timezone)
         if not self._sequences.enrol(sequence):  # another run enrolled the patient first
             return AppliedChange(applied.outcome, appointment, no_rescue=SkipReason.IN_SEQUENCE)
         return AppliedChange(applied.outcome, appointment, rescue=sequence)

@@ -152,7 +152,10 @@ class SegmentService:
             if decision.campaign is None:
                 outcome.skipped[str(decision.skip)] += 1
             else:
-                pending.append(sequences.start(unit.practice_id, decision, unit.run_start))
+                sequence = sequences.start(
+                    unit.practice_id, decision, unit.run_start, practice.timezone
+                )
+                pending.append(sequence)
             if len(pending) >= FLUSH:
                 self._flush(pending, unit.run_start, outcome)
                 pending = []

@@ -13,8 +13,8 @@ from botocore.exceptions import ClientError
 
 from reactivation.adapters.items import (
     Keys,
+    conditionally,
     from_attributes,
-    is_condition_failure,
     iso,
     model_fields,
     put_new,
@@ -80,8 +80,8 @@ class ImportRepository:
 
     def acquire(self, ref: ExportRef, lease: Lease, now: datetime) -> bool:
         """Takes the import's lease, unless another worker holds one that has not expired."""
-        try:
-            self._client.update_item(
+        return conditionally(
+            lambda: self._client.update_item(
                 TableName=self._table,
                 Key=to_attributes(self._key(ref)),
                 UpdateExpression="SET lease_owner = :me, lease_until = :until",
@@ -97,11 +97,7 @@ class ImportRepository:
                     }
                 ),
             )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        )
 
     def checkpoint(self, record: ImportRecord, lease: Lease, *, release: bool = False) -> None:
         """Saves the progress if `lease` still holds the import (else LeaseLost); `release`
@@ -110,31 +106,29 @@ class ImportRepository:
         if not release:
             item["lease_owner"] = lease.owner
             item["lease_until"] = iso(lease.until)
-        try:
-            self._client.put_item(
+        saved = conditionally(
+            lambda: self._client.put_item(
                 TableName=self._table,
                 Item=to_attributes(item),
                 ConditionExpression="lease_owner = :me",
                 ExpressionAttributeValues=to_attributes({":me": lease.owner}),
             )
-        except ClientError as error:
-            if is_condition_failure(error):
-                raise LeaseLost(record.export_id) from error
-            raise
+        )
+        if not saved:
+            raise LeaseLost(record.export_id)
 
     def release(self, ref: ExportRef, lease: Lease) -> None:
-        """Gives the lease up (after a failure: the retry need not wait for it to expire)."""
-        try:
-            self._client.update_item(
+        """Gives the lease up (after a failure: the retry need not wait for it to expire);
+        a lease already taken over stays with its new holder."""
+        conditionally(
+            lambda: self._client.update_item(
                 TableName=self._table,
                 Key=to_attributes(self._key(ref)),
                 UpdateExpression="REMOVE lease_owner, lease_until",
                 ConditionExpression="lease_owner = :me",
                 ExpressionAttributeValues=to_attributes({":me": lease.owner}),
             )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
+        )
 
     def recent(self, practice_id: str, limit: int = 10) -> list[ImportRecord]:
         items = query(

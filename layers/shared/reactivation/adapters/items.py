@@ -61,19 +61,27 @@ def is_condition_failure(error: ClientError) -> bool:
     return code in {"ConditionalCheckFailedException", "TransactionCanceledException"}
 
 
-def put_new(client: DynamoDBClient, table: str, item: Mapping[str, Any]) -> bool:
-    """Writes `item` unless an item with its key exists; False when one did."""
+def conditionally(write: Callable[[], object]) -> bool:
+    """Runs a conditional write; False when its condition did not hold (another writer got
+    there first, or the item is not in the expected state)."""
     try:
-        client.put_item(
-            TableName=table,
-            Item=to_attributes(item),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        write()
     except ClientError as error:
         if is_condition_failure(error):
             return False
         raise
     return True
+
+
+def put_new(client: DynamoDBClient, table: str, item: Mapping[str, Any]) -> bool:
+    """Writes `item` unless an item with its key exists; False when one did."""
+    return conditionally(
+        lambda: client.put_item(
+            TableName=table,
+            Item=to_attributes(item),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    )
 
 
 def query(client: DynamoDBClient, **kwargs: Any) -> Iterator[Item]:

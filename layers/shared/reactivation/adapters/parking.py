@@ -8,9 +8,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from reactivation.adapters.items import Keys, is_condition_failure, iso, query, to_attributes
+from reactivation.adapters.items import (
+    Keys,
+    conditionally,
+    iso,
+    query,
+    to_attributes,
+)
 from reactivation.domain.models import SendJob
 
 if TYPE_CHECKING:
@@ -67,16 +71,12 @@ class ParkedJobs:
     def release(self, job: SendJob, at: datetime) -> bool:
         """Takes the job out of the index once it is back on the queue (False if another run
         released it first)."""
-        try:
-            self._client.update_item(
+        return conditionally(
+            lambda: self._client.update_item(
                 TableName=self._table,
                 Key=to_attributes(self._key(job)),
                 UpdateExpression="REMOVE gsi3pk, gsi3sk SET released_at = :at",
                 ConditionExpression="attribute_exists(gsi3pk)",
                 ExpressionAttributeValues=to_attributes({":at": iso(at)}),
             )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        )

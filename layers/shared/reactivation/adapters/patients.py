@@ -6,13 +6,12 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from reactivation.adapters.items import (
     Keys,
     batch_put,
-    is_condition_failure,
+    conditionally,
     iso,
     model_fields,
     model_item,
@@ -68,35 +67,27 @@ class PatientRepository:
         item = self._part_item(practice_id, appointment.patient_id, "APPOINTMENT",
                                appointment.appointment_id, appointment)  # fmt: skip
         item["changed_at"] = iso(changed_at)
-        try:
-            self._client.put_item(
+        return conditionally(
+            lambda: self._client.put_item(
                 TableName=self._table,
                 Item=to_attributes(item),
                 ConditionExpression="attribute_not_exists(changed_at) OR changed_at <= :at",
                 ExpressionAttributeValues=to_attributes({":at": iso(changed_at)}),
             )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        )
 
     def deactivate(self, practice_id: str, patient_id: str) -> bool:
         """Marks a patient inactive (absent from the latest export): kept, never contacted.
         False when they already were."""
-        try:
-            self._client.update_item(
+        return conditionally(
+            lambda: self._client.update_item(
                 TableName=self._table,
                 Key=to_attributes({"pk": Keys.patient(practice_id, patient_id), "sk": "PATIENT"}),
                 UpdateExpression="SET active = :no",
                 ConditionExpression="attribute_exists(pk) AND active <> :no",
                 ExpressionAttributeValues=to_attributes({":no": False}),
             )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        )
 
     def ids_and_activity(
         self, practice_id: str, after: str | None = None

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from reactivation.adapters.items import (
     Keys,
+    conditionally,
     from_attributes,
     is_condition_failure,
     iso,
@@ -135,8 +136,8 @@ class SequenceRepository:
 
     def pause(self, sequence: Sequence, at: datetime) -> bool:
         """No further step until staff answer: the sequence leaves the due index, keeps its step."""
-        try:
-            self._client.update_item(
+        return conditionally(
+            lambda: self._client.update_item(
                 TableName=self._table,
                 Key=to_attributes(
                     {
@@ -148,11 +149,7 @@ class SequenceRepository:
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues=to_attributes({":at": iso(at)}),
             )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        )
 
     def get(self, practice_id: str, patient_id: str, sequence_id: str) -> Sequence | None:
         response = self._client.get_item(

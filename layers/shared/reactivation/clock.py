@@ -7,7 +7,11 @@ which only tests freeze.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+
+#: Seconds left in the invocation (Lambda's context counts them; tests pass their own).
+TimeLeft = Callable[[], float]
 
 
 class _Clock:

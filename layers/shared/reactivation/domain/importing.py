@@ -29,6 +29,7 @@ from reactivation.domain.models import (
     Plan,
     PlanKind,
     PlanStatus,
+    Practice,
     ServiceCategory,
 )
 
@@ -63,6 +64,13 @@ class ImportSettings:
     country: str = "US"
     #: their column name -> ours, e.g. {"cell phone": "mobile"}
     column_map: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, practice: Practice) -> ImportSettings:
+        """A practice's import settings: its timezone, country and column map."""
+        return cls(
+            timezone=practice.timezone, country=practice.country, column_map=practice.column_map
+        )
 
 
 class ExportFile(StrEnum):

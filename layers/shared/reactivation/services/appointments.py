@@ -58,9 +58,7 @@ class AppointmentChangeService:
         practice = self._practices.get(practice_id)
         if practice is None:
             raise ChangeRefused("no such practice")
-        settings = ImportSettings(
-            timezone=practice.timezone, country=practice.country, column_map=practice.column_map
-        )
+        settings = ImportSettings.of(practice)
         try:
             appointment = parse_appointment_row(row, settings)
         except RowError as error:
@@ -80,20 +78,20 @@ class AppointmentChangeService:
         """The rules decide, as the weekly run would at `due` (every exclusion holds: opted out,
         in another sequence, snoozed, a new booking...); only missed_appointment is started."""
         settings = practice.campaign_settings(sendable=self._sendable)
-        applied = AppliedChange(ChangeOutcome.APPLIED, appointment)
+        applied = ChangeOutcome.APPLIED
         if Campaign.MISSED_APPOINTMENT not in settings.campaigns:
-            return AppliedChange(applied.outcome, appointment, no_rescue="campaign_disabled")
+            return AppliedChange(applied, appointment, no_rescue="campaign_disabled")
         record = self._patients.record(practice.practice_id, appointment.patient_id)
         if record is None:
-            return AppliedChange(applied.outcome, appointment, no_rescue=SkipReason.INACTIVE)
+            return AppliedChange(applied, appointment, no_rescue=SkipReason.INACTIVE)
         patient = record.patient
         opted_out = self._consent.opted_out(practice.practice_id, (patient.mobile, patient.email))
         history = self._sequences.history(practice.practice_id, patient.patient_id, opted_out)
         decision = rules.decide(settings, record, history, due)
         if decision.campaign is not Campaign.MISSED_APPOINTMENT:
             reason = decision.skip or f"rules chose {decision.campaign}"
-            return AppliedChange(applied.outcome, appointment, no_rescue=reason)
+            return AppliedChange(applied, appointment, no_rescue=reason)
         sequence = sequences.start(practice.practice_id, decision, due, practice.timezone)
         if not self._sequences.enrol(sequence):  # another run enrolled the patient first
-            return AppliedChange(applied.outcome, appointment, no_rescue=SkipReason.IN_SEQUENCE)
-        return AppliedChange(applied.outcome, appointment, rescue=sequence)
+            return AppliedChange(applied, appointment, no_rescue=SkipReason.IN_SEQUENCE)
+        return AppliedChange(applied, appointment, rescue=sequence)

@@ -8,7 +8,7 @@ import contextlib
 import csv
 import io
 import tempfile
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -17,6 +17,7 @@ from typing import IO, Any, Protocol
 from reactivation.adapters.imports import ExportStore, ImportRepository, Lease, LeaseLost
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
+from reactivation.clock import TimeLeft
 from reactivation.domain.importing import ExportFile, ImportSettings, RowOutcome, stream_file
 from reactivation.domain.imports import (
     KEPT_ISSUES,
@@ -30,8 +31,6 @@ from reactivation.domain.imports import (
 )
 from reactivation.domain.models import Practice
 
-#: Seconds left in the invocation.
-TimeLeft = Callable[[], float]
 #: The inactive marking looks at the clock every this many patients.
 RECONCILE_CHECK = 500
 
@@ -163,9 +162,7 @@ class IngestService:
         now: datetime,
         time_left: TimeLeft,
     ) -> IngestOutcome:
-        settings = ImportSettings(
-            timezone=practice.timezone, country=practice.country, column_map=practice.column_map
-        )
+        settings = ImportSettings.of(practice)
         accepted: set[str] | None = None
         while record.phase is not ImportPhase.DONE:
             file = record.phase.file

@@ -4,7 +4,6 @@ for the practice's patients, records the enrolments and queues the due steps."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +14,7 @@ from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import SegmentQueue, SendQueue
 from reactivation.adapters.records import PatientRecords
 from reactivation.adapters.sequences import SequenceRepository
+from reactivation.clock import TimeLeft
 from reactivation.domain import rules, sequences
 from reactivation.domain.messages import MessageLibrary
 from reactivation.domain.models import Sequence
@@ -50,10 +50,6 @@ class SegmentOutcome:
             "skipped": dict(self.skipped),
             "queued": self.queued,
         }
-
-
-#: Seconds left in the invocation.
-TimeLeft = Callable[[], float]
 
 
 @dataclass

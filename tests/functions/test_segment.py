@@ -14,6 +14,7 @@ from reactivation.adapters.items import record_shard
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import SegmentQueue, SendQueue
+from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.records import PatientRecords
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.messages import MessageLibrary
@@ -72,6 +73,24 @@ def test_weekly_enrolment_queues_one_job_per_due_patient(
     assert run_units(aws, segment) == 8  # one per shard of the practice's patients
     jobs = send_jobs(aws)
     assert [(j["patient_id"], j["step"], j["channel"]) for j in jobs] == [("P-1", 1, "sms")]
+
+
+def test_an_sms_first_step_holds_its_place_on_the_patients_number(
+    aws: Aws, load_function: Callable[[str], Handler]
+) -> None:
+    # Ana and Leo share the family mobile: both steps are marked pending on it, so that the
+    # send gives the day to the higher-priority one whichever the queue delivers first
+    seed(aws, None, make_patient("P-1"), make_patient("P-2", first_name="Leo"))
+    segment = load_function("SegmentFunction")
+    segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))
+    run_units(aws, segment)
+    number = RecipientRepository(aws.client("dynamodb"), aws.table).read(
+        "bright-smile", "+12125550101"
+    )
+    assert sorted((p.patient_id, p.campaign.value) for p in number.pending) == [
+        ("P-1", "recall_due"), ("P-2", "recall_due")
+    ]  # fmt: skip
+    assert {p.due_at for p in number.pending} == {at("2026-11-24 10:00")}
 
 
 def test_each_practice_is_enrolled_at_its_own_local_hour(

@@ -10,6 +10,7 @@ from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
 from reactivation.domain.models import (
@@ -17,6 +18,7 @@ from reactivation.domain.models import (
     Campaign,
     Channel,
     Decision,
+    PendingStep,
     SendJob,
     SendStatus,
 )
@@ -29,10 +31,26 @@ Handler = Callable[[dict[str, Any]], Any]
 RUN = at("2026-11-24 10:00")
 
 
-def enrolled_job(aws: Aws, patient_id: str = "P-1", channel: Channel = Channel.SMS) -> SendJob:
-    decision = Decision(patient_id=patient_id, campaign=Campaign.RECALL_DUE, channel=channel)
+def enrolled_job(
+    aws: Aws,
+    patient_id: str = "P-1",
+    channel: Channel = Channel.SMS,
+    campaign: Campaign = Campaign.RECALL_DUE,
+    pending_on: str | None = None,
+) -> SendJob:
+    """A patient enrolled and their first step due; `pending_on`: the step marked pending on
+    that number with the enrolment, as the segmentation does for SMS."""
+    decision = Decision(patient_id=patient_id, campaign=campaign, channel=channel)
     sequence = sequences.start("bright-smile", decision, RUN)
-    SequenceRepository(aws.client("dynamodb"), aws.table).enrol(sequence)
+    dynamodb = aws.client("dynamodb")
+    together = {}
+    if pending_on is not None:
+        step = PendingStep(patient_id=patient_id, campaign=campaign, due_at=RUN)
+        marker = RecipientRepository(dynamodb, aws.table).pending_step(
+            "bright-smile", pending_on, step
+        )
+        together[patient_id, sequence.sequence_id] = [marker]
+    assert SequenceRepository(dynamodb, aws.table).enrol_all([sequence], together)
     return sequences.job_for_due_step(sequence, RUN)
 
 
@@ -195,3 +213,35 @@ def test_the_caps_count_per_patient_and_per_number(aws: Aws, send: Handler) -> N
     assert outbox.status(second) is None  # held for tomorrow, not dropped
     parked = ParkedJobs(aws.client("dynamodb"), aws.table)
     assert list(parked.due("bright-smile", at("2026-11-25 09:00"))) == [second]
+
+
+def test_on_a_shared_number_the_higher_priority_step_gets_the_day(aws: Aws, send: Handler) -> None:
+    # Ana is due for recall, her son Leo has unscheduled treatment (a higher priority); the
+    # queue happens to deliver Ana's job first: it waits, and Leo's text goes out today
+    number = "+12125550101"
+    seed(aws, None, make_patient("P-1"), make_patient("P-2", first_name="Leo"))
+    ana = enrolled_job(aws, "P-1", pending_on=number)
+    leo = enrolled_job(aws, "P-2", campaign=Campaign.UNSCHEDULED_TREATMENT, pending_on=number)
+    assert send(sqs_event(aws, [ana.model_dump_json()])) == {"batchItemFailures": []}
+    assert sent_sms() == []
+    parked = ParkedJobs(aws.client("dynamodb"), aws.table)
+    assert list(parked.due("bright-smile", at("2026-11-25 09:00"))) == [ana]
+    assert send(sqs_event(aws, [leo.model_dump_json()])) == {"batchItemFailures": []}
+    assert [text.split(",")[0] for _, text in sent_sms()] == ["Hi Leo"]
+    recipient = RecipientRepository(aws.client("dynamodb"), aws.table).read("bright-smile", number)
+    assert [p.patient_id for p in recipient.pending] == ["P-1"]  # Leo's step is no longer
+    assert [s.patient_id for s in recipient.sends] == ["P-2"]
+
+
+def test_a_cancelled_step_gives_the_shared_number_back(aws: Aws, send: Handler) -> None:
+    number = "+12125550101"
+    seed(aws, None, make_patient("P-1"), make_patient("P-2", first_name="Leo"))
+    ana = enrolled_job(aws, "P-1", pending_on=number)
+    leo = enrolled_job(aws, "P-2", campaign=Campaign.UNSCHEDULED_TREATMENT, pending_on=number)
+    PatientRepository(aws.client("dynamodb"), aws.table).save_appointment(
+        "bright-smile", visit("P-2", "2026-12-01", status=AppointmentStatus.SCHEDULED)
+    )  # Leo booked meanwhile: his job is cancelled, and Ana's goes out today
+    send(sqs_event(aws, [leo.model_dump_json()]))
+    assert OutboxRepository(aws.client("dynamodb"), aws.table).status(leo) is SendStatus.CANCELLED
+    send(sqs_event(aws, [ana.model_dump_json()]))
+    assert [text.split(",")[0] for _, text in sent_sms()] == ["Hi Ana"]

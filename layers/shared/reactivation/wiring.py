@@ -16,6 +16,7 @@ from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import ImportQueue, SegmentQueue, SendQueue
+from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.records import PatientRecords
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.reports import ReportRepository
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from reactivation.services.report import ReportService
     from reactivation.services.segment import SegmentService
     from reactivation.services.send import SendService
+
+#: How long a warm send function keeps a practice's settings before reading them again.
+PRACTICE_CACHE_SECONDS = 60.0
 
 # Each builder imports its own service: a function loads only what it runs (cold start; the
 # import's phone-number parsing is heavy).
@@ -80,6 +84,7 @@ def segment_service(settings: SegmentSettings) -> SegmentService:
         MessageLibrary.default(),
         SegmentQueue(_client("sqs", settings), settings.segment_queue_url),
         ParkedJobs(dynamodb, table),
+        recipients=RecipientRepository(dynamodb, table),
     )
 
 
@@ -89,10 +94,9 @@ def send_service(settings: SendSettings) -> SendService:
     dynamodb = _client("dynamodb", settings)
     table = settings.practice_table
     return SendService(
-        practices=PracticeRepository(dynamodb, table),
+        practices=PracticeRepository(dynamodb, table, cache_seconds=PRACTICE_CACHE_SECONDS),
         patients=PatientRepository(dynamodb, table),
-        consent=ConsentRepository(dynamodb, table),
-        sequences=SequenceRepository(dynamodb, table),
+        recipients=RecipientRepository(dynamodb, table),
         outbox=OutboxRepository(dynamodb, table),
         queue=SendQueue(_client("sqs", settings), settings.send_queue_url),
         parking=ParkedJobs(dynamodb, table),

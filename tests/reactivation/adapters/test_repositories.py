@@ -7,6 +7,7 @@ from reactivation.adapters.outbox import Claim, OutboxRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import SendQueue
+from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
@@ -15,6 +16,8 @@ from reactivation.domain.models import (
     Channel,
     Decision,
     Intent,
+    NumberSend,
+    PendingStep,
     Plan,
     PlanKind,
     PlanStatus,
@@ -100,13 +103,13 @@ def test_the_outbox_claims_a_job_once(aws: Aws) -> None:
     outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
     decision = Decision(patient_id="P-1", campaign=Campaign.RECALL_DUE, channel=Channel.SMS)
     job = sequences.job_for_due_step(sequences.start("bright-smile", decision, RUN), RUN)
-    assert outbox.claim(job, RUN) is Claim.CLAIMED
-    assert outbox.claim(job, RUN) is Claim.IN_DOUBT
+    assert outbox.claim(job, RUN) == (Claim.CLAIMED, None)
+    assert outbox.claim(job, RUN) == (Claim.IN_DOUBT, None)
     outbox.release(job)
     assert outbox.status(job) is None
-    assert outbox.claim(job, RUN) is Claim.CLAIMED
+    assert outbox.claim(job, RUN) == (Claim.CLAIMED, None)
     outbox.sent(job, channel_message_id="m-1", segments=2, at=RUN)
-    assert outbox.claim(job, RUN) is Claim.DONE
+    assert outbox.claim(job, RUN) == (Claim.DONE, None)
     assert outbox.status(job) is SendStatus.SENT
     week = (RUN - timedelta(days=1), RUN + timedelta(days=1))
     assert outbox.sent_between("bright-smile", *week) == [{"channel": Channel.SMS, "segments": 2}]
@@ -150,3 +153,49 @@ def test_a_sequence_after_its_last_step_reads_back(aws: Aws) -> None:
     assert last.ended_at is not None and last.next_step is None
     assert repository.replace(first, last)
     assert repository.get("bright-smile", "P-1", sequence.sequence_id) == last
+
+
+def test_a_claim_is_refused_by_an_opt_out_and_by_a_send_to_the_number_in_between(
+    aws: Aws,
+) -> None:
+    client = aws.client("dynamodb")
+    outbox, recipients = OutboxRepository(client, aws.table), RecipientRepository(client, aws.table)
+    number = "+12125550101"
+    jobs = [
+        sequences.job_for_due_step(
+            sequences.start(
+                "bright-smile",
+                Decision(patient_id=p, campaign=Campaign.RECALL_DUE, channel=Channel.SMS),
+                RUN,
+            ),
+            RUN,
+        )
+        for p in ("P-1", "P-2", "P-3")
+    ]
+    step = PendingStep(patient_id="P-2", campaign=Campaign.RECALL_DUE, due_at=RUN)
+    client.transact_write_items(
+        TransactItems=[recipients.pending_step("bright-smile", number, step)]
+    )
+    seen = recipients.read("bright-smile", number)  # two workers read the same state
+    assert seen.pending == (step,) and seen.version == 0 and not seen.opted_out
+
+    def together(job_index: int) -> list:  # type: ignore[type-arg]
+        job = jobs[job_index]
+        send = NumberSend(at=RUN, patient_id=job.patient_id, job_id=job.job_id)
+        return [
+            recipients.not_opted_out("bright-smile", number),
+            *recipients.take_slot(seen, "bright-smile", send),
+        ]
+
+    assert outbox.claim(jobs[1], RUN, together(1)) == (Claim.CLAIMED, None)
+    after = recipients.read("bright-smile", number)
+    assert after.version == 1 and after.pending == ()  # P-2's step is no longer pending
+    assert [s.patient_id for s in after.sends] == ["P-2"]
+    # the second worker decided on the old state: its claim is refused, nothing written
+    assert outbox.claim(jobs[0], RUN, together(0)) == (Claim.REFUSED, 1)
+    assert outbox.status(jobs[0]) is None
+    ConsentRepository(client, aws.table).record(
+        "bright-smile", number, opted_out=True, at=RUN, recorded_at=RUN
+    )
+    assert outbox.claim(jobs[2], RUN, together(2)) == (Claim.REFUSED, 0)
+    assert recipients.read("bright-smile", number).opted_out

@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reactivation.domain.models import SendingWindow
+from reactivation.domain.models import Campaign, PendingStep, SendingWindow
 from reactivation.domain.sending import (
+    held_slots,
     is_open,
     is_us_federal_holiday,
     next_allowed_by_caps,
@@ -127,3 +128,29 @@ def test_the_send_time_keeps_every_cap_and_the_window(
     assert sum(1 for s in history if s.astimezone(ZoneInfo(zone)).date() == local_day) == 0
     assert sum(1 for s in with_it if when - timedelta(days=7) < s <= when) <= 2
     assert sum(1 for s in with_it if when - timedelta(days=30) < s <= when) <= 4
+
+
+def test_a_higher_priority_pending_step_of_another_patient_holds_the_number() -> None:
+    now = datetime(2026, 11, 24, 15, tzinfo=UTC)
+    leo = PendingStep(patient_id="P-2", campaign=Campaign.UNSCHEDULED_TREATMENT, due_at=now)
+    ana = PendingStep(patient_id="P-1", campaign=Campaign.RECALL_DUE, due_at=now)
+    # Ana's recall waits for Leo's treatment step; Leo's does not wait for Ana's
+    assert held_slots(now, Campaign.RECALL_DUE, "P-1", [leo, ana]) == [now]
+    assert held_slots(now, Campaign.UNSCHEDULED_TREATMENT, "P-2", [leo, ana]) == []
+    # equal priorities: the lower patient id first, so both workers agree
+    twin = PendingStep(patient_id="P-0", campaign=Campaign.RECALL_DUE, due_at=now)
+    assert held_slots(now, Campaign.RECALL_DUE, "P-1", [twin]) == [now]
+    assert held_slots(now, Campaign.RECALL_DUE, "P-0", [ana]) == []
+    # a step due later today holds the day at its time; a stale or far-off one holds nothing
+    later = leo.model_copy(update={"due_at": now + timedelta(hours=3)})
+    stale = leo.model_copy(update={"due_at": now - timedelta(days=5)})
+    next_week = leo.model_copy(update={"due_at": now + timedelta(days=7)})
+    assert held_slots(now, Campaign.RECALL_DUE, "P-1", [later, stale, next_week]) == [
+        now + timedelta(hours=3)
+    ]
+    # and through the caps: the held day moves Ana's send to tomorrow's opening
+    window = SendingWindow()
+    held = held_slots(now, Campaign.RECALL_DUE, "P-1", [leo])
+    assert next_send_time(now, "America/New_York", (), window, [], held) == datetime(
+        2026, 11, 25, 14, tzinfo=UTC
+    )

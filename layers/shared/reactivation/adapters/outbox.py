@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from reactivation.adapters.items import Keys, from_attributes, iso, put_new, query, to_attributes
+from botocore.exceptions import ClientError
+
+from reactivation.adapters.items import (
+    Keys,
+    from_attributes,
+    is_condition_failure,
+    iso,
+    put_new,
+    query,
+    to_attributes,
+)
 from reactivation.domain.models import Channel, SendJob, SendStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 class Claim(StrEnum):
     CLAIMED = "claimed"  # this worker may send it now
     DONE = "done"  # sent or cancelled before
     IN_DOUBT = "in_doubt"  # an earlier attempt stopped between claiming and confirming
+    REFUSED = "refused"  # one of the writes claimed with it did not hold (see its position)
 
 
 class OutboxRepository:
@@ -34,21 +47,41 @@ class OutboxRepository:
         status = from_attributes(response.get("Item", {})).get("status")
         return SendStatus(status) if status else None
 
-    def claim(self, job: SendJob, at: datetime) -> Claim:
-        claimed = put_new(
-            self._client,
-            self._table,
-            {
-                **self._key(job),
-                "kind": "message",
-                "status": SendStatus.SENDING.value,
-                "claimed_at": iso(at),
-                **job.model_dump(mode="json"),
-            },
-        )
-        if claimed:
-            return Claim.CLAIMED
-        return Claim.IN_DOUBT if self.status(job) is SendStatus.SENDING else Claim.DONE
+    def claim(
+        self, job: SendJob, at: datetime, together: Sequence[TransactWriteItemTypeDef] = ()
+    ) -> tuple[Claim, int | None]:
+        """Claims the job, in one transaction with `together` (checks and writes that must
+        hold at the same moment). REFUSED comes with the position in `together` of the first
+        write whose condition failed."""
+        claim: TransactWriteItemTypeDef = {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_attributes(
+                    {
+                        **self._key(job),
+                        "kind": "message",
+                        "status": SendStatus.SENDING.value,
+                        "claimed_at": iso(at),
+                        **job.model_dump(mode="json"),
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        try:
+            self._client.transact_write_items(TransactItems=[claim, *together])
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            codes = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            failed = [n for n, code in enumerate(codes) if code == "ConditionalCheckFailed"]
+            if not failed:
+                raise  # cancelled by a conflict with another transaction: retried by the caller
+            if failed[0] > 0:
+                return Claim.REFUSED, failed[0] - 1
+            status = self.status(job)
+            return (Claim.IN_DOUBT if status is SendStatus.SENDING else Claim.DONE), None
+        return Claim.CLAIMED, None
 
     def release(self, job: SendJob) -> None:
         """Gives the claim back after a send that certainly failed, so that a retry may send."""

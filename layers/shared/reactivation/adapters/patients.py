@@ -13,13 +13,13 @@ from reactivation.adapters.items import (
     batch_put,
     conditionally,
     iso,
-    model_fields,
     model_item,
     query,
     record_index,
     to_attributes,
 )
-from reactivation.domain.models import Appointment, Patient, PatientRecord, Plan
+from reactivation.adapters.records import read_patient_file
+from reactivation.domain.models import Appointment, Patient, PatientFile, PatientRecord, Plan
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -160,26 +160,13 @@ class PatientRepository:
             yield patient_id
 
     def record(self, practice_id: str, patient_id: str) -> PatientRecord | None:
-        """The patient with their appointments, in one query of their partition."""
-        patient: Patient | None = None
-        appointments: list[Appointment] = []
-        plans: list[Plan] = []
-        for item in query(
-            self._client,
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=to_attributes({":pk": Keys.patient(practice_id, patient_id)}),
-            ConsistentRead=True,
-        ):
-            if item["sk"] == "PATIENT":
-                patient = Patient.model_validate(model_fields(Patient, item))
-            elif item["sk"].startswith("APPOINTMENT#"):
-                appointments.append(Appointment.model_validate(model_fields(Appointment, item)))
-            elif item["sk"].startswith("PLAN#"):
-                plans.append(Plan.model_validate(model_fields(Plan, item)))
-        if patient is None:
-            return None
-        return PatientRecord(patient=patient, appointments=tuple(appointments), plans=tuple(plans))
+        """The patient with their appointments and plans, in one query of their partition."""
+        found = self.file(practice_id, patient_id)
+        return found.record if found is not None else None
+
+    def file(self, practice_id: str, patient_id: str) -> PatientFile | None:
+        """The patient with everything about them: record, state, sequences, messages."""
+        return read_patient_file(self._client, self._table, practice_id, patient_id)
 
     def ids_with_mobile(self, practice_id: str, number: str) -> list[str]:
         """Every patient of the practice with this mobile number (a family often shares one)."""

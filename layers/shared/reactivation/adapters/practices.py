@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from reactivation.adapters.items import (
@@ -20,9 +21,22 @@ if TYPE_CHECKING:
 
 
 class PracticeRepository:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
+    """`cache_seconds` > 0 keeps what `get` read for that long in this instance (a warm Lambda
+    reads a practice once a minute, not once a message); 0 reads every time."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table: str,
+        *,
+        cache_seconds: float = 0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
         self._table = table
+        self._cache_seconds = cache_seconds
+        self._monotonic = monotonic
+        self._cached: dict[str, tuple[float, Practice | None]] = {}
 
     def save(self, practice: Practice) -> None:
         pk = Keys.practice(practice.practice_id)
@@ -62,6 +76,16 @@ class PracticeRepository:
         )
 
     def get(self, practice_id: str) -> Practice | None:
+        if self._cache_seconds <= 0:
+            return self._read(practice_id)
+        hit = self._cached.get(practice_id)
+        if hit is not None and self._monotonic() - hit[0] < self._cache_seconds:
+            return hit[1]
+        practice = self._read(practice_id)
+        self._cached[practice_id] = (self._monotonic(), practice)
+        return practice
+
+    def _read(self, practice_id: str) -> Practice | None:
         response = self._client.get_item(
             TableName=self._table,
             Key=to_attributes({"pk": Keys.practice(practice_id), "sk": "PRACTICE"}),

@@ -4,20 +4,63 @@ plans and state, read from the PatientRecords index a shard at a time, in large 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from reactivation.adapters.items import Keys, model_fields, query, to_attributes
 from reactivation.adapters.sequences import history_from_state
 from reactivation.domain.models import (
     Appointment,
+    Channel,
     Patient,
+    PatientFile,
     PatientHistory,
     PatientRecord,
     Plan,
+    SendStatus,
+    Sequence,
 )
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+def read_patient_file(
+    client: DynamoDBClient, table: str, practice_id: str, patient_id: str
+) -> PatientFile | None:
+    """Everything about one patient in one (consistent) query of their partition."""
+    items = list(
+        query(
+            client,
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": Keys.patient(practice_id, patient_id)}),
+            ConsistentRead=True,
+        )
+    )
+    found = _record(items, frozenset())
+    if found is None:
+        return None
+    sequences: dict[str, Sequence] = {}
+    messages: dict[str, SendStatus] = {}
+    sends: list[tuple[datetime, Channel, str]] = []
+    for item in items:
+        sk = str(item["sk"])
+        if sk.startswith("SEQUENCE#"):
+            sequence = Sequence.model_validate(model_fields(Sequence, item))
+            sequences[sequence.sequence_id] = sequence
+        elif sk.startswith("MESSAGE#"):
+            status = SendStatus(item["status"])
+            messages[str(item["job_id"])] = status
+            moment = item.get("sent_at") or item.get("claimed_at")
+            if status in (SendStatus.SENT, SendStatus.SENDING) and moment:
+                sends.append(
+                    (datetime.fromisoformat(moment), Channel(item["channel"]), str(item["job_id"]))
+                )
+    record, history = found
+    return PatientFile(
+        record=record, history=history, sequences=sequences, messages=messages, sends=tuple(sends)
+    )
 
 
 class PatientRecords:

@@ -205,11 +205,21 @@ class SequenceRepository:
         }
         return [state_update, put]
 
-    def enrol_all(self, enrolments: Sequence_[Sequence]) -> list[Sequence]:
-        """Records many enrolments in few requests (50 per transaction); returns the ones
-        recorded. A patient who got into a sequence meanwhile is left out (his condition fails,
-        the transaction is cancelled and sent again without him)."""
-        return self._write_groups([self._enrolment(s) for s in enrolments], list(enrolments))
+    def enrol_all(
+        self,
+        enrolments: Sequence_[Sequence],
+        together: Mapping[tuple[str, str], Sequence_[TransactWriteItemTypeDef]] | None = None,
+    ) -> list[Sequence]:
+        """Records many enrolments in few requests (up to 100 writes per transaction); returns
+        the ones recorded. A patient who got into a sequence meanwhile is left out (his
+        condition fails, the transaction is cancelled and sent again without him).
+        `together` holds, by (patient id, sequence id), other writes that go with an
+        enrolment, all or nothing."""
+        extra = together or {}
+        groups = [
+            [*self._enrolment(s), *extra.get((s.patient_id, s.sequence_id), ())] for s in enrolments
+        ]
+        return self._write_groups(groups, list(enrolments))
 
     def _write_groups[T](
         self, groups: list[list[TransactWriteItemTypeDef]], owners: list[T]

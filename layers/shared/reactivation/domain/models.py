@@ -460,3 +460,47 @@ class Reply(Frozen):
     intent: Intent
     notify_staff: bool
     patient_ids: tuple[str, ...]
+
+
+class PatientFile(Frozen):
+    """Everything a send decides on about one patient, read in one query of their items:
+    the record, what the system learned, their sequences and every message of theirs."""
+
+    record: PatientRecord
+    history: PatientHistory
+    sequences: dict[str, Sequence] = Field(default_factory=dict)
+    #: Each message's status, by job id.
+    messages: dict[str, SendStatus] = Field(default_factory=dict)
+    #: When each message that went out (or may have: claimed, unconfirmed) was sent, and by
+    #: which channel, with its job id.
+    sends: tuple[tuple[Moment, Channel, str], ...] = ()
+
+
+class NumberSend(Frozen):
+    """One outreach message to a number (any patient of the practice who uses it)."""
+
+    at: Moment
+    patient_id: str
+    job_id: str
+
+
+class PendingStep(Frozen):
+    """A patient's step that is queued for a shared number and not yet sent: it holds the
+    number's daily slot against lower-priority steps of the other patients who use it."""
+
+    patient_id: str
+    campaign: Campaign
+    due_at: Moment
+    job_id: str | None = None
+
+
+class Recipient(Frozen):
+    """A contact (a mobile number or an email address) as one recipient of a practice:
+    its opt-out, the outreach it got lately and the steps waiting for it."""
+
+    contact: str
+    opted_out: bool = False
+    sends: tuple[NumberSend, ...] = ()
+    pending: tuple[PendingStep, ...] = ()
+    #: Bumped by every send to it: two workers never both take the number's daily slot.
+    version: int = 0

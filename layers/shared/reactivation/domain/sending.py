@@ -22,11 +22,15 @@ import holidays
 import phonenumbers
 from phonenumbers import timezone as number_timezone
 
-from reactivation.domain.models import SendingWindow
+from reactivation.domain.models import Campaign, PendingStep, SendingWindow
+from reactivation.domain.rules import PRIORITY
 
 SUNDAY = 6
 #: (how many, in how long): rolling caps on outreach per patient and per number.
 ROLLING_CAPS: tuple[tuple[int, timedelta], ...] = ((2, timedelta(days=7)), (4, timedelta(days=30)))
+#: How long a pending step of another patient holds a shared number's slot: long enough for
+#: a step deferred overnight or over a weekend; a marker older than this is stale (ignored).
+PENDING_HOLD = timedelta(days=4)
 
 
 @cache
@@ -123,3 +127,26 @@ def next_send_time(
             return opening
         candidate = allowed
     raise AssertionError("no moment satisfies the window and the caps")  # pragma: no cover
+
+
+def outranks(campaign: Campaign, patient_id: str, other: PendingStep) -> bool:
+    """Whether the other patient's pending step comes before this one on a shared number
+    (campaigns.md: "at most one outreach message a day, the highest-priority patient's";
+    equal priorities: the lower patient id, so that both sides agree)."""
+    mine, theirs = PRIORITY.index(campaign), PRIORITY.index(other.campaign)
+    return (theirs, other.patient_id) < (mine, patient_id)
+
+
+def held_slots(
+    now: datetime, campaign: Campaign, patient_id: str, pending: Sequence[PendingStep]
+) -> list[datetime]:
+    """The moments a shared number's slots are held by other patients' higher-priority steps
+    that are queued and not yet sent: each counts as a message to the number, due at its time
+    (or now, when it is already due), so that the caps give it the day."""
+    return [
+        max(step.due_at, now)
+        for step in pending
+        if step.patient_id != patient_id
+        and now - PENDING_HOLD <= step.due_at <= now + timedelta(days=1)
+        and outranks(campaign, patient_id, step)
+    ]

@@ -6,19 +6,24 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.items import SHARDS
 from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import SegmentQueue, SendQueue
+from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.records import PatientRecords
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.clock import TimeLeft
 from reactivation.domain import rules, sequences
 from reactivation.domain.messages import MessageLibrary
-from reactivation.domain.models import Sequence
+from reactivation.domain.models import Channel, Patient, PendingStep, Sequence
 from reactivation.events import SegmentRun, SegmentUnit
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 @dataclass
@@ -79,6 +84,7 @@ class SegmentService:
         units: SegmentQueue | None = None,
         parking: ParkedJobs | None = None,
         *,
+        recipients: RecipientRepository | None = None,
         page_margin: float = 60.0,
     ) -> None:
         self._practices = practices
@@ -91,6 +97,7 @@ class SegmentService:
         self._queue_jobs = queue
         self._units = units
         self._parking = parking
+        self._recipients = recipients
         self._page_margin = page_margin
 
     # -- the schedules: units of work on the segment queue (the fan-out) --------------
@@ -141,6 +148,7 @@ class SegmentService:
         settings = practice.campaign_settings(sendable=self._sendable)
         opted_out = self._consent.all_opted_out(unit.practice_id)
         pending: list[Sequence] = []
+        together: dict[tuple[str, str], list[TransactWriteItemTypeDef]] = {}
         patients = self._records.shard(unit.practice_id, unit.shard, opted_out, unit.after)
         for record, history in patients:
             outcome.patients += 1
@@ -152,22 +160,42 @@ class SegmentService:
                     unit.practice_id, decision, unit.run_start, practice.timezone
                 )
                 pending.append(sequence)
+                together[sequence.patient_id, sequence.sequence_id] = self._holds_slot(
+                    sequence, record.patient
+                )
             if len(pending) >= FLUSH:
-                self._flush(pending, unit.run_start, outcome)
-                pending = []
+                self._flush(pending, unit.run_start, outcome, together)
+                pending, together = [], {}
             if self._units is not None and time_left() < self._page_margin:
-                self._flush(pending, unit.run_start, outcome)
+                self._flush(pending, unit.run_start, outcome, together)
                 self._units.enqueue([unit.model_copy(update={"after": record.patient.patient_id})])
                 outcome.paged = True
                 return outcome
-        self._flush(pending, unit.run_start, outcome)
+        self._flush(pending, unit.run_start, outcome, together)
         return outcome
 
-    def _flush(self, pending: list[Sequence], run_start: datetime, outcome: SegmentOutcome) -> None:
+    def _holds_slot(self, sequence: Sequence, patient: Patient) -> list[TransactWriteItemTypeDef]:
+        """An SMS first step marks itself pending on the patient's number, with the enrolment:
+        on a number several patients share, the send gives the day to the highest-priority
+        one (campaigns.md)."""
+        due = sequence.next_step_due_at
+        if self._recipients is None or sequence.channel is not Channel.SMS or due is None:
+            return []
+        assert patient.mobile is not None  # an SMS enrolment has a mobile
+        step = PendingStep(patient_id=patient.patient_id, campaign=sequence.campaign, due_at=due)
+        return [self._recipients.pending_step(sequence.practice_id, patient.mobile, step)]
+
+    def _flush(
+        self,
+        pending: list[Sequence],
+        run_start: datetime,
+        outcome: SegmentOutcome,
+        together: dict[tuple[str, str], list[TransactWriteItemTypeDef]],
+    ) -> None:
         """Records the enrolments, then queues the first steps and moves those sequences on.
         A crash between the two leaves the steps due: the next follow-up run queues them."""
         due = []
-        for sequence in self._sequences.enrol_all(pending):
+        for sequence in self._sequences.enrol_all(pending, together):
             tally = outcome.holdout if sequence.holdout else outcome.enrolled
             tally[sequence.campaign.value] += 1
             if sequence.next_step_due_at is not None and sequence.next_step_due_at <= run_start:

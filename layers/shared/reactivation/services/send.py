@@ -8,24 +8,25 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from reactivation.adapters.channels import EmailChannel, SmsChannel
-from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import Claim, OutboxRepository
 from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import MAX_DELAY_SECONDS, SendQueue
-from reactivation.adapters.sequences import SequenceRepository
+from reactivation.adapters.recipients import RecipientRepository
 from reactivation.domain import sms
 from reactivation.domain.messages import MessageLibrary, MessageValues, format_phone
 from reactivation.domain.models import (
     Channel,
+    NumberSend,
     Patient,
-    PatientRecord,
+    PatientFile,
     Practice,
+    Recipient,
     SendJob,
     SendStatus,
 )
-from reactivation.domain.sending import next_send_time, number_timezones
+from reactivation.domain.sending import held_slots, next_send_time, number_timezones
 
 #: How far back the frequency caps look (the longest cap is 4 in any 30 days).
 CAP_HISTORY = timedelta(days=31)
@@ -46,6 +47,14 @@ class Delivery:
     segments: int = 0
 
 
+#: How often a send decides again when another message to the same number went first.
+CONTENTION_ATTEMPTS = 3
+
+
+class SlotContended(RuntimeError):
+    """Other workers kept sending to the same number first: the job is retried later."""
+
+
 class MessageRejected(RuntimeError):
     """The rendered message breaks a rule (too long for one SMS): an engineer must look."""
 
@@ -56,8 +65,7 @@ class SendService:
         *,
         practices: PracticeRepository,
         patients: PatientRepository,
-        consent: ConsentRepository,
-        sequences: SequenceRepository,
+        recipients: RecipientRepository,
         outbox: OutboxRepository,
         queue: SendQueue,
         parking: ParkedJobs,
@@ -67,8 +75,7 @@ class SendService:
     ) -> None:
         self._practices = practices
         self._patients = patients
-        self._consent = consent
-        self._sequences = sequences
+        self._recipients = recipients
         self._outbox = outbox
         self._queue = queue
         self._parking = parking
@@ -77,20 +84,32 @@ class SendService:
         self._library = library
 
     def deliver(self, job: SendJob, now: datetime) -> Delivery:
-        status = self._outbox.status(job)
+        """At most 4 requests to the table per message: the patient's file, the recipient's
+        state, the claim (one transaction) and the confirmation (the practice is cached)."""
+        for _ in range(CONTENTION_ATTEMPTS):
+            delivery = self._attempt(job, now)
+            if delivery is not None:
+                return delivery
+        raise SlotContended("another worker kept taking this number's slot; retried later")
+
+    def _attempt(self, job: SendJob, now: datetime) -> Delivery | None:
+        found = self._patients.file(job.practice_id, job.patient_id)
+        status = found.messages.get(job.job_id) if found is not None else None
         if status is SendStatus.SENDING:
             return Delivery(Outcome.IN_DOUBT)
         if status is not None:
             return Delivery(Outcome.DUPLICATE)
         practice = self._practices.get(job.practice_id)
-        record = self._patients.record(job.practice_id, job.patient_id)
-        if practice is None or record is None:
+        if practice is None or found is None:
             return self._cancel(job, "unknown_practice_or_patient", now)
-        reason = self._cancel_reason(job, record, now)
+        patient = found.record.patient
+        contact = patient.mobile if job.channel is Channel.SMS else patient.email
+        recipient = self._recipients.read(job.practice_id, contact) if contact else None
+        reason = self._cancel_reason(job, found, recipient, now)
         if reason is not None:
-            return self._cancel(job, reason, now)
-        patient = record.patient
-        when = self._next_send_time(job, practice, patient, now)
+            return self._cancel(job, reason, now, contact)
+        assert contact is not None and recipient is not None  # checked by _cancel_reason
+        when = self._next_send_time(job, practice, found, recipient, now)
         if when > now:
             wait = math.ceil((when - now).total_seconds())
             if wait <= MAX_DELAY_SECONDS:
@@ -98,15 +117,23 @@ class SendService:
             else:  # overnight, or a cap: parked, and queued again by the follow-up run
                 self._parking.park(job, when)
             return Delivery(Outcome.DEFERRED, reason="sending_hours_or_frequency")
+        together = [self._recipients.not_opted_out(job.practice_id, contact)]
+        if job.channel is Channel.SMS:
+            send = NumberSend(at=now, patient_id=patient.patient_id, job_id=job.job_id)
+            together += self._recipients.take_slot(recipient, job.practice_id, send)
+        claim, refused = self._outbox.claim(job, now, together)
+        if claim is Claim.REFUSED:
+            if refused == 0:
+                return self._cancel(job, "opted_out", now, contact)
+            return None  # another message to the number went first: decide again
+        if claim is not Claim.CLAIMED:
+            return Delivery(Outcome.IN_DOUBT if claim is Claim.IN_DOUBT else Outcome.DUPLICATE)
         values = MessageValues(
             first_name=patient.first_name,
             practice_name=practice.name,
             practice_phone=format_phone(practice.phone),
             booking_link=practice.booking_link,
         )
-        claim = self._outbox.claim(job, now)
-        if claim is not Claim.CLAIMED:
-            return Delivery(Outcome.IN_DOUBT if claim is Claim.IN_DOUBT else Outcome.DUPLICATE)
         try:
             message_id, segments = self._send(job, practice, patient, values)
         except Exception:
@@ -116,24 +143,26 @@ class SendService:
         return Delivery(Outcome.SENT, segments=segments)
 
     def _next_send_time(
-        self, job: SendJob, practice: Practice, patient: Patient, now: datetime
+        self,
+        job: SendJob,
+        practice: Practice,
+        found: PatientFile,
+        recipient: Recipient,
+        now: datetime,
     ) -> datetime:
         """Sending hours in the patient's and the number's zones, and the caps per patient and
-        per number (every patient of the practice with this mobile)."""
+        per number (every patient of the practice who uses it), with the number's slots held
+        by other patients' higher-priority steps."""
+        patient = found.record.patient
         since = now - CAP_HISTORY
-        patient_sent = self._outbox.sent_since(job.practice_id, patient.patient_id, since)
-        to_patient = [at for at, _ in patient_sent]
+        to_patient = [at for at, _, job_id in found.sends if at >= since and job_id != job.job_id]
         to_number: list[datetime] = []
         number_zones: tuple[str, ...] = ()
-        if job.channel is Channel.SMS and patient.mobile:
-            number_zones = number_timezones(patient.mobile)
-            for other in self._patients.ids_with_mobile(job.practice_id, patient.mobile):
-                sent = (
-                    patient_sent
-                    if other == patient.patient_id
-                    else self._outbox.sent_since(job.practice_id, other, since)
-                )
-                to_number += [at for at, channel in sent if channel is Channel.SMS]
+        if job.channel is Channel.SMS:
+            number_zones = number_timezones(recipient.contact)
+            # a claim of this job that was given back (its send failed) does not count
+            to_number = [s.at for s in recipient.sends if s.at >= since and s.job_id != job.job_id]
+            to_number += held_slots(now, job.campaign, patient.patient_id, recipient.pending)
         return next_send_time(
             now,
             patient.timezone or practice.timezone,
@@ -166,28 +195,33 @@ class SendService:
         )
         return message_id, 0
 
-    def _cancel_reason(self, job: SendJob, record: PatientRecord, now: datetime) -> str | None:
-        patient = record.patient
+    def _cancel_reason(
+        self, job: SendJob, found: PatientFile, recipient: Recipient | None, now: datetime
+    ) -> str | None:
+        patient = found.record.patient
         if patient.deceased or patient.do_not_contact or not patient.active:
             return "patient_not_contactable"
-        contact = patient.mobile if job.channel is Channel.SMS else patient.email
         consent = patient.sms_opt_in if job.channel is Channel.SMS else patient.email_opt_in
-        if contact is None or consent is False:
+        if recipient is None or consent is False:
             return "no_channel"
-        if self._consent.opted_out(job.practice_id, (contact,)):
+        if recipient.opted_out:
             return "opted_out"
-        history = self._sequences.history(job.practice_id, job.patient_id, frozenset())
-        if contact in history.invalid_contacts:
+        if recipient.contact in found.history.invalid_contacts:
             return "wrong_number"
-        if history.service_recovery:
+        if found.history.service_recovery:
             return "service_recovery"
-        sequence = self._sequences.get(job.practice_id, job.patient_id, job.sequence_id)
+        sequence = found.sequences.get(job.sequence_id)
         if sequence is None or sequence.end_reason not in (None, "completed"):
             return "sequence_stopped"
-        if record.has_future_appointment(now):
+        if found.record.has_future_appointment(now):
             return "has_future_appointment"
         return None
 
-    def _cancel(self, job: SendJob, reason: str, now: datetime) -> Delivery:
+    def _cancel(
+        self, job: SendJob, reason: str, now: datetime, contact: str | None = None
+    ) -> Delivery:
         self._outbox.cancelled(job, reason=reason, at=now)
+        if contact is not None and job.channel is Channel.SMS:
+            # the step no longer holds the number's slot against the other patients'
+            self._recipients.clear_pending(job.practice_id, contact, [job.patient_id])
         return Delivery(Outcome.CANCELLED, reason=reason)

@@ -1,0 +1,134 @@
+"""A contact as one recipient of a practice: its opt-out, the outreach it got lately and the
+steps queued for it, all in the contact's own partition, read in one query.
+
+Items of `PRACTICE#<practice>#NUMBER#<contact>`:
+- `CONSENT`: opt-out / opt-in (written by the consent repository);
+- `SENDS`: the outreach sent to the number in the last 31 days, and a version bumped by each
+  send (the claim that takes the number's daily slot is conditional on it);
+- `PENDING#<patient>`: a step queued for that patient on this number and not yet sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from reactivation.adapters.items import Keys, iso, query, to_attributes
+from reactivation.domain.models import NumberSend, PendingStep, Recipient
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+#: How long a send is remembered on the number (the longest cap is 4 in any 30 days).
+SEND_MEMORY = timedelta(days=31)
+
+
+class RecipientRepository:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def read(self, practice_id: str, contact: str) -> Recipient:
+        opted_out, version = False, 0
+        sends: list[NumberSend] = []
+        pending: list[PendingStep] = []
+        for item in query(
+            self._client,
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": Keys.number(practice_id, contact)}),
+            ConsistentRead=True,
+        ):
+            sk = str(item["sk"])
+            if sk == "CONSENT":
+                opted_out = item.get("status") == "opted_out"
+            elif sk == "SENDS":
+                version = int(item.get("version", 0))
+                sends = [NumberSend.model_validate(s) for s in item.get("sent", [])]
+            elif sk.startswith("PENDING#"):
+                pending.append(PendingStep.model_validate(item["step"]))
+        return Recipient(
+            contact=contact,
+            opted_out=opted_out,
+            sends=tuple(sends),
+            pending=tuple(pending),
+            version=version,
+        )
+
+    def pending_step(
+        self, practice_id: str, contact: str, step: PendingStep
+    ) -> TransactWriteItemTypeDef:
+        """The write that marks a step queued for this contact (part of a transaction)."""
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_attributes(
+                    {
+                        "pk": Keys.number(practice_id, contact),
+                        "sk": f"PENDING#{step.patient_id}",
+                        "kind": "pending_step",
+                        "step": step.model_dump(mode="json"),
+                    }
+                ),
+            }
+        }
+
+    def not_opted_out(self, practice_id: str, contact: str) -> TransactWriteItemTypeDef:
+        """A transaction's check that the contact has not opted out (at the moment it runs)."""
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": to_attributes({"pk": Keys.number(practice_id, contact), "sk": "CONSENT"}),
+                "ConditionExpression": "attribute_not_exists(#status) OR #status <> :out",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": to_attributes({":out": "opted_out"}),
+            }
+        }
+
+    def take_slot(
+        self, recipient: Recipient, practice_id: str, send: NumberSend
+    ) -> list[TransactWriteItemTypeDef]:
+        """A transaction's writes that record `send` on the number, conditional on nobody
+        having sent to it since `recipient` was read, and clear the patient's pending step."""
+        kept = [
+            s for s in recipient.sends if s.at > send.at - SEND_MEMORY and s.job_id != send.job_id
+        ]
+        pk = Keys.number(practice_id, recipient.contact)
+        values: dict[str, Any] = {
+            ":sent": [s.model_dump(mode="json") for s in (*kept, send)],
+            ":next": recipient.version + 1,
+            ":at": iso(send.at),
+        }
+        condition = "attribute_not_exists(version)"
+        if recipient.version:
+            condition = "version = :version"
+            values[":version"] = recipient.version
+        return [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_attributes({"pk": pk, "sk": "SENDS"}),
+                    "UpdateExpression": "SET sent = :sent, version = :next, last_sent_at = :at",
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": to_attributes(values),
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": to_attributes({"pk": pk, "sk": f"PENDING#{send.patient_id}"}),
+                }
+            },
+        ]
+
+    def clear_pending(self, practice_id: str, contact: str, patient_ids: Sequence[str]) -> None:
+        """Removes these patients' pending steps (their jobs were cancelled)."""
+        for patient_id in patient_ids:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=to_attributes(
+                    {"pk": Keys.number(practice_id, contact), "sk": f"PENDING#{patient_id}"}
+                ),
+            )

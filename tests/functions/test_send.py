@@ -18,11 +18,12 @@ from reactivation.domain.models import (
     Campaign,
     Channel,
     Decision,
+    MessageOverride,
     PendingStep,
     SendJob,
     SendStatus,
 )
-from tests.builders import at, make_patient, visit
+from tests.builders import at, make_patient, make_practice, visit
 from tests.conftest import Aws
 from tests.functions.helpers import queued, scheduled, seed, sent_emails, sent_sms, sqs_event
 from tests.functions.test_segment import run_units
@@ -245,3 +246,18 @@ def test_a_cancelled_step_gives_the_shared_number_back(aws: Aws, send: Handler) 
     assert OutboxRepository(aws.client("dynamodb"), aws.table).status(leo) is SendStatus.CANCELLED
     send(sqs_event(aws, [ana.model_dump_json()]))
     assert [text.split(",")[0] for _, text in sent_sms()] == ["Hi Ana"]
+
+
+def test_a_practices_own_text_is_the_one_sent(aws: Aws, send: Handler) -> None:
+    own = (
+        "Hi {{ first_name }}! {{ practice_name }} here: time for your visit. Reply STOP to opt out."
+    )
+    practice = make_practice().model_copy(
+        update={"message_overrides": {"recall_due.1.en.sms": MessageOverride(text=own)}}
+    )
+    seed(aws, practice)
+    send(sqs_event(aws, [enrolled_job(aws).model_dump_json()]))
+    assert sent_sms() == [
+        ("+12125550101", "Hi Ana! Bright Smile Dental here: time for your visit. "
+                         "Reply STOP to opt out")
+    ]  # fmt: skip

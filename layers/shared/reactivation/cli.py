@@ -285,12 +285,81 @@ def _practice_put(args: argparse.Namespace) -> int:
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
+    problems = _override_problems(practice)
+    if problems:
+        print(f"{path}: {len(problems)} problems in the practice's own texts", file=sys.stderr)
+        for problem in problems:
+            print(f"  message_overrides.{problem}", file=sys.stderr)
+        return 1
     if args.dry_run:
         print(f"{path}: valid ({practice.name}, {len(practice.campaigns())} campaigns)")
         return 0
     client, table = _practice_table(args)
     PracticeRepository(client, table).save(practice)
     print(f"saved {practice.practice_id} ({practice.name}) to {table}")
+    return 0
+
+
+def _override_problems(practice: Any) -> list[Any]:
+    from reactivation.domain.messages import MessageLibrary
+    from reactivation.domain.template_checks import check_practice
+
+    return check_practice(practice, MessageLibrary.default().keys())
+
+
+def _templates_lint(args: argparse.Namespace) -> int:
+    """The whole library, then (with --practices) every stored practice's own texts."""
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.domain.messages import MessageLibrary
+    from reactivation.domain.template_checks import check_all
+
+    library = MessageLibrary.default()
+    problems = [("library", p) for p in check_all(library.templates())]
+    checked = f"the library ({len(library.templates())} texts"
+    if args.practices:
+        client, table = _practice_table(args)
+        practices = PracticeRepository(client, table)
+        count = overrides = 0
+        for practice_id in practices.all_ids():
+            practice = practices.get(practice_id)
+            if practice is None:
+                continue
+            count += 1
+            overrides += len(practice.message_overrides)
+            problems += [(practice_id, p) for p in _override_problems(practice)]
+        checked += f"), {overrides} own texts of {count} practices ("
+    for owner, problem in problems:
+        print(f"{owner}: {problem}", file=sys.stderr)
+    print(f"checked {checked}): {len(problems)} problems")
+    return 1 if problems else 0
+
+
+def _templates_set(args: argparse.Namespace) -> int:
+    """Saves a practice's own text for one message, refused with the reasons when it fails a
+    check; --remove goes back to the approved text."""
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.domain.models import MessageOverride
+
+    client, table = _practice_table(args)
+    practices = PracticeRepository(client, table)
+    practice = practices.get(args.practice_id)
+    if practice is None:
+        print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
+        return 1
+    overrides = dict(practice.message_overrides)
+    if args.remove:
+        overrides.pop(args.key, None)
+    else:
+        text = args.text if args.text is not None else sys.stdin.read()
+        overrides[args.key] = MessageOverride(text=text.strip(), allow_unicode=args.allow_unicode)
+    changed = practice.model_copy(update={"message_overrides": overrides})
+    problems = [p for p in _override_problems(changed) if p.where == args.key]
+    if problems:
+        for problem in problems:
+            print(f"refused: {problem}", file=sys.stderr)
+        return 1
+    practices.save(changed)
+    print(f"{args.practice_id}: {args.key} {'removed' if args.remove else 'saved'}")
     return 0
 
 
@@ -340,6 +409,26 @@ def main(argv: list[str] | None = None) -> int:
     show = practice_commands.add_parser("show", help="print a practice's stored configuration")
     show.add_argument("practice_id")
     show.set_defaults(run=_practice_show)
+
+    templates = commands.add_parser("templates", help="check the messages; a practice's own texts")
+    templates.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
+    template_commands = templates.add_subparsers(dest="templates_command", required=True)
+    lint = template_commands.add_parser(
+        "lint", help="check the library (and, with --practices, every practice's own texts)"
+    )
+    lint.add_argument("--practices", action="store_true", help="also every stored practice's")
+    lint.set_defaults(run=_templates_lint)
+    set_ = template_commands.add_parser(
+        "set", help="save a practice's own text for one message (refused if it fails a check)"
+    )
+    set_.add_argument("practice_id")
+    set_.add_argument("key", help="the message, e.g. recall_due.1.en.sms or system.help.es")
+    set_.add_argument("text", nargs="?", help="the template (default: read from stdin)")
+    set_.add_argument(
+        "--allow-unicode", action="store_true", help="the characters outside GSM-7 are meant"
+    )
+    set_.add_argument("--remove", action="store_true", help="go back to the approved text")
+    set_.set_defaults(run=_templates_set)
 
     import_ = commands.add_parser(
         "import",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -13,7 +15,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from reactivation.domain.models import Campaign, Language
 
 #: The only variables a message may use.
-ALLOWED_VARIABLES = frozenset({"first_name", "practice_name", "practice_phone", "booking_link"})
+ALLOWED_VARIABLES = frozenset(
+    {"first_name", "practice_name", "practice_phone", "booking_link", "offered_times"}
+)
 
 
 class MessageNotFound(LookupError):
@@ -26,6 +30,8 @@ class MessageValues:
     practice_name: str
     practice_phone: str
     booking_link: str | None = None
+    #: The open times offered to a patient who asked to book ("Tue Dec 1 9:00am, ...").
+    offered_times: str | None = None
 
     def as_context(self) -> dict[str, Any]:
         return {
@@ -33,6 +39,7 @@ class MessageValues:
             "practice_name": self.practice_name,
             "practice_phone": self.practice_phone,
             "booking_link": self.booking_link or "",
+            "offered_times": self.offered_times or "",
         }
 
 
@@ -50,6 +57,13 @@ def format_phone(e164: str) -> str:
     return e164
 
 
+def template_environment() -> SandboxedEnvironment:
+    """The environment plain-text messages render in: sandboxed, strict about variables."""
+    environment = _environment()
+    environment.autoescape = False
+    return environment
+
+
 def _environment() -> SandboxedEnvironment:
     return SandboxedEnvironment(
         undefined=StrictUndefined,
@@ -65,8 +79,8 @@ class MessageLibrary:
 
     def __init__(self, entries: dict[str, Any]) -> None:
         self._entries = entries
-        self._text = _environment()
-        self._text.autoescape = False
+        self._overridden: dict[frozenset[tuple[str, str]], MessageLibrary] = {}
+        self._text = template_environment()
         self._html = _environment()
         self._layout = self._html.from_string(
             resources.files("reactivation").joinpath("templates/email.html.j2").read_text("utf-8")
@@ -123,6 +137,26 @@ class MessageLibrary:
     def system_sms(self, kind: str, language: Language, values: MessageValues) -> str:
         texts = self._entries["system"][kind]
         return self._render(texts.get(language.value, texts[Language.EN.value]), values)
+
+    def keys(self) -> frozenset[str]:
+        return frozenset(key for key, _ in self.templates())
+
+    def with_overrides(self, overrides: Mapping[str, str]) -> MessageLibrary:
+        """This library with a practice's own texts in place of the approved ones (keys as
+        `templates` names them; checked when the practice saved them)."""
+        if not overrides:
+            return self
+        wanted = frozenset(overrides.items())
+        if wanted not in self._overridden:
+            entries = copy.deepcopy(self._entries)
+            for key, text in overrides.items():
+                *path, last = key.split(".")
+                node = entries
+                for part in path:
+                    node = node.setdefault(part, {})
+                node[last] = text
+            self._overridden[wanted] = MessageLibrary(entries)
+        return self._overridden[wanted]
 
     def templates(self) -> list[tuple[str, str]]:
         """Every (name, source) in the library, for the checks that run before use."""

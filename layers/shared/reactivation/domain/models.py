@@ -194,6 +194,14 @@ class CampaignSettings(Frozen):
     lapsed_max_months: int = Field(default=36, ge=12, le=120)
 
 
+class MessageOverride(Frozen):
+    """A practice's own text for one message of the library (checked when it is saved)."""
+
+    text: str = Field(min_length=1, max_length=4000)
+    #: The practice means the characters outside GSM-7 it uses (an accent, an emoji).
+    allow_unicode: bool = False
+
+
 class Practice(Frozen):
     practice_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
     name: str = Field(min_length=1, max_length=60)
@@ -219,6 +227,8 @@ class Practice(Frozen):
     enrolment: EnrolmentSlot = EnrolmentSlot()
     #: lapsed_patient's upper bound: older contact data is stale.
     lapsed_max_months: int = Field(default=36, ge=12, le=120)
+    #: The practice's own texts, by library key ("recall_due.1.en.sms", "system.help.es").
+    message_overrides: dict[str, MessageOverride] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _enrolment_inside_the_window(self) -> Practice:
@@ -229,6 +239,9 @@ class Practice(Frozen):
                 f"({window.opens_hour}-{window.closes_hour}): its first messages would wait"
             )
         return self
+
+    def override_texts(self) -> dict[str, str]:
+        return {key: override.text for key, override in self.message_overrides.items()}
 
     def enrolment_due(self, at: datetime) -> bool:
         """Whether `at` (an hourly schedule's time) falls in the practice's enrolment hour, in

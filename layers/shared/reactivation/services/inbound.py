@@ -222,5 +222,6 @@ class InboundService:
             practice_phone=format_phone(practice.phone),
             booking_link=practice.booking_link,
         )
-        body = self._library.system_sms(kind, language, values)
+        library = self._library.with_overrides(practice.override_texts())
+        body = library.system_sms(kind, language, values)
         self._sms.send(to=sms.from_number, sender=practice.sending_number, body=body)

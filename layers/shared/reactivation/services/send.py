@@ -175,9 +175,10 @@ class SendService:
     def _send(
         self, job: SendJob, practice: Practice, patient: Patient, values: MessageValues
     ) -> tuple[str, int]:
+        library = self._library.with_overrides(practice.override_texts())
         if job.channel is Channel.SMS:
             assert patient.mobile is not None  # checked by _cancel_reason
-            body = self._library.sms(job.campaign, job.step, patient.language, values)
+            body = library.sms(job.campaign, job.step, patient.language, values)
             if len(body) > sms.MAX_SMS_CHARACTERS:
                 raise MessageRejected(f"{job.campaign} step {job.step} renders too long")
             message_id = self._sms.send(
@@ -185,7 +186,7 @@ class SendService:
             )
             return message_id, sms.encode(body).segments
         assert patient.email is not None  # checked by _cancel_reason
-        email = self._library.email(job.campaign, job.step, patient.language, values)
+        email = library.email(job.campaign, job.step, patient.language, values)
         message_id = self._email.send(
             to=[patient.email],
             sender=practice.from_email,

@@ -259,5 +259,5 @@ def test_a_practices_own_text_is_the_one_sent(aws: Aws, send: Handler) -> None:
     send(sqs_event(aws, [enrolled_job(aws).model_dump_json()]))
     assert sent_sms() == [
         ("+12125550101", "Hi Ana! Bright Smile Dental here: time for your visit. "
-                         "Reply STOP to opt out")
+                         "Reply STOP to opt out.")
     ]  # fmt: skip

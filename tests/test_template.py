@@ -28,9 +28,15 @@ SETTINGS: dict[str, type[FunctionSettings]] = {
 
 
 def statements(function: str) -> list[dict[str, Any]]:
+    """Every statement of the function's policies (both sides of a condition's `Fn::If`)."""
     found = []
     for policy in SPEC.function_properties(function).get("Policies", []):
-        found.extend(policy["Statement"])
+        for statement in policy["Statement"]:
+            if "Fn::If" in statement:
+                _, *branches = statement["Fn::If"]
+                found.extend(b for b in branches if isinstance(b, dict) and "Effect" in b)
+            else:
+                found.append(statement)
     return found
 
 

@@ -178,11 +178,13 @@ def test_a_failed_job_is_reported_alone_and_can_be_retried(
     real_send = SnsSms.send
     failures = {"+12125550102": 1}
 
-    def throttled(self: SnsSms, *, to: str, sender: str, body: str) -> str:
+    def throttled(
+        self: SnsSms, *, to: str, sender: str, body: str, identity: str | None = None
+    ) -> str:
         if failures.get(to):
             failures[to] -= 1
             raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "Publish")
-        return real_send(self, to=to, sender=sender, body=body)
+        return real_send(self, to=to, sender=sender, body=body, identity=identity)
 
     monkeypatch.setattr(SnsSms, "send", throttled)
     event = sqs_event(aws, [good.model_dump_json(), "{not a job", flaky.model_dump_json()])

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Self
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reactivation.domain.models import EmailAddress
 
@@ -40,11 +40,28 @@ class SegmentSettings(FunctionSettings):
     segment_queue_url: str = Field(alias="SEGMENT_QUEUE_URL", min_length=8)
 
 
-class SendSettings(FunctionSettings):
+class SmsSettings(FunctionSettings):
+    """Which service carries SMS: SNS (the default) or AWS End User Messaging SMS, with its
+    configuration set and opt-out list (empty: none)."""
+
+    sms_channel: Literal["sns", "end_user_messaging"] = Field(default="sns", alias="SMS_CHANNEL")
+    sms_configuration_set: str | None = Field(default=None, alias="SMS_CONFIGURATION_SET")
+    sms_opt_out_list: str | None = Field(default=None, alias="SMS_OPT_OUT_LIST")
+
+    @field_validator("sms_configuration_set", "sms_opt_out_list", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return value or None
+
+
+class SendSettings(SmsSettings):
     send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=8)
+    #: The send function's most concurrent instances (the event source's maximum
+    #: concurrency): each paces itself to its share of a sending number's rate.
+    send_max_concurrency: int = Field(default=5, alias="SEND_MAX_CONCURRENCY", ge=1, le=1000)
 
 
-class InboundSettings(FunctionSettings):
+class InboundSettings(SmsSettings):
     inbound_topic_arn: str = Field(alias="INBOUND_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
     #: SHA1 signatures (SignatureVersion 1) only when a deployment must accept them.
     accept_signature_version_1: bool = Field(default=False, alias="SNS_ACCEPT_SIGNATURE_V1")

@@ -9,7 +9,14 @@ from botocore.config import Config
 
 from reactivation import clock
 from reactivation.adapters.certificates import CertificateStore
-from reactivation.adapters.channels import SesEmail, SnsSms
+from reactivation.adapters.channels import (
+    EndUserMessagingOptOuts,
+    EndUserMessagingSms,
+    OptOutList,
+    SesEmail,
+    SmsChannel,
+    SnsSms,
+)
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.parking import ParkedJobs
@@ -29,6 +36,7 @@ from reactivation.config import (
     ReportSettings,
     SegmentSettings,
     SendSettings,
+    SmsSettings,
 )
 from reactivation.domain.messages import MessageLibrary
 
@@ -70,6 +78,24 @@ class SnsSubscriptionConfirmer:
         )
 
 
+def sms_channel(settings: SmsSettings) -> SmsChannel:
+    """SNS Publish by default; AWS End User Messaging SMS when the deployment chose it."""
+    if settings.sms_channel == "end_user_messaging":
+        return EndUserMessagingSms(
+            _client("pinpoint-sms-voice-v2", settings), settings.sms_configuration_set
+        )
+    return SnsSms(_client("sns", settings))
+
+
+def opt_out_list(settings: SmsSettings) -> OptOutList | None:
+    """The End User Messaging opt-out list, when that channel is used with one."""
+    if settings.sms_channel != "end_user_messaging" or not settings.sms_opt_out_list:
+        return None
+    return EndUserMessagingOptOuts(
+        _client("pinpoint-sms-voice-v2", settings), settings.sms_opt_out_list
+    )
+
+
 def segment_service(settings: SegmentSettings) -> SegmentService:
     from reactivation.services.segment import SegmentService
 
@@ -100,7 +126,7 @@ def send_service(settings: SendSettings) -> SendService:
         outbox=OutboxRepository(dynamodb, table),
         queue=SendQueue(_client("sqs", settings), settings.send_queue_url),
         parking=ParkedJobs(dynamodb, table),
-        sms_channel=SnsSms(_client("sns", settings)),
+        sms_channel=sms_channel(settings),
         email_channel=SesEmail(_client("sesv2", settings)),
         library=MessageLibrary.default(),
     )
@@ -119,12 +145,13 @@ def inbound_service(settings: InboundSettings) -> InboundService:
         consent=ConsentRepository(dynamodb, table),
         sequences=SequenceRepository(dynamodb, table),
         replies=ReplyRepository(dynamodb, table),
-        sms_channel=SnsSms(sns),
+        sms_channel=sms_channel(settings),
         confirmer=SnsSubscriptionConfirmer(sns),
         library=MessageLibrary.default(),
         certificates=CertificateStore(settings.certificate_endpoint),
         wall_clock=clock.wall_now,
         accept_signature_version_1=settings.accept_signature_version_1,
+        opt_out_list=opt_out_list(settings),
     )
 
 

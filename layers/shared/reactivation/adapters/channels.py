@@ -1,19 +1,28 @@
-"""Delivery channels: SMS through SNS, email through SES v2."""
+"""Delivery channels: SMS through SNS or AWS End User Messaging SMS, email through SES v2."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from mypy_boto3_pinpoint_sms_voice_v2.client import PinpointSMSVoiceV2Client
     from mypy_boto3_sesv2.client import SESV2Client
     from mypy_boto3_sns.client import SNSClient
 
 
 class SmsChannel(Protocol):
-    def send(self, *, to: str, sender: str, body: str) -> str:
-        """Sends one text; returns the channel's message id."""
+    def send(self, *, to: str, sender: str, body: str, identity: str | None = None) -> str:
+        """Sends one text from the practice's number (`sender`, E.164) or, where the channel
+        knows them, its origination identity; returns the channel's message id."""
         ...
+
+
+class OptOutList(Protocol):
+    def opt_out(self, number: str, list_name: str | None = None) -> None: ...
+
+    def opt_in(self, number: str, list_name: str | None = None) -> None: ...
 
 
 class EmailChannel(Protocol):
@@ -28,7 +37,7 @@ class SnsSms:
     def __init__(self, client: SNSClient) -> None:
         self._client = client
 
-    def send(self, *, to: str, sender: str, body: str) -> str:
+    def send(self, *, to: str, sender: str, body: str, identity: str | None = None) -> str:
         response = self._client.publish(
             PhoneNumber=to,
             Message=body,
@@ -38,6 +47,52 @@ class SnsSms:
             },
         )
         return response["MessageId"]
+
+
+class EndUserMessagingSms:
+    """SMS through AWS End User Messaging SMS (`SendTextMessage`): from the practice's
+    origination identity (a phone number id or ARN; its sending number when it has none),
+    with the deployment's configuration set (its event destinations record deliveries)."""
+
+    def __init__(
+        self, client: PinpointSMSVoiceV2Client, configuration_set: str | None = None
+    ) -> None:
+        self._client = client
+        self._configuration_set = configuration_set
+
+    def send(self, *, to: str, sender: str, body: str, identity: str | None = None) -> str:
+        request: dict[str, object] = {
+            "DestinationPhoneNumber": to,
+            "OriginationIdentity": identity or sender,
+            "MessageBody": body,
+            "MessageType": "TRANSACTIONAL",
+        }
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
+        response = self._client.send_text_message(**request)  # type: ignore[arg-type]
+        return response["MessageId"]
+
+
+class EndUserMessagingOptOuts:
+    """An End User Messaging opt-out list: a number written to it is refused by the service
+    itself, whatever our own records say (a second lock on an opt-out). A practice may have
+    its own list (an opt-out is per practice); else the deployment's."""
+
+    def __init__(self, client: PinpointSMSVoiceV2Client, default_list: str) -> None:
+        self._client = client
+        self._default = default_list
+
+    def opt_out(self, number: str, list_name: str | None = None) -> None:
+        self._client.put_opted_out_number(
+            OptOutListName=list_name or self._default, OptedOutNumber=number
+        )
+
+    def opt_in(self, number: str, list_name: str | None = None) -> None:
+        # not on the list: nothing to undo
+        with contextlib.suppress(self._client.exceptions.ResourceNotFoundException):
+            self._client.delete_opted_out_number(
+                OptOutListName=list_name or self._default, OptedOutNumber=number
+            )
 
 
 class SesEmail:

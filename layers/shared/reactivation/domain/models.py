@@ -212,6 +212,8 @@ class Practice(Frozen):
     sending_number: PhoneNumber
     #: The AWS End User Messaging origination identity (phone number id or ARN), when used.
     origination_identity: str | None = None
+    #: The End User Messaging opt-out list its opt-outs are written to (else the deployment's).
+    sms_opt_out_list: str | None = Field(default=None, max_length=256)
     from_email: EmailAddress
     owner_emails: tuple[EmailAddress, ...] = Field(min_length=1)
     front_desk_email: EmailAddress | None = None

@@ -10,7 +10,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from reactivation import verification
-from reactivation.adapters.channels import SmsChannel
+from reactivation.adapters.channels import OptOutList, SmsChannel
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
@@ -70,7 +70,9 @@ class InboundService:
         certificates: Certificates,
         wall_clock: Callable[[], datetime],
         accept_signature_version_1: bool = False,
+        opt_out_list: OptOutList | None = None,
     ) -> None:
+        self._opt_out_list = opt_out_list
         self._topic_arn = topic_arn
         self._certificates = certificates
         self._wall_clock = wall_clock
@@ -131,6 +133,8 @@ class InboundService:
             changed = self._consent.record(
                 pid, sms.from_number, opted_out=True, at=sms.received_at, recorded_at=now
             )
+            if changed and self._opt_out_list is not None:
+                self._opt_out_list.opt_out(sms.from_number, practice.sms_opt_out_list)
             self._stop_sequences(pid, patient_ids, now, "opt_out")
             if changed:
                 self._answer(practice, sms, "opt_out_confirmation", language)
@@ -138,6 +142,8 @@ class InboundService:
             if self._consent.record(
                 pid, sms.from_number, opted_out=False, at=sms.received_at, recorded_at=now
             ):
+                if self._opt_out_list is not None:
+                    self._opt_out_list.opt_in(sms.from_number, practice.sms_opt_out_list)
                 self._answer(practice, sms, "opt_in_confirmation", language)
         elif classification.intent is Intent.HELP:
             self._answer(practice, sms, "help", language)
@@ -224,4 +230,9 @@ class InboundService:
         )
         library = self._library.with_overrides(practice.override_texts())
         body = library.system_sms(kind, language, values)
-        self._sms.send(to=sms.from_number, sender=practice.sending_number, body=body)
+        self._sms.send(
+            to=sms.from_number,
+            sender=practice.sending_number,
+            body=body,
+            identity=practice.origination_identity,
+        )

@@ -182,7 +182,10 @@ class SendService:
             if len(body) > sms.MAX_SMS_CHARACTERS:
                 raise MessageRejected(f"{job.campaign} step {job.step} renders too long")
             message_id = self._sms.send(
-                to=patient.mobile, sender=practice.sending_number, body=body
+                to=patient.mobile,
+                sender=practice.sending_number,
+                body=body,
+                identity=practice.origination_identity,
             )
             return message_id, sms.encode(body).segments
         assert patient.email is not None  # checked by _cancel_reason

@@ -29,7 +29,7 @@ SETTINGS: dict[str, type[FunctionSettings]] = {
 
 def statements(function: str) -> list[dict[str, Any]]:
     """Every statement of the function's policies (both sides of a condition's `Fn::If`)."""
-    found = []
+    found: list[dict[str, Any]] = []
     for policy in SPEC.function_properties(function).get("Policies", []):
         for statement in policy["Statement"]:
             if "Fn::If" in statement:

@@ -263,3 +263,17 @@ def test_a_practices_own_text_is_the_one_sent(aws: Aws, send: Handler) -> None:
         ("+12125550101", "Hi Ana! Bright Smile Dental here: time for your visit. "
                          "Reply STOP to opt out.")
     ]  # fmt: skip
+
+
+def test_a_slow_sending_number_sends_one_text_and_delays_the_rest_of_its_batch(
+    aws: Aws, send: Handler
+) -> None:
+    # one text every 2 s for the number, 5 instances at most: this one may send every 10 s
+    seed(aws, make_practice(sms_per_second=0.5),
+         *(make_patient(f"P-{n}", mobile=f"+1212555010{n}") for n in range(1, 4)))  # fmt: skip
+    jobs = [enrolled_job(aws, f"P-{n}") for n in range(1, 4)]
+    assert send(sqs_event(aws, [j.model_dump_json() for j in jobs])) == {"batchItemFailures": []}
+    assert len(sent_sms()) == 1
+    assert delayed(aws) == "2"  # back on the queue for their slots, not dropped
+    outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
+    assert [outbox.status(j) for j in jobs[1:]] == [None, None]

@@ -7,6 +7,7 @@ which only tests freeze.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -34,3 +35,27 @@ now = _business.now
 freeze = _business.freeze
 wall_now = _wall.now
 freeze_wall = _wall.freeze
+
+
+class _Pauses:
+    """Pauses inside an invocation (a send pacing itself): real ones on AWS; where business
+    time is frozen (tests, the local stack) only counted, on a monotonic clock of their own."""
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def pause(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if _business._frozen is not None:
+            self.skipped += seconds
+        else:
+            time.sleep(seconds)
+
+
+_pauses = _Pauses()
+monotonic = _pauses.monotonic
+pause = _pauses.pause

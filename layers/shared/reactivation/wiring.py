@@ -39,6 +39,7 @@ from reactivation.config import (
     SmsSettings,
 )
 from reactivation.domain.messages import MessageLibrary
+from reactivation.pacing import Pacer
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -129,6 +130,7 @@ def send_service(settings: SendSettings) -> SendService:
         sms_channel=sms_channel(settings),
         email_channel=SesEmail(_client("sesv2", settings)),
         library=MessageLibrary.default(),
+        pacer=Pacer(settings.send_max_concurrency, clock.monotonic, clock.pause),
     )
 
 

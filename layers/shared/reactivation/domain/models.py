@@ -214,6 +214,9 @@ class Practice(Frozen):
     origination_identity: str | None = None
     #: The End User Messaging opt-out list its opt-outs are written to (else the deployment's).
     sms_opt_out_list: str | None = Field(default=None, max_length=256)
+    #: Texts a second its sending number may send (a toll-free number: 3; a 10DLC number: its
+    #: campaign's rate).
+    sms_per_second: float = Field(default=3.0, gt=0, le=100)
     from_email: EmailAddress
     owner_emails: tuple[EmailAddress, ...] = Field(min_length=1)
     front_desk_email: EmailAddress | None = None

@@ -27,6 +27,7 @@ from reactivation.domain.models import (
     SendStatus,
 )
 from reactivation.domain.sending import held_slots, next_send_time, number_timezones
+from reactivation.pacing import Pacer
 
 #: How far back the frequency caps look (the longest cap is 4 in any 30 days).
 CAP_HISTORY = timedelta(days=31)
@@ -72,7 +73,9 @@ class SendService:
         sms_channel: SmsChannel,
         email_channel: EmailChannel,
         library: MessageLibrary,
+        pacer: Pacer | None = None,
     ) -> None:
+        self._pacer = pacer
         self._practices = practices
         self._patients = patients
         self._recipients = recipients
@@ -117,6 +120,11 @@ class SendService:
             else:  # overnight, or a cap: parked, and queued again by the follow-up run
                 self._parking.park(job, when)
             return Delivery(Outcome.DEFERRED, reason="sending_hours_or_frequency")
+        if job.channel is Channel.SMS and self._pacer is not None:
+            slot = self._pacer.admit(practice.sending_number, practice.sms_per_second)
+            if slot > 0:  # the number's rate: back to the queue for its slot
+                self._queue.defer(job, min(MAX_DELAY_SECONDS, math.ceil(slot)))
+                return Delivery(Outcome.DEFERRED, reason="sending_rate")
         together = [self._recipients.not_opted_out(job.practice_id, contact)]
         if job.channel is Channel.SMS:
             send = NumberSend(at=now, patient_id=patient.patient_id, job_id=job.job_id)

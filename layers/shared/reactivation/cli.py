@@ -247,6 +247,8 @@ def _import(args: argparse.Namespace) -> int:
         elif drained.is_set():
             break  # the local stack ran its queues and no import started
         time.sleep(0.5)
+    if deployment.local_api is not None:  # the local stack is idle when the command returns
+        drained.wait(timeout=max(0.0, deadline - time.monotonic()))
     print(file=sys.stderr)
     if record is None or record.status is not ImportStatus.COMPLETED:
         print(f"the import of {ref.export_id} did not finish (see the ingest function's log; a "

@@ -59,7 +59,7 @@ def main() -> None:
             stack_name="bench", region=REGION, account=ACCOUNT, parameters=LOCAL_PARAMETERS,
         )  # fmt: skip
         provisioner.provision()
-        specs = function_specs(provisioner.template, provisioner.resolver)
+        specs = function_specs(provisioner.template, provisioner.resolver, provisioner.local_url)
         table = provisioner.created["PracticeTable"].ref
         start = demo.next_tuesday_morning(datetime(2026, 11, 22, tzinfo=UTC))
         clock.freeze(start)

@@ -88,7 +88,10 @@ def provision(template: Path) -> Provisioner:
 def aws() -> Iterator[Aws]:
     with mock_aws():
         provisioner = provision(TEMPLATE)
-        yield Aws(provisioner, function_specs(provisioner.template, provisioner.resolver))
+        yield Aws(
+            provisioner,
+            function_specs(provisioner.template, provisioner.resolver, provisioner.local_url),
+        )
 
 
 @pytest.fixture

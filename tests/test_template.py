@@ -12,6 +12,7 @@ from reactivation.config import (
     ReportSettings,
     SegmentSettings,
     SendSettings,
+    UnsubscribeSettings,
 )
 from reactivation.local.template import Template
 from tests.conftest import TEMPLATE
@@ -24,6 +25,7 @@ SETTINGS: dict[str, type[FunctionSettings]] = {
     "ReportFunction": ReportSettings,
     "IngestFunction": IngestSettings,
     "AppointmentsFunction": AppointmentSettings,
+    "UnsubscribeFunction": UnsubscribeSettings,
 }
 
 

@@ -54,8 +54,28 @@ class SmsSettings(FunctionSettings):
         return value or None
 
 
-class SendSettings(SmsSettings):
+class UnsubscribeKeySettings(FunctionSettings):
+    #: The Secrets Manager secret whose value signs the emails' unsubscribe links.
+    unsubscribe_key_secret: str = Field(alias="UNSUBSCRIBE_KEY_SECRET_ARN", min_length=3)
+
+
+class UnsubscribeSettings(UnsubscribeKeySettings):
+    """The unsubscribe function: the table and the signing key."""
+
+
+class SendSettings(SmsSettings, UnsubscribeKeySettings):
     send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=8)
+    #: The one-click unsubscribe endpoint (the API's /unsubscribe).
+    unsubscribe_url: str = Field(alias="UNSUBSCRIBE_URL", pattern=r"^https?://\S+$")
+    #: The SES configuration set outreach email goes with (bounces and complaints come back
+    #: through its event destination); empty: none.
+    email_configuration_set: str | None = Field(default=None, alias="EMAIL_CONFIGURATION_SET")
+
+    @field_validator("email_configuration_set", mode="before")
+    @classmethod
+    def _no_configuration_set(cls, value: object) -> object:
+        return value or None
+
     #: The send function's most concurrent instances (the event source's maximum
     #: concurrency): each paces itself to its share of a sending number's rate.
     send_max_concurrency: int = Field(default=5, alias="SEND_MAX_CONCURRENCY", ge=1, le=1000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -37,8 +38,11 @@ from reactivation.config import (
     SegmentSettings,
     SendSettings,
     SmsSettings,
+    UnsubscribeKeySettings,
+    UnsubscribeSettings,
 )
 from reactivation.domain.messages import MessageLibrary
+from reactivation.domain.unsubscribe import UnsubscribeLinks
 from reactivation.pacing import Pacer
 
 if TYPE_CHECKING:
@@ -50,6 +54,7 @@ if TYPE_CHECKING:
     from reactivation.services.report import ReportService
     from reactivation.services.segment import SegmentService
     from reactivation.services.send import SendService
+    from reactivation.services.unsubscribe import UnsubscribeService
 
 #: How long a warm send function keeps a practice's settings before reading them again.
 PRACTICE_CACHE_SECONDS = 60.0
@@ -128,9 +133,34 @@ def send_service(settings: SendSettings) -> SendService:
         queue=SendQueue(_client("sqs", settings), settings.send_queue_url),
         parking=ParkedJobs(dynamodb, table),
         sms_channel=sms_channel(settings),
-        email_channel=SesEmail(_client("sesv2", settings)),
+        email_channel=SesEmail(_client("sesv2", settings), settings.email_configuration_set),
         library=MessageLibrary.default(),
         pacer=Pacer(settings.send_max_concurrency, clock.monotonic, clock.pause),
+        unsubscribe=UnsubscribeLinks(settings.unsubscribe_url, _signing_key(settings)),
+    )
+
+
+def _signing_key(settings: UnsubscribeKeySettings) -> Callable[[], bytes]:
+    """The unsubscribe links' key, read from Secrets Manager when first needed."""
+    client = _client("secretsmanager", settings)
+
+    def read() -> bytes:
+        secret = client.get_secret_value(SecretId=settings.unsubscribe_key_secret)
+        return str(secret["SecretString"]).encode("utf-8")
+
+    return read
+
+
+def unsubscribe_service(settings: UnsubscribeSettings) -> UnsubscribeService:
+    from reactivation.services.unsubscribe import UnsubscribeService
+
+    dynamodb = _client("dynamodb", settings)
+    table = settings.practice_table
+    return UnsubscribeService(
+        links=UnsubscribeLinks("", _signing_key(settings)),
+        practices=PracticeRepository(dynamodb, table),
+        patients=PatientRepository(dynamodb, table),
+        consent=ConsentRepository(dynamodb, table),
     )
 
 

@@ -8,7 +8,12 @@ import pytest
 from botocore.stub import Stubber
 
 from reactivation import wiring
-from reactivation.adapters.channels import EndUserMessagingOptOuts, EndUserMessagingSms, SnsSms
+from reactivation.adapters.channels import (
+    EndUserMessagingOptOuts,
+    EndUserMessagingSms,
+    SesEmail,
+    SnsSms,
+)
 from reactivation.config import SendSettings
 
 
@@ -94,7 +99,9 @@ def test_an_opt_out_is_written_to_the_practices_list_and_a_start_removes_it(
 
 def test_the_deployment_chooses_the_channel() -> None:
     base = {"PRACTICE_TABLE_NAME": "t-1", "SEND_QUEUE_URL": "https://sqs/q", "AWS_DEFAULT_REGION":
-            "us-east-1"}  # fmt: skip
+            "us-east-1", "UNSUBSCRIBE_URL": "https://api/unsubscribe",
+            "UNSUBSCRIBE_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:k",
+            }  # fmt: skip
     assert isinstance(wiring.sms_channel(SendSettings.from_env(base)), SnsSms)
     eum = {"SMS_CHANNEL": "end_user_messaging", "SMS_CONFIGURATION_SET": "",
            "SMS_OPT_OUT_LIST": "stops"}  # fmt: skip
@@ -105,3 +112,36 @@ def test_the_deployment_chooses_the_channel() -> None:
     assert wiring.opt_out_list(SendSettings.from_env(base)) is None
     with pytest.raises(ValueError, match="sns"):
         SendSettings.from_env({**base, "SMS_CHANNEL": "pinpoint"})
+
+
+def test_outreach_email_carries_the_one_click_unsubscribe_headers_and_the_configuration_set() -> (
+    None
+):
+    client = boto3.client("sesv2", region_name="us-east-1", aws_access_key_id="test",
+                          aws_secret_access_key="test")  # fmt: skip
+    url = "https://api.example.com/unsubscribe?t=abc.def"
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "send_email",
+            {"MessageId": "ses-1"},
+            {
+                "FromEmailAddress": "hello@mail.example.com",
+                "Destination": {"ToAddresses": ["ana@example.com"]},
+                "Content": {"Simple": {
+                    "Subject": {"Data": "Hi", "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": "t", "Charset": "UTF-8"},
+                             "Html": {"Data": "<p>h</p>", "Charset": "UTF-8"}},
+                    "Headers": [
+                        {"Name": "List-Unsubscribe", "Value": f"<{url}>"},
+                        {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"},
+                    ],
+                }},
+                "ConfigurationSetName": "outreach",
+            },
+        )  # fmt: skip
+        channel = SesEmail(client, "outreach")
+        sent = channel.send(to=["ana@example.com"], sender="hello@mail.example.com",
+                            subject="Hi", text="t", html="<p>h</p>",
+                            unsubscribe_url=url)  # fmt: skip
+        assert sent == "ses-1"
+        stubber.assert_no_pending_responses()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from mypy_boto3_pinpoint_sms_voice_v2.client import PinpointSMSVoiceV2Client
@@ -26,8 +26,18 @@ class OptOutList(Protocol):
 
 
 class EmailChannel(Protocol):
-    def send(self, *, to: Sequence[str], sender: str, subject: str, text: str, html: str) -> str:
-        """Sends one email; returns the channel's message id."""
+    def send(
+        self,
+        *,
+        to: Sequence[str],
+        sender: str,
+        subject: str,
+        text: str,
+        html: str,
+        unsubscribe_url: str | None = None,
+    ) -> str:
+        """Sends one email (with one-click unsubscribe headers when given a link); returns the
+        channel's message id."""
         ...
 
 
@@ -96,23 +106,42 @@ class EndUserMessagingOptOuts:
 
 
 class SesEmail:
-    """Email through Amazon SES v2, with an HTML and a plain-text part."""
+    """Email through Amazon SES v2, with an HTML and a plain-text part; outreach carries the
+    RFC 8058 one-click unsubscribe headers, and goes with the deployment's configuration set
+    (whose event destination reports bounces and complaints)."""
 
-    def __init__(self, client: SESV2Client) -> None:
+    def __init__(self, client: SESV2Client, configuration_set: str | None = None) -> None:
         self._client = client
+        self._configuration_set = configuration_set
 
-    def send(self, *, to: Sequence[str], sender: str, subject: str, text: str, html: str) -> str:
-        response = self._client.send_email(
-            FromEmailAddress=sender,
-            Destination={"ToAddresses": list(to)},
-            Content={
-                "Simple": {
-                    "Subject": {"Data": subject, "Charset": "UTF-8"},
-                    "Body": {
-                        "Text": {"Data": text, "Charset": "UTF-8"},
-                        "Html": {"Data": html, "Charset": "UTF-8"},
-                    },
-                }
+    def send(
+        self,
+        *,
+        to: Sequence[str],
+        sender: str,
+        subject: str,
+        text: str,
+        html: str,
+        unsubscribe_url: str | None = None,
+    ) -> str:
+        message: dict[str, Any] = {
+            "Subject": {"Data": subject, "Charset": "UTF-8"},
+            "Body": {
+                "Text": {"Data": text, "Charset": "UTF-8"},
+                "Html": {"Data": html, "Charset": "UTF-8"},
             },
-        )
+        }
+        if unsubscribe_url:
+            message["Headers"] = [
+                {"Name": "List-Unsubscribe", "Value": f"<{unsubscribe_url}>"},
+                {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"},
+            ]
+        request: dict[str, Any] = {
+            "FromEmailAddress": sender,
+            "Destination": {"ToAddresses": list(to)},
+            "Content": {"Simple": message},
+        }
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
+        response = self._client.send_email(**request)
         return response["MessageId"]

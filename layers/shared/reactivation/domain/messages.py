@@ -20,6 +20,13 @@ ALLOWED_VARIABLES = frozenset(
 )
 
 
+#: The words of the unsubscribe link at the foot of every outreach email.
+UNSUBSCRIBE_FOOTER = {
+    "en": "Unsubscribe from these emails",
+    "es": "Darse de baja de estos correos",
+}
+
+
 class MessageNotFound(LookupError):
     """The library has no approved text for this campaign, step and language."""
 
@@ -125,13 +132,28 @@ class MessageLibrary:
         return self._render(self._entry(campaign, step, language)["sms"], values)
 
     def email(
-        self, campaign: Campaign, step: int, language: Language, values: MessageValues
+        self,
+        campaign: Campaign,
+        step: int,
+        language: Language,
+        values: MessageValues,
+        unsubscribe_url: str | None = None,
     ) -> EmailContent:
         entry = self._entry(campaign, step, language)
         subject = self._render(entry["subject"], values)
         text = self._render(entry["text"], values)
         paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
-        html = self._layout.render(subject=subject, paragraphs=paragraphs, language=language.value)
+        footer = UNSUBSCRIBE_FOOTER[language.value if language.value in UNSUBSCRIBE_FOOTER
+                                    else Language.EN.value]  # fmt: skip
+        html = self._layout.render(
+            subject=subject,
+            paragraphs=paragraphs,
+            language=language.value,
+            unsubscribe_url=unsubscribe_url,
+            unsubscribe_words=footer,
+        )
+        if unsubscribe_url:
+            text += f"\n\n{footer}: {unsubscribe_url}"
         return EmailContent(subject=subject, text=text, html=html)
 
     def system_sms(self, kind: str, language: Language, values: MessageValues) -> str:

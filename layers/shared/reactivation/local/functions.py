@@ -14,7 +14,7 @@ import select
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +35,11 @@ class FunctionSpec:
     events: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
-def function_specs(template: Template, resolver: Resolver) -> dict[str, FunctionSpec]:
+def function_specs(
+    template: Template, resolver: Resolver, local_url: Callable[[str], str] = str
+) -> dict[str, FunctionSpec]:
+    """Each function as template.yaml declares it; `local_url` turns the stack's own API
+    Gateway URLs in its environment into the local API's."""
     specs = {}
     for logical_id in template.of_type("AWS::Serverless::Function"):
         props = template.function_properties(logical_id)
@@ -47,7 +51,7 @@ def function_specs(template: Template, resolver: Resolver) -> dict[str, Function
             handler=props["Handler"],
             timeout=int(props.get("Timeout", 3)),
             memory=int(props.get("MemorySize", 128)),
-            environment={k: str(v) for k, v in variables.items()},
+            environment={k: local_url(str(v)) for k, v in variables.items()},
             events={
                 name: {"Type": event["Type"], **resolver.resolve(event.get("Properties", {}))}
                 for name, event in props.get("Events", {}).items()

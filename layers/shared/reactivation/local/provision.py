@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -232,6 +234,19 @@ class Provisioner:
         self._client("sesv2").create_email_identity(EmailIdentity=identity)
         return Physical(logical_id, "AWS::SES::EmailIdentity", identity)
 
+    def _secret(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
+        """A secret; a generated one gets random letters and digits of the asked length."""
+        props = self._props(properties)
+        value = props.get("SecretString")
+        if value is None:
+            length = int(props.get("GenerateSecretString", {}).get("PasswordLength", 32))
+            alphabet = string.ascii_letters + string.digits
+            value = "".join(secrets.choice(alphabet) for _ in range(length))
+        arn = self._client("secretsmanager").create_secret(
+            Name=str(props.get("Name") or self.name(logical_id)), SecretString=str(value)
+        )["ARN"]
+        return Physical(logical_id, "AWS::SecretsManager::Secret", arn, {"Id": arn})
+
     def _reference_only(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
         """Code, permissions, alarms and the like: nothing to create, only a name to refer to."""
         kind = self.template.resources[logical_id]["Type"]
@@ -258,4 +273,5 @@ _CREATORS: dict[str, Callable[[Provisioner, str, Mapping[str, Any]], Physical]] 
     "AWS::SES::EmailIdentity": Provisioner._email_identity,
     "AWS::Events::EventBus": Provisioner._event_bus,
     "AWS::Events::Rule": Provisioner._rule,
+    "AWS::SecretsManager::Secret": Provisioner._secret,
 }

@@ -166,7 +166,7 @@ class LocalStack:
         )
         self._api.start()
         self.resources = provisioner.provision()
-        self.functions = function_specs(self.template, provisioner.resolver)
+        self.functions = function_specs(self.template, provisioner.resolver, provisioner.local_url)
         self._api.route(routes_from(self.functions))
         base = {
             **CREDENTIALS,

@@ -27,6 +27,7 @@ from reactivation.domain.models import (
     SendStatus,
 )
 from reactivation.domain.sending import held_slots, next_send_time, number_timezones
+from reactivation.domain.unsubscribe import UnsubscribeLinks
 from reactivation.pacing import Pacer
 
 #: How far back the frequency caps look (the longest cap is 4 in any 30 days).
@@ -74,8 +75,10 @@ class SendService:
         email_channel: EmailChannel,
         library: MessageLibrary,
         pacer: Pacer | None = None,
+        unsubscribe: UnsubscribeLinks | None = None,
     ) -> None:
         self._pacer = pacer
+        self._unsubscribe = unsubscribe
         self._practices = practices
         self._patients = patients
         self._recipients = recipients
@@ -197,13 +200,19 @@ class SendService:
             )
             return message_id, sms.encode(body).segments
         assert patient.email is not None  # checked by _cancel_reason
-        email = library.email(job.campaign, job.step, patient.language, values)
+        unsubscribe = (
+            self._unsubscribe.url(job.practice_id, patient.patient_id)
+            if self._unsubscribe is not None
+            else None
+        )
+        email = library.email(job.campaign, job.step, patient.language, values, unsubscribe)
         message_id = self._email.send(
             to=[patient.email],
             sender=practice.from_email,
             subject=email.subject,
             text=email.text,
             html=email.html,
+            unsubscribe_url=unsubscribe,
         )
         return message_id, 0
 

@@ -1,0 +1,65 @@
+"""Unsubscribe function: the signed one-click link of every outreach email (RFC 8058)."""
+
+import os
+from http import HTTPStatus
+from importlib import resources
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from jinja2 import select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+
+from reactivation import clock, wiring
+from reactivation.config import UnsubscribeSettings
+from reactivation.domain.unsubscribe import InvalidLink
+from reactivation.observability import logger, metrics, tracer
+from reactivation.services.unsubscribe import UnsubscribePage
+
+service = wiring.unsubscribe_service(UnsubscribeSettings.from_env(os.environ))
+app = APIGatewayHttpResolver()
+page = SandboxedEnvironment(autoescape=select_autoescape(default=True)).from_string(
+    resources.files("reactivation").joinpath("templates/unsubscribe.html.j2").read_text("utf-8")
+)
+
+
+def _token() -> str:
+    return str(app.current_event.get_query_string_value("t", "") or "")
+
+
+def _html(status: int, shown: UnsubscribePage | None) -> Response[str]:
+    values: dict[str, Any] = {"invalid": shown is None, "language": "en", "practice_name": ""}
+    if shown is not None:
+        values.update(practice_name=shown.practice_name, language=shown.language.value,
+                      done=shown.done)  # fmt: skip
+    return Response(status_code=status, content_type=content_types.TEXT_HTML,
+                    body=page.render(values))  # fmt: skip
+
+
+@app.get("/unsubscribe")
+def confirm() -> Response[str]:
+    return _html(HTTPStatus.OK, service.confirm_page(_token()))
+
+
+@app.post("/unsubscribe")
+def unsubscribe() -> Response[str]:
+    shown = service.unsubscribe(_token(), clock.now())
+    metrics.add_metric(name="EmailUnsubscribes", unit=MetricUnit.Count, value=1)
+    logger.info("email unsubscribe recorded")
+    return _html(HTTPStatus.OK, shown)
+
+
+# A link this deployment did not sign changes nothing and says so.
+@app.exception_handler(InvalidLink)  # type: ignore[untyped-decorator]
+def invalid(error: InvalidLink) -> Response[str]:
+    logger.warning("unsubscribe link refused", extra={"reason": str(error)})
+    metrics.add_metric(name="Refused", unit=MetricUnit.Count, value=1)
+    return _html(HTTPStatus.FORBIDDEN, None)
+
+
+@logger.inject_lambda_context(clear_state=True, correlation_id_path=None)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -6,6 +6,7 @@ import pytest
 
 from reactivation.config import (
     AppointmentSettings,
+    EmailFeedbackSettings,
     FunctionSettings,
     InboundSettings,
     IngestSettings,
@@ -26,6 +27,7 @@ SETTINGS: dict[str, type[FunctionSettings]] = {
     "IngestFunction": IngestSettings,
     "AppointmentsFunction": AppointmentSettings,
     "UnsubscribeFunction": UnsubscribeSettings,
+    "EmailFeedbackFunction": EmailFeedbackSettings,
 }
 
 

@@ -98,5 +98,9 @@ class IngestSettings(FunctionSettings):
     import_queue_url: str = Field(alias="IMPORT_QUEUE_URL", min_length=8)
 
 
+class EmailFeedbackSettings(FunctionSettings):
+    """The email feedback function needs the table only."""
+
+
 class AppointmentSettings(FunctionSettings):
     """The appointments function needs the table only."""

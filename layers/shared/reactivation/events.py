@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from reactivation.domain.models import InboundSms, Moment, PhoneNumber
 
@@ -187,3 +188,58 @@ class AppointmentChangedEvent(BaseModel):
     source: Literal["reactivation.pms"]
     detail_type: Literal["Appointment Changed"] = Field(alias="detail-type")
     detail: Detail
+
+
+class _Recipient(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    email_address: str = Field(alias="emailAddress", min_length=3, max_length=320)
+
+
+class _Bounce(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    bounce_type: str = Field(alias="bounceType")  # Permanent, Transient, Undetermined
+    recipients: list[_Recipient] = Field(alias="bouncedRecipients", min_length=1)
+    timestamp: AwareDatetime
+
+
+class _Complaint(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    recipients: list[_Recipient] = Field(alias="complainedRecipients", min_length=1)
+    timestamp: AwareDatetime
+
+
+class _Mail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    tags: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class EmailFeedback(BaseModel):
+    """An SES event (configuration set -> SNS -> SQS, raw): a bounce or a complaint about one
+    of our emails. The practice is the `practice_id` tag the send put on the email."""
+
+    model_config = ConfigDict(extra="ignore")
+    event_type: str = Field(alias="eventType")
+    mail: _Mail
+    bounce: _Bounce | None = None
+    complaint: _Complaint | None = None
+
+    @classmethod
+    def from_body(cls, body: str) -> EmailFeedback:
+        """The event, from the queue message (raw, or wrapped in an SNS notification)."""
+        data = json.loads(body)
+        if isinstance(data, dict) and data.get("Type") == "Notification":
+            data = json.loads(data["Message"])
+        return cls.model_validate(data)
+
+    @property
+    def practice_id(self) -> str | None:
+        values = self.mail.tags.get("practice_id") or []
+        return values[0] if values else None
+
+    def suppressed(self) -> tuple[list[str], datetime | None]:
+        """The addresses to suppress, and when: a permanent bounce's or a complaint's."""
+        if self.event_type == "Bounce" and self.bounce and self.bounce.bounce_type == "Permanent":
+            return [r.email_address for r in self.bounce.recipients], self.bounce.timestamp
+        if self.event_type == "Complaint" and self.complaint:
+            return [r.email_address for r in self.complaint.recipients], self.complaint.timestamp
+        return [], None

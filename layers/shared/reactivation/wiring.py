@@ -31,6 +31,7 @@ from reactivation.adapters.reports import ReportRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.config import (
     AppointmentSettings,
+    EmailFeedbackSettings,
     FunctionSettings,
     InboundSettings,
     IngestSettings,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
 
     from reactivation.services.appointments import AppointmentChangeService
+    from reactivation.services.email_feedback import EmailFeedbackService
     from reactivation.services.inbound import InboundService
     from reactivation.services.ingest import IngestService
     from reactivation.services.report import ReportService
@@ -149,6 +151,14 @@ def _signing_key(settings: UnsubscribeKeySettings) -> Callable[[], bytes]:
         return str(secret["SecretString"]).encode("utf-8")
 
     return read
+
+
+def email_feedback_service(settings: EmailFeedbackSettings) -> EmailFeedbackService:
+    from reactivation.services.email_feedback import EmailFeedbackService
+
+    return EmailFeedbackService(
+        ConsentRepository(_client("dynamodb", settings), settings.practice_table)
+    )
 
 
 def unsubscribe_service(settings: UnsubscribeSettings) -> UnsubscribeService:

@@ -137,11 +137,12 @@ def test_outreach_email_carries_the_one_click_unsubscribe_headers_and_the_config
                     ],
                 }},
                 "ConfigurationSetName": "outreach",
+                "EmailTags": [{"Name": "practice_id", "Value": "bright-smile"}],
             },
         )  # fmt: skip
         channel = SesEmail(client, "outreach")
         sent = channel.send(to=["ana@example.com"], sender="hello@mail.example.com",
                             subject="Hi", text="t", html="<p>h</p>",
-                            unsubscribe_url=url)  # fmt: skip
+                            unsubscribe_url=url, tags={"practice_id": "bright-smile"})  # fmt: skip
         assert sent == "ses-1"
         stubber.assert_no_pending_responses()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ class EmailChannel(Protocol):
         text: str,
         html: str,
         unsubscribe_url: str | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> str:
         """Sends one email (with one-click unsubscribe headers when given a link); returns the
         channel's message id."""
@@ -123,6 +124,7 @@ class SesEmail:
         text: str,
         html: str,
         unsubscribe_url: str | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> str:
         message: dict[str, Any] = {
             "Subject": {"Data": subject, "Charset": "UTF-8"},
@@ -143,5 +145,7 @@ class SesEmail:
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
+        if tags:  # SES reports them with a bounce or complaint: whose email it was
+            request["EmailTags"] = [{"Name": k, "Value": v} for k, v in tags.items()]
         response = self._client.send_email(**request)
         return response["MessageId"]

@@ -164,6 +164,13 @@ class Provisioner:
 
     def _subscription(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
         props = self._props(properties)
+        raw = str(props.get("RawMessageDelivery", False)).lower()
+        if props["Protocol"] == "sqs":  # a topic feeding one of the stack's queues
+            arn = self._client("sns").subscribe(
+                TopicArn=props["TopicArn"], Protocol="sqs", Endpoint=str(props["Endpoint"]),
+                Attributes={"RawMessageDelivery": raw}, ReturnSubscriptionArn=True,
+            )["SubscriptionArn"]  # fmt: skip
+            return Physical(logical_id, "AWS::SNS::Subscription", arn)
         endpoint = self.local_url(str(props["Endpoint"]))
         if props["Protocol"] not in {"http", "https"} or not endpoint.startswith("http://"):
             # Only the deliveries to our own API can happen on this machine.

@@ -213,6 +213,7 @@ class SendService:
             text=email.text,
             html=email.html,
             unsubscribe_url=unsubscribe,
+            tags={"practice_id": job.practice_id},
         )
         return message_id, 0
 

@@ -1,0 +1,33 @@
+"""Bounces and complaints: an address that bounced for good, or whose owner marked our email
+as spam, is suppressed for that practice (an opt-out of the address: never emailed again)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from reactivation.adapters.consent import ConsentRepository
+from reactivation.events import EmailFeedback
+
+
+class UnknownPractice(ValueError):
+    """The feedback names no practice (an email this deployment did not tag)."""
+
+
+class EmailFeedbackService:
+    def __init__(self, consent: ConsentRepository) -> None:
+        self._consent = consent
+
+    def apply(self, feedback: EmailFeedback, now: datetime) -> int:
+        """Suppresses the addresses the feedback is about; returns how many were new."""
+        addresses, at = feedback.suppressed()
+        if not addresses:
+            return 0  # a transient bounce: the address stays
+        practice_id = feedback.practice_id
+        if practice_id is None:
+            raise UnknownPractice("the email carried no practice_id tag")
+        return sum(
+            self._consent.record(
+                practice_id, address.strip().lower(), opted_out=True, at=at or now, recorded_at=now
+            )
+            for address in addresses
+        )

@@ -79,6 +79,8 @@ class FunctionWorker:
         self.spec = spec
         self._base = dict(base_environment)
         self._log = log
+        #: Variables added for a test (faults to inject); applied at the next (re)start.
+        self.extra_environment: dict[str, str] = {}
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._requests: IO[str] | None = None
@@ -94,6 +96,7 @@ class FunctionWorker:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.spec.memory),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             **self.spec.environment,
+            **self.extra_environment,
         }
         spec = {
             "name": self.spec.name,

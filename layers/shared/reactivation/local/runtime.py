@@ -79,6 +79,10 @@ def main(argv: list[str]) -> None:
 
     counts_file = os.environ.get("REACTIVATION_REQUEST_COUNTS")
     counter = RequestCounter(counts_file, spec["name"]) if counts_file else None
+    from reactivation.local.faults import FAULTS_VARIABLE, install
+
+    if os.environ.get(FAULTS_VARIABLE):
+        install(os.environ[FAULTS_VARIABLE])
 
     handler: Any = None
     init_error: str | None = None

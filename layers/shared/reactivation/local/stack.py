@@ -6,7 +6,7 @@ import json
 import logging
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from reactivation.local.api import LocalApi, routes_from
+from reactivation.local.faults import FAULTS_VARIABLE, Fault, encode
 from reactivation.local.functions import FunctionSpec, FunctionWorker, Invocation, function_specs
 from reactivation.local.moto_patches import copy_tables_once_per_transaction
 from reactivation.local.provision import Physical, Provisioner
@@ -231,6 +232,18 @@ class LocalStack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def inject_faults(self, function: str, faults: list[Fault]) -> None:
+        """The function's next process runs with these faults (each fires once)."""
+        directory = self.state_dir / "faults"
+        directory.mkdir(parents=True, exist_ok=True)
+        marked = [
+            replace(f, marker=str(directory / f"{function}-{n}-{f.call}-{f.effect}"))
+            for n, f in enumerate(faults)
+        ]
+        worker = self.workers[function]
+        worker.stop()
+        worker.extra_environment[FAULTS_VARIABLE] = encode(marked)
 
     # -- what the stack does ------------------------------------------------------------
     def invoke(self, function: str, event: Mapping[str, Any]) -> Invocation:

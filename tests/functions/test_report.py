@@ -7,7 +7,7 @@ import pytest
 
 from reactivation.adapters.channels import SesEmail
 from reactivation.adapters.outbox import OutboxRepository
-from reactivation.domain import sequences
+from reactivation.domain import sequences, sms
 from reactivation.domain.models import Campaign, Channel, Decision
 from reactivation.services.report import ReportRunFailed
 from tests.builders import at, make_practice
@@ -23,7 +23,7 @@ def sent_message(aws: Aws, when: str) -> None:
     job = sequences.job_for_due_step(sequences.start("bright-smile", decision, at(when)), at(when))
     outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
     outbox.claim(job, at(when))
-    outbox.sent(job, channel_message_id="m", segments=1, at=at(when))
+    outbox.sent(job, channel_message_id="m", at=at(when), encoding=sms.encode("Hi"))
 
 
 def test_the_owner_gets_last_week_once_even_if_the_schedule_fires_twice(

@@ -79,6 +79,11 @@ def test_a_job_is_rendered_and_published_once(aws: Aws, send: Handler) -> None:
     assert len(sent_sms()) == 1
     outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
     assert outbox.status(job) is SendStatus.SENT
+    item = aws.client("dynamodb").get_item(TableName=aws.table, Key={
+        "pk": {"S": "PRACTICE#bright-smile#PATIENT#P-1"}, "sk": {"S": f"MESSAGE#{job.job_id}"}
+    })["Item"]  # fmt: skip
+    assert (item["encoding"]["S"], item["segments"]["N"]) == ("GSM-7", "1")
+    assert item["channel_message_id"]["S"]  # SNS's message id
 
 
 def test_an_opt_out_that_arrived_while_the_job_waited_cancels_it(aws: Aws, send: Handler) -> None:

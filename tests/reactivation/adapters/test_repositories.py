@@ -10,7 +10,7 @@ from reactivation.adapters.queue import SendQueue
 from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
-from reactivation.domain import sequences
+from reactivation.domain import sequences, sms
 from reactivation.domain.models import (
     Campaign,
     Channel,
@@ -108,7 +108,7 @@ def test_the_outbox_claims_a_job_once(aws: Aws) -> None:
     outbox.release(job)
     assert outbox.status(job) is None
     assert outbox.claim(job, RUN) == (Claim.CLAIMED, None)
-    outbox.sent(job, channel_message_id="m-1", segments=2, at=RUN)
+    outbox.sent(job, channel_message_id="m-1", at=RUN, encoding=sms.encode("x" * 200))
     assert outbox.claim(job, RUN) == (Claim.DONE, None)
     assert outbox.status(job) is SendStatus.SENT
     week = (RUN - timedelta(days=1), RUN + timedelta(days=1))

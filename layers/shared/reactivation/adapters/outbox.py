@@ -19,6 +19,7 @@ from reactivation.adapters.items import (
     to_attributes,
 )
 from reactivation.domain.models import Channel, SendJob, SendStatus
+from reactivation.domain.sms import SmsEncoding
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -93,18 +94,33 @@ class OutboxRepository:
             ExpressionAttributeValues=to_attributes({":sending": SendStatus.SENDING.value}),
         )
 
-    def sent(self, job: SendJob, *, channel_message_id: str, segments: int, at: datetime) -> None:
+    def sent(
+        self,
+        job: SendJob,
+        *,
+        channel_message_id: str,
+        at: datetime,
+        encoding: SmsEncoding | None = None,
+    ) -> None:
+        """Confirms the send: the channel's message id and, for a text, its encoding and
+        segments (what the carrier bills)."""
+        segments = encoding.segments if encoding else 0
         self._client.update_item(
             TableName=self._table,
             Key=to_attributes(self._key(job)),
             UpdateExpression=(
                 "SET #status = :sent, channel_message_id = :mid, #segments = :segments, "
-                "sent_at = :at, gsi1pk = :coll, gsi1sk = :order"
+                "#encoding = :encoding, sent_at = :at, gsi1pk = :coll, gsi1sk = :order"
             ),
             ConditionExpression="#status = :sending",
-            ExpressionAttributeNames={"#status": "status", "#segments": "segments"},
+            ExpressionAttributeNames={
+                "#status": "status",
+                "#segments": "segments",
+                "#encoding": "encoding",
+            },
             ExpressionAttributeValues=to_attributes(
                 {
+                    ":encoding": encoding.encoding if encoding else "email",
                     ":sent": SendStatus.SENT.value,
                     ":sending": SendStatus.SENDING.value,
                     ":mid": channel_message_id,

@@ -146,12 +146,12 @@ class SendService:
             booking_link=practice.booking_link,
         )
         try:
-            message_id, segments = self._send(job, practice, patient, values)
+            message_id, encoding = self._send(job, practice, patient, values)
         except Exception:
             self._outbox.release(job)
             raise
-        self._outbox.sent(job, channel_message_id=message_id, segments=segments, at=now)
-        return Delivery(Outcome.SENT, segments=segments)
+        self._outbox.sent(job, channel_message_id=message_id, encoding=encoding, at=now)
+        return Delivery(Outcome.SENT, segments=encoding.segments if encoding else 0)
 
     def _next_send_time(
         self,
@@ -185,7 +185,8 @@ class SendService:
 
     def _send(
         self, job: SendJob, practice: Practice, patient: Patient, values: MessageValues
-    ) -> tuple[str, int]:
+    ) -> tuple[str, sms.SmsEncoding | None]:
+        """Sends the job's message; its channel message id and, for a text, its encoding."""
         library = self._library.with_overrides(practice.override_texts())
         if job.channel is Channel.SMS:
             assert patient.mobile is not None  # checked by _cancel_reason
@@ -198,7 +199,7 @@ class SendService:
                 body=body,
                 identity=practice.origination_identity,
             )
-            return message_id, sms.encode(body).segments
+            return message_id, sms.encode(body)
         assert patient.email is not None  # checked by _cancel_reason
         unsubscribe = (
             self._unsubscribe.url(job.practice_id, patient.patient_id)
@@ -215,7 +216,7 @@ class SendService:
             unsubscribe_url=unsubscribe,
             tags={"practice_id": job.practice_id},
         )
-        return message_id, 0
+        return message_id, None
 
     def _cancel_reason(
         self, job: SendJob, found: PatientFile, recipient: Recipient | None, now: datetime

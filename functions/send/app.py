@@ -19,24 +19,36 @@ from reactivation.domain.models import SendJob
 from reactivation.observability import logger, metrics, tracer
 from reactivation.services.send import Outcome
 
-service = wiring.send_service(SendSettings.from_env(os.environ))
+settings = SendSettings.from_env(os.environ)
+service = wiring.send_service(settings)
+dead_letters = wiring.send_dead_letters(settings)
 processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def _park(record: SQSRecord, reason: str) -> None:
+    """The job goes to the dead-letter queue with its reason, instead of another try."""
+    dead_letters.park(record.body, reason)
+    metrics.add_metric(name="Parked", unit=MetricUnit.Count, value=1)
+    logger.error("send job parked", extra={"sqs_message_id": record.message_id, "reason": reason})
 
 
 @tracer.capture_method
 def deliver(record: SQSRecord) -> None:
     try:
         job = SendJob.model_validate_json(record.body)
-    except ValueError:
-        metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
-        logger.error("malformed send job", extra={"sqs_message_id": record.message_id})
-        raise
+    except ValueError as error:  # never valid, however often it is tried
+        _park(record, f"malformed send job ({type(error).__name__})")
+        return
     logger.set_correlation_id(job.job_id)
     logger.append_keys(campaign=job.campaign.value, step=job.step)
     try:
         delivery = service.deliver(job, clock.now())
     except Exception as error:
         metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
+        tries = int(record.attributes.approximate_receive_count or 1)
+        if tries >= settings.send_max_receives:
+            _park(record, f"{type(error).__name__} on try {tries}")
+            return
         logger.error("send failed, will retry", extra={"error": type(error).__name__})
         raise
     finally:

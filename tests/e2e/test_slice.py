@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.local import demo
+from reactivation.local.faults import Fault
 from reactivation.local.stack import LocalStack
 
 
@@ -58,7 +59,7 @@ def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: Local
         assert body[:40] not in logs
 
 
-def test_a_failing_job_is_retried_then_parked_without_blocking_its_batch(
+def test_a_poison_job_is_parked_with_its_reason_and_its_batch_mates_are_sent(
     stack: LocalStack,
 ) -> None:
     stack.clock.set(demo.next_tuesday_morning(stack.clock.now()))
@@ -71,16 +72,22 @@ def test_a_failing_job_is_retried_then_parked_without_blocking_its_batch(
     assert stack.fire("WeeklyEnrolment").payload["units"] == 1
     sqs = stack.client("sqs")
     sqs.send_message(QueueUrl=stack.outputs["SendQueueUrl"], MessageBody='{"job_id": 42}')
+    # and SNS fails once for one of the good jobs: it is tried again, not lost
+    stack.inject_faults("SendFunction", [Fault(call="sns.Publish", effect="server_error")])
 
     stack.drain()
-    assert len(stack.sent_sms()) == 2  # the good jobs of the batch went out
-    for _ in range(3):  # redelivered after each visibility timeout, failing each time
-        stack.advance(timedelta(seconds=181))
-        stack.drain()
+    assert len(stack.sent_sms()) == 1  # the other good job of the batch went out
+    stack.advance(timedelta(seconds=181))  # the failed one comes round again
+    stack.drain()
     assert len(stack.sent_sms()) == 2  # and nothing was sent twice
+    stack.advance(timedelta(seconds=181))
+    stack.drain()
+    assert len(stack.sent_sms()) == 2
     assert stack.queue_depth("SendQueue") == 0
-    parked = sqs.receive_message(QueueUrl=stack.outputs["SendDeadLetterQueueUrl"])["Messages"]
+    parked = sqs.receive_message(QueueUrl=stack.outputs["SendDeadLetterQueueUrl"],
+                                 MessageAttributeNames=["All"])["Messages"]  # fmt: skip
     assert [m["Body"] for m in parked] == ['{"job_id": 42}']
+    assert parked[0]["MessageAttributes"]["reason"]["StringValue"].startswith("malformed")
 
 
 def test_forged_or_malformed_requests_are_refused_over_http_and_write_nothing(

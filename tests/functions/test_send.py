@@ -194,8 +194,11 @@ def test_a_failed_job_is_reported_alone_and_can_be_retried(
     monkeypatch.setattr(SnsSms, "send", throttled)
     event = sqs_event(aws, [good.model_dump_json(), "{not a job", flaky.model_dump_json()])
     response = send(event)
-    assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == ["m-1", "m-2"]
+    # the throttled job is tried again; the malformed one never could be: parked at once
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == ["m-2"]
     assert [to for to, _ in sent_sms()] == ["+12125550101"]
+    (parked,) = queued(aws, "SendDeadLetterQueue")
+    assert parked["Body"] == "{not a job"
     outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
     assert outbox.status(flaky) is None  # the claim was given back: the retry may send
     assert send(sqs_event(aws, [flaky.model_dump_json()])) == {"batchItemFailures": []}
@@ -282,3 +285,27 @@ def test_a_slow_sending_number_sends_one_text_and_delays_the_rest_of_its_batch(
     assert delayed(aws) == "2"  # back on the queue for their slots, not dropped
     outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
     assert [outbox.status(j) for j in jobs[1:]] == [None, None]
+
+
+def test_a_job_failing_on_its_last_try_is_parked_with_its_reason(
+    aws: Aws, send: Handler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(aws)
+    job = enrolled_job(aws)
+    from botocore.exceptions import ClientError
+
+    from reactivation.adapters.channels import SnsSms
+
+    def down(self: SnsSms, **_: object) -> str:
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "down"}}, "Publish")
+
+    monkeypatch.setattr(SnsSms, "send", down)
+    event = sqs_event(aws, [job.model_dump_json()])
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"  # the last try
+    assert send(event) == {"batchItemFailures": []}  # parked: not tried a fourth time
+    sqs = aws.client("sqs")
+    (parked,) = sqs.receive_message(QueueUrl=aws.ref("SendDeadLetterQueue"),
+                                    MessageAttributeNames=["All"])["Messages"]  # fmt: skip
+    assert SendJob.model_validate_json(parked["Body"]) == job
+    assert parked["MessageAttributes"]["reason"]["StringValue"] == "ClientError on try 3"
+    assert OutboxRepository(aws.client("dynamodb"), aws.table).status(job) is None

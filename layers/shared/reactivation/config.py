@@ -65,6 +65,10 @@ class UnsubscribeSettings(UnsubscribeKeySettings):
 
 class SendSettings(SmsSettings, UnsubscribeKeySettings):
     send_queue_url: str = Field(alias="SEND_QUEUE_URL", min_length=8)
+    #: Where a job that cannot be sent is parked, with its reason, after its last try.
+    send_dead_letter_queue_url: str = Field(alias="SEND_DEAD_LETTER_QUEUE_URL", min_length=8)
+    #: The send queue's maxReceiveCount: the try after which a failing job is parked.
+    send_max_receives: int = Field(default=3, alias="SEND_MAX_RECEIVES", ge=1, le=1000)
     #: The one-click unsubscribe endpoint (the API's /unsubscribe).
     unsubscribe_url: str = Field(alias="UNSUBSCRIBE_URL", pattern=r"^https?://\S+$")
     #: The SES configuration set outreach email goes with (bounces and complaints come back

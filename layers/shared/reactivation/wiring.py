@@ -23,7 +23,7 @@ from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
-from reactivation.adapters.queue import ImportQueue, SegmentQueue, SendQueue
+from reactivation.adapters.queue import DeadLetters, ImportQueue, SegmentQueue, SendQueue
 from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.records import PatientRecords
 from reactivation.adapters.replies import ReplyRepository
@@ -140,6 +140,10 @@ def send_service(settings: SendSettings) -> SendService:
         pacer=Pacer(settings.send_max_concurrency, clock.monotonic, clock.pause),
         unsubscribe=UnsubscribeLinks(settings.unsubscribe_url, _signing_key(settings)),
     )
+
+
+def send_dead_letters(settings: SendSettings) -> DeadLetters:
+    return DeadLetters(_client("sqs", settings), settings.send_dead_letter_queue_url)
 
 
 def _signing_key(settings: UnsubscribeKeySettings) -> Callable[[], bytes]:

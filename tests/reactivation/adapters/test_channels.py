@@ -101,6 +101,7 @@ def test_the_deployment_chooses_the_channel() -> None:
     base = {"PRACTICE_TABLE_NAME": "t-1", "SEND_QUEUE_URL": "https://sqs/q", "AWS_DEFAULT_REGION":
             "us-east-1", "UNSUBSCRIBE_URL": "https://api/unsubscribe",
             "UNSUBSCRIBE_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:k",
+            "SEND_DEAD_LETTER_QUEUE_URL": "https://sqs/dlq",
             }  # fmt: skip
     assert isinstance(wiring.sms_channel(SendSettings.from_env(base)), SnsSms)
     eum = {"SMS_CHANNEL": "end_user_messaging", "SMS_CONFIGURATION_SET": "",

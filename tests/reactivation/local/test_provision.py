@@ -72,7 +72,10 @@ def test_change_the_template_and_the_local_stack_follows(tmp_path: Path) -> None
         .replace(
             "{ AttributeName: sk, AttributeType: S }", "{ AttributeName: sk2, AttributeType: S }"
         )
-        .replace("maxReceiveCount: 3", "maxReceiveCount: 5")
+        .replace(
+            "SendMaxReceives:\n    Type: Number\n    Default: 3",
+            "SendMaxReceives:\n    Type: Number\n    Default: 5",
+        )
         .replace("VisibilityTimeout: 180", "VisibilityTimeout: 240")
     )
     assert changed != text

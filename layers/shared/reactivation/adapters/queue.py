@@ -83,3 +83,19 @@ class ImportQueue:
             QueueUrl=self._url,
             MessageBody=json.dumps({"practice_id": ref.practice_id, "export_id": ref.export_id}),
         )
+
+
+class DeadLetters:
+    """A queue's dead-letter queue, for a message parked on purpose: with the reason it could
+    not be handled (a message attribute), so that an operator reads why before a redrive."""
+
+    def __init__(self, client: SQSClient, url: str) -> None:
+        self._client = client
+        self._url = url
+
+    def park(self, body: str, reason: str) -> None:
+        self._client.send_message(
+            QueueUrl=self._url,
+            MessageBody=body,
+            MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:256]}},
+        )

@@ -69,3 +69,24 @@ def test_the_cli_validates_and_lists_problems(
     assert main(["practice", "put", str(broken), "--dry-run"]) == 1
     err = capsys.readouterr().err
     assert "problems in the practice configuration" in err and "name: (missing)" in err
+
+
+def test_a_practice_file_with_a_bad_own_text_is_refused_with_its_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = EXAMPLE.read_text().replace(
+        "# message_overrides:\n#   system.help.en:\n#     text:",
+        "message_overrides:\n  system.help.en:\n    text:",
+    )
+    good = tmp_path / "good.yaml"
+    good.write_text(text)
+    assert main(["practice", "put", str(good), "--dry-run"]) == 0
+    capsys.readouterr()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("Mon-Fri 8-6", "ask about Botox"))
+    assert main(["practice", "put", str(bad), "--dry-run"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "message_overrides.system.help.en: names a diagnosis, procedure, drug or product "
+        "(botox)" in err
+    )

@@ -121,3 +121,13 @@ def test_only_campaigns_with_every_step_written_are_sendable() -> None:
     assert LIBRARY.campaigns() == set(Campaign)
     partial = MessageLibrary.from_toml('[missed_appointment.1.en]\nsms = "Hi"\n')
     assert partial.campaigns() == frozenset()  # step 2 is missing
+
+
+def test_help_says_who_how_often_what_it_costs_and_how_to_stop() -> None:
+    values = MessageValues("", "Bright Smile Dental", "(212) 555-0100")
+    assert LIBRARY.system_sms("help", Language.EN, values) == (
+        "Bright Smile Dental: call (212) 555-0100. Up to 4 msgs/month. Msg&data rates may apply. "
+        "Reply STOP to opt out."
+    )
+    spanish = LIBRARY.system_sms("help", Language.ES, values)
+    assert "(212) 555-0100" in spanish and "4 msjs/mes" in spanish and "STOP" in spanish

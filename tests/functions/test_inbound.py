@@ -2,20 +2,23 @@
 
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from reactivation.adapters.certificates import CertificateStore
 from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.handoffs import HandoffRepository
+from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
-from reactivation.domain.models import Campaign, Channel, Decision
+from reactivation.domain.handoffs import Handoff, HandoffReason, Team
+from reactivation.domain.models import Campaign, Channel, Decision, FaqAnswer
 from reactivation.local.api import http_api_event
-from tests.builders import at, make_patient
+from tests.builders import at, make_patient, make_practice
 from tests.conftest import Aws
-from tests.functions.helpers import seed, sent_sms
+from tests.functions.helpers import seed, sent_emails, sent_sms
 from tests.signing import CERTIFICATE_URL, key_and_certificate, sign
 
 Handler = Callable[[dict[str, Any]], Any]
@@ -72,7 +75,13 @@ def inbound(
         return key_and_certificate()[1]
 
     monkeypatch.setattr(CertificateStore, "get", certificate)
-    seed(aws, None, make_patient("P-1"), make_patient("P-2", first_name="Leo"))
+    practice = make_practice(
+        front_desk_email="frontdesk@reactivation.test",
+        clinical_email="hygiene@reactivation.test",
+        faq=(FaqAnswer(question="What are your hours?",
+                       answer="Monday to Friday 8am-6pm, Saturday 9am-1pm."),),
+    )  # fmt: skip
+    seed(aws, practice, make_patient("P-1"), make_patient("P-2", first_name="Leo"))
     for patient_id in ("P-1", "P-2"):
         decision = Decision(
             patient_id=patient_id, campaign=Campaign.RECALL_DUE, channel=Channel.SMS
@@ -284,3 +293,70 @@ def test_a_question_pauses_the_sequence_for_staff(aws: Aws, inbound: Handler) ->
     post(inbound, json.dumps(envelope(aws, "do you have parking?")))
     assert due_steps(aws) == []  # no further step goes out on its own
     assert history(aws).in_sequence  # but the sequence is not over: staff answer and resume
+
+
+def handoffs(aws: Aws) -> list[Handoff]:
+    return list(HandoffRepository(aws.client("dynamodb"), aws.table).open_ones("bright-smile"))
+
+
+def test_a_clinical_reply_is_handed_to_the_clinician_at_once_and_marked_urgent(
+    aws: Aws, inbound: Handler
+) -> None:
+    post(inbound, json.dumps(envelope(aws, "Hi, is it normal that my gum is bleeding?")))
+    (handoff,) = handoffs(aws)
+    assert (handoff.reason, handoff.team, handoff.urgent) == (
+        HandoffReason.CLINICAL, Team.CLINICAL, True
+    )  # fmt: skip
+    assert handoff.patient_ids == ("P-1", "P-2")
+    (email,) = sent_emails()
+    assert email.destinations["ToAddresses"] == ["hygiene@reactivation.test"]
+    assert email.subject == "[Urgent] Bright Smile Dental: a patient's reply needs a clinician"
+    assert "my gum is bleeding" in email.body and "ending 0101" in email.body
+    # the patient hears only that a person will reach out
+    assert [text for _, text in sent_sms()] == [
+        "Thank you. Someone from Bright Smile Dental will reach out to you soon."
+    ]
+    # SNS delivers it again: no second handoff, no second email
+    post(inbound, json.dumps(envelope(aws, "Hi, is it normal that my gum is bleeding?")))
+    assert len(handoffs(aws)) == 1 and len(sent_emails()) == 1
+
+
+def test_a_question_the_faq_answers_is_answered_and_one_it_does_not_goes_to_the_desk(
+    aws: Aws, inbound: Handler
+) -> None:
+    post(inbound, json.dumps(envelope(aws, "what are your hours?", message_id="in-1")))
+    assert [text for _, text in sent_sms()] == ["Monday to Friday 8am-6pm, Saturday 9am-1pm."]
+    assert handoffs(aws) == []
+    post(inbound, json.dumps(envelope(aws, "do you do sedation?", message_id="in-2")))
+    (handoff,) = handoffs(aws)
+    assert (handoff.reason, handoff.team) == (HandoffReason.QUESTION, Team.FRONT_DESK)
+    (email,) = sent_emails()
+    assert email.destinations["ToAddresses"] == ["frontdesk@reactivation.test"]
+    assert "what are your hours?" in email.body  # the conversation so far
+
+
+def test_a_text_from_a_number_that_is_no_patients_is_stored_and_handed_off_only(
+    aws: Aws, inbound: Handler
+) -> None:
+    before = PatientRepository(aws.client("dynamodb"), aws.table)
+    stranger = envelope(aws, "yes please", message_id="in-9")
+    stranger["Message"] = json.dumps({**json.loads(stranger["Message"]),
+                                      "originationNumber": "+13125550177"})  # fmt: skip
+    post(inbound, json.dumps(sign({k: v for k, v in stranger.items() if k not in (
+        "Signature", "SignatureVersion", "SigningCertURL")})))  # fmt: skip
+    (handoff,) = handoffs(aws)
+    assert (handoff.reason, handoff.patient_ids) == (HandoffReason.UNKNOWN_NUMBER, ())
+    assert sent_sms() == []  # no automatic answer to a stranger
+    assert before.ids_with_mobile("bright-smile", "+13125550177") == []  # never a patient
+
+
+def test_staff_close_a_complaint_and_outreach_may_resume(aws: Aws, inbound: Handler) -> None:
+    post(inbound, json.dumps(envelope(aws, "worst experience ever, you were rude to me")))
+    (handoff,) = handoffs(aws)
+    assert handoff.team is Team.MANAGER and history(aws).service_recovery
+    assert sent_emails()[0].destinations["ToAddresses"] == ["owner@reactivation.test"]
+    repository = HandoffRepository(aws.client("dynamodb"), aws.table)
+    assert repository.close("bright-smile", handoff.handoff_id, RUN, "called, apologised")
+    assert not repository.close("bright-smile", handoff.handoff_id, RUN, None)  # once
+    assert handoffs(aws) == []
+    assert repository.closed_between("bright-smile", RUN, RUN + timedelta(days=1)) == 1

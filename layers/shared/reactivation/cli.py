@@ -365,6 +365,70 @@ def _templates_set(args: argparse.Namespace) -> int:
     return 0
 
 
+def _handoffs_list(args: argparse.Namespace) -> int:
+    from reactivation.adapters.handoffs import HandoffRepository
+
+    client, table = _practice_table(args)
+    found = list(HandoffRepository(client, table).open_ones(args.practice_id))
+    for handoff in found:
+        urgent = "URGENT " if handoff.urgent else ""
+        print(f"{handoff.handoff_id}  {handoff.opened_at:%Y-%m-%d %H:%M}  {urgent}"
+              f"{handoff.reason.value} -> {handoff.team.value}  "
+              f"mobile ...{handoff.from_number[-4:]}  "
+              f"chart {','.join(handoff.patient_ids) or '-'}")  # fmt: skip
+    print(f"{len(found)} open handoffs", file=sys.stderr)
+    return 0
+
+
+def _handoffs_close(args: argparse.Namespace) -> int:
+    """Closes a handoff; closing a complaint or a sensitive reply lets outreach resume."""
+    from reactivation.adapters.handoffs import HandoffRepository
+    from reactivation.adapters.sequences import SequenceRepository
+    from reactivation.domain.handoffs import HOLDING_REASONS
+
+    client, table = _practice_table(args)
+    handoffs = HandoffRepository(client, table)
+    handoff = handoffs.get(args.practice_id, args.handoff_id)
+    if handoff is None or not handoffs.close(
+        args.practice_id, args.handoff_id, datetime.now(UTC), args.note
+    ):
+        print(f"no open handoff {args.handoff_id} for {args.practice_id}", file=sys.stderr)
+        return 1
+    if handoff.reason in HOLDING_REASONS:
+        sequences = SequenceRepository(client, table)
+        for patient_id in handoff.patient_ids:
+            sequences.release_hold(args.practice_id, patient_id)
+    print(f"closed {args.handoff_id}" + (" (outreach may resume)"
+                                         if handoff.reason in HOLDING_REASONS else ""))  # fmt: skip
+    return 0
+
+
+def _replies_correct(args: argparse.Namespace) -> int:
+    """Staff's reading of a reply replaces the classifier's; counted in the weekly report. A
+    reply corrected to an opt-out opts the number out at once."""
+    from reactivation.adapters.consent import ConsentRepository
+    from reactivation.adapters.replies import ReplyRepository
+    from reactivation.domain.models import Intent
+
+    client, table = _practice_table(args)
+    replies = ReplyRepository(client, table)
+    reply = replies.find(args.practice_id, args.inbound_id)
+    if reply is None:
+        print(f"no reply {args.inbound_id} for {args.practice_id}", file=sys.stderr)
+        return 1
+    intent = Intent(args.intent)
+    now = datetime.now(UTC)
+    if not replies.correct(reply, intent, now):
+        print(f"{args.inbound_id} is already {intent.value}")
+        return 0
+    if intent is Intent.OPT_OUT:
+        ConsentRepository(client, table).record(
+            args.practice_id, reply.from_number, opted_out=True, at=now, recorded_at=now
+        )
+    print(f"{args.inbound_id}: {reply.intent.value} -> {intent.value} (correction counted)")
+    return 0
+
+
 def _practice_show(args: argparse.Namespace) -> int:
     from reactivation.adapters.practices import PracticeRepository
 
@@ -375,6 +439,12 @@ def _practice_show(args: argparse.Namespace) -> int:
         return 1
     print(practice.model_dump_json(indent=2))
     return 0
+
+
+def _intents() -> list[Any]:
+    from reactivation.domain.models import Intent
+
+    return list(Intent)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -411,6 +481,26 @@ def main(argv: list[str] | None = None) -> int:
     show = practice_commands.add_parser("show", help="print a practice's stored configuration")
     show.add_argument("practice_id")
     show.set_defaults(run=_practice_show)
+
+    handoffs = commands.add_parser("handoffs", help="replies a person must answer")
+    handoffs.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
+    handoff_commands = handoffs.add_subparsers(dest="handoffs_command", required=True)
+    list_ = handoff_commands.add_parser("list", help="a practice's open handoffs, oldest first")
+    list_.add_argument("practice_id")
+    list_.set_defaults(run=_handoffs_list)
+    close = handoff_commands.add_parser("close", help="close one (a complaint's hold ends)")
+    close.add_argument("practice_id")
+    close.add_argument("handoff_id")
+    close.add_argument("--note", help="what was done")
+    close.set_defaults(run=_handoffs_close)
+    replies = commands.add_parser("replies", help="staff corrections of the classifier")
+    replies.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
+    reply_commands = replies.add_subparsers(dest="replies_command", required=True)
+    correct = reply_commands.add_parser("correct", help="set a reply's intent (counted)")
+    correct.add_argument("practice_id")
+    correct.add_argument("inbound_id")
+    correct.add_argument("intent", choices=[i.value for i in _intents()])
+    correct.set_defaults(run=_replies_correct)
 
     templates = commands.add_parser("templates", help="check the messages; a practice's own texts")
     templates.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")

@@ -19,6 +19,7 @@ from reactivation.adapters.channels import (
     SnsSms,
 )
 from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.handoffs import HandoffRepository
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.patients import PatientRepository
@@ -198,6 +199,8 @@ def inbound_service(settings: InboundSettings) -> InboundService:
         wall_clock=clock.wall_now,
         accept_signature_version_1=settings.accept_signature_version_1,
         opt_out_list=opt_out_list(settings),
+        handoffs=HandoffRepository(dynamodb, table),
+        email_channel=SesEmail(_client("sesv2", settings)),
     )
 
 

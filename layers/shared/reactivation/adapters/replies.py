@@ -15,7 +15,7 @@ from reactivation.adapters.items import (
     query,
     to_attributes,
 )
-from reactivation.domain.models import Reply
+from reactivation.domain.models import Intent, Reply
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -75,6 +75,69 @@ class ReplyRepository:
                 ConsistentRead=True,
             )
         ]
+
+    def find(self, practice_id: str, inbound_message_id: str) -> Reply | None:
+        """A reply by its inbound message id (for staff tools: reads the practice's replies)."""
+        for item in query(
+            self._client,
+            TableName=self._table,
+            IndexName="ByCollection",
+            KeyConditionExpression="gsi1pk = :pk",
+            FilterExpression="inbound_message_id = :id",
+            ExpressionAttributeValues=to_attributes(
+                {":pk": Keys.collection(practice_id, "REPLIES"), ":id": inbound_message_id}
+            ),
+        ):
+            return Reply.model_validate(model_fields(Reply, item))
+        return None
+
+    def correct(self, reply: Reply, intent: Intent, at: datetime) -> bool:
+        """Staff's correction of a reply's intent: kept with the classifier's, and counted
+        (by when it was made) for the weekly report. False: it already had that intent."""
+        if reply.intent is intent:
+            return False
+        self._client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": to_attributes(
+                            {
+                                "pk": Keys.number(reply.practice_id, reply.from_number),
+                                "sk": f"REPLY#{iso(reply.received_at)}#{reply.inbound_message_id}",
+                            }
+                        ),
+                        "UpdateExpression": "SET intent = :new, corrected_from = "
+                        "if_not_exists(corrected_from, :old), corrected_at = :at",
+                        "ExpressionAttributeValues": to_attributes(
+                            {":new": intent.value, ":old": reply.intent.value, ":at": iso(at)}
+                        ),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_attributes(
+                            {
+                                "pk": Keys.practice(reply.practice_id),
+                                "sk": f"CORRECTION#{iso(at)}#{reply.inbound_message_id}",
+                                "gsi1pk": Keys.collection(reply.practice_id, "CORRECTIONS"),
+                                "gsi1sk": f"{iso(at)}#{reply.inbound_message_id}",
+                                "kind": "correction",
+                                "from_intent": reply.intent.value,
+                                "to_intent": intent.value,
+                            }
+                        ),
+                    }
+                },
+            ]
+        )
+        return True
+
+    def corrections(self, practice_id: str, start: datetime, end: datetime) -> int:
+        return count_between(
+            self._client, self._table, Keys.collection(practice_id, "CORRECTIONS"), start, end
+        )
 
     def count(self, practice_id: str, start: datetime, end: datetime) -> int:
         return count_between(

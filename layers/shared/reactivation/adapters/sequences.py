@@ -94,8 +94,10 @@ class SequenceRepository:
         values: dict[str, Any],
         names: dict[str, str] | None = None,
         add: str | None = None,
+        remove: str | None = None,
     ) -> None:
         expression = f"SET {STATE_INDEX}" + (f", {assignments}" if assignments else "")
+        expression += f" REMOVE {remove}" if remove else ""
         request: dict[str, Any] = {
             "TableName": self._table,
             "Key": self._state_key(practice_id, patient_id),
@@ -127,6 +129,10 @@ class SequenceRepository:
             practice_id, patient_id, "declined.#campaign = :on",
             {":on": on.isoformat()}, {"#campaign": campaign.value},
         )  # fmt: skip
+
+    def release_hold(self, practice_id: str, patient_id: str) -> None:
+        """Staff closed the matter: outreach may resume (by the usual rules)."""
+        self._update_state(practice_id, patient_id, "", {}, remove="hold_reason")
 
     def invalidate_contact(self, practice_id: str, patient_id: str, contact: str) -> None:
         """The contact reaches someone else: never used for this patient again."""

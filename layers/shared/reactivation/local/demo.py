@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 
 from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.handoffs import HandoffRepository
 from reactivation.adapters.imports import ExportStore, ImportRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
@@ -333,6 +334,10 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
         PRACTICE.practice_id, ["+12125550101"]
     )
     say(f"   Ana's number opted out: {opted_out}")
+    for handoff in HandoffRepository(dynamodb, table).open_ones(PRACTICE.practice_id):
+        urgent = "urgent " if handoff.urgent else ""
+        say(f"   handoff {handoff.handoff_id}: {urgent}{handoff.reason.value} -> "
+            f"{handoff.team.value}, emailed (`reactivation handoffs list|close`)")  # fmt: skip
     status, body = post(outputs["InboundSmsWebhookUrl"], b'{"Type": "Notification", "Message": 1}')
     say(f"6. A malformed request to the webhook is refused: HTTP {status} {body}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,13 +11,23 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from reactivation import verification
-from reactivation.adapters.channels import OptOutList, SmsChannel
+from reactivation.adapters.channels import EmailChannel, OptOutList, SmsChannel
 from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.handoffs import HandoffRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
+from reactivation.domain.handoffs import (
+    Handoff,
+    HandoffReason,
+    faq_answer,
+    handoff_reason,
+    notification,
+    recipients,
+    route,
+)
 from reactivation.domain.messages import MessageLibrary, MessageValues, format_phone
 from reactivation.domain.models import Campaign, InboundSms, Intent, Language, Practice, Reply
 from reactivation.domain.replies import classify, snooze_until
@@ -71,8 +82,12 @@ class InboundService:
         wall_clock: Callable[[], datetime],
         accept_signature_version_1: bool = False,
         opt_out_list: OptOutList | None = None,
+        handoffs: HandoffRepository | None = None,
+        email_channel: EmailChannel | None = None,
     ) -> None:
         self._opt_out_list = opt_out_list
+        self._handoffs = handoffs
+        self._email = email_channel
         self._topic_arn = topic_arn
         self._certificates = certificates
         self._wall_clock = wall_clock
@@ -127,6 +142,7 @@ class InboundService:
         classification = classify(sms.body, opted_out=opted_out)
         patient_ids = self._patients.ids_with_mobile(pid, sms.from_number)
         language = self._language(pid, patient_ids)
+        answered = False
         # Effects first, each idempotent; the reply is stored last, so that a redelivery after
         # a crash applies what the first delivery did not.
         if classification.intent is Intent.OPT_OUT:
@@ -147,8 +163,18 @@ class InboundService:
                 self._answer(practice, sms, "opt_in_confirmation", language)
         elif classification.intent is Intent.HELP:
             self._answer(practice, sms, "help", language)
-        else:
-            self._act(practice, sms, classification.intent, patient_ids, now, language)
+        elif patient_ids:
+            answered = self._act(practice, sms, classification.intent, patient_ids, now, language)
+        # else: a number that is no patient's: stored and handed off, never answered, never
+        # a patient
+        reason = handoff_reason(
+            classification.intent,
+            classification.notify_staff,
+            known_number=bool(patient_ids),
+            answered_from_faq=answered,
+        )
+        if reason is not None:
+            self._hand_off(practice, sms, reason, patient_ids, now)
         self._replies.save(
             Reply(
                 practice_id=pid,
@@ -174,8 +200,9 @@ class InboundService:
         patient_ids: list[str],
         now: datetime,
         language: Language,
-    ) -> None:
-        """What a reply does to the patients behind the number (spec/replies.md)."""
+    ) -> bool:
+        """What a reply does to the patients behind the number (spec/replies.md); True when
+        the automatic answer is the whole answer to a question (an approved FAQ answer)."""
         pid = practice.practice_id
         today = now.astimezone(ZoneInfo(practice.timezone)).date()
         if intent in (Intent.QUESTION, Intent.OTHER):
@@ -184,7 +211,12 @@ class InboundService:
                 active = self._sequences.active(pid, patient_id)
                 if active is not None:
                     self._sequences.pause(active, now)
-            return
+            answer = faq_answer(sms.body, practice.faq) if intent is Intent.QUESTION else None
+            if answer is not None:
+                self._sms.send(to=sms.from_number, sender=practice.sending_number, body=answer,
+                               identity=practice.origination_identity)  # fmt: skip
+                return True
+            return False
         stopped = self._stop_sequences(pid, patient_ids, now, intent.value)
         for patient_id in patient_ids:
             if intent is Intent.NOT_NOW:
@@ -200,6 +232,46 @@ class InboundService:
         elif intent in (Intent.CLINICAL, Intent.BILLING, Intent.COMPLAINT):
             self._answer(practice, sms, "handoff_ack", language)
         # sensitive: no automatic text, a person answers; wrong number: no more texts to it
+        return False
+
+    def _hand_off(
+        self,
+        practice: Practice,
+        sms: InboundSms,
+        reason: HandoffReason,
+        patient_ids: list[str],
+        now: datetime,
+    ) -> None:
+        """Records the handoff and emails the team once (a redelivery finds both done)."""
+        if self._handoffs is None or self._email is None:
+            return
+        team, urgent = route(reason)
+        handoff = Handoff(
+            practice_id=practice.practice_id,
+            handoff_id=sms.inbound_message_id,
+            from_number=sms.from_number,
+            patient_ids=tuple(patient_ids),
+            reason=reason,
+            team=team,
+            urgent=urgent,
+            opened_at=now,
+        )
+        opened = self._handoffs.open(handoff)
+        if not opened and self._handoffs.was_notified(practice.practice_id, handoff.handoff_id):
+            return
+        earlier = self._replies.conversation(practice.practice_id, sms.from_number)
+        conversation = [(r.received_at, r.body) for r in earlier[-9:]]
+        subject, text = notification(handoff, practice.name,
+                                     [*conversation, (sms.received_at, sms.body)])  # fmt: skip
+        self._email.send(
+            to=recipients(team, clinical=practice.clinical_email,
+                          front_desk=practice.front_desk_email, owners=practice.owner_emails),
+            sender=practice.from_email,
+            subject=subject,
+            text=text,
+            html=f"<pre style=\"font-family:Arial,sans-serif\">{html.escape(text)}</pre>",
+        )  # fmt: skip
+        self._handoffs.notified(practice.practice_id, handoff.handoff_id, now)
 
     def _stop_sequences(
         self, practice_id: str, patient_ids: list[str], now: datetime, reason: str

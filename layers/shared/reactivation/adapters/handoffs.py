@@ -1,0 +1,116 @@
+"""Handoffs: replies a person must answer, open until staff close them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from reactivation.adapters.items import (
+    Keys,
+    conditionally,
+    count_between,
+    from_attributes,
+    iso,
+    model_fields,
+    model_item,
+    put_new,
+    query,
+    to_attributes,
+)
+from reactivation.domain.handoffs import Handoff
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+class HandoffRepository:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    @staticmethod
+    def _key(practice_id: str, handoff_id: str) -> dict[str, str]:
+        return {"pk": Keys.practice(practice_id), "sk": f"HANDOFF#{handoff_id}"}
+
+    def open(self, handoff: Handoff) -> bool:
+        """Records the handoff once (False: a redelivered reply had opened it already)."""
+        return put_new(
+            self._client,
+            self._table,
+            {
+                **self._key(handoff.practice_id, handoff.handoff_id),
+                "kind": "handoff",
+                # open ones are listed from this index; closing takes the item out of it
+                "gsi1pk": Keys.collection(handoff.practice_id, "HANDOFFS_OPEN"),
+                "gsi1sk": f"{iso(handoff.opened_at)}#{handoff.handoff_id}",
+                **model_item(handoff),
+            },
+        )
+
+    def notified(self, practice_id: str, handoff_id: str, at: datetime) -> None:
+        """The team was emailed (a redelivered reply finds it done and emails no one again)."""
+        self._client.update_item(
+            TableName=self._table,
+            Key=to_attributes(self._key(practice_id, handoff_id)),
+            UpdateExpression="SET notified_at = :at",
+            ExpressionAttributeValues=to_attributes({":at": iso(at)}),
+        )
+
+    def was_notified(self, practice_id: str, handoff_id: str) -> bool:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_attributes(self._key(practice_id, handoff_id)),
+            ConsistentRead=True,
+            ProjectionExpression="notified_at",
+        )
+        return "notified_at" in response.get("Item", {})
+
+    def get(self, practice_id: str, handoff_id: str) -> Handoff | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_attributes(self._key(practice_id, handoff_id)),
+            ConsistentRead=True,
+        )
+        if "Item" not in response:
+            return None
+        return Handoff.model_validate(model_fields(Handoff, from_attributes(response["Item"])))
+
+    def open_ones(self, practice_id: str) -> Iterator[Handoff]:
+        """The practice's open handoffs, oldest first."""
+        for item in query(
+            self._client,
+            TableName=self._table,
+            IndexName="ByCollection",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=to_attributes(
+                {":pk": Keys.collection(practice_id, "HANDOFFS_OPEN")}
+            ),
+        ):
+            yield Handoff.model_validate(model_fields(Handoff, item))
+
+    def close(self, practice_id: str, handoff_id: str, at: datetime, note: str | None) -> bool:
+        """Closes an open handoff (False: none open with that id). Counted by when it closed."""
+        values: dict[str, object] = {
+            ":at": iso(at),
+            ":closed": Keys.collection(practice_id, "HANDOFFS_CLOSED"),
+            ":order": f"{iso(at)}#{handoff_id}",
+        }
+        expression = "SET closed_at = :at, gsi1pk = :closed, gsi1sk = :order"
+        if note:
+            expression += ", note = :note"
+            values[":note"] = note[:500]
+        return conditionally(
+            lambda: self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes(self._key(practice_id, handoff_id)),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(closed_at)",
+                ExpressionAttributeValues=to_attributes(values),
+            )
+        )
+
+    def closed_between(self, practice_id: str, start: datetime, end: datetime) -> int:
+        return count_between(
+            self._client, self._table, Keys.collection(practice_id, "HANDOFFS_CLOSED"), start, end
+        )

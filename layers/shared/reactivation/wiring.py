@@ -20,6 +20,7 @@ from reactivation.adapters.channels import (
 )
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.handoffs import HandoffRepository
+from reactivation.adapters.items import TransactionWriter
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.patients import PatientRepository
@@ -187,7 +188,7 @@ def inbound_service(settings: InboundSettings) -> InboundService:
     sns = _client("sns", settings)
     return InboundService(
         topic_arn=settings.inbound_topic_arn,
-        practices=PracticeRepository(dynamodb, table),
+        practices=PracticeRepository(dynamodb, table, cache_seconds=PRACTICE_CACHE_SECONDS),
         patients=PatientRepository(dynamodb, table),
         consent=ConsentRepository(dynamodb, table),
         sequences=SequenceRepository(dynamodb, table),
@@ -201,6 +202,8 @@ def inbound_service(settings: InboundSettings) -> InboundService:
         opt_out_list=opt_out_list(settings),
         handoffs=HandoffRepository(dynamodb, table),
         email_channel=SesEmail(_client("sesv2", settings)),
+        recipients=RecipientRepository(dynamodb, table),
+        writes=TransactionWriter(dynamodb),
     )
 
 

@@ -123,7 +123,8 @@ def test_replies_are_stored_once_and_counted_by_week(aws: Aws) -> None:
                   patient_ids=("P-1",))  # fmt: skip
     assert replies.save(reply, recorded_at=RUN)
     assert not replies.save(reply, recorded_at=RUN + timedelta(seconds=5))
-    assert replies.seen("p", "+12125550101", RUN, "in-1")
+    recipient = RecipientRepository(aws.client("dynamodb"), aws.table).read("p", "+12125550101")
+    assert recipient.has_reply("in-1") and recipient.replies == ((RUN, "in-1", "hello"),)
     assert replies.count("p", RUN - timedelta(days=1), RUN + timedelta(days=1)) == 1
 
 

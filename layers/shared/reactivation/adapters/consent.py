@@ -19,6 +19,7 @@ from reactivation.adapters.items import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 class ConsentRepository:
@@ -69,6 +70,47 @@ class ConsentRepository:
             )
         )
 
+    def change_writes(
+        self, practice_id: str, contact: str, *, opted_out: bool, at: datetime,
+        recorded_at: datetime, changes: bool,
+    ) -> list[TransactWriteItemTypeDef]:  # fmt: skip
+        """An opt-out or opt-in as transaction writes, applied only if no later one (by the
+        carrier's clock) was; `changes`: it changes the status (an opt-out is then logged for
+        the weekly counts)."""
+        status = "opted_out" if opted_out else "opted_in"
+        writes: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_attributes(self._key(practice_id, contact)),
+                    "UpdateExpression": "SET #status = :status, changed_at = :at, "
+                    "contact = :contact, gsi1pk = :consents, gsi1sk = :contact",
+                    "ConditionExpression": "attribute_not_exists(changed_at) OR changed_at < :at",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": to_attributes({
+                        ":status": status, ":at": iso(at), ":contact": contact,
+                        ":consents": Keys.collection(practice_id, "CONSENTS"),
+                    }),
+                }
+            }
+        ]  # fmt: skip
+        if changes and opted_out:
+            writes.append({"Put": {"TableName": self._table, "Item": to_attributes(
+                self._opt_out_log(practice_id, contact, at, recorded_at))}})  # fmt: skip
+        return writes
+
+    @staticmethod
+    def _opt_out_log(
+        practice_id: str, contact: str, at: datetime, recorded_at: datetime
+    ) -> dict[str, object]:
+        return {
+            "pk": Keys.number(practice_id, contact),
+            "sk": f"OPTOUT#{iso(at)}",
+            "gsi1pk": Keys.collection(practice_id, "OPTOUTS"),
+            "gsi1sk": f"{iso(recorded_at)}#{contact}",
+            "kind": "opt_out",
+        }
+
     def record(
         self,
         practice_id: str,
@@ -110,14 +152,6 @@ class ConsentRepository:
         if changed and opted_out:
             self._client.put_item(
                 TableName=self._table,
-                Item=to_attributes(
-                    {
-                        "pk": Keys.number(practice_id, contact),
-                        "sk": f"OPTOUT#{iso(at)}",
-                        "gsi1pk": Keys.collection(practice_id, "OPTOUTS"),
-                        "gsi1sk": f"{iso(recorded_at)}#{contact}",
-                        "kind": "opt_out",
-                    }
-                ),
+                Item=to_attributes(self._opt_out_log(practice_id, contact, at, recorded_at)),
             )
         return changed

@@ -22,6 +22,7 @@ from reactivation.domain.handoffs import Handoff
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 class HandoffRepository:
@@ -33,20 +34,23 @@ class HandoffRepository:
     def _key(practice_id: str, handoff_id: str) -> dict[str, str]:
         return {"pk": Keys.practice(practice_id), "sk": f"HANDOFF#{handoff_id}"}
 
+    def _item(self, handoff: Handoff) -> dict[str, object]:
+        return {
+            **self._key(handoff.practice_id, handoff.handoff_id),
+            "kind": "handoff",
+            # open ones are listed from this index; closing takes the item out of it
+            "gsi1pk": Keys.collection(handoff.practice_id, "HANDOFFS_OPEN"),
+            "gsi1sk": f"{iso(handoff.opened_at)}#{handoff.handoff_id}",
+            **model_item(handoff),
+        }
+
     def open(self, handoff: Handoff) -> bool:
         """Records the handoff once (False: a redelivered reply had opened it already)."""
-        return put_new(
-            self._client,
-            self._table,
-            {
-                **self._key(handoff.practice_id, handoff.handoff_id),
-                "kind": "handoff",
-                # open ones are listed from this index; closing takes the item out of it
-                "gsi1pk": Keys.collection(handoff.practice_id, "HANDOFFS_OPEN"),
-                "gsi1sk": f"{iso(handoff.opened_at)}#{handoff.handoff_id}",
-                **model_item(handoff),
-            },
-        )
+        return put_new(self._client, self._table, self._item(handoff))
+
+    def open_write(self, handoff: Handoff) -> TransactWriteItemTypeDef:
+        """The handoff recorded, as a transaction's write (its id is the reply's: once)."""
+        return {"Put": {"TableName": self._table, "Item": to_attributes(self._item(handoff))}}
 
     def notified(self, practice_id: str, handoff_id: str, at: datetime) -> None:
         """The team was emailed (a redelivered reply finds it done and emails no one again)."""

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
 
 Item = dict[str, Any]
 _serializer = TypeSerializer()
@@ -190,3 +190,35 @@ def batch_put(
             sleep(min(2.0, 0.05 * 2**attempt))
         if requests:
             raise UnwrittenItems(f"{len(requests)} items were not written")
+
+
+class WritesRefused(RuntimeError):
+    """A transaction's condition did not hold: `position` is the first write that failed."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(f"write {position} of the transaction did not hold")
+        self.position = position
+
+
+class TransactionWriter:
+    """Writes a set of changes all or nothing: one TransactWriteItems request (they take 100
+    writes at most; a larger set goes in order, 100 at a time, so that its last write, the
+    one that marks the whole as done, goes last)."""
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self._client = client
+
+    def write(self, writes: Sequence[TransactWriteItemTypeDef]) -> None:
+        for start in range(0, len(writes), 100):
+            chunk = list(writes[start : start + 100])
+            try:
+                self._client.transact_write_items(TransactItems=chunk)
+            except ClientError as error:
+                if not is_condition_failure(error):
+                    raise
+                reasons = error.response.get("CancellationReasons", [])
+                codes = [r.get("Code") for r in reasons]
+                failed = [n for n, code in enumerate(codes) if code == "ConditionalCheckFailed"]
+                if not failed:
+                    raise  # a conflict with another transaction: the caller's retry
+                raise WritesRefused(start + failed[0]) from error

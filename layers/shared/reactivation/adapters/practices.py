@@ -37,6 +37,7 @@ class PracticeRepository:
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
         self._cached: dict[str, tuple[float, Practice | None]] = {}
+        self._owners: dict[str, tuple[float, str | None]] = {}
 
     def save(self, practice: Practice) -> None:
         pk = Keys.practice(practice.practice_id)
@@ -107,7 +108,17 @@ class PracticeRepository:
             yield str(item["practice_id"])
 
     def owner_of_number(self, number: str) -> str | None:
-        """The practice that sends from `number`, if any."""
+        """The practice that sends from `number`, if any (cached like `get`)."""
+        if self._cache_seconds <= 0:
+            return self._owner(number)
+        hit = self._owners.get(number)
+        if hit is not None and self._monotonic() - hit[0] < self._cache_seconds:
+            return hit[1]
+        owner = self._owner(number)
+        self._owners[number] = (self._monotonic(), owner)
+        return owner
+
+    def _owner(self, number: str) -> str | None:
         for item in query(
             self._client,
             TableName=self._table,

@@ -5,13 +5,14 @@ Items of `PRACTICE#<practice>#NUMBER#<contact>`:
 - `CONSENT`: opt-out / opt-in (written by the consent repository);
 - `SENDS`: the outreach sent to the number in the last 31 days, and a version bumped by each
   send (the claim that takes the number's daily slot is conditional on it);
-- `PENDING#<patient>`: a step queued for that patient on this number and not yet sent.
+- `PENDING#<patient>`: a step queued for that patient on this number and not yet sent;
+- `REPLY#<carrier time>#<inbound id>`: its replies (written by the reply repository).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from reactivation.adapters.items import Keys, iso, query, to_attributes
@@ -32,8 +33,10 @@ class RecipientRepository:
 
     def read(self, practice_id: str, contact: str) -> Recipient:
         opted_out, version = False, 0
+        changed_at: datetime | None = None
         sends: list[NumberSend] = []
         pending: list[PendingStep] = []
+        replies: list[tuple[datetime, str, str]] = []
         for item in query(
             self._client,
             TableName=self._table,
@@ -44,6 +47,11 @@ class RecipientRepository:
             sk = str(item["sk"])
             if sk == "CONSENT":
                 opted_out = item.get("status") == "opted_out"
+                if item.get("changed_at"):
+                    changed_at = datetime.fromisoformat(item["changed_at"])
+            elif sk.startswith("REPLY#"):
+                replies.append((datetime.fromisoformat(item["received_at"]),
+                                str(item["inbound_message_id"]), str(item["body"])))  # fmt: skip
             elif sk == "SENDS":
                 version = int(item.get("version", 0))
                 sends = [NumberSend.model_validate(s) for s in item.get("sent", [])]
@@ -55,6 +63,8 @@ class RecipientRepository:
             sends=tuple(sends),
             pending=tuple(pending),
             version=version,
+            consent_changed_at=changed_at,
+            replies=tuple(replies),
         )
 
     def pending_step(

@@ -43,10 +43,13 @@ def read_patient_file(
         return None
     sequences: dict[str, Sequence] = {}
     messages: dict[str, SendStatus] = {}
+    active_id: str | None = None
     sends: list[tuple[datetime, Channel, str]] = []
     for item in items:
         sk = str(item["sk"])
-        if sk.startswith("SEQUENCE#"):
+        if sk == "STATE":
+            active_id = item.get("active_sequence_id")
+        elif sk.startswith("SEQUENCE#"):
             sequence = Sequence.model_validate(model_fields(Sequence, item))
             sequences[sequence.sequence_id] = sequence
         elif sk.startswith("MESSAGE#"):
@@ -59,7 +62,12 @@ def read_patient_file(
                 )
     record, history = found
     return PatientFile(
-        record=record, history=history, sequences=sequences, messages=messages, sends=tuple(sends)
+        record=record,
+        history=history,
+        sequences=sequences,
+        messages=messages,
+        sends=tuple(sends),
+        active_sequence_id=str(active_id) if active_id else None,
     )
 
 

@@ -19,6 +19,7 @@ from reactivation.domain.models import Intent, Reply
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 class ReplyRepository:
@@ -26,21 +27,25 @@ class ReplyRepository:
         self._client = client
         self._table = table
 
-    def seen(
-        self, practice_id: str, from_number: str, received_at: datetime, message_id: str
-    ) -> bool:
-        response = self._client.get_item(
-            TableName=self._table,
-            Key=to_attributes(
-                {
-                    "pk": Keys.number(practice_id, from_number),
-                    "sk": f"REPLY#{iso(received_at)}#{message_id}",
-                }
-            ),
-            ConsistentRead=True,
-            ProjectionExpression="pk",
-        )
-        return "Item" in response
+    def _item(self, reply: Reply, recorded_at: datetime) -> dict[str, object]:
+        return {
+            "pk": Keys.number(reply.practice_id, reply.from_number),
+            "sk": f"REPLY#{iso(reply.received_at)}#{reply.inbound_message_id}",
+            "gsi1pk": Keys.collection(reply.practice_id, "REPLIES"),
+            "gsi1sk": f"{iso(recorded_at)}#{reply.inbound_message_id}",
+            "kind": "reply",
+            **model_item(reply),
+        }
+
+    def save_write(self, reply: Reply, recorded_at: datetime) -> TransactWriteItemTypeDef:
+        """The reply stored once, as a transaction's write (it fails if it was stored)."""
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_attributes(self._item(reply, recorded_at)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
 
     def save(self, reply: Reply, recorded_at: datetime) -> bool:
         """Stores the reply once; False when this inbound message was stored before.
@@ -48,18 +53,7 @@ class ReplyRepository:
         Kept in order of the carrier's timestamp for the conversation, and of `recorded_at`
         (when we processed it) for the weekly counts.
         """
-        return put_new(
-            self._client,
-            self._table,
-            {
-                "pk": Keys.number(reply.practice_id, reply.from_number),
-                "sk": f"REPLY#{iso(reply.received_at)}#{reply.inbound_message_id}",
-                "gsi1pk": Keys.collection(reply.practice_id, "REPLIES"),
-                "gsi1sk": f"{iso(recorded_at)}#{reply.inbound_message_id}",
-                "kind": "reply",
-                **model_item(reply),
-            },
-        )
+        return put_new(self._client, self._table, self._item(reply, recorded_at))
 
     def conversation(self, practice_id: str, number: str) -> list[Reply]:
         """A number's replies to this practice, oldest first (what staff read)."""

@@ -11,7 +11,6 @@ from botocore.exceptions import ClientError
 
 from reactivation.adapters.items import (
     Keys,
-    conditionally,
     from_attributes,
     is_condition_failure,
     iso,
@@ -21,7 +20,9 @@ from reactivation.adapters.items import (
     record_index,
     to_attributes,
 )
+from reactivation.domain import sequences as sequences_domain
 from reactivation.domain.models import Campaign, PatientHistory, Sequence
+from reactivation.domain.reply_plan import PatientChange
 
 #: The index attributes every update of a patient's state sets (values from `_indexed`).
 STATE_INDEX = "gsi4pk = :g4pk, gsi4sk = :g4sk, patient_id = :pid"
@@ -119,43 +120,9 @@ class SequenceRepository:
         """No outreach until staff close it (service recovery)."""
         self._update_state(practice_id, patient_id, "hold_reason = :reason", {":reason": reason})
 
-    def record_decline(
-        self, practice_id: str, patient_id: str, campaign: Campaign, on: date
-    ) -> None:
-        # the map must exist before one of its keys is set
-        self._update_state(practice_id, patient_id, "declined = if_not_exists(declined, :empty)",
-                           {":empty": {}})  # fmt: skip
-        self._update_state(
-            practice_id, patient_id, "declined.#campaign = :on",
-            {":on": on.isoformat()}, {"#campaign": campaign.value},
-        )  # fmt: skip
-
     def release_hold(self, practice_id: str, patient_id: str) -> None:
         """Staff closed the matter: outreach may resume (by the usual rules)."""
         self._update_state(practice_id, patient_id, "", {}, remove="hold_reason")
-
-    def invalidate_contact(self, practice_id: str, patient_id: str, contact: str) -> None:
-        """The contact reaches someone else: never used for this patient again."""
-        self._update_state(
-            practice_id, patient_id, "", {":contact": {contact}}, add="invalid_contacts :contact"
-        )
-
-    def pause(self, sequence: Sequence, at: datetime) -> bool:
-        """No further step until staff answer: the sequence leaves the due index, keeps its step."""
-        return conditionally(
-            lambda: self._client.update_item(
-                TableName=self._table,
-                Key=to_attributes(
-                    {
-                        "pk": Keys.patient(sequence.practice_id, sequence.patient_id),
-                        "sk": f"SEQUENCE#{sequence.sequence_id}",
-                    }
-                ),
-                UpdateExpression="REMOVE gsi3pk, gsi3sk SET paused_at = :at",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=to_attributes({":at": iso(at)}),
-            )
-        )
 
     def get(self, practice_id: str, patient_id: str, sequence_id: str) -> Sequence | None:
         response = self._client.get_item(
@@ -328,6 +295,77 @@ class SequenceRepository:
                 }
             )
         return items
+
+    def change_writes(
+        self,
+        practice_id: str,
+        patient_id: str,
+        active: Sequence | None,
+        change: PatientChange,
+        declined_so_far: Mapping[Campaign, date],
+        now: datetime,
+    ) -> list[TransactWriteItemTypeDef]:
+        """A reply's change to one patient, as transaction writes: the active sequence ended
+        or paused (if it is still where it was read), and one update of their state."""
+        writes: list[TransactWriteItemTypeDef] = []
+        assignments: list[str] = []
+        values: dict[str, Any] = {}
+        removes: list[str] = []
+        condition: str | None = None
+        if change.stop and active is not None:
+            stopped = sequences_domain.stopped(active, now, change.stop)
+            put = self._replacement(active, stopped)[0]
+            writes.append(put)
+            removes.append("active_sequence_id")
+            assignments.append("last_sequence_ended_at = :ended")
+            values[":ended"] = now.isoformat()
+            condition = "active_sequence_id = :sid"
+            values[":sid"] = active.sequence_id
+        elif change.pause and active is not None:
+            writes.append({
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_attributes({"pk": Keys.patient(practice_id, patient_id),
+                                          "sk": f"SEQUENCE#{active.sequence_id}"}),
+                    "UpdateExpression": "REMOVE gsi3pk, gsi3sk SET paused_at = :at",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": to_attributes({":at": iso(now)}),
+                }
+            })  # fmt: skip
+        if change.snoozed_until is not None:
+            assignments.append("snoozed_until = :until")
+            values[":until"] = change.snoozed_until.isoformat()
+        if change.hold is not None:
+            assignments.append("hold_reason = :hold")
+            values[":hold"] = change.hold
+        if change.declined is not None:
+            declined = {c.value: d.isoformat() for c, d in declined_so_far.items()}
+            declined[change.declined.value] = now.date().isoformat()
+            assignments.append("declined = :declined")
+            values[":declined"] = declined
+        add = None
+        if change.invalid_contact is not None:
+            add = "invalid_contacts :contact"
+            values[":contact"] = {change.invalid_contact}
+        if not (assignments or removes or add):
+            return writes
+        expression = f"SET {STATE_INDEX}" + "".join(f", {a}" for a in assignments)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        if add:
+            expression += f" ADD {add}"
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._state_key(practice_id, patient_id),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": to_attributes(
+                self._indexed(practice_id, patient_id, values)
+            ),
+        }
+        if condition:
+            update["ConditionExpression"] = condition
+        writes.append({"Update": update})  # type: ignore[typeddict-item]
+        return writes
 
     def active(self, practice_id: str, patient_id: str) -> Sequence | None:
         response = self._client.get_item(

@@ -492,6 +492,14 @@ class PatientFile(Frozen):
     #: When each message that went out (or may have: claimed, unconfirmed) was sent, and by
     #: which channel, with its job id.
     sends: tuple[tuple[Moment, Channel, str], ...] = ()
+    active_sequence_id: str | None = None
+
+    @property
+    def active(self) -> Sequence | None:
+        """The sequence the patient is in now, if any."""
+        if self.active_sequence_id is None:
+            return None
+        return self.sequences.get(self.active_sequence_id)
 
 
 class NumberSend(Frozen):
@@ -522,3 +530,10 @@ class Recipient(Frozen):
     pending: tuple[PendingStep, ...] = ()
     #: Bumped by every send to it: two workers never both take the number's daily slot.
     version: int = 0
+    #: When (by the carrier's clock) its opt-out or opt-in was last changed.
+    consent_changed_at: Moment | None = None
+    #: Its replies to the practice, oldest first: (carrier time, inbound message id, text).
+    replies: tuple[tuple[Moment, str, str], ...] = ()
+
+    def has_reply(self, inbound_message_id: str) -> bool:
+        return any(message_id == inbound_message_id for _, message_id, _ in self.replies)

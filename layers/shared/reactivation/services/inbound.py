@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -14,23 +14,23 @@ from reactivation import verification
 from reactivation.adapters.channels import EmailChannel, OptOutList, SmsChannel
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.handoffs import HandoffRepository
+from reactivation.adapters.items import TransactionWriter, WritesRefused
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
+from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
-from reactivation.domain import sequences
 from reactivation.domain.handoffs import (
     Handoff,
     HandoffReason,
-    faq_answer,
-    handoff_reason,
     notification,
     recipients,
     route,
 )
 from reactivation.domain.messages import MessageLibrary, MessageValues, format_phone
-from reactivation.domain.models import Campaign, InboundSms, Intent, Language, Practice, Reply
-from reactivation.domain.replies import classify, snooze_until
+from reactivation.domain.models import InboundSms, Intent, Language, Practice, Reply
+from reactivation.domain.replies import classify
+from reactivation.domain.reply_plan import plan_reply
 from reactivation.events import SnsEnvelope, TwoWaySms
 
 
@@ -84,7 +84,11 @@ class InboundService:
         opt_out_list: OptOutList | None = None,
         handoffs: HandoffRepository | None = None,
         email_channel: EmailChannel | None = None,
+        recipients: RecipientRepository,
+        writes: TransactionWriter,
     ) -> None:
+        self._recipients = recipients
+        self._writes = writes
         self._opt_out_list = opt_out_list
         self._handoffs = handoffs
         self._email = email_channel
@@ -135,163 +139,140 @@ class InboundService:
             raise RequestRefused(403, "not a genuine SNS message") from error
 
     def _route(self, practice: Practice, sms: InboundSms, now: datetime) -> InboundResult:
+        for _ in range(3):  # another writer moved a sequence meanwhile: read and decide again
+            result = self._route_once(practice, sms, now)
+            if result is not None:
+                return result
+        raise RuntimeError("the reply's writes kept conflicting; SNS delivers it again")
+
+    def _route_once(
+        self, practice: Practice, sms: InboundSms, now: datetime
+    ) -> InboundResult | None:
+        """Reads the number (consent, earlier replies) and its patients, decides, answers,
+        hands off, and writes every change with the reply in one transaction: a redelivery
+        finds the reply and does nothing (a crash before the write answers twice, never
+        loses a change)."""
         pid = practice.practice_id
-        if self._replies.seen(pid, sms.from_number, sms.received_at, sms.inbound_message_id):
+        recipient = self._recipients.read(pid, sms.from_number)
+        if recipient.has_reply(sms.inbound_message_id):
             return InboundResult(Handled.DUPLICATE)
-        opted_out = bool(self._consent.opted_out(pid, (sms.from_number,)))
-        classification = classify(sms.body, opted_out=opted_out)
-        patient_ids = self._patients.ids_with_mobile(pid, sms.from_number)
-        language = self._language(pid, patient_ids)
-        answered = False
-        # Effects first, each idempotent; the reply is stored last, so that a redelivery after
-        # a crash applies what the first delivery did not.
-        if classification.intent is Intent.OPT_OUT:
-            changed = self._consent.record(
-                pid, sms.from_number, opted_out=True, at=sms.received_at, recorded_at=now
-            )
-            if changed and self._opt_out_list is not None:
-                self._opt_out_list.opt_out(sms.from_number, practice.sms_opt_out_list)
-            self._stop_sequences(pid, patient_ids, now, "opt_out")
-            if changed:
-                self._answer(practice, sms, "opt_out_confirmation", language)
-        elif classification.intent is Intent.OPT_IN:
-            if self._consent.record(
-                pid, sms.from_number, opted_out=False, at=sms.received_at, recorded_at=now
-            ):
-                if self._opt_out_list is not None:
-                    self._opt_out_list.opt_in(sms.from_number, practice.sms_opt_out_list)
-                self._answer(practice, sms, "opt_in_confirmation", language)
-        elif classification.intent is Intent.HELP:
-            self._answer(practice, sms, "help", language)
-        elif patient_ids:
-            answered = self._act(practice, sms, classification.intent, patient_ids, now, language)
-        # else: a number that is no patient's: stored and handed off, never answered, never
-        # a patient
-        reason = handoff_reason(
+        classification = classify(sms.body, opted_out=recipient.opted_out)
+        files = [
+            found
+            for patient_id in self._patients.ids_with_mobile(pid, sms.from_number)
+            if (found := self._patients.file(pid, patient_id)) is not None
+        ]
+        active = {f.record.patient.patient_id: f.active for f in files}
+        later = (
+            recipient.consent_changed_at is not None
+            and recipient.consent_changed_at >= sms.received_at
+        )
+        plan = plan_reply(
             classification.intent,
             classification.notify_staff,
-            known_number=bool(patient_ids),
-            answered_from_faq=answered,
+            sms.body,
+            [(p, a.campaign if a else None) for p, a in active.items()],
+            number=sms.from_number,
+            today=now.astimezone(ZoneInfo(practice.timezone)).date(),
+            opted_out=recipient.opted_out,
+            later_consent_change=later,
+            faq=practice.faq,
         )
-        if reason is not None:
-            self._hand_off(practice, sms, reason, patient_ids, now)
-        self._replies.save(
-            Reply(
-                practice_id=pid,
-                inbound_message_id=sms.inbound_message_id,
-                from_number=sms.from_number,
-                body=sms.body,
-                received_at=sms.received_at,
-                intent=classification.intent,
-                notify_staff=classification.notify_staff,
-                patient_ids=tuple(patient_ids),
-            ),
-            recorded_at=now,
+        language = files[0].record.patient.language if files else Language.EN
+        writes = []
+        if plan.opt_out is not None:
+            writes += self._consent.change_writes(
+                pid, sms.from_number, opted_out=plan.opt_out, at=sms.received_at,
+                recorded_at=now, changes=plan.answer is not None,
+            )  # fmt: skip
+        declined = {f.record.patient.patient_id: f.history.declined for f in files}
+        for change in plan.changes:
+            writes += self._sequences.change_writes(
+                pid, change.patient_id, active.get(change.patient_id), change,
+                declined.get(change.patient_id, {}), now,
+            )  # fmt: skip
+        patient_ids = tuple(active)
+        handoff = self._handoff(practice, sms, plan.handoff, patient_ids, now)
+        if handoff is not None:
+            writes.append(self._handoffs_repository().open_write(handoff))
+        reply = Reply(
+            practice_id=pid,
+            inbound_message_id=sms.inbound_message_id,
+            from_number=sms.from_number,
+            body=sms.body,
+            received_at=sms.received_at,
+            intent=classification.intent,
+            notify_staff=classification.notify_staff,
+            patient_ids=patient_ids,
         )
+        writes.append(self._replies.save_write(reply, recorded_at=now))
+        # Answers and notices go first (at least once); the writes last, all or nothing.
+        if plan.answer is not None:
+            self._answer(practice, sms, plan.answer, language)
+        elif plan.faq is not None:
+            self._send_text(practice, sms.from_number, plan.faq)
+        if handoff is not None:
+            self._notify(practice, handoff, recipient.replies, sms)
+        try:
+            self._writes.write(writes)
+        except WritesRefused as refused:
+            if refused.position == len(writes) - 1:  # the reply: another delivery stored it
+                return InboundResult(Handled.DUPLICATE)
+            return None
+        if self._opt_out_list is not None and plan.answer == "opt_out_confirmation":
+            self._opt_out_list.opt_out(sms.from_number, practice.sms_opt_out_list)
+        elif self._opt_out_list is not None and plan.answer == "opt_in_confirmation":
+            self._opt_out_list.opt_in(sms.from_number, practice.sms_opt_out_list)
         return InboundResult(
             Handled.ROUTED, classification.intent, notify_staff=classification.notify_staff
         )
 
-    def _act(
-        self,
-        practice: Practice,
-        sms: InboundSms,
-        intent: Intent,
-        patient_ids: list[str],
-        now: datetime,
-        language: Language,
-    ) -> bool:
-        """What a reply does to the patients behind the number (spec/replies.md); True when
-        the automatic answer is the whole answer to a question (an approved FAQ answer)."""
-        pid = practice.practice_id
-        today = now.astimezone(ZoneInfo(practice.timezone)).date()
-        if intent in (Intent.QUESTION, Intent.OTHER):
-            # a question pauses the sequence until staff answer; so does what we cannot place
-            for patient_id in patient_ids:
-                active = self._sequences.active(pid, patient_id)
-                if active is not None:
-                    self._sequences.pause(active, now)
-            answer = faq_answer(sms.body, practice.faq) if intent is Intent.QUESTION else None
-            if answer is not None:
-                self._sms.send(to=sms.from_number, sender=practice.sending_number, body=answer,
-                               identity=practice.origination_identity)  # fmt: skip
-                return True
-            return False
-        stopped = self._stop_sequences(pid, patient_ids, now, intent.value)
-        for patient_id in patient_ids:
-            if intent is Intent.NOT_NOW:
-                self._sequences.snooze(pid, patient_id, snooze_until(sms.body, today))
-            elif intent is Intent.DECLINE and patient_id in stopped:
-                self._sequences.record_decline(pid, patient_id, stopped[patient_id], today)
-            elif intent in (Intent.COMPLAINT, Intent.SENSITIVE):
-                self._sequences.hold(pid, patient_id, intent.value)
-            elif intent is Intent.WRONG_NUMBER:
-                self._sequences.invalidate_contact(pid, patient_id, sms.from_number)
-        if intent is Intent.BOOK:
-            self._answer(practice, sms, "book_link", language)
-        elif intent in (Intent.CLINICAL, Intent.BILLING, Intent.COMPLAINT):
-            self._answer(practice, sms, "handoff_ack", language)
-        # sensitive: no automatic text, a person answers; wrong number: no more texts to it
-        return False
+    def _handoffs_repository(self) -> HandoffRepository:
+        assert self._handoffs is not None
+        return self._handoffs
 
-    def _hand_off(
+    def _handoff(
         self,
         practice: Practice,
         sms: InboundSms,
-        reason: HandoffReason,
-        patient_ids: list[str],
+        reason: HandoffReason | None,
+        patient_ids: tuple[str, ...],
         now: datetime,
-    ) -> None:
-        """Records the handoff and emails the team once (a redelivery finds both done)."""
-        if self._handoffs is None or self._email is None:
-            return
+    ) -> Handoff | None:
+        if reason is None or self._handoffs is None or self._email is None:
+            return None
         team, urgent = route(reason)
-        handoff = Handoff(
+        return Handoff(
             practice_id=practice.practice_id,
             handoff_id=sms.inbound_message_id,
             from_number=sms.from_number,
-            patient_ids=tuple(patient_ids),
+            patient_ids=patient_ids,
             reason=reason,
             team=team,
             urgent=urgent,
             opened_at=now,
         )
-        opened = self._handoffs.open(handoff)
-        if not opened and self._handoffs.was_notified(practice.practice_id, handoff.handoff_id):
-            return
-        earlier = self._replies.conversation(practice.practice_id, sms.from_number)
-        conversation = [(r.received_at, r.body) for r in earlier[-9:]]
-        subject, text = notification(handoff, practice.name,
-                                     [*conversation, (sms.received_at, sms.body)])  # fmt: skip
+
+    def _notify(
+        self,
+        practice: Practice,
+        handoff: Handoff,
+        earlier: Sequence[tuple[datetime, str, str]],
+        sms: InboundSms,
+    ) -> None:
+        """Emails the team the handoff and the conversation so far."""
+        assert self._email is not None
+        conversation = [(at, text) for at, _, text in earlier[-9:]]
+        conversation.append((sms.received_at, sms.body))
+        subject, text = notification(handoff, practice.name, conversation)
         self._email.send(
-            to=recipients(team, clinical=practice.clinical_email,
+            to=recipients(handoff.team, clinical=practice.clinical_email,
                           front_desk=practice.front_desk_email, owners=practice.owner_emails),
             sender=practice.from_email,
             subject=subject,
             text=text,
             html=f"<pre style=\"font-family:Arial,sans-serif\">{html.escape(text)}</pre>",
         )  # fmt: skip
-        self._handoffs.notified(practice.practice_id, handoff.handoff_id, now)
-
-    def _stop_sequences(
-        self, practice_id: str, patient_ids: list[str], now: datetime, reason: str
-    ) -> dict[str, Campaign]:
-        """Ends each patient's active sequence; returns the campaign each one was in."""
-        stopped: dict[str, Campaign] = {}
-        for patient_id in patient_ids:
-            active = self._sequences.active(practice_id, patient_id)
-            if active is not None and self._sequences.replace(
-                active, sequences.stopped(active, now, reason)
-            ):
-                stopped[patient_id] = active.campaign
-        return stopped
-
-    def _language(self, practice_id: str, patient_ids: list[str]) -> Language:
-        for patient_id in patient_ids:
-            record = self._patients.record(practice_id, patient_id)
-            if record is not None:
-                return record.patient.language
-        return Language.EN
 
     def _answer(self, practice: Practice, sms: InboundSms, kind: str, language: Language) -> None:
         values = MessageValues(
@@ -301,10 +282,10 @@ class InboundService:
             booking_link=practice.booking_link,
         )
         library = self._library.with_overrides(practice.override_texts())
-        body = library.system_sms(kind, language, values)
+        self._send_text(practice, sms.from_number, library.system_sms(kind, language, values))
+
+    def _send_text(self, practice: Practice, to: str, body: str) -> None:
         self._sms.send(
-            to=sms.from_number,
-            sender=practice.sending_number,
-            body=body,
+            to=to, sender=practice.sending_number, body=body,
             identity=practice.origination_identity,
-        )
+        )  # fmt: skip

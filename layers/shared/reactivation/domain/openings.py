@@ -1,0 +1,187 @@
+"""The practice's open appointment times, and the 2-3 of them a patient who said yes is offered
+(spec/replies.md, `book`): the ones that fit what they said (morning, afternoon, evening, a
+weekday, a provider), the soonest first, on different days where possible."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from reactivation.domain.models import Frozen, Moment, ServiceCategory
+
+#: An opening is offered only if it starts at least this long after the reply.
+NOTICE = timedelta(hours=2)
+#: Parts of the day, by local start hour: [from, to).
+PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}
+_WEEKDAYS = {
+    "monday": 0, "mon": 0, "lunes": 0, "tuesday": 1, "tue": 1, "tues": 1, "martes": 1,
+    "wednesday": 2, "wed": 2, "miercoles": 2, "miércoles": 2, "thursday": 3, "thu": 3,
+    "thurs": 3, "jueves": 3, "friday": 4, "fri": 4, "viernes": 4, "saturday": 5, "sat": 5,
+    "sabado": 5, "sábado": 5,
+}  # fmt: skip
+_PARTS = {
+    "morning": "morning", "mornings": "morning", "early": "morning",
+    "manana": "morning", "mañana": "morning", "afternoon": "afternoon",
+    "afternoons": "afternoon", "lunch": "afternoon", "tarde": "afternoon",
+    "evening": "evening", "evenings": "evening", "after work": "evening",
+    "after 5": "evening", "noche": "evening",
+}  # fmt: skip
+
+
+class Opening(Frozen):
+    """A time the practice can see a patient."""
+
+    starts_at: Moment
+    provider: str | None = None
+    category: ServiceCategory | None = None
+
+    @property
+    def opening_id(self) -> str:
+        """Stable and unique per practice: the start (UTC) and the provider."""
+        return f"{self.starts_at.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M}-{self.provider or 'any'}"
+
+
+@dataclass(frozen=True)
+class Preference:
+    parts_of_day: frozenset[str] = frozenset()
+    weekdays: frozenset[int] = frozenset()
+    provider: str | None = None
+
+
+def preference_from(text: str, providers: Iterable[str] = ()) -> Preference:
+    """What a reply says about when and with whom ("Tuesday mornings", "with Dr Lee")."""
+    lowered = text.lower()
+    words = set(re.findall(r"[a-záéíóúñ]+", lowered))
+    parts = {
+        part for key, part in _PARTS.items() if (key in words or (" " in key and key in lowered))
+    }
+    days = {day for key, day in _WEEKDAYS.items() if key in words}
+    provider = next((p for p in providers if p and _surname(p) and _surname(p) in words), None)
+    return Preference(frozenset(parts), frozenset(days), provider)
+
+
+def _surname(provider: str) -> str:
+    names = [w for w in re.findall(r"[a-záéíóúñ]+", provider.lower()) if w not in {"dr", "dra"}]
+    return names[-1] if names else ""
+
+
+def fits(opening: Opening, preference: Preference, timezone: str) -> bool:
+    local = opening.starts_at.astimezone(ZoneInfo(timezone))
+    if preference.weekdays and local.weekday() not in preference.weekdays:
+        return False
+    if preference.parts_of_day and not any(
+        PARTS_OF_DAY[p][0] <= local.hour < PARTS_OF_DAY[p][1] for p in preference.parts_of_day
+    ):
+        return False
+    return preference.provider is None or opening.provider == preference.provider
+
+
+def choose(
+    openings: Sequence[Opening],
+    preference: Preference,
+    *,
+    timezone: str,
+    now: datetime,
+    category: ServiceCategory | None = None,
+    count: int = 3,
+) -> list[Opening]:
+    """Up to `count` open times: those that fit the preference (else, when none does, the
+    soonest ones), at least two hours ahead, of the visit's category when openings say, the
+    soonest first and one a day before a second on the same day."""
+    usable = sorted(
+        (o for o in openings
+         if o.starts_at >= now + NOTICE
+         and (category is None or o.category in (None, category))),
+        key=lambda o: (o.starts_at, o.provider or ""),
+    )  # fmt: skip
+    fitting = [o for o in usable if fits(o, preference, timezone)] or usable
+    zone = ZoneInfo(timezone)
+    chosen: list[Opening] = []
+    days: set[object] = set()
+    for opening in fitting:  # one a day first
+        day = opening.starts_at.astimezone(zone).date()
+        if day not in days:
+            chosen.append(opening)
+            days.add(day)
+        if len(chosen) == count:
+            return chosen
+    for opening in fitting:  # then the rest, soonest first
+        if opening not in chosen:
+            chosen.append(opening)
+        if len(chosen) == count:
+            break
+    return sorted(chosen, key=lambda o: o.starts_at)
+
+
+def when(opening: Opening, timezone: str) -> str:
+    """ "Tue Dec 1 9:00am", as a text says it."""
+    local = opening.starts_at.astimezone(ZoneInfo(timezone))
+    hour = local.hour % 12 or 12
+    return f"{local:%a %b} {local.day} {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def offered_times(openings: Sequence[Opening], timezone: str) -> str:
+    """ "1) Tue Dec 1 9:00am 2) Wed Dec 2 2:30pm 3) ..." for the offer text."""
+    return " ".join(f"{n}) {when(o, timezone)}" for n, o in enumerate(openings, start=1))
+
+
+_CHOICE = re.compile(r"^\W*(?:#|no\.?\s*|option\s*|opcion\s*|opción\s*)?([1-9])\b")
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "primera": 1, "segunda": 2, "tercera": 3,
+             "primero": 1, "segundo": 2, "tercero": 3}  # fmt: skip
+
+
+def choice(text: str, offered: int) -> int | None:
+    """Which of the `offered` times a reply picks ("2", "#2", "the second one"), or None."""
+    lowered = text.strip().lower()
+    match = _CHOICE.match(lowered)
+    number = int(match.group(1)) if match else None
+    if number is None:
+        number = next((n for word, n in _ORDINALS.items() if word in lowered.split()), None)
+    return number if number is not None and 1 <= number <= offered else None
+
+
+@dataclass(frozen=True)
+class OpeningsImport:
+    openings: list[Opening]
+    problems: list[tuple[int, str]]  # (line, reason)
+
+
+def parse_openings(text: str, timezone: str) -> OpeningsImport:
+    """`slots.csv`: start (ISO; local time unless it has an offset), provider, category. Each
+    bad row is reported with its line and reason; the good ones are kept."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
+    if "start" not in fields:
+        return OpeningsImport([], [(1, "no 'start' column (start, provider, category)")])
+    openings: list[Opening] = []
+    problems: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        values = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        try:
+            start = datetime.fromisoformat(values["start"])
+        except ValueError:
+            problems.append((line, f"start {values.get('start')!r} is not an ISO date-time"))
+            continue
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=ZoneInfo(timezone))
+        category = values.get("category", "").lower() or None
+        try:
+            opening = Opening(starts_at=start, provider=values.get("provider") or None,
+                              category=ServiceCategory(category) if category else None)  # fmt: skip
+        except (ValueError, ValidationError):
+            problems.append((line, f"category {category!r} is not a service category"))
+            continue
+        if opening.opening_id in seen:
+            problems.append((line, "the same start and provider as an earlier row"))
+            continue
+        seen.add(opening.opening_id)
+        openings.append(opening)
+    return OpeningsImport(openings, problems)

@@ -1,0 +1,123 @@
+"""Openings: the 2-3 times a yes is offered, what a reply picks, the slots.csv import."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reactivation.domain.models import ServiceCategory
+from reactivation.domain.openings import (
+    NOTICE,
+    Opening,
+    Preference,
+    choice,
+    choose,
+    fits,
+    offered_times,
+    parse_openings,
+    preference_from,
+)
+
+NY = "America/New_York"
+NOW = datetime(2026, 11, 23, 15, tzinfo=UTC)  # Monday 10:00 in New York
+
+
+def at(text: str, provider: str | None = "Dr. Lee") -> Opening:
+    return Opening(starts_at=datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(NY)),
+                   provider=provider)  # fmt: skip
+
+
+WEEK = [
+    at("2026-11-23T11:00"),  # too soon (less than two hours)
+    at("2026-11-24T09:00"), at("2026-11-24T09:30", "Dr. Patel"), at("2026-11-24T14:00"),
+    at("2026-11-25T18:00"), at("2026-11-27T10:00", "Dr. Patel"), at("2026-11-28T09:00"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("yes", Preference()),
+        ("Tuesday works", Preference(weekdays=frozenset({1}))),
+        ("mornings are best", Preference(parts_of_day=frozenset({"morning"}))),
+        ("after work on fri", Preference(frozenset({"evening"}), frozenset({4}))),
+        ("can I see dr patel", Preference(provider="Dr. Patel")),
+        ("el martes por la tarde", Preference(frozenset({"afternoon"}), frozenset({1}))),
+        ("I am free any day", Preference()),  # "am" is not a morning
+    ],
+)
+def test_what_a_yes_says_about_when_and_who(text: str, expected: Preference) -> None:
+    assert preference_from(text, providers=["Dr. Lee", "Dr. Patel"]) == expected
+
+
+def test_the_offer_fits_the_preference_soonest_first_one_a_day() -> None:
+    offer = choose(WEEK, Preference(), timezone=NY, now=NOW)
+    assert [o.starts_at.day for o in offer] == [24, 25, 27]  # one a day, too-soon left out
+    mornings = choose(WEEK, Preference(parts_of_day=frozenset({"morning"})), timezone=NY,
+                      now=NOW)  # fmt: skip
+    assert [o.starts_at.astimezone(ZoneInfo(NY)).hour for o in mornings] == [9, 10, 9]
+    patel = choose(WEEK, Preference(provider="Dr. Patel"), timezone=NY, now=NOW)
+    assert {o.provider for o in patel} == {"Dr. Patel"} and len(patel) == 2
+    sunday = choose(WEEK, Preference(weekdays=frozenset({6})), timezone=NY, now=NOW)
+    assert len(sunday) == 3  # nothing fits: the soonest ones rather than nothing
+    assert (
+        offered_times(offer, NY)
+        == "1) Tue Nov 24 9:00am 2) Wed Nov 25 6:00pm 3) Fri Nov 27 10:00am"
+    )
+
+
+@given(
+    starts=st.lists(st.integers(min_value=0, max_value=24 * 21), min_size=0, max_size=40),
+    parts=st.sets(st.sampled_from(["morning", "afternoon", "evening"])),
+    days=st.sets(st.integers(min_value=0, max_value=5)),
+)
+def test_an_offer_is_never_too_soon_never_repeated_and_fits_when_anything_fits(
+    starts: list[int], parts: set[str], days: set[int]
+) -> None:
+    openings = [Opening(starts_at=NOW + timedelta(hours=h), provider="Dr. Lee")
+                for h in sorted(set(starts))]  # fmt: skip
+    preference = Preference(frozenset(parts), frozenset(days))
+    offer = choose(openings, preference, timezone=NY, now=NOW)
+    usable = [o for o in openings if o.starts_at >= NOW + NOTICE]
+    fitting = [o for o in usable if fits(o, preference, NY)]
+    assert len(offer) == min(3, len(fitting or usable))
+    assert len({o.opening_id for o in offer}) == len(offer)
+    assert all(o.starts_at >= NOW + NOTICE for o in offer)
+    assert offer == sorted(offer, key=lambda o: o.starts_at)
+    if fitting:
+        assert all(fits(o, preference, NY) for o in offer)
+
+
+@pytest.mark.parametrize(
+    ("text", "picked"),
+    [("2", 2), ("#3", 3), ("1 please", 1), ("the second one", 2), ("option 2", 2),
+     ("la primera", 1), ("4", None), ("yes", None), ("22", None), ("0", None)],
+)  # fmt: skip
+def test_which_time_a_reply_picks(text: str, picked: int | None) -> None:
+    assert choice(text, offered=3) == picked
+
+
+def test_slots_csv_keeps_the_good_rows_and_reports_each_bad_one_with_its_line() -> None:
+    text = (
+        "start,provider,category\n"
+        "2026-11-24T09:00,Dr. Lee,hygiene\n"
+        "2026-11-24T14:00-05:00,,\n"
+        "tomorrow,Dr. Lee,hygiene\n"
+        "2026-11-24T09:00,Dr. Lee,exam\n"
+        "2026-11-25T09:00,Dr. Lee,whitening\n"
+    )
+    result = parse_openings(text, NY)
+    assert [(o.starts_at.isoformat(), o.provider, o.category) for o in result.openings] == [
+        ("2026-11-24T09:00:00-05:00", "Dr. Lee", ServiceCategory.HYGIENE),
+        ("2026-11-24T14:00:00-05:00", None, None),
+    ]
+    assert result.problems == [
+        (4, "start 'tomorrow' is not an ISO date-time"),
+        (5, "the same start and provider as an earlier row"),
+        (6, "category 'whitening' is not a service category"),
+    ]
+    assert parse_openings("when,who\n", NY).problems == [
+        (1, "no 'start' column (start, provider, category)")
+    ]

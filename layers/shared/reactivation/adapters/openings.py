@@ -1,0 +1,86 @@
+"""A practice's openings, in time order in their own partition; a chosen one is held with a
+conditional write, so that two patients can never get the same time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from reactivation.adapters.items import (
+    Keys,
+    conditionally,
+    iso,
+    model_fields,
+    model_item,
+    put_new,
+    query,
+    to_attributes,
+)
+from reactivation.domain.openings import Opening
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+class OpeningRepository:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    @staticmethod
+    def _key(practice_id: str, opening: Opening) -> dict[str, str]:
+        return {
+            "pk": Keys.collection(practice_id, "OPENINGS"),
+            "sk": f"OPENING#{iso(opening.starts_at)}#{opening.opening_id}",
+        }
+
+    def publish(self, practice_id: str, openings: Sequence[Opening]) -> int:
+        """Adds the openings (one already there, open or held, is left as it is); returns how
+        many were new. Each expires a day after its start."""
+        added = 0
+        for opening in openings:
+            item = {
+                **self._key(practice_id, opening),
+                "kind": "opening",
+                "status": "open",
+                "expires_at": int((opening.starts_at + timedelta(days=1)).timestamp()),
+                **model_item(opening),
+            }
+            added += put_new(self._client, self._table, item)
+        return added
+
+    def upcoming(self, practice_id: str, start: datetime, end: datetime) -> list[Opening]:
+        """The open ones starting in [start, end), in time order."""
+        return [
+            Opening.model_validate(model_fields(Opening, item))
+            for item in query(
+                self._client,
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :start AND :end",
+                FilterExpression="#status = :open",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_attributes({
+                    ":pk": Keys.collection(practice_id, "OPENINGS"),
+                    ":start": f"OPENING#{iso(start)}", ":end": f"OPENING#{iso(end)}",
+                    ":open": "open",
+                }),
+                ConsistentRead=True,
+            )
+        ]  # fmt: skip
+
+    def hold(self, practice_id: str, opening: Opening, patient_id: str, at: datetime) -> bool:
+        """Holds the opening for the patient if it is still open: of two patients choosing it
+        at once, exactly one gets it (False for the other)."""
+        return conditionally(
+            lambda: self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes(self._key(practice_id, opening)),
+                UpdateExpression="SET #status = :held, held_by = :patient, held_at = :at",
+                ConditionExpression="#status = :open",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_attributes(
+                    {":held": "held", ":open": "open", ":patient": patient_id, ":at": iso(at)}
+                ),
+            )
+        )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +25,12 @@ os.environ.update(
 )
 
 import boto3
-from moto import mock_aws
+from in_process import in_process_stack
 
-from reactivation import clock
 from reactivation.local import demo
 from reactivation.local.api import http_api_event
-from reactivation.local.functions import function_specs
-from reactivation.local.moto_patches import copy_tables_once_per_transaction
-from reactivation.local.provision import Provisioner
 from reactivation.local.runtime import LambdaContext, load_handler
-from reactivation.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
-from reactivation.local.template import Template
+from reactivation.local.stack import REGION
 from reactivation.services.inbound import InboundService
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,22 +42,9 @@ def count(event_name: str, **_: Any) -> None:
 
 
 def main() -> None:
-    copy_tables_once_per_transaction()
-    with mock_aws():  # moto resets boto3's default session: the hook goes on the new one
-        boto3.setup_default_session()
-        assert boto3.DEFAULT_SESSION is not None
-        boto3.DEFAULT_SESSION.events.register("before-call", count)
+    with in_process_stack(before_call=count) as stack:
+        provisioner, specs, table, start = stack.provisioner, stack.specs, stack.table, stack.start
         factory: Any = boto3.client
-        provisioner = Provisioner(
-            Template.load(ROOT / "template.yaml"), lambda s: factory(s, region_name=REGION),
-            stack_name="bench", region=REGION, account=ACCOUNT, parameters=LOCAL_PARAMETERS,
-        )  # fmt: skip
-        provisioner.provision()
-        specs = function_specs(provisioner.template, provisioner.resolver, provisioner.local_url)
-        table = provisioner.created["PracticeTable"].ref
-        start = demo.next_tuesday_morning(datetime(2026, 11, 22, tzinfo=UTC))
-        clock.freeze(start)
-        clock.freeze_wall(start)
         demo.seed(factory("dynamodb", region_name=REGION), table, start.date())
 
         def handler(logical_id: str) -> Any:

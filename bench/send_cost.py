@@ -40,9 +40,8 @@ os.environ.update(
 )
 
 import boto3
-from moto import mock_aws
+from in_process import in_process_stack
 
-from reactivation import clock
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import SendQueue
@@ -58,12 +57,8 @@ from reactivation.domain.models import (
     ServiceCategory,
 )
 from reactivation.local import demo
-from reactivation.local.functions import function_specs
-from reactivation.local.moto_patches import copy_tables_once_per_transaction
-from reactivation.local.provision import Provisioner
 from reactivation.local.runtime import LambdaContext, load_handler
-from reactivation.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
-from reactivation.local.template import Template
+from reactivation.local.stack import REGION
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,24 +115,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patients", type=int, default=200)
     args = parser.parse_args()
-    copy_tables_once_per_transaction()
-    with mock_aws():
-        boto3.setup_default_session()
-        assert boto3.DEFAULT_SESSION is not None
-        boto3.DEFAULT_SESSION.events.register("before-call", before)
-        boto3.DEFAULT_SESSION.events.register("after-call", after)
+    with in_process_stack(before_call=before, after_call=after) as stack:
+        provisioner, spec, table, start = (
+            stack.provisioner,
+            stack.specs["SendFunction"],
+            stack.table,
+            stack.start,
+        )
         factory: Any = boto3.client
-        provisioner = Provisioner(
-            Template.load(ROOT / "template.yaml"), lambda s: factory(s, region_name=REGION),
-            stack_name="bench", region=REGION, account=ACCOUNT, parameters=LOCAL_PARAMETERS,
-        )  # fmt: skip
-        provisioner.provision()
-        specs = function_specs(provisioner.template, provisioner.resolver, provisioner.local_url)
-        spec = specs["SendFunction"]
-        table = provisioner.created["PracticeTable"].ref
-        start = demo.next_tuesday_morning(datetime(2026, 11, 22, tzinfo=UTC))
-        clock.freeze(start)
-        clock.freeze_wall(start)
         dynamodb = factory("dynamodb", region_name=REGION)
         PracticeRepository(dynamodb, table).save(demo.PRACTICE)
         patients = PatientRepository(dynamodb, table)

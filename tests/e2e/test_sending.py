@@ -128,6 +128,8 @@ def test_a_crash_after_the_provider_accepted_and_before_recording_is_one_message
     assert sent_to(stack) == ["+12125550101"]
     assert stack.queue_depth("SendQueue") == 0
     assert practice.outbox.status(job) is SendStatus.SENDING  # left for a person to look at
+    later = stack.clock.now() + timedelta(minutes=10)
+    assert practice.outbox.unconfirmed("bright-smile", later) == [job]  # and listed for them
     log = (stack.state_dir / "logs" / "SendFunction.log").read_text()
     assert '"outcome":"in_doubt"' in log
 

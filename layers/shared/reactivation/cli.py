@@ -429,6 +429,23 @@ def _replies_correct(args: argparse.Namespace) -> int:
     return 0
 
 
+def _messages_unconfirmed(args: argparse.Namespace) -> int:
+    """Texts and emails claimed and never confirmed (a crash between the channel taking a
+    message and recording it): never sent again on their own; check them by job id."""
+    from datetime import timedelta
+
+    from reactivation.adapters.outbox import OutboxRepository
+
+    client, table = _practice_table(args)
+    before = datetime.now(UTC) - timedelta(minutes=args.older_than_minutes)
+    found = OutboxRepository(client, table).unconfirmed(args.practice_id, before)
+    for job in found:
+        print(f"{job.job_id}  {job.channel.value}  {job.campaign.value} step {job.step}")
+    print(f"{len(found)} unconfirmed messages (claimed before {before:%Y-%m-%d %H:%M} UTC)",
+          file=sys.stderr)  # fmt: skip
+    return 0
+
+
 def _practice_show(args: argparse.Namespace) -> int:
     from reactivation.adapters.practices import PracticeRepository
 
@@ -493,6 +510,15 @@ def main(argv: list[str] | None = None) -> int:
     close.add_argument("handoff_id")
     close.add_argument("--note", help="what was done")
     close.set_defaults(run=_handoffs_close)
+    messages = commands.add_parser("messages", help="the practice's outbound messages")
+    messages.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
+    message_commands = messages.add_subparsers(dest="messages_command", required=True)
+    unconfirmed = message_commands.add_parser(
+        "unconfirmed", help="claimed, never confirmed: in doubt, never resent on their own"
+    )
+    unconfirmed.add_argument("practice_id")
+    unconfirmed.add_argument("--older-than-minutes", type=int, default=10)
+    unconfirmed.set_defaults(run=_messages_unconfirmed)
     replies = commands.add_parser("replies", help="staff corrections of the classifier")
     replies.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
     reply_commands = replies.add_subparsers(dest="replies_command", required=True)

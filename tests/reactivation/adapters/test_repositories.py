@@ -105,10 +105,14 @@ def test_the_outbox_claims_a_job_once(aws: Aws) -> None:
     job = sequences.job_for_due_step(sequences.start("bright-smile", decision, RUN), RUN)
     assert outbox.claim(job, RUN) == (Claim.CLAIMED, None)
     assert outbox.claim(job, RUN) == (Claim.IN_DOUBT, None)
+    assert outbox.unconfirmed("bright-smile", RUN + timedelta(minutes=10)) == [job]
+    assert outbox.unconfirmed("bright-smile", RUN) == []  # claimed later than that
     outbox.release(job)
+    assert outbox.unconfirmed("bright-smile", RUN + timedelta(minutes=10)) == []
     assert outbox.status(job) is None
     assert outbox.claim(job, RUN) == (Claim.CLAIMED, None)
     outbox.sent(job, channel_message_id="m-1", at=RUN, encoding=sms.encode("x" * 200))
+    assert outbox.unconfirmed("bright-smile", RUN + timedelta(minutes=10)) == []
     assert outbox.claim(job, RUN) == (Claim.DONE, None)
     assert outbox.status(job) is SendStatus.SENT
     week = (RUN - timedelta(days=1), RUN + timedelta(days=1))

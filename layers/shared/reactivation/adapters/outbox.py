@@ -14,6 +14,7 @@ from reactivation.adapters.items import (
     from_attributes,
     is_condition_failure,
     iso,
+    model_fields,
     put_new,
     query,
     to_attributes,
@@ -63,6 +64,9 @@ class OutboxRepository:
                         "kind": "message",
                         "status": SendStatus.SENDING.value,
                         "claimed_at": iso(at),
+                        # claimed, not yet confirmed: the confirmation moves it to SENT
+                        "gsi1pk": Keys.collection(job.practice_id, "IN_FLIGHT"),
+                        "gsi1sk": f"{iso(at)}#{job.job_id}",
                         **job.model_dump(mode="json"),
                     }
                 ),
@@ -131,6 +135,24 @@ class OutboxRepository:
                 }
             ),
         )
+
+    def unconfirmed(self, practice_id: str, claimed_before: datetime) -> list[SendJob]:
+        """Messages claimed before `claimed_before` and never confirmed: the channel may or
+        may not have taken them (a crash in between). They are never sent again on their own;
+        a person checks the channel's records (by job id) and the patient's phone."""
+        return [
+            SendJob.model_validate(model_fields(SendJob, item))
+            for item in query(
+                self._client,
+                TableName=self._table,
+                IndexName="ByCollection",
+                KeyConditionExpression="gsi1pk = :pk AND gsi1sk < :before",
+                ExpressionAttributeValues=to_attributes({
+                    ":pk": Keys.collection(practice_id, "IN_FLIGHT"),
+                    ":before": iso(claimed_before),
+                }),
+            )
+        ]  # fmt: skip
 
     def cancelled(self, job: SendJob, *, reason: str, at: datetime) -> None:
         """Records that the job will never be sent, and why (unless it was settled before)."""

@@ -458,6 +458,14 @@ def _practice_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stack_group(commands: Any, name: str, help: str) -> Any:
+    """A command group that works on the running local stack, or a deployed one
+    (`--aws-stack NAME`); returns its subcommands."""
+    group = commands.add_parser(name, help=help)
+    group.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
+    return group.add_subparsers(dest=f"{name}_command", required=True)
+
+
 def _intents() -> list[Any]:
     from reactivation.domain.models import Intent
 
@@ -486,9 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     classify.set_defaults(run=_classify)
 
-    practice = commands.add_parser("practice", help="onboard or show a practice")
-    practice.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
-    practice_commands = practice.add_subparsers(dest="practice_command", required=True)
+    practice_commands = _stack_group(commands, "practice", "onboard or show a practice")
     put = practice_commands.add_parser(
         "put", help="create or update a practice from a YAML or JSON file (every problem listed)"
     )
@@ -499,9 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("practice_id")
     show.set_defaults(run=_practice_show)
 
-    handoffs = commands.add_parser("handoffs", help="replies a person must answer")
-    handoffs.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
-    handoff_commands = handoffs.add_subparsers(dest="handoffs_command", required=True)
+    handoff_commands = _stack_group(commands, "handoffs", "replies a person must answer")
     list_ = handoff_commands.add_parser("list", help="a practice's open handoffs, oldest first")
     list_.add_argument("practice_id")
     list_.set_defaults(run=_handoffs_list)
@@ -510,27 +514,23 @@ def main(argv: list[str] | None = None) -> int:
     close.add_argument("handoff_id")
     close.add_argument("--note", help="what was done")
     close.set_defaults(run=_handoffs_close)
-    messages = commands.add_parser("messages", help="the practice's outbound messages")
-    messages.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
-    message_commands = messages.add_subparsers(dest="messages_command", required=True)
+    message_commands = _stack_group(commands, "messages", "the practice's outbound messages")
     unconfirmed = message_commands.add_parser(
         "unconfirmed", help="claimed, never confirmed: in doubt, never resent on their own"
     )
     unconfirmed.add_argument("practice_id")
     unconfirmed.add_argument("--older-than-minutes", type=int, default=10)
     unconfirmed.set_defaults(run=_messages_unconfirmed)
-    replies = commands.add_parser("replies", help="staff corrections of the classifier")
-    replies.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
-    reply_commands = replies.add_subparsers(dest="replies_command", required=True)
+    reply_commands = _stack_group(commands, "replies", "staff corrections of the classifier")
     correct = reply_commands.add_parser("correct", help="set a reply's intent (counted)")
     correct.add_argument("practice_id")
     correct.add_argument("inbound_id")
     correct.add_argument("intent", choices=[i.value for i in _intents()])
     correct.set_defaults(run=_replies_correct)
 
-    templates = commands.add_parser("templates", help="check the messages; a practice's own texts")
-    templates.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
-    template_commands = templates.add_subparsers(dest="templates_command", required=True)
+    template_commands = _stack_group(
+        commands, "templates", "check the messages; a practice's own texts"
+    )
     lint = template_commands.add_parser(
         "lint", help="check the library (and, with --practices, every practice's own texts)"
     )

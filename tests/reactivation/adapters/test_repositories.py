@@ -2,7 +2,10 @@
 
 from datetime import timedelta
 
+import pytest
+
 from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.items import TransactionWriter, WritesRefused
 from reactivation.adapters.outbox import Claim, OutboxRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
@@ -125,8 +128,10 @@ def test_replies_are_stored_once_and_counted_by_week(aws: Aws) -> None:
     reply = Reply(practice_id="p", inbound_message_id="in-1", from_number="+12125550101",
                   body="hello", received_at=RUN, intent=Intent.OTHER, notify_staff=True,
                   patient_ids=("P-1",))  # fmt: skip
-    assert replies.save(reply, recorded_at=RUN)
-    assert not replies.save(reply, recorded_at=RUN + timedelta(seconds=5))
+    writer = TransactionWriter(aws.client("dynamodb"))
+    writer.write([replies.save_write(reply, recorded_at=RUN)])
+    with pytest.raises(WritesRefused):  # stored once: a second write of it is refused
+        writer.write([replies.save_write(reply, recorded_at=RUN + timedelta(seconds=5))])
     recipient = RecipientRepository(aws.client("dynamodb"), aws.table).read("p", "+12125550101")
     assert recipient.has_reply("in-1") and recipient.replies == ((RUN, "in-1", "hello"),)
     assert replies.count("p", RUN - timedelta(days=1), RUN + timedelta(days=1)) == 1

@@ -14,7 +14,6 @@ from reactivation.adapters.items import (
     iso,
     model_fields,
     model_item,
-    put_new,
     query,
     to_attributes,
 )
@@ -44,31 +43,9 @@ class HandoffRepository:
             **model_item(handoff),
         }
 
-    def open(self, handoff: Handoff) -> bool:
-        """Records the handoff once (False: a redelivered reply had opened it already)."""
-        return put_new(self._client, self._table, self._item(handoff))
-
     def open_write(self, handoff: Handoff) -> TransactWriteItemTypeDef:
         """The handoff recorded, as a transaction's write (its id is the reply's: once)."""
         return {"Put": {"TableName": self._table, "Item": to_attributes(self._item(handoff))}}
-
-    def notified(self, practice_id: str, handoff_id: str, at: datetime) -> None:
-        """The team was emailed (a redelivered reply finds it done and emails no one again)."""
-        self._client.update_item(
-            TableName=self._table,
-            Key=to_attributes(self._key(practice_id, handoff_id)),
-            UpdateExpression="SET notified_at = :at",
-            ExpressionAttributeValues=to_attributes({":at": iso(at)}),
-        )
-
-    def was_notified(self, practice_id: str, handoff_id: str) -> bool:
-        response = self._client.get_item(
-            TableName=self._table,
-            Key=to_attributes(self._key(practice_id, handoff_id)),
-            ConsistentRead=True,
-            ProjectionExpression="notified_at",
-        )
-        return "notified_at" in response.get("Item", {})
 
     def get(self, practice_id: str, handoff_id: str) -> Handoff | None:
         response = self._client.get_item(

@@ -169,30 +169,6 @@ class OutboxRepository:
             },
         )
 
-    def sent_since(
-        self, practice_id: str, patient_id: str, since: datetime
-    ) -> list[tuple[datetime, Channel]]:
-        """When each message to this patient went out since `since`, and by which channel."""
-        return [
-            (datetime.fromisoformat(item["sent_at"]), Channel(item["channel"]))
-            for item in query(
-                self._client,
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :message)",
-                FilterExpression="#status = :sent AND sent_at >= :since",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_attributes(
-                    {
-                        ":pk": Keys.patient(practice_id, patient_id),
-                        ":message": "MESSAGE#",
-                        ":sent": SendStatus.SENT.value,
-                        ":since": iso(since),
-                    }
-                ),
-                ConsistentRead=True,
-            )
-        ]
-
     def sent_between(
         self, practice_id: str, start: datetime, end: datetime
     ) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ from reactivation.adapters.items import (
     iso,
     model_fields,
     model_item,
-    put_new,
     query,
     to_attributes,
 )
@@ -46,14 +45,6 @@ class ReplyRepository:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
-
-    def save(self, reply: Reply, recorded_at: datetime) -> bool:
-        """Stores the reply once; False when this inbound message was stored before.
-
-        Kept in order of the carrier's timestamp for the conversation, and of `recorded_at`
-        (when we processed it) for the weekly counts.
-        """
-        return put_new(self._client, self._table, self._item(reply, recorded_at))
 
     def conversation(self, practice_id: str, number: str) -> list[Reply]:
         """A number's replies to this practice, oldest first (what staff read)."""

@@ -82,8 +82,8 @@ class InboundService:
         wall_clock: Callable[[], datetime],
         accept_signature_version_1: bool = False,
         opt_out_list: OptOutList | None = None,
-        handoffs: HandoffRepository | None = None,
-        email_channel: EmailChannel | None = None,
+        handoffs: HandoffRepository,
+        email_channel: EmailChannel,
         recipients: RecipientRepository,
         writes: TransactionWriter,
     ) -> None:
@@ -194,7 +194,7 @@ class InboundService:
         patient_ids = tuple(active)
         handoff = self._handoff(practice, sms, plan.handoff, patient_ids, now)
         if handoff is not None:
-            writes.append(self._handoffs_repository().open_write(handoff))
+            writes.append(self._handoffs.open_write(handoff))
         reply = Reply(
             practice_id=pid,
             inbound_message_id=sms.inbound_message_id,
@@ -227,10 +227,6 @@ class InboundService:
             Handled.ROUTED, classification.intent, notify_staff=classification.notify_staff
         )
 
-    def _handoffs_repository(self) -> HandoffRepository:
-        assert self._handoffs is not None
-        return self._handoffs
-
     def _handoff(
         self,
         practice: Practice,
@@ -239,7 +235,7 @@ class InboundService:
         patient_ids: tuple[str, ...],
         now: datetime,
     ) -> Handoff | None:
-        if reason is None or self._handoffs is None or self._email is None:
+        if reason is None:
             return None
         team, urgent = route(reason)
         return Handoff(
@@ -261,7 +257,6 @@ class InboundService:
         sms: InboundSms,
     ) -> None:
         """Emails the team the handoff and the conversation so far."""
-        assert self._email is not None
         conversation = [(at, text) for at, _, text in earlier[-9:]]
         conversation.append((sms.received_at, sms.body))
         subject, text = notification(handoff, practice.name, conversation)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 os.environ.update(
     {
@@ -27,6 +29,8 @@ os.environ.update(
 import boto3
 from in_process import in_process_stack
 
+from reactivation.adapters.openings import OpeningRepository
+from reactivation.domain.models import Opening
 from reactivation.local import demo
 from reactivation.local.api import http_api_event
 from reactivation.local.runtime import LambdaContext, load_handler
@@ -97,9 +101,18 @@ def main() -> None:
             [("+12125550105", "HELP"), ("+12125550101", "STOP"),
              ("+12125550106", "Tuesday works"), ("+12125550102", "what are your hours?"),
              ("+12125550107", "not now"), ("+12125550104", "is swelling normal after a filling?"),
-             ("+12125550199", "who is this")],
+             ("+12125550199", "who is this"), ("", "(openings published)"),
+             ("+12125550103", "yes, mornings please"), ("+12125550103", "2")],
             start=1,
         ):  # fmt: skip
+            if not mobile:  # from here on the practice has open times to offer
+                local = start.astimezone(ZoneInfo(demo.PRACTICE.timezone))
+                OpeningRepository(factory("dynamodb", region_name=REGION), table).publish(
+                    demo.PRACTICE.practice_id,
+                    [Opening(starts_at=local.replace(hour=h) + timedelta(days=d),
+                             provider="Dr. Lee") for d in (1, 2, 3) for h in (9, 15)],
+                )  # fmt: skip
+                continue
             body = ({
                 "Type": "Notification", "MessageId": f"m{number}", "TopicArn": topic,
                 "Timestamp": start.strftime("%Y-%m-%dT%H:%M:%S.000Z"),

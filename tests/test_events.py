@@ -7,10 +7,13 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from reactivation.domain.models import SendJob
 from reactivation.events import (
     AppointmentChangedEvent,
+    BookingRequestedEvent,
+    OpeningsPublishedEvent,
     ScheduledReportEvent,
     ScheduledSegmentEvent,
     SnsEnvelope,
     TwoWaySms,
+    parse_practice_event,
 )
 from tests.conftest import ROOT
 
@@ -38,8 +41,17 @@ def test_every_sample_event_is_accepted() -> None:
         AppointmentChangedEvent.model_validate_json(change[0]["body"]).detail.appointment.status
         == "no_show"
     )
+    openings = load("appointments-openings-published.json")["Records"]
+    assert isinstance(openings, list)
+    published = parse_practice_event(openings[0]["body"])
+    assert isinstance(published, OpeningsPublishedEvent) and len(published.detail.openings) == 3
+    # what the practice's system receives (the schema the README shows)
+    booking = BookingRequestedEvent.model_validate(load("booking-requested.json"))
+    assert booking.detail.patient_id == "P-1006"
     assert sorted(p.name for p in EVENTS.glob("*.json")) == [
         "appointments-no-show.json",
+        "appointments-openings-published.json",
+        "booking-requested.json",
         "inbound-sns-stop.json",
         "report-weekly.json",
         "segment-enrolment.json",

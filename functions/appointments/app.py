@@ -1,5 +1,6 @@
-"""Appointments function: "Appointment Changed" events from the practices' systems, through the
-practice events bus and its queue; a no-show or late cancellation starts the rescue sequence.
+"""Appointments function: "Appointment Changed" and "Openings Published" events from the
+practices' systems, through the practice events bus and its queue; a no-show or late
+cancellation starts the rescue sequence.
 A change that cannot be applied is retried, then parked in the dead-letter queue; one bad event
 never fails its batch."""
 
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 
 from reactivation import clock, wiring
 from reactivation.config import AppointmentSettings
-from reactivation.events import AppointmentChangedEvent
+from reactivation.events import OpeningsPublishedEvent, parse_practice_event
 from reactivation.observability import logger, metrics, tracer
 from reactivation.services.appointments import ChangeRefused
 
@@ -30,13 +31,20 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @tracer.capture_method
 def apply(record: SQSRecord) -> None:
     try:
-        event = AppointmentChangedEvent.model_validate_json(record.body)
+        event = parse_practice_event(record.body)
+        if isinstance(event, OpeningsPublishedEvent):
+            added = service.publish_openings(event.detail.practice_id, event.detail.openings)
+            metrics.add_metric(name="OpeningsAdded", unit=MetricUnit.Count, value=added)
+            logger.info("openings published", extra={"practice_id": event.detail.practice_id,
+                                                      "openings": len(event.detail.openings),
+                                                      "added": added})  # fmt: skip
+            return
         detail = event.detail
         row = detail.appointment.as_row()
         change = service.apply(detail.practice_id, row, detail.changed_at, clock.now())
     except (ValidationError, ChangeRefused) as error:
         # The reason names a field, never its value: no patient data in the log.
-        reason = str(error) if isinstance(error, ChangeRefused) else "not an appointment change"
+        reason = str(error) if isinstance(error, ChangeRefused) else "not a practice event"
         metrics.add_metric(name="ChangeRefused", unit=MetricUnit.Count, value=1)
         logger.error("appointment change refused", extra={"sqs_message_id": record.message_id,
                                                           "reason": reason})  # fmt: skip

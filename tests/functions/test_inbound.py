@@ -10,11 +10,14 @@ import pytest
 from reactivation.adapters.certificates import CertificateStore
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.handoffs import HandoffRepository
+from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
 from reactivation.domain.handoffs import Handoff, HandoffReason, Team
 from reactivation.domain.models import Campaign, Channel, Decision, FaqAnswer
+from reactivation.domain.openings import parse_openings
 from reactivation.local.api import http_api_event
 from tests.builders import at, make_patient, make_practice
 from tests.conftest import Aws
@@ -360,3 +363,146 @@ def test_staff_close_a_complaint_and_outreach_may_resume(aws: Aws, inbound: Hand
     assert not repository.close("bright-smile", handoff.handoff_id, RUN, None)  # once
     assert handoffs(aws) == []
     assert repository.closed_between("bright-smile", RUN, RUN + timedelta(days=1)) == 1
+
+
+# ---------------------------------------------------------------- booking from openings
+SLOTS = (
+    "start,provider,category\n"
+    "2026-11-26T09:00,Dr. Lee,hygiene\n"  # Thursday morning
+    "2026-11-26T15:00,Dr. Lee,hygiene\n"  # Thursday afternoon
+    "2026-11-27T10:30,Dr. Ruiz,hygiene\n"  # Friday morning
+    "2026-12-01T09:30,Dr. Ruiz,hygiene\n"  # Tuesday morning
+    "2026-12-02T11:00,Dr. Ruiz,restorative\n"  # not a cleaning: never offered for recall
+)
+
+
+def publish_openings(aws: Aws, text: str = SLOTS) -> None:
+    parsed = parse_openings(text, "America/New_York")
+    assert parsed.problems == []
+    OpeningRepository(aws.client("dynamodb"), aws.table).publish("bright-smile", parsed.openings)
+
+
+def booking_events(aws: Aws) -> list[dict[str, Any]]:
+    """What reached the practice's system: a queue subscribed to "Booking Requested"."""
+    sqs, events = aws.client("sqs"), aws.client("events")
+    url = sqs.create_queue(QueueName="pms-bookings")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    bus = aws.ref("PracticeEventsBus")
+    events.put_rule(Name="pms-bookings", EventBusName=bus,
+                    EventPattern=json.dumps({"detail-type": ["Booking Requested"]}))  # fmt: skip
+    events.put_targets(Rule="pms-bookings", EventBusName=bus,
+                       Targets=[{"Id": "pms", "Arn": arn["QueueArn"]}])  # fmt: skip
+    received: list[dict[str, Any]] = []
+
+    def read() -> list[dict[str, Any]]:
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            received.append(json.loads(message["Body"]))
+        return received
+
+    received.append({"read": read})
+    return received
+
+
+def test_a_yes_gets_two_or_three_times_that_fit_what_it_says(aws: Aws, inbound: Handler) -> None:
+    publish_openings(aws)
+    post(inbound, json.dumps(envelope(aws, "Yes! mornings are best")))
+    assert sent_sms() == [
+        (
+            "+12125550101",
+            "Bright Smile Dental has 1) Thu Nov 26 9:00am 2) Fri Nov 27 10:30am "
+            "3) Tue Dec 1 9:30am. Reply 1, 2 or 3 to pick one, or a day that suits you.",
+        )
+    ]
+    assert not history(aws).in_sequence  # the yes ends the sequence
+    assert handoffs(aws) == []  # times were offered: nobody needs to find one
+    recipient = RecipientRepository(aws.client("dynamodb"), aws.table).read(
+        "bright-smile", "+12125550101"
+    )
+    assert recipient.offer is not None and recipient.offer.patient_id == "P-1"
+
+
+def test_picking_an_offered_time_holds_it_and_tells_patient_desk_and_system(
+    aws: Aws, inbound: Handler
+) -> None:
+    publish_openings(aws)
+    events = booking_events(aws)
+    post(inbound, json.dumps(envelope(aws, "yes please")))
+    answer = envelope(aws, "2", "in-2", Timestamp="2026-11-24T15:07:00.000Z")
+    assert post(inbound, json.dumps(answer)) == (200, {"handled": "routed"})
+    assert sent_sms()[-1] == (
+        "+12125550101",
+        "Done! Fri Nov 27 10:30am is held for you at Bright Smile Dental. "
+        "The front desk will confirm it soon.",
+    )
+    openings = OpeningRepository(aws.client("dynamodb"), aws.table)
+    still_open = openings.upcoming("bright-smile", RUN, RUN + timedelta(days=21))
+    assert at("2026-11-27 10:30") not in [o.starts_at for o in still_open]
+    requests = openings.requested_between("bright-smile", RUN, RUN + timedelta(days=1))
+    assert [(r.patient_id, r.opening.starts_at, r.reply_id) for r in requests] == [
+        ("P-1", at("2026-11-27 10:30"), "in-2")
+    ]
+    [event] = [e for e in events[0]["read"]() if "detail" in e]
+    assert event["detail-type"] == "Booking Requested"
+    assert event["detail"] == {
+        "practice_id": "bright-smile", "patient_id": "P-1",
+        "starts_at": "2026-11-27T15:30:00Z", "provider": "Dr. Ruiz", "category": "hygiene",
+        "reply_id": "in-2", "requested_at": "2026-11-24T15:00:00Z",
+    }  # fmt: skip
+    [handoff] = handoffs(aws)
+    assert (handoff.reason, handoff.team) == (HandoffReason.BOOKING_REQUEST, Team.FRONT_DESK)
+    email = sent_emails()[-1]
+    assert email.destinations["ToAddresses"] == ["frontdesk@reactivation.test"]
+    assert "Time: Fri Nov 27 10:30am with Dr. Ruiz" in email.body
+    # delivered again: nothing more is sent, held or requested
+    before = (len(sent_sms()), len(sent_emails()))
+    assert post(inbound, json.dumps(answer)) == (200, {"handled": "duplicate"})
+    assert (len(sent_sms()), len(sent_emails())) == before
+
+
+def test_a_time_another_patient_took_first_is_offered_again_from_what_is_open(
+    aws: Aws, inbound: Handler
+) -> None:
+    publish_openings(aws)
+    post(inbound, json.dumps(envelope(aws, "yes")))  # offered Thu 9:00, Fri 10:30, Tue 9:30
+    standing = (
+        RecipientRepository(aws.client("dynamodb"), aws.table)
+        .read("bright-smile", "+12125550101")
+        .offer
+    )
+    assert standing is not None
+    opening = standing.openings[0]
+    repository = OpeningRepository(aws.client("dynamodb"), aws.table)
+    assert repository.hold("bright-smile", opening, "P-9", RUN)  # someone else, just before
+    post(inbound, json.dumps(envelope(aws, "1", "in-2", Timestamp="2026-11-24T15:07:00.000Z")))
+    assert sent_sms()[-1] == (
+        "+12125550101",
+        "Sorry, that time was just taken. Still open: 1) Thu Nov 26 3:00pm "
+        "2) Fri Nov 27 10:30am 3) Tue Dec 1 9:30am. Reply 1, 2 or 3 to pick one.",
+    )
+    assert repository.requested_between("bright-smile", RUN, RUN + timedelta(days=1)) == []
+    post(inbound, json.dumps(envelope(aws, "the first one", "in-3",
+                                      Timestamp="2026-11-24T15:08:00.000Z")))  # fmt: skip
+    [request] = repository.requested_between("bright-smile", RUN, RUN + timedelta(days=1))
+    assert request.opening.starts_at == at("2026-11-26 15:00")
+
+
+def test_after_stop_a_number_picks_nothing(aws: Aws, inbound: Handler) -> None:
+    publish_openings(aws)
+    post(inbound, json.dumps(envelope(aws, "yes")))
+    post(inbound, json.dumps(envelope(aws, "STOP", "in-2", Timestamp="2026-11-24T15:06:00.000Z")))
+    texts = len(sent_sms())
+    post(inbound, json.dumps(envelope(aws, "2", "in-3", Timestamp="2026-11-24T15:07:00.000Z")))
+    assert len(sent_sms()) == texts  # opted out: no answer, no hold
+    repository = OpeningRepository(aws.client("dynamodb"), aws.table)
+    assert repository.requested_between("bright-smile", RUN, RUN + timedelta(days=1)) == []
+
+
+def test_without_openings_that_fit_a_yes_gets_the_booking_way_and_the_desk(
+    aws: Aws, inbound: Handler
+) -> None:
+    publish_openings(aws, "start,provider,category\n2026-12-02T11:00,Dr. Ruiz,restorative\n")
+    post(inbound, json.dumps(envelope(aws, "yes")))
+    assert sent_sms()[-1][1].startswith("Great! Bright Smile Dental will text or call you")
+    assert [h.reason for h in handoffs(aws)] == [HandoffReason.BOOKING]

@@ -458,6 +458,48 @@ def _practice_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _openings_import(args: argparse.Namespace) -> int:
+    from reactivation.adapters.openings import OpeningRepository
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.domain.openings import parse_openings
+
+    client, table = _practice_table(args)
+    practice = PracticeRepository(client, table).get(args.practice_id)
+    if practice is None:
+        print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
+        return 1
+    path = Path(args.file)
+    parsed = parse_openings(path.read_text(encoding="utf-8"), practice.timezone)
+    for line, reason in parsed.problems:
+        print(f"{path}:{line}: {reason}", file=sys.stderr)
+    added = OpeningRepository(client, table).publish(practice.practice_id, parsed.openings)
+    print(f"{path}: {len(parsed.openings)} openings read, {added} new, "
+          f"{len(parsed.problems)} rows rejected")  # fmt: skip
+    return 1 if parsed.problems else 0
+
+
+def _openings_list(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from reactivation import clock
+    from reactivation.adapters.openings import OpeningRepository
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.domain.openings import HORIZON, described
+
+    client, table = _practice_table(args)
+    practice = PracticeRepository(client, table).get(args.practice_id)
+    if practice is None:
+        print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
+        return 1
+    now = clock.now()
+    for opening in OpeningRepository(client, table).upcoming(
+        practice.practice_id, now - timedelta(days=1), now + HORIZON
+    ):
+        category = opening.category.value if opening.category else "any visit"
+        print(f"{described(opening, practice.timezone)}  ({category})")
+    return 0
+
+
 def _stack_group(commands: Any, name: str, help: str) -> Any:
     """A command group that works on the running local stack, or a deployed one
     (`--aws-stack NAME`); returns its subcommands."""
@@ -527,6 +569,17 @@ def main(argv: list[str] | None = None) -> int:
     correct.add_argument("inbound_id")
     correct.add_argument("intent", choices=[i.value for i in _intents()])
     correct.set_defaults(run=_replies_correct)
+
+    opening_commands = _stack_group(commands, "openings", "the times a practice can see patients")
+    load = opening_commands.add_parser(
+        "import", help="publish a slots.csv (start, provider, category); bad rows listed by line"
+    )
+    load.add_argument("practice_id")
+    load.add_argument("file")
+    load.set_defaults(run=_openings_import)
+    open_ = opening_commands.add_parser("list", help="the open times of the next three weeks")
+    open_.add_argument("practice_id")
+    open_.set_defaults(run=_openings_list)
 
     template_commands = _stack_group(
         commands, "templates", "check the messages; a practice's own texts"

@@ -91,6 +91,8 @@ class InboundSettings(SmsSettings):
     accept_signature_version_1: bool = Field(default=False, alias="SNS_ACCEPT_SIGNATURE_V1")
     #: Where signing certificates are fetched instead of AWS: set by the local stack only.
     certificate_endpoint: str | None = Field(default=None, alias="SNS_CERTIFICATE_ENDPOINT")
+    #: Where "Booking Requested" goes, for the practice's system.
+    practice_events_bus: str = Field(alias="PRACTICE_EVENTS_BUS_NAME", min_length=1)
 
 
 class ReportSettings(FunctionSettings):

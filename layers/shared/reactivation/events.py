@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from reactivation.domain.models import InboundSms, Moment, PhoneNumber
+from reactivation.domain.models import BookingRequest, InboundSms, Moment, Opening, PhoneNumber
 
 #: SNS messages are at most 256 KiB; a two-way SMS notification is far smaller.
 MAX_INBOUND_BYTES = 16 * 1024
@@ -188,6 +188,67 @@ class AppointmentChangedEvent(BaseModel):
     source: Literal["reactivation.pms"]
     detail_type: Literal["Appointment Changed"] = Field(alias="detail-type")
     detail: Detail
+
+
+class OpeningsPublishedEvent(BaseModel):
+    """An "Openings Published" event a PMS (or its sync) puts on the practice events bus: the
+    times it can see patients (the same columns as `slots.csv`). An opening published before
+    is left as it is (a held one is never reopened)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    class Detail(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        practice_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+        openings: list[Opening] = Field(min_length=1, max_length=500)
+
+    source: Literal["reactivation.pms"]
+    detail_type: Literal["Openings Published"] = Field(alias="detail-type")
+    detail: Detail
+
+
+def parse_practice_event(body: str) -> AppointmentChangedEvent | OpeningsPublishedEvent:
+    """A message of the practice events queue (else a pydantic ValidationError)."""
+    if '"Openings Published"' in body:
+        return OpeningsPublishedEvent.model_validate_json(body)
+    return AppointmentChangedEvent.model_validate_json(body)
+
+
+class BookingRequestedEvent(BaseModel):
+    """The "Booking Requested" event this system puts on the practice events bus when a patient
+    picks an offered time: the practice's system books it (chart id and time; no name, no
+    number). `reply_id` is its idempotency key: a reply delivered twice may send it twice."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    class Detail(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        practice_id: str
+        patient_id: str
+        starts_at: AwareDatetime
+        provider: str | None = None
+        category: str | None = None
+        reply_id: str
+        requested_at: AwareDatetime
+
+    source: Literal["reactivation.outreach"] = "reactivation.outreach"
+    detail_type: Literal["Booking Requested"] = Field("Booking Requested", alias="detail-type")
+    detail: Detail
+
+    @classmethod
+    def of(cls, request: BookingRequest) -> BookingRequestedEvent:
+        opening = request.opening
+        return cls(
+            detail=cls.Detail(
+                practice_id=request.practice_id,
+                patient_id=request.patient_id,
+                starts_at=opening.starts_at.astimezone(UTC),
+                provider=opening.provider,
+                category=opening.category.value if opening.category else None,
+                reply_id=request.reply_id,
+                requested_at=request.requested_at.astimezone(UTC),
+            )
+        )
 
 
 class _Recipient(BaseModel):

@@ -21,9 +21,11 @@ from reactivation.adapters.channels import (
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.handoffs import HandoffRepository
 from reactivation.adapters.items import TransactionWriter
+from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.practice_events import PracticeEvents
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import DeadLetters, ImportQueue, SegmentQueue, SendQueue
 from reactivation.adapters.recipients import RecipientRepository
@@ -204,6 +206,8 @@ def inbound_service(settings: InboundSettings) -> InboundService:
         email_channel=SesEmail(_client("sesv2", settings)),
         recipients=RecipientRepository(dynamodb, table),
         writes=TransactionWriter(dynamodb),
+        openings=OpeningRepository(dynamodb, table),
+        practice_events=PracticeEvents(_client("events", settings), settings.practice_events_bus),
     )
 
 
@@ -248,4 +252,5 @@ def appointment_change_service(settings: AppointmentSettings) -> AppointmentChan
         ConsentRepository(dynamodb, table),
         SequenceRepository(dynamodb, table),
         MessageLibrary.default().campaigns(),
+        OpeningRepository(dynamodb, table),
     )

@@ -7,16 +7,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reactivation.domain.models import ServiceCategory
+from reactivation.domain.models import Campaign, Language, Opening, ServiceCategory
 from reactivation.domain.openings import (
     NOTICE,
-    Opening,
+    OFFER_LIFETIME,
     Preference,
     choice,
     choose,
+    described,
     fits,
+    offer,
     offered_times,
     parse_openings,
+    picked,
     preference_from,
 )
 
@@ -121,3 +124,22 @@ def test_slots_csv_keeps_the_good_rows_and_reports_each_bad_one_with_its_line() 
     assert parse_openings("when,who\n", NY).problems == [
         (1, "no 'start' column (start, provider, category)")
     ]
+
+
+def test_an_offer_keeps_to_the_campaigns_visit_and_stands_three_days() -> None:
+    hygiene = [o.model_copy(update={"category": ServiceCategory.HYGIENE}) for o in WEEK[1:3]]
+    filling = [o.model_copy(update={"category": ServiceCategory.RESTORATIVE}) for o in WEEK[3:]]
+    made = offer([*hygiene, *filling], "yes", patient_id="P-1", language=Language.EN,
+                 campaign=Campaign.RECALL_DUE, timezone=NY, now=NOW)  # fmt: skip
+    assert made is not None and list(made.openings) == hygiene  # never a filling for a recall
+    assert offer(filling, "yes", patient_id="P-1", language=Language.EN,
+                 campaign=Campaign.RECALL_DUE, timezone=NY, now=NOW) is None  # fmt: skip
+    assert picked(made, "2", NOW + OFFER_LIFETIME - timedelta(seconds=1)) == hygiene[1]
+    assert picked(made, "2", NOW + OFFER_LIFETIME) is None  # stale: a new yes
+    assert picked(made, "3", NOW) is None  # only two were offered
+    assert picked(None, "1", NOW) is None
+
+
+def test_times_are_written_in_the_patients_language() -> None:
+    assert offered_times(WEEK[1:3], NY, Language.ES) == "1) mar 24 nov 9:00am 2) mar 24 nov 9:30am"
+    assert described(WEEK[2], NY) == "Tue Nov 24 9:30am with Dr. Patel"

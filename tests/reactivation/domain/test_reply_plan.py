@@ -3,6 +3,9 @@ the answer, the handoff."""
 
 from datetime import date
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from reactivation.domain.handoffs import HandoffReason
 from reactivation.domain.models import Campaign, FaqAnswer, Intent
 from reactivation.domain.reply_plan import PatientChange, plan_reply
@@ -62,3 +65,12 @@ def test_a_stranger_is_handed_off_and_never_answered_but_a_stop_still_counts() -
     assert stranger.handoff is HandoffReason.UNKNOWN_NUMBER
     assert stranger.answer is None and stranger.changes == ()
     assert plan(Intent.OPT_OUT, patients=[]).opt_out is True
+
+
+@given(st.sampled_from(list(Intent)), st.text(max_size=40), st.booleans())
+def test_an_opted_out_number_is_answered_only_by_start_and_help(
+    intent: Intent, body: str, notify: bool
+) -> None:
+    result = plan(intent, body, notify, opted_out=True)
+    if intent not in (Intent.OPT_IN, Intent.HELP):
+        assert result.answer is None and result.faq is None

@@ -17,10 +17,11 @@ from reactivation.adapters.items import (
     query,
     to_attributes,
 )
-from reactivation.domain.openings import Opening
+from reactivation.domain.models import BookingRequest, Opening
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 class OpeningRepository:
@@ -70,17 +71,51 @@ class OpeningRepository:
         ]  # fmt: skip
 
     def hold(self, practice_id: str, opening: Opening, patient_id: str, at: datetime) -> bool:
-        """Holds the opening for the patient if it is still open: of two patients choosing it
-        at once, exactly one gets it (False for the other)."""
+        """Holds the opening for the patient if it is still open (or already theirs: a reply
+        delivered again): of two patients choosing it at once, exactly one gets it (False for
+        the other)."""
         return conditionally(
             lambda: self._client.update_item(
                 TableName=self._table,
                 Key=to_attributes(self._key(practice_id, opening)),
                 UpdateExpression="SET #status = :held, held_by = :patient, held_at = :at",
-                ConditionExpression="#status = :open",
+                ConditionExpression="#status = :open OR held_by = :patient",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=to_attributes(
                     {":held": "held", ":open": "open", ":patient": patient_id, ":at": iso(at)}
                 ),
             )
         )
+
+    def requested_write(self, request: BookingRequest) -> TransactWriteItemTypeDef:
+        """A transaction's write that records the booking request in the practice's
+        `BOOKINGS` collection, in time order (what the weekly report counts)."""
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_attributes({
+                    "pk": Keys.collection(request.practice_id, "BOOKINGS"),
+                    "sk": f"{iso(request.requested_at)}#{request.reply_id}",
+                    "kind": "booking_request",
+                    **model_item(request),
+                }),
+            }
+        }  # fmt: skip
+
+    def requested_between(
+        self, practice_id: str, start: datetime, end: datetime
+    ) -> list[BookingRequest]:
+        """The booking requests made in [start, end), oldest first."""
+        return [
+            BookingRequest.model_validate(model_fields(BookingRequest, item))
+            for item in query(
+                self._client,
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :start AND :end",
+                ExpressionAttributeValues=to_attributes({
+                    ":pk": Keys.collection(practice_id, "BOOKINGS"),
+                    ":start": iso(start), ":end": iso(end),
+                }),
+                ConsistentRead=True,
+            )
+        ]  # fmt: skip

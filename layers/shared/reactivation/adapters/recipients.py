@@ -6,7 +6,8 @@ Items of `PRACTICE#<practice>#NUMBER#<contact>`:
 - `SENDS`: the outreach sent to the number in the last 31 days, and a version bumped by each
   send (the claim that takes the number's daily slot is conditional on it);
 - `PENDING#<patient>`: a step queued for that patient on this number and not yet sent;
-- `REPLY#<carrier time>#<inbound id>`: its replies (written by the reply repository).
+- `REPLY#<carrier time>#<inbound id>`: its replies (written by the reply repository);
+- `OFFER`: the open times it was last offered, until one is picked.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from reactivation.adapters.items import Keys, iso, query, to_attributes
-from reactivation.domain.models import NumberSend, PendingStep, Recipient
+from reactivation.domain.models import NumberSend, Offer, PendingStep, Recipient
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -37,6 +38,7 @@ class RecipientRepository:
         sends: list[NumberSend] = []
         pending: list[PendingStep] = []
         replies: list[tuple[datetime, str, str]] = []
+        offer: Offer | None = None
         for item in query(
             self._client,
             TableName=self._table,
@@ -57,6 +59,8 @@ class RecipientRepository:
                 sends = [NumberSend.model_validate(s) for s in item.get("sent", [])]
             elif sk.startswith("PENDING#"):
                 pending.append(PendingStep.model_validate(item["step"]))
+            elif sk == "OFFER":
+                offer = Offer.model_validate(item["offer"])
         return Recipient(
             contact=contact,
             opted_out=opted_out,
@@ -65,7 +69,31 @@ class RecipientRepository:
             version=version,
             consent_changed_at=changed_at,
             replies=tuple(replies),
+            offer=offer,
         )
+
+    def offer_write(self, practice_id: str, contact: str, offer: Offer) -> TransactWriteItemTypeDef:
+        """A transaction's write that keeps the times offered to the contact (in place of any
+        earlier offer); it expires with the offer's lifetime's end, a day late."""
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_attributes({
+                    "pk": Keys.number(practice_id, contact), "sk": "OFFER", "kind": "offer",
+                    "offer": offer.model_dump(mode="json"),
+                    "expires_at": int((offer.offered_at + timedelta(days=4)).timestamp()),
+                }),
+            }
+        }  # fmt: skip
+
+    def offer_taken_write(self, practice_id: str, contact: str) -> TransactWriteItemTypeDef:
+        """A transaction's write that ends the contact's offer (a time was picked)."""
+        return {
+            "Delete": {
+                "TableName": self._table,
+                "Key": to_attributes({"pk": Keys.number(practice_id, contact), "sk": "OFFER"}),
+            }
+        }
 
     def pending_step(
         self, practice_id: str, contact: str, step: PendingStep

@@ -27,6 +27,7 @@ class HandoffReason(StrEnum):
     UNKNOWN_NUMBER = "unknown_number"
     OPT_OUT_NOTE = "opt_out_note"  # an opt-out that also says something staff must see
     BOOKING = "booking"  # a yes with no openings known: the front desk finds a time
+    BOOKING_REQUEST = "booking_request"  # a patient picked an offered time: book it
 
 
 class Handoff(Frozen):
@@ -41,7 +42,9 @@ class Handoff(Frozen):
     urgent: bool
     opened_at: Moment
     closed_at: Moment | None = None
-    note: str | None = None
+    note: str | None = None  # staff's, when they close it
+    #: What the system adds for staff (the time a patient picked); never clinical.
+    detail: str | None = None
 
 
 #: The handoffs whose patients get no outreach until staff close them (service recovery).
@@ -57,6 +60,7 @@ _ROUTES: dict[HandoffReason, tuple[Team, bool]] = {
     HandoffReason.UNKNOWN_NUMBER: (Team.FRONT_DESK, False),
     HandoffReason.OPT_OUT_NOTE: (Team.FRONT_DESK, False),
     HandoffReason.BOOKING: (Team.FRONT_DESK, False),
+    HandoffReason.BOOKING_REQUEST: (Team.FRONT_DESK, False),
 }
 
 
@@ -136,6 +140,8 @@ _REASON_WORDS = {
     HandoffReason.UNKNOWN_NUMBER: "a text from a number that is no patient's",
     HandoffReason.OPT_OUT_NOTE: "an opt-out (done) that also says something staff should see",
     HandoffReason.BOOKING: "a yes: please find a time (no openings are loaded)",
+    HandoffReason.BOOKING_REQUEST: "a booking: the patient picked an offered time (held for"
+    " them); please book it and confirm",
 }
 
 
@@ -150,6 +156,7 @@ def notification(
         f"What: {_REASON_WORDS[handoff.reason]}.",
         f"From: the mobile ending {handoff.from_number[-4:]}"
         + (f" (chart {', '.join(handoff.patient_ids)})" if handoff.patient_ids else ""),
+        *([f"Time: {handoff.detail}"] if handoff.detail else []),
         "",
         "The conversation:",
         *(f"  {at:%a %b %d %H:%M} UTC  {text}" for at, text in conversation),

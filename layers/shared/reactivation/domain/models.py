@@ -232,6 +232,8 @@ class Practice(Frozen):
     enrolment: EnrolmentSlot = EnrolmentSlot()
     #: lapsed_patient's upper bound: older contact data is stale.
     lapsed_max_months: int = Field(default=36, ge=12, le=120)
+    #: An enrolment is credited with a booking made this many days after its first message.
+    attribution_days: int = Field(default=30, ge=7, le=90)
     #: The practice's own texts, by library key ("recall_due.1.en.sms", "system.help.es").
     message_overrides: dict[str, MessageOverride] = Field(default_factory=dict)
 
@@ -520,6 +522,41 @@ class PendingStep(Frozen):
     job_id: str | None = None
 
 
+class Opening(Frozen):
+    """A time the practice can see a patient (its `slots.csv`, or pushed by its system)."""
+
+    starts_at: Moment
+    provider: str | None = None
+    category: ServiceCategory | None = None
+
+    @property
+    def opening_id(self) -> str:
+        """Stable and unique per practice: the start (UTC) and the provider."""
+        return f"{self.starts_at.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M}-{self.provider or 'any'}"
+
+
+class Offer(Frozen):
+    """The open times a patient who said yes was offered by text ("1) ... 2) ... 3) ..."),
+    kept on their number until they pick one, or it expires."""
+
+    patient_id: str
+    openings: tuple[Opening, ...] = Field(min_length=1, max_length=3)
+    offered_at: Moment
+    language: Language = Language.EN
+
+
+class BookingRequest(Frozen):
+    """A patient picked an offered time by text: it is held for them, and the front desk (and
+    the practice's system, through the "Booking Requested" event) books it."""
+
+    practice_id: str
+    patient_id: str
+    opening: Opening
+    #: The reply that picked it (its inbound message id): the request's idempotency key.
+    reply_id: str
+    requested_at: Moment
+
+
 class Recipient(Frozen):
     """A contact (a mobile number or an email address) as one recipient of a practice:
     its opt-out, the outreach it got lately and the steps waiting for it."""
@@ -534,6 +571,8 @@ class Recipient(Frozen):
     consent_changed_at: Moment | None = None
     #: Its replies to the practice, oldest first: (carrier time, inbound message id, text).
     replies: tuple[tuple[Moment, str, str], ...] = ()
+    #: The times it was last offered, if it was and has not picked one.
+    offer: Offer | None = None
 
     def has_reply(self, inbound_message_id: str) -> bool:
         return any(message_id == inbound_message_id for _, message_id, _ in self.replies)

@@ -14,10 +14,20 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from reactivation.domain.models import Frozen, Moment, ServiceCategory
+from reactivation.domain.models import Campaign, Language, Offer, Opening, ServiceCategory
 
-#: An opening is offered only if it starts at least this long after the reply.
+#: An opening is offered only if it starts at least this long after the reply...
 NOTICE = timedelta(hours=2)
+#: ...and at most this long after it.
+HORIZON = timedelta(days=21)
+#: How long an offer stands: a "2" after that is a new yes, answered with fresh times.
+OFFER_LIFETIME = timedelta(days=3)
+#: The visit a campaign brings the patient back for, where the campaign alone says it: the
+#: openings of another category are not offered (an opening without a category fits any).
+CAMPAIGN_CATEGORY = {
+    Campaign.RECALL_DUE: ServiceCategory.HYGIENE,
+    Campaign.CLINICAL_REVIEW: ServiceCategory.EXAM,
+}
 #: Parts of the day, by local start hour: [from, to).
 PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}
 _WEEKDAYS = {
@@ -33,19 +43,6 @@ _PARTS = {
     "evening": "evening", "evenings": "evening", "after work": "evening",
     "after 5": "evening", "noche": "evening",
 }  # fmt: skip
-
-
-class Opening(Frozen):
-    """A time the practice can see a patient."""
-
-    starts_at: Moment
-    provider: str | None = None
-    category: ServiceCategory | None = None
-
-    @property
-    def opening_id(self) -> str:
-        """Stable and unique per practice: the start (UTC) and the provider."""
-        return f"{self.starts_at.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M}-{self.provider or 'any'}"
 
 
 @dataclass(frozen=True)
@@ -120,16 +117,64 @@ def choose(
     return sorted(chosen, key=lambda o: o.starts_at)
 
 
-def when(opening: Opening, timezone: str) -> str:
-    """ "Tue Dec 1 9:00am", as a text says it."""
+_ES_DAYS = ("lun", "mar", "mie", "jue", "vie", "sab", "dom")
+_ES_MONTHS = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
+
+
+def when(opening: Opening, timezone: str, language: Language = Language.EN) -> str:
+    """ "Tue Dec 1 9:00am" ("mar 1 dic 9:00am" in Spanish), as a text says it."""
     local = opening.starts_at.astimezone(ZoneInfo(timezone))
-    hour = local.hour % 12 or 12
-    return f"{local:%a %b} {local.day} {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+    hour = f"{local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+    if language is Language.ES:
+        day, month = _ES_DAYS[local.weekday()], _ES_MONTHS[local.month - 1]
+        return f"{day} {local.day} {month} {hour}"
+    return f"{local:%a %b} {local.day} {hour}"
 
 
-def offered_times(openings: Sequence[Opening], timezone: str) -> str:
+def offered_times(
+    openings: Sequence[Opening], timezone: str, language: Language = Language.EN
+) -> str:
     """ "1) Tue Dec 1 9:00am 2) Wed Dec 2 2:30pm 3) ..." for the offer text."""
-    return " ".join(f"{n}) {when(o, timezone)}" for n, o in enumerate(openings, start=1))
+    return " ".join(f"{n}) {when(o, timezone, language)}" for n, o in enumerate(openings, start=1))
+
+
+def offer(
+    openings: Sequence[Opening],
+    body: str,
+    *,
+    patient_id: str,
+    language: Language,
+    campaign: Campaign | None,
+    timezone: str,
+    now: datetime,
+) -> Offer | None:
+    """The 2-3 times to offer a patient whose reply (`body`) said yes, or None when the
+    practice has no opening that could do."""
+    providers = sorted({o.provider for o in openings if o.provider})
+    chosen = choose(
+        openings,
+        preference_from(body, providers),
+        timezone=timezone,
+        now=now,
+        category=CAMPAIGN_CATEGORY.get(campaign) if campaign else None,
+    )
+    if not chosen:
+        return None
+    return Offer(patient_id=patient_id, openings=tuple(chosen), offered_at=now, language=language)
+
+
+def picked(standing: Offer | None, body: str, now: datetime) -> Opening | None:
+    """The offered time a reply picks ("2", "the first one"), while the offer stands."""
+    if standing is None or now >= standing.offered_at + OFFER_LIFETIME:
+        return None
+    number = choice(body, len(standing.openings))
+    return standing.openings[number - 1] if number is not None else None
+
+
+def described(opening: Opening, timezone: str) -> str:
+    """ "Tue Dec 1 9:00am with Dr Lee", for the patient's confirmation and the front desk."""
+    provider = f" with {opening.provider}" if opening.provider else ""
+    return f"{when(opening, timezone)}{provider}"
 
 
 _CHOICE = re.compile(r"^\W*(?:#|no\.?\s*|option\s*|opcion\s*|opción\s*)?([1-9])\b")

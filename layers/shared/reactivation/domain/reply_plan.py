@@ -74,6 +74,21 @@ def plan_reply(
         return ReplyPlan(answer="help")
     if not known:  # stored and handed off; never answered, never a patient
         return ReplyPlan(handoff=handoff_reason(intent, notify_staff, known_number=False))
+    if opted_out:  # no automatic text to an opted-out number but START's and HELP's answers
+        return replace(_known_reply(intent, notify_staff, body, patients, number, today, faq),
+                       answer=None, faq=None)  # fmt: skip
+    return _known_reply(intent, notify_staff, body, patients, number, today, faq)
+
+
+def _known_reply(
+    intent: Intent,
+    notify_staff: bool,
+    body: str,
+    patients: Sequence[tuple[str, Campaign | None]],
+    number: str,
+    today: date,
+    faq: Sequence[FaqAnswer],
+) -> ReplyPlan:
     if intent in (Intent.QUESTION, Intent.OTHER):
         answer = faq_answer(body, faq) if intent is Intent.QUESTION else None
         return ReplyPlan(

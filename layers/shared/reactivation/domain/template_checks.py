@@ -69,7 +69,7 @@ LONGEST_VALUES = MessageValues(
     practice_name="Bright Smile Family Dental",
     practice_phone="(212) 555-0100",
     booking_link="https://book.example.com/bright-smile-dental",
-    offered_times="Tue Dec 1 9:00am, Wed Dec 2 2:30pm or Thu Dec 3 5:00pm",
+    offered_times="1) Wed Sep 29 12:30pm 2) Thu Sep 30 12:30pm 3) Fri Oct 22 12:30pm",
 )
 
 #: The opt-out line a first SMS must carry (campaigns.md; the same keyword in Spanish).

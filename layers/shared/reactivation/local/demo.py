@@ -19,6 +19,7 @@ from dateutil.relativedelta import relativedelta
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.handoffs import HandoffRepository
 from reactivation.adapters.imports import ExportStore, ImportRepository
+from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.replies import ReplyRepository
@@ -179,12 +180,33 @@ def seed(
             repository.save_appointment(PRACTICE.practice_id, appointment)
 
 
-#: Who replies what, in the demo.
-REPLIES = {
-    "+12125550101": "STOP",
-    "+12125550106": "Tuesday works",
-    "+12125550107": "busy this month, try me in March",
-}
+#: Who replies what, in the demo, in order (Fay picks one of the times she is offered).
+REPLIES = [
+    ("+12125550101", "STOP"),
+    ("+12125550106", "Tuesday works"),
+    ("+12125550107", "busy this month, try me in March"),
+    ("+12125550106", "2"),
+]
+
+
+def publish_openings(stack: LocalStack, start: datetime) -> int:
+    """The practice's system publishes its open times for the coming week ("Openings
+    Published" on the practice events bus -> queue -> AppointmentsFunction)."""
+    day = start.astimezone(ZoneInfo(TIMEZONE)).date()
+    times = [(1, 9, 0, "Dr. Lee"), (2, 15, 30, "Dr. Lee"), (7, 9, 0, "Dr. Patel"),
+             (7, 14, 0, "Dr. Lee")]  # fmt: skip
+    openings = [
+        {"starts_at": datetime.combine(day + timedelta(days=d), time(h, m), ZoneInfo(TIMEZONE))
+         .isoformat(), "provider": provider, "category": "hygiene"}
+        for d, h, m, provider in times
+    ]  # fmt: skip
+    stack.client("events").put_events(Entries=[{
+        "EventBusName": stack.outputs["PracticeEventsBusName"], "Source": "reactivation.pms",
+        "DetailType": "Openings Published",
+        "Detail": json.dumps({"practice_id": PRACTICE.practice_id, "openings": openings}),
+    }])  # fmt: skip
+    stack.drain()
+    return len(openings)
 
 
 def mask(number: str) -> str:
@@ -209,11 +231,12 @@ def next_tuesday_morning(now: datetime) -> datetime:
     return datetime.combine(day, time(10), ZoneInfo(TIMEZONE))
 
 
-def segment_unit_log(stack: LocalStack) -> dict[str, Any]:
-    """The segment units' counts, added up from what each logged (as an operator reads them)."""
+def segment_unit_log(stack: LocalStack, since: int = 0) -> dict[str, Any]:
+    """The segment units' counts, added up from what each logged (as an operator reads them)
+    after the log's first `since` characters (an earlier run's lines)."""
     log = stack.state_dir / "logs" / "SegmentFunction.log"
     totals: dict[str, Any] = {"units": 0, "enrolled": Counter(), "skipped": Counter(), "queued": 0}
-    for line in log.read_text(encoding="utf-8").splitlines():
+    for line in log.read_text(encoding="utf-8")[since:].splitlines():
         if '"segment unit finished"' in line:
             unit = json.loads(line)
             totals["units"] += 1
@@ -296,9 +319,11 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
         "`reactivation preview --summary` prints, with the practice's settings):")  # fmt: skip
     for line in preview.table().splitlines():
         say(f"   {line}")
+    segment_log = stack.state_dir / "logs" / "SegmentFunction.log"
+    since = len(segment_log.read_text(encoding="utf-8")) if segment_log.exists() else 0
     stack.fire("WeeklyEnrolment")
     stack.drain()
-    unit = segment_unit_log(stack)
+    unit = segment_unit_log(stack, since)
     say(
         f"3. The hourly WeeklyEnrolment schedule finds it is {practice.practice_id}'s enrolment "
         f"hour ({practice.enrolment.weekday.value} {practice.enrolment.hour}:00, "
@@ -314,8 +339,11 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
 
     stack.advance(timedelta(hours=2))
     replies = ReplyRepository(dynamodb, table)
-    say("5. Patients reply by SMS; SNS signs each and posts it to the webhook -> InboundFunction:")
-    for number, (name, text) in enumerate(REPLIES.items(), start=1):
+    published = publish_openings(stack, start)
+    say(f"5. The practice's system publishes {published} open times (\"Openings Published\" on the "
+        "practice events bus -> AppointmentsFunction). Patients reply by SMS; SNS signs each "
+        "and posts it to the webhook -> InboundFunction:")  # fmt: skip
+    for number, (name, text) in enumerate(REPLIES, start=1):
         before = len(stack.sent_sms())
         reply = {
             "originationNumber": name,
@@ -336,8 +364,16 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     say(f"   Ana's number opted out: {opted_out}")
     for handoff in HandoffRepository(dynamodb, table).open_ones(PRACTICE.practice_id):
         urgent = "urgent " if handoff.urgent else ""
-        say(f"   handoff {handoff.handoff_id}: {urgent}{handoff.reason.value} -> "
+        detail = f" ({handoff.detail})" if handoff.detail else ""
+        say(f"   handoff {handoff.handoff_id}: {urgent}{handoff.reason.value}{detail} -> "
             f"{handoff.team.value}, emailed (`reactivation handoffs list|close`)")  # fmt: skip
+    for request in OpeningRepository(dynamodb, table).requested_between(
+        PRACTICE.practice_id, start, start + timedelta(days=1)
+    ):
+        say(
+            f'   "Booking Requested" on the practice events bus for the PMS: chart '
+            f"{request.patient_id}, {request.opening.starts_at:%a %b %d %H:%M}, held for them"
+        )
     status, body = post(outputs["InboundSmsWebhookUrl"], b'{"Type": "Notification", "Message": 1}')
     say(f"6. A malformed request to the webhook is refused: HTTP {status} {body}")
 

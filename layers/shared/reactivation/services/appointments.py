@@ -1,5 +1,6 @@
 """Single appointment changes from a practice's system, applied within minutes of happening;
-a no-show or a late cancellation starts the missed-appointment rescue at once."""
+a no-show or a late cancellation starts the missed-appointment rescue at once. The same system
+publishes the practice's open times, offered to patients who say yes."""
 
 from __future__ import annotations
 
@@ -8,12 +9,20 @@ from datetime import datetime
 from enum import StrEnum
 
 from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import rules, sequences
 from reactivation.domain.importing import ImportSettings, RowError, parse_appointment_row
-from reactivation.domain.models import Appointment, Campaign, Practice, Sequence, SkipReason
+from reactivation.domain.models import (
+    Appointment,
+    Campaign,
+    Opening,
+    Practice,
+    Sequence,
+    SkipReason,
+)
 from reactivation.domain.rescue import rescue_due_at
 
 
@@ -45,7 +54,9 @@ class AppointmentChangeService:
         consent: ConsentRepository,
         sequences: SequenceRepository,
         sendable: frozenset[Campaign],
+        openings: OpeningRepository,
     ) -> None:
+        self._openings = openings
         self._practices = practices
         self._patients = patients
         self._consent = consent
@@ -73,6 +84,13 @@ class AppointmentChangeService:
         if due is None:
             return AppliedChange(ChangeOutcome.APPLIED, appointment)
         return self._rescue(practice, appointment, due)
+
+    def publish_openings(self, practice_id: str, openings: list[Opening]) -> int:
+        """Adds the practice's open times (those published before are left as they are);
+        returns how many were new."""
+        if self._practices.get(practice_id) is None:
+            raise ChangeRefused("no such practice")
+        return self._openings.publish(practice_id, openings)
 
     def _rescue(self, practice: Practice, appointment: Appointment, due: datetime) -> AppliedChange:
         """The rules decide, as the weekly run would at `due` (every exclusion holds: opted out,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -15,7 +15,9 @@ from reactivation.adapters.channels import EmailChannel, OptOutList, SmsChannel
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.handoffs import HandoffRepository
 from reactivation.adapters.items import TransactionWriter, WritesRefused
+from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.practice_events import PracticeEvents
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.replies import ReplyRepository
@@ -28,7 +30,25 @@ from reactivation.domain.handoffs import (
     route,
 )
 from reactivation.domain.messages import MessageLibrary, MessageValues, format_phone
-from reactivation.domain.models import InboundSms, Intent, Language, Practice, Reply
+from reactivation.domain.models import (
+    BookingRequest,
+    InboundSms,
+    Intent,
+    Language,
+    Offer,
+    Opening,
+    Practice,
+    Recipient,
+    Reply,
+)
+from reactivation.domain.openings import (
+    HORIZON,
+    described,
+    offer,
+    offered_times,
+    picked,
+    when,
+)
 from reactivation.domain.replies import classify
 from reactivation.domain.reply_plan import plan_reply
 from reactivation.events import SnsEnvelope, TwoWaySms
@@ -86,7 +106,11 @@ class InboundService:
         email_channel: EmailChannel,
         recipients: RecipientRepository,
         writes: TransactionWriter,
+        openings: OpeningRepository,
+        practice_events: PracticeEvents,
     ) -> None:
+        self._openings = openings
+        self._practice_events = practice_events
         self._recipients = recipients
         self._writes = writes
         self._opt_out_list = opt_out_list
@@ -157,6 +181,10 @@ class InboundService:
         if recipient.has_reply(sms.inbound_message_id):
             return InboundResult(Handled.DUPLICATE)
         classification = classify(sms.body, opted_out=recipient.opted_out)
+        if not recipient.opted_out and classification.intent in (Intent.BOOK, Intent.OTHER):
+            chosen = picked(recipient.offer, sms.body, now)
+            if chosen is not None and recipient.offer is not None:
+                return self._book(practice, sms, recipient, recipient.offer, chosen, now)
         files = [
             found
             for patient_id in self._patients.ids_with_mobile(pid, sms.from_number)
@@ -180,6 +208,20 @@ class InboundService:
         )
         language = files[0].record.patient.language if files else Language.EN
         writes = []
+        offered: Offer | None = None
+        if plan.answer == "book_link":  # a yes: offer open times, when the practice has some
+            patient_id, campaign = next(
+                ((p, a.campaign) for p, a in active.items() if a is not None),
+                (files[0].record.patient.patient_id, None),
+            )
+            offered = offer(
+                self._openings.upcoming(pid, now, now + HORIZON), sms.body,
+                patient_id=patient_id, language=language, campaign=campaign,
+                timezone=practice.timezone, now=now,
+            )  # fmt: skip
+            if offered is not None:
+                plan = replace(plan, answer="offer_times", handoff=None)
+                writes.append(self._recipients.offer_write(pid, sms.from_number, offered))
         if plan.opt_out is not None:
             writes += self._consent.change_writes(
                 pid, sms.from_number, opted_out=plan.opt_out, at=sms.received_at,
@@ -208,7 +250,10 @@ class InboundService:
         writes.append(self._replies.save_write(reply, recorded_at=now))
         # Answers and notices go first (at least once); the writes last, all or nothing.
         if plan.answer is not None:
-            self._answer(practice, sms, plan.answer, language)
+            times = (
+                offered_times(offered.openings, practice.timezone, language) if offered else None
+            )
+            self._answer(practice, sms, plan.answer, language, times)
         elif plan.faq is not None:
             self._send_text(practice, sms.from_number, plan.faq)
         if handoff is not None:
@@ -226,6 +271,65 @@ class InboundService:
         return InboundResult(
             Handled.ROUTED, classification.intent, notify_staff=classification.notify_staff
         )
+
+    def _book(
+        self,
+        practice: Practice,
+        sms: InboundSms,
+        recipient: Recipient,
+        standing: Offer,
+        chosen: Opening,
+        now: datetime,
+    ) -> InboundResult | None:
+        """The patient picked an offered time: hold it, tell them, the practice's system and the
+        front desk; if another patient took it first, offer the times still open."""
+        pid, patient_id = practice.practice_id, standing.patient_id
+        writes = []
+        handoff: Handoff | None = None
+        if self._openings.hold(pid, chosen, patient_id, now):
+            request = BookingRequest(practice_id=pid, patient_id=patient_id, opening=chosen,
+                                     reply_id=sms.inbound_message_id, requested_at=now)  # fmt: skip
+            handoff = self._handoff(
+                practice, sms, HandoffReason.BOOKING_REQUEST, (patient_id,), now
+            )
+            if handoff is not None:
+                handoff = handoff.model_copy(
+                    update={"detail": described(chosen, practice.timezone)}
+                )
+            time = when(chosen, practice.timezone, standing.language)
+            self._answer(practice, sms, "booking_held", standing.language, time)
+            self._practice_events.booking_requested(request)
+            writes += [self._recipients.offer_taken_write(pid, sms.from_number),
+                       self._openings.requested_write(request)]  # fmt: skip
+        else:
+            still_open = [
+                o for o in self._openings.upcoming(pid, now, now + HORIZON) if o != chosen
+            ]
+            again = offer(still_open, "", patient_id=patient_id, language=standing.language,
+                          campaign=None, timezone=practice.timezone, now=now)  # fmt: skip
+            if again is not None:
+                times = offered_times(again.openings, practice.timezone, standing.language)
+                self._answer(practice, sms, "time_taken", standing.language, times)
+                writes.append(self._recipients.offer_write(pid, sms.from_number, again))
+            else:
+                handoff = self._handoff(practice, sms, HandoffReason.BOOKING, (patient_id,), now)
+                self._answer(practice, sms, "book_link", standing.language)
+                writes.append(self._recipients.offer_taken_write(pid, sms.from_number))
+        if handoff is not None:
+            self._notify(practice, handoff, recipient.replies, sms)
+            writes.append(self._handoffs.open_write(handoff))
+        reply = Reply(practice_id=pid, inbound_message_id=sms.inbound_message_id,
+                      from_number=sms.from_number, body=sms.body, received_at=sms.received_at,
+                      intent=Intent.BOOK, notify_staff=False,
+                      patient_ids=(patient_id,))  # fmt: skip
+        writes.append(self._replies.save_write(reply, recorded_at=now))
+        try:
+            self._writes.write(writes)
+        except WritesRefused as refused:
+            if refused.position == len(writes) - 1:
+                return InboundResult(Handled.DUPLICATE)
+            return None
+        return InboundResult(Handled.ROUTED, Intent.BOOK)
 
     def _handoff(
         self,
@@ -269,12 +373,20 @@ class InboundService:
             html=f"<pre style=\"font-family:Arial,sans-serif\">{html.escape(text)}</pre>",
         )  # fmt: skip
 
-    def _answer(self, practice: Practice, sms: InboundSms, kind: str, language: Language) -> None:
+    def _answer(
+        self,
+        practice: Practice,
+        sms: InboundSms,
+        kind: str,
+        language: Language,
+        times: str | None = None,
+    ) -> None:
         values = MessageValues(
             first_name="",
             practice_name=practice.name,
             practice_phone=format_phone(practice.phone),
             booking_link=practice.booking_link,
+            offered_times=times,
         )
         library = self._library.with_overrides(practice.override_texts())
         self._send_text(practice, sms.from_number, library.system_sms(kind, language, values))

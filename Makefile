@@ -12,7 +12,7 @@ SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup demo local test lint typecheck unit layer-check bench sam-validate sam-build deploy clean
+.PHONY: help setup demo local test lint typecheck unit layer-check bench report-screenshot sam-validate sam-build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -58,6 +58,13 @@ bench: setup ## Measure cold imports, the classifier, AWS requests, import and p
 	$(BIN)/python bench/preview_throughput.py
 	$(BIN)/python bench/import_throughput.py --mode parse
 	$(BIN)/python bench/import_throughput.py --mode stack  # about 16 minutes on moto
+
+# Debian's Chromium (apt) and Playwright (requirements-screenshot.txt) only here, not in CI.
+report-screenshot: setup ## Render the demo's weekly reports in headless Chromium: layout check, screenshots
+	@test -f .local/outbox/weekly-report-lakeside-dental.html || { echo "run make demo first"; exit 1; }
+	command -v chromium >/dev/null || apt-get install -y chromium || sudo apt-get install -y chromium
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-screenshot.txt
+	$(BIN)/python scripts/report_screenshot.py .local/outbox/weekly-report-*.html
 
 # The SAM CLI lives in its own virtualenv: its pins are not the project's.
 $(SAM):

@@ -7,6 +7,7 @@ Run: `python bench/aws_requests.py` (also part of `make bench`).
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from collections import Counter
@@ -51,10 +52,13 @@ def main() -> None:
         factory: Any = boto3.client
         demo.seed(factory("dynamodb", region_name=REGION), table, start.date())
 
+        handlers: dict[str, Any] = {}
+
         def handler(logical_id: str) -> Any:
             spec = specs[logical_id]
             os.environ.update(spec.environment)
             function = load_handler(spec.code_dir, spec.handler, f"bench_{logical_id}")
+            handlers[logical_id] = function
             config = {"name": spec.name, "memory": 256, "timeout": spec.timeout}
             # a context per invocation, as Lambda gives: its deadline is this invocation's
             return lambda event: function(event, LambdaContext(config))
@@ -99,13 +103,17 @@ def main() -> None:
         # HELP warms it, and is printed as such.
         for number, (mobile, text) in enumerate(
             [("+12125550105", "HELP"), ("+12125550101", "STOP"),
-             ("+12125550106", "Tuesday works"), ("+12125550102", "what are your hours?"),
+             ("+12125550106", "Tuesday works"), ("+12125550103", "yes"),
+             ("+12125550102", "what are your hours?"),
              ("+12125550107", "not now"), ("+12125550104", "is swelling normal after a filling?"),
              ("+12125550199", "who is this"), ("", "(openings published)"),
-             ("+12125550103", "yes, mornings please"), ("+12125550103", "2")],
+             ("+12125550107", "yes, mornings please"), ("+12125550107", "2")],
             start=1,
         ):  # fmt: skip
-            if not mobile:  # from here on the practice has open times to offer
+            if not mobile:  # from here on the practice has open times to offer, and a minute
+                # has passed: the instance no longer remembers that it had none
+                handler_globals = inspect.unwrap(handlers["InboundFunction"]).__globals__
+                handler_globals["service"]._openings._none_at.clear()
                 local = start.astimezone(ZoneInfo(demo.PRACTICE.timezone))
                 OpeningRepository(factory("dynamodb", region_name=REGION), table).publish(
                     demo.PRACTICE.practice_id,
@@ -123,7 +131,9 @@ def main() -> None:
             calls.clear()
             inbound(http_api_event("POST", "/sms/inbound", {"content-type": "text/plain"},
                                    json.dumps(body).encode(), "127.0.0.1"))  # fmt: skip
-            first = " (the instance's first reply: + the practice)" if number == 1 else ""
+            first = {1: " (the instance's first reply: + the practice)",
+                     3: " (no openings: the instance's first look this minute, + 1 query)",
+                     4: " (no openings, remembered for a minute)"}.get(number, "")  # fmt: skip
             print(f"reply {text!r}: {sum(calls.values())} requests{first}: {dict(calls)}")
 
 

@@ -1,4 +1,5 @@
-"""Report function: every Monday, each practice owner gets last week's figures by email."""
+"""Report function: hourly; each practice owner gets last week's outcomes by email at the
+practice's own Monday 07:00 (or at the next run after it, if that one failed)."""
 
 import os
 from typing import Any
@@ -26,10 +27,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, o
     summary: dict[str, object] = {
         "sent": outcome.sent,
         "already_sent": outcome.already_sent,
+        "not_due": len(outcome.not_due),
         "failed": outcome.failed,
     }
     logger.info("report run finished", extra=summary)
     if outcome.failed:
-        # The others are sent and claimed; the schedule's retry resends only these.
+        # The others are sent and claimed; the next run (or the schedule's retry) sends these.
         raise ReportRunFailed(f"{len(outcome.failed)} practice reports failed")
     return summary

@@ -12,21 +12,16 @@ import pytest
 
 from reactivation import cli
 from reactivation.adapters.openings import OpeningRepository
-from reactivation.local import demo
 from reactivation.local.stack import LocalStack
+from tests.e2e.helpers import seeded_for_cli
 from tests.e2e.test_handoffs import reply
 
 
 def test_openings_are_offered_to_a_yes_and_the_pick_is_held_and_requested(
     stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    start = demo.next_tuesday_morning(stack.clock.now())
-    stack.clock.set(start)
+    start, state = seeded_for_cli(stack, tmp_path)
     dynamodb, table = stack.client("dynamodb"), stack.outputs["PracticeTableName"]
-    demo.seed(dynamodb, table, start.date())
-    state = tmp_path / "state"
-    state.mkdir()
-    (state / "stack.json").write_text(json.dumps(stack.describe()))
     # the practice's system listens for bookings: a queue on the practice events bus
     sqs, events, bus = (
         stack.client("sqs"),

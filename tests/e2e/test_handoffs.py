@@ -13,6 +13,7 @@ from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.local import demo
 from reactivation.local.stack import LocalStack
+from tests.e2e.helpers import seeded_for_cli
 
 
 def reply(stack: LocalStack, number: str, text: str, message_id: str) -> None:
@@ -25,12 +26,8 @@ def reply(stack: LocalStack, number: str, text: str, message_id: str) -> None:
 def test_a_complaint_reaches_the_manager_and_staff_close_and_correct_it_from_the_cli(
     stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    stack.clock.set(demo.next_tuesday_morning(stack.clock.now()))
+    _, state = seeded_for_cli(stack, tmp_path)
     dynamodb, table = stack.client("dynamodb"), stack.outputs["PracticeTableName"]
-    demo.seed(dynamodb, table, stack.clock.now().date())
-    state = tmp_path / "state"
-    state.mkdir()
-    (state / "stack.json").write_text(json.dumps(stack.describe()))
 
     reply(stack, "+12125550102", "you people overcharged me and were rude", "in-complaint")
     reply(stack, "+12125550106", "whatever lol", "in-other")

@@ -30,12 +30,14 @@ def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: Local
     lines: list[str] = []
     result = demo.run(stack, say=lines.append)
     assert result.opted_out
-    sent = [(sms.to[-4:], sms.body) for sms in stack.sent_sms()]
+    # the scripted practice's texts (the simulated practices' numbers are 312 and 303)
+    sent = [(sms.to[-4:], sms.body) for sms in stack.sent_sms() if sms.to.startswith("+1212")]
     bodies = [body for _, body in sent]
     # step 1 to four mobiles, Ana's opt-out confirmed, Fay offered Tuesday's open times and
     # her pick held, Dev's no-show rescued, then step 2 to Dev (the next morning's) and Ben only
     assert sorted(to for to, _ in sent[:4]) == ["0101", "0102", "0106", "0107"]  # any order
-    assert [to for to, _ in sent[4:]] == ["0101", "0106", "0106", "0104", "0104", "0102"]
+    # (the later ones are the simulated weeks' follow-ups)
+    assert [to for to, _ in sent[4:10]] == ["0101", "0106", "0106", "0104", "0104", "0102"]
     assert sent[4][1].startswith("You are unsubscribed from Bright Smile Dental")
     assert sent[5][1].startswith("Bright Smile Dental has 1) Tue ")
     assert " 9:00am 2) Tue " in sent[5][1] and sent[5][1].count(")") == 2
@@ -43,10 +45,23 @@ def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: Local
     assert sent[7][1].startswith("Hi Dev, it's Bright Smile Dental. We missed you")
     assert sent[9][1].startswith("Ben, pida su cita")
     assert result.report_html.read_text().count("Bright Smile Dental") >= 1
-    assert any("9 messages sent, 4 replies, 1 opt-out" in line for line in lines)
+    assert any("week 48: 1 patient rebooked, $0 recovered" in line for line in lines)
     assert any('"busy this month, try me in March" -> not_now' in line for line in lines)
 
+    # the simulated weeks: a report for each practice, in HTML, text and CSV, counts only;
+    # the lift where the holdout group is large enough, "not enough data" where it is not
+    assert sorted(result.reports) == ["bright-smile", "harbor-dental", "lakeside-dental"]
+    for path in result.reports.values():
+        html, text = path.read_text(), path.with_suffix(".txt").read_text()
+        assert "<script" not in html and "+1312555" not in html + text and "S-0" not in html
+        assert path.with_suffix(".csv").read_text().startswith("period,from,to,campaign")
+    lakeside = result.reports["lakeside-dental"].with_suffix(".txt").read_text()
+    assert "Outreach added" in lakeside and "95% confidence" in lakeside
+    assert "Not enough data yet" in result.reports["harbor-dental"].with_suffix(".txt").read_text()
+
     logs = "\n".join(p.read_text() for p in (stack.state_dir / "logs").glob("*.log"))
+    for area in ("+1312555", "+1303555", "1312555", "1303555"):  # the simulated patients
+        assert area not in logs
     assert '"message":"send job settled"' in logs and '"correlation_id"' in logs
     patients = demo.demo_patients(stack.clock.now().date())
     secrets = [demo.PRACTICE.sending_number, "eva@example.com"]

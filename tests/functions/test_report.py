@@ -1,4 +1,5 @@
-"""The report function against moto: once per practice and week, failures isolated."""
+"""The report function against moto: at each practice's Monday 07:00, once per practice and
+week, the CSV attached, failures isolated; a booking through a reply is credited."""
 
 from collections.abc import Callable
 from typing import Any
@@ -6,21 +7,41 @@ from typing import Any
 import pytest
 
 from reactivation.adapters.channels import SesEmail
+from reactivation.adapters.items import TransactionWriter
+from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.outbox import OutboxRepository
+from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences, sms
-from reactivation.domain.models import Campaign, Channel, Decision
+from reactivation.domain.models import (
+    Appointment,
+    BookingRequest,
+    Campaign,
+    Channel,
+    Decision,
+    Opening,
+)
+from reactivation.local.stack import SentEmail, parse_mime
 from reactivation.services.report import ReportRunFailed
 from tests.builders import at, make_practice
 from tests.conftest import Aws
-from tests.functions.helpers import scheduled, seed, sent_emails
+from tests.functions.helpers import scheduled, seed
+from tests.functions.helpers import sent_emails as moto_emails
 
 Handler = Callable[[dict[str, Any]], Any]
-MONDAY = "2026-11-30T12:00:00Z"
+MONDAY = "2026-11-30T12:00:00Z"  # 07:00 in New York
+
+
+def sent_emails() -> list[SentEmail]:
+    """What SES sent, as the owner reads it (the report is a MIME message: it has a CSV)."""
+    return [parse_mime(m.id, m.source, m.raw_data) for m in moto_emails()]
 
 
 def sent_message(aws: Aws, when: str) -> None:
     decision = Decision(patient_id="P-1", campaign=Campaign.RECALL_DUE, channel=Channel.SMS)
-    job = sequences.job_for_due_step(sequences.start("bright-smile", decision, at(when)), at(when))
+    sequence = sequences.start("bright-smile", decision, at(when))
+    SequenceRepository(aws.client("dynamodb"), aws.table).enrol(sequence)
+    job = sequences.job_for_due_step(sequence, at(when))
     outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
     outbox.claim(job, at(when))
     outbox.sent(job, channel_message_id="m", at=at(when), encoding=sms.encode("Hi"))
@@ -31,15 +52,28 @@ def test_the_owner_gets_last_week_once_even_if_the_schedule_fires_twice(
 ) -> None:
     seed(aws)
     sent_message(aws, "2026-11-24 10:00")  # in week 48
-    sent_message(aws, "2026-11-30 09:00")  # this week: not in last week's report
+    request = BookingRequest(practice_id="bright-smile", patient_id="P-1", reply_id="in-2",
+                             opening=Opening(starts_at=at("2026-12-01 09:00")),
+                             requested_at=at("2026-11-24 11:00"))  # fmt: skip
+    openings = OpeningRepository(aws.client("dynamodb"), aws.table)
+    TransactionWriter(aws.client("dynamodb")).write([openings.requested_write(request)])
+    PatientRepository(aws.client("dynamodb"), aws.table).apply_appointment_change(
+        "bright-smile", Appointment(appointment_id="A-9", patient_id="P-1",
+                                    starts_at=at("2026-12-01 09:00"), category="hygiene",
+                                    status="scheduled"), at("2026-11-24 11:30"))  # fmt: skip
     report = load_function("ReportFunction")
+    assert report(scheduled(None, "2026-11-30T11:59:00Z"))["not_due"] == 1
     assert report(scheduled(None, MONDAY))["sent"] == ["bright-smile"]
     assert report(scheduled(None, MONDAY))["already_sent"] == ["bright-smile"]
     (email,) = sent_emails()
-    assert email.subject == "Bright Smile Dental, week 48: 1 message sent, 0 replies, 0 opt-outs"
-    assert email.destinations["ToAddresses"] == ["owner@reactivation.test"]
-    assert email.source == "reports@reactivation.test"
+    assert email.subject == "Bright Smile Dental, week 48: 1 patient rebooked, $0 recovered"
+    assert email.to == ("owner@reactivation.test",)
+    assert email.sender == "reports@reactivation.test"
     assert "+1212" not in email.body and "Ana" not in email.body
+    assert "Patients rebooked:  1 (+1 vs last week)" in email.text
+    rows = email.attachments["campaigns.csv"].decode().splitlines()
+    assert rows[0] == "period,from,to,campaign,eligible,reached,replied,rebooked,completed,revenue"
+    assert rows[1] == "week,2026-11-23,2026-11-30,recall_due,1,1,0,1,0,0.00"
 
 
 def test_a_quiet_week_gets_a_short_report(
@@ -47,7 +81,9 @@ def test_a_quiet_week_gets_a_short_report(
 ) -> None:
     seed(aws)
     load_function("ReportFunction")(scheduled(None, MONDAY))
-    assert sent_emails()[0].subject == "Bright Smile Dental: nothing sent in week 48"
+    (email,) = sent_emails()
+    assert email.subject == "Bright Smile Dental, week 48: nothing sent this week"
+    assert "Nothing was sent this week" in email.text
 
 
 def test_one_practice_failing_does_not_stop_the_others_and_its_retry_sends_it(
@@ -67,7 +103,7 @@ def test_one_practice_failing_does_not_stop_the_others_and_its_retry_sends_it(
     report = load_function("ReportFunction")
     with pytest.raises(ReportRunFailed):
         report(scheduled(None, MONDAY))
-    assert [e.destinations["ToAddresses"] for e in sent_emails()] == [["owner@reactivation.test"]]
+    assert [e.to for e in sent_emails()] == [("owner@reactivation.test",)]
     monkeypatch.setattr(SesEmail, "send", real)
     retry = report(scheduled(None, MONDAY))
     assert retry["sent"] == ["broken"] and retry["already_sent"] == ["bright-smile"]

@@ -500,6 +500,45 @@ def _openings_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from reactivation import clock, wiring
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.domain.report import ReportWeek, render
+
+    deployment = _deployment(args)
+    table = deployment.outputs["PracticeTableName"]
+    practice = PracticeRepository(deployment.client("dynamodb"), table).get(args.practice_id)
+    if practice is None:
+        print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
+        return 1
+    try:
+        week = ReportWeek.parse(args.week, practice.timezone)
+    except ValueError:
+        print(f"{args.week}: not an ISO week (YYYY-Www, e.g. 2026-W48)", file=sys.stderr)
+        return 2
+    service = wiring.report_service_for(
+        deployment.client, table, deployment.outputs.get("ReportSenderAddress", "")
+    )
+    now = clock.now()
+    if deployment.local_api:  # the local stack keeps its own business time
+        with urllib.request.urlopen(f"{deployment.local_api}/_local/state", timeout=60) as answer:
+            now = datetime.fromisoformat(json.loads(answer.read())["now"])
+    built = service.build(practice, week, now)
+    email = render(built)
+    out = Path(args.out or f"report-{practice.practice_id}-{week.label}.html")
+    out.write_text(email.html, encoding="utf-8")
+    out.with_suffix(".txt").write_text(email.text, encoding="utf-8")
+    out.with_suffix(".csv").write_text(email.csv, encoding="utf-8")
+    print(email.subject)
+    print(f"wrote {out} (and {out.with_suffix('.txt').name}, {out.with_suffix('.csv').name})")
+    if args.send:
+        message_id = service.send(practice, built)
+        print(f"sent to {len(practice.owner_emails)} owner address(es): {message_id}")
+    return 0
+
+
 def _stack_group(commands: Any, name: str, help: str) -> Any:
     """A command group that works on the running local stack, or a deployed one
     (`--aws-stack NAME`); returns its subcommands."""
@@ -600,6 +639,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     set_.add_argument("--remove", action="store_true", help="go back to the approved text")
     set_.set_defaults(run=_templates_set)
+
+    report = commands.add_parser(
+        "report",
+        help="render a practice's weekly report to an HTML file (and optionally email it)",
+        description="Computes the week's outcomes as the report function does (bookings seen "
+        "for the first time are kept) and writes FILE.html, .txt and .csv. The running local "
+        "stack, or --aws-stack NAME.",
+    )
+    report.add_argument("practice_id", metavar="PRACTICE")
+    report.add_argument("--week", required=True, help="the ISO week, e.g. 2026-W48")
+    report.add_argument("--out", help="the HTML file (default report-PRACTICE-WEEK.html)")
+    report.add_argument("--send", action="store_true", help="also email it to the owners")
+    report.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
+    report.set_defaults(run=_report)
 
     import_ = commands.add_parser(
         "import",

@@ -23,6 +23,7 @@ from reactivation.adapters.handoffs import HandoffRepository
 from reactivation.adapters.items import TransactionWriter
 from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.outbox import OutboxRepository
+from reactivation.adapters.outcomes import OutcomeRepository
 from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practice_events import PracticeEvents
@@ -206,23 +207,35 @@ def inbound_service(settings: InboundSettings) -> InboundService:
         email_channel=SesEmail(_client("sesv2", settings)),
         recipients=RecipientRepository(dynamodb, table),
         writes=TransactionWriter(dynamodb),
-        openings=OpeningRepository(dynamodb, table),
+        openings=OpeningRepository(dynamodb, table, empty_cache_seconds=PRACTICE_CACHE_SECONDS),
         practice_events=PracticeEvents(_client("events", settings), settings.practice_events_bus),
     )
 
 
 def report_service(settings: ReportSettings) -> ReportService:
+    return report_service_for(
+        lambda service: _client(service, settings),
+        settings.practice_table,
+        settings.report_sender_address,
+    )
+
+
+def report_service_for(client: Callable[[str], Any], table: str, sender: str) -> ReportService:
+    """The report service on any deployment's clients (the function's, or the CLI's)."""
     from reactivation.services.report import ReportService
 
-    dynamodb = _client("dynamodb", settings)
-    table = settings.practice_table
+    dynamodb = client("dynamodb")
     return ReportService(
         practices=PracticeRepository(dynamodb, table),
+        sequences=SequenceRepository(dynamodb, table),
         outbox=OutboxRepository(dynamodb, table),
         replies=ReplyRepository(dynamodb, table),
+        handoffs=HandoffRepository(dynamodb, table),
+        openings=OpeningRepository(dynamodb, table),
+        outcomes=OutcomeRepository(dynamodb, table),
         reports=ReportRepository(dynamodb, table),
-        email_channel=SesEmail(_client("sesv2", settings)),
-        sender=settings.report_sender_address,
+        email_channel=SesEmail(client("sesv2")),
+        sender=sender,
     )
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.items import TransactionWriter, WritesRefused
+from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.outbox import Claim, OutboxRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
@@ -20,6 +21,7 @@ from reactivation.domain.models import (
     Decision,
     Intent,
     NumberSend,
+    Opening,
     PendingStep,
     Plan,
     PlanKind,
@@ -119,8 +121,14 @@ def test_the_outbox_claims_a_job_once(aws: Aws) -> None:
     assert outbox.claim(job, RUN) == (Claim.DONE, None)
     assert outbox.status(job) is SendStatus.SENT
     week = (RUN - timedelta(days=1), RUN + timedelta(days=1))
-    assert outbox.sent_between("bright-smile", *week) == [{"channel": Channel.SMS, "segments": 2}]
-    assert outbox.sent_between("bright-smile", RUN + timedelta(seconds=1), week[1]) == []
+    [message] = outbox.messages_between("bright-smile", *week)
+    assert (message.patient_id, message.sequence_id, message.campaign) == (
+        "P-1",
+        job.sequence_id,
+        Campaign.RECALL_DUE,
+    )
+    assert (message.channel, message.segments, message.sent_at) == (Channel.SMS, 2, RUN)
+    assert outbox.messages_between("bright-smile", RUN + timedelta(seconds=1), week[1]) == []
 
 
 def test_replies_are_stored_once_and_counted_by_week(aws: Aws) -> None:
@@ -209,3 +217,20 @@ def test_a_claim_is_refused_by_an_opt_out_and_by_a_send_to_the_number_in_between
     )
     assert outbox.claim(jobs[2], RUN, together(2)) == (Claim.REFUSED, 0)
     assert recipients.read("bright-smile", number).opted_out
+
+
+def test_openings_a_practice_lacks_are_remembered_briefly_and_those_it_has_never(
+    aws: Aws,
+) -> None:
+    clock = [0.0]
+    repository = OpeningRepository(aws.client("dynamodb"), aws.table, empty_cache_seconds=60,
+                                   monotonic=lambda: clock[0])  # fmt: skip
+    window = (RUN, RUN + timedelta(days=21))
+    assert repository.upcoming("bright-smile", *window) == []
+    opening = Opening(starts_at=RUN + timedelta(days=2))
+    OpeningRepository(aws.client("dynamodb"), aws.table).publish("bright-smile", [opening])
+    assert repository.upcoming("bright-smile", *window) == []  # remembered: none, a minute
+    clock[0] = 60.0
+    assert repository.upcoming("bright-smile", *window) == [opening]
+    assert repository.hold("bright-smile", opening, "P-1", RUN)
+    assert repository.upcoming("bright-smile", *window) == []  # read fresh: held now

@@ -12,6 +12,7 @@ from reactivation.adapters.items import (
     count_between,
     from_attributes,
     iso,
+    items_between,
     model_fields,
     model_item,
     query,
@@ -90,6 +91,15 @@ class HandoffRepository:
                 ExpressionAttributeValues=to_attributes(values),
             )
         )
+
+    def since(self, practice_id: str, start: datetime) -> list[Handoff]:
+        """The handoffs still open, and those closed since `start` (what a report of the
+        time since then counts: opened by reason, and how fast they were closed)."""
+        closed = items_between(self._client, self._table,
+                               Keys.collection(practice_id, "HANDOFFS_CLOSED"), start,
+                               datetime.max.replace(tzinfo=start.tzinfo))  # fmt: skip
+        closed_ones = [Handoff.model_validate(model_fields(Handoff, item)) for item in closed]
+        return [*self.open_ones(practice_id), *closed_ones]
 
     def closed_between(self, practice_id: str, start: datetime, end: datetime) -> int:
         return count_between(

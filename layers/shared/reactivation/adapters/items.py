@@ -159,6 +159,21 @@ def count_between(
     return total
 
 
+def items_between(
+    client: DynamoDBClient, table: str, collection: str, start: datetime, end: datetime
+) -> Iterator[Item]:
+    """The items of a time-ordered collection in [start, end), oldest first."""
+    return query(
+        client,
+        TableName=table,
+        IndexName="ByCollection",
+        KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
+        ExpressionAttributeValues=to_attributes(
+            {":pk": collection, ":start": iso(start), ":end": iso(end)}
+        ),
+    )
+
+
 #: DynamoDB writes at most 25 items per BatchWriteItem.
 BATCH_WRITE = 25
 

@@ -3,7 +3,8 @@ conditional write, so that two patients can never get the same time."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -25,9 +26,23 @@ if TYPE_CHECKING:
 
 
 class OpeningRepository:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
+    """`empty_cache_seconds` > 0 remembers, for that long in this instance, that a practice
+    has no upcoming openings (most practices never publish any: a yes to them then costs no
+    query); a practice with openings is read fresh every time."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table: str,
+        *,
+        empty_cache_seconds: float = 0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
         self._table = table
+        self._empty_cache_seconds = empty_cache_seconds
+        self._monotonic = monotonic
+        self._none_at: dict[str, float] = {}
 
     @staticmethod
     def _key(practice_id: str, opening: Opening) -> dict[str, str]:
@@ -53,6 +68,15 @@ class OpeningRepository:
 
     def upcoming(self, practice_id: str, start: datetime, end: datetime) -> list[Opening]:
         """The open ones starting in [start, end), in time order."""
+        seen_none = self._none_at.get(practice_id)
+        if seen_none is not None and self._monotonic() - seen_none < self._empty_cache_seconds:
+            return []
+        found = self._upcoming(practice_id, start, end)
+        if not found and self._empty_cache_seconds > 0:
+            self._none_at[practice_id] = self._monotonic()
+        return found
+
+    def _upcoming(self, practice_id: str, start: datetime, end: datetime) -> list[Opening]:
         return [
             Opening.model_validate(model_fields(Opening, item))
             for item in query(

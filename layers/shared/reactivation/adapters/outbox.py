@@ -14,12 +14,14 @@ from reactivation.adapters.items import (
     from_attributes,
     is_condition_failure,
     iso,
+    items_between,
     model_fields,
     put_new,
     query,
     to_attributes,
 )
-from reactivation.domain.models import Channel, SendJob, SendStatus
+from reactivation.domain.metrics import SentMessage
+from reactivation.domain.models import Campaign, Channel, SendJob, SendStatus
 from reactivation.domain.sms import SmsEncoding
 
 if TYPE_CHECKING:
@@ -169,25 +171,21 @@ class OutboxRepository:
             },
         )
 
-    def sent_between(
+    def messages_between(
         self, practice_id: str, start: datetime, end: datetime
-    ) -> list[dict[str, Any]]:
-        """Channel and segments of every message sent in [start, end)."""
+    ) -> list[SentMessage]:
+        """Every message sent in [start, end): to whom, of which enrolment, by which channel,
+        its segments (what the carrier bills) and when."""
         return [
-            {"channel": Channel(item["channel"]), "segments": int(item.get("segments", 0))}
-            for item in query(
-                self._client,
-                TableName=self._table,
-                IndexName="ByCollection",
-                KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
-                ExpressionAttributeValues=to_attributes(
-                    {
-                        ":pk": Keys.collection(practice_id, "SENT"),
-                        ":start": iso(start),
-                        ":end": iso(end),
-                    }
-                ),
-                ProjectionExpression="#channel, #segments",
-                ExpressionAttributeNames={"#channel": "channel", "#segments": "segments"},
+            SentMessage(
+                patient_id=str(item["patient_id"]),
+                sequence_id=str(item["sequence_id"]),
+                campaign=Campaign(item["campaign"]),
+                channel=Channel(item["channel"]),
+                segments=int(item.get("segments", 0)),
+                sent_at=datetime.fromisoformat(str(item["sent_at"])),
+            )
+            for item in items_between(
+                self._client, self._table, Keys.collection(practice_id, "SENT"), start, end
             )
         ]

@@ -9,6 +9,7 @@ from reactivation.adapters.items import (
     Keys,
     count_between,
     iso,
+    items_between,
     model_fields,
     model_item,
     query,
@@ -34,6 +35,7 @@ class ReplyRepository:
             "gsi1sk": f"{iso(recorded_at)}#{reply.inbound_message_id}",
             "kind": "reply",
             **model_item(reply),
+            "recorded_at": iso(recorded_at),
         }
 
     def save_write(self, reply: Reply, recorded_at: datetime) -> TransactWriteItemTypeDef:
@@ -123,6 +125,15 @@ class ReplyRepository:
         return count_between(
             self._client, self._table, Keys.collection(practice_id, "CORRECTIONS"), start, end
         )
+
+    def between(self, practice_id: str, start: datetime, end: datetime) -> list[Reply]:
+        """The practice's replies recorded in [start, end), oldest first."""
+        return [
+            Reply.model_validate(model_fields(Reply, item))
+            for item in items_between(
+                self._client, self._table, Keys.collection(practice_id, "REPLIES"), start, end
+            )
+        ]
 
     def count(self, practice_id: str, start: datetime, end: datetime) -> int:
         return count_between(

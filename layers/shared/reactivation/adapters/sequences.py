@@ -14,6 +14,7 @@ from reactivation.adapters.items import (
     from_attributes,
     is_condition_failure,
     iso,
+    items_between,
     model_fields,
     model_item,
     query,
@@ -60,6 +61,9 @@ class SequenceRepository:
             "pk": Keys.patient(sequence.practice_id, sequence.patient_id),
             "sk": f"SEQUENCE#{sequence.sequence_id}",
             "kind": "sequence",
+            # every enrolment of the practice by its start (the weekly report's)
+            "gsi1pk": Keys.collection(sequence.practice_id, "ENROLMENTS"),
+            "gsi1sk": f"{iso(sequence.started_at)}#{sequence.patient_id}#{sequence.sequence_id}",
             **model_item(sequence),
         }
         if sequence.next_step_due_at is not None:
@@ -71,6 +75,15 @@ class SequenceRepository:
 
     def _state_key(self, practice_id: str, patient_id: str) -> dict[str, Any]:
         return to_attributes({"pk": Keys.patient(practice_id, patient_id), "sk": "STATE"})
+
+    def started_between(self, practice_id: str, start: datetime, end: datetime) -> list[Sequence]:
+        """The practice's enrolments (holdout ones too) started in [start, end)."""
+        return [
+            Sequence.model_validate(model_fields(Sequence, item))
+            for item in items_between(
+                self._client, self._table, Keys.collection(practice_id, "ENROLMENTS"), start, end
+            )
+        ]
 
     def history(
         self, practice_id: str, patient_id: str, opted_out: frozenset[str]

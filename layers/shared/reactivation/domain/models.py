@@ -480,6 +480,8 @@ class Reply(Frozen):
     intent: Intent
     notify_staff: bool
     patient_ids: tuple[str, ...]
+    #: When it was recorded (the carrier's clock, `received_at`, may differ from ours).
+    recorded_at: Moment | None = None
 
 
 class PatientFile(Frozen):

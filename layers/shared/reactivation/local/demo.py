@@ -37,6 +37,7 @@ from reactivation.domain.models import (
 )
 from reactivation.domain.sending import is_us_federal_holiday
 from reactivation.exports import export_id_for, upload_export
+from reactivation.local import simulation
 from reactivation.local.stack import LocalStack
 from reactivation.onboarding import parse_practice
 from reactivation.preview import run_preview
@@ -219,6 +220,8 @@ class DemoResult:
     emails: int
     opted_out: bool
     report_html: Path
+    #: Each practice's last weekly report (the simulated weeks'), by practice id.
+    reports: dict[str, Path]
 
 
 def next_tuesday_morning(now: datetime) -> datetime:
@@ -268,6 +271,10 @@ def missed_visit(stack: LocalStack, start: datetime) -> datetime:
     stack.fire("DueFollowUps")
     stack.drain()
     return visit_at
+
+
+#: How many weeks the demo simulates after its scripted one.
+SIMULATED_WEEKS = 4
 
 
 def post(url: str, body: bytes) -> tuple[int, str]:
@@ -418,9 +425,22 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
         say(f"   Read it: {report_html.resolve()}")
     else:
         say(f"9. The weekly report was not sent: {report.error or report.payload}")
+
+    say(f"10. {SIMULATED_WEEKS} simulated weeks at two more practices, through the same "
+        "functions: patients fall due week after week, read their texts, reply, pick offered "
+        "times, book by phone, come or miss their visits; a holdout group is never contacted. "
+        "Each Monday at 07:00 local time every owner gets the report:")  # fmt: skip
+    reports = simulation.run(stack, stack.clock.now(), SIMULATED_WEEKS, say)
+    for _, path in sorted(reports.items()):
+        text = path.with_suffix(".txt").read_text(encoding="utf-8")
+        say(f"   {text.splitlines()[0]}")
+        proof = text.split("Proof it was the outreach:")[1].split("\n\n")[0]
+        say("   " + " ".join(proof.split()))
+        say(f"   Read it: {path.resolve()} (and .txt, .csv)")
     return DemoResult(
         sms=len(stack.sent_sms()),
         emails=len(stack.sent_emails()),
         opted_out=opted_out,
         report_html=report_html,
+        reports=reports,
     )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 import json
 import logging
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,6 +70,30 @@ class SentEmail:
     to: tuple[str, ...]
     subject: str
     body: str
+    #: A MIME message's plain-text part and attachments (filename -> bytes).
+    text: str = ""
+    attachments: dict[str, bytes] = field(default_factory=dict)
+
+
+def parse_mime(message_id: str, sender: str, raw: str) -> SentEmail:
+    """A raw email as its reader sees it: the HTML body, the text part, the attachments."""
+    message = email.message_from_string(raw, policy=email.policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    html = message.get_body(preferencelist=("html",))
+    text = message.get_body(preferencelist=("plain",))
+    attachments = {
+        part.get_filename() or "": bytes(part.get_payload(decode=True) or b"")
+        for part in message.iter_attachments()
+    }
+    return SentEmail(
+        message_id=message_id,
+        sender=sender,
+        to=tuple(a.strip() for a in str(message["To"] or "").split(",") if a.strip()),
+        subject=str(message["Subject"] or ""),
+        body=str(html.get_content()) if html else "",
+        text=str(text.get_content()) if text else "",
+        attachments=attachments,
+    )
 
 
 class LocalClock:
@@ -312,16 +339,15 @@ class LocalStack:
     def sent_emails(self) -> list[SentEmail]:
         from moto.ses.models import ses_backends
 
-        return [
-            SentEmail(
-                message_id=m.id,
-                sender=m.source,
-                to=tuple(m.destinations.get("ToAddresses", [])),
-                subject=m.subject,
-                body=m.body,
-            )
-            for m in ses_backends[ACCOUNT][REGION].sent_messages
-        ]
+        sent: list[SentEmail] = []
+        for m in ses_backends[ACCOUNT][REGION].sent_messages:
+            if hasattr(m, "raw_data"):  # a MIME message (an email with attachments)
+                sent.append(parse_mime(m.id, m.source, m.raw_data))
+                continue
+            sent.append(SentEmail(message_id=m.id, sender=m.source,
+                                  to=tuple(m.destinations.get("ToAddresses", [])),
+                                  subject=m.subject, body=m.body))  # fmt: skip
+        return sent
 
     # -- control endpoint (/_local/...) for `reactivation local` in another shell -------------
     def _control(
@@ -347,7 +373,9 @@ class LocalStack:
         if method == "GET" and path == "/_local/outbox":
             return 200, {
                 "sms": [vars(m) for m in self.sent_sms()],
-                "emails": [vars(m) for m in self.sent_emails()],
+                "emails": [
+                    {**vars(m), "attachments": sorted(m.attachments)} for m in self.sent_emails()
+                ],
             }
         if method == "GET" and path.startswith("/_local/sns-certificates/"):
             from moto.sns.models import sns_backends

@@ -17,10 +17,12 @@ export SAM_CLI_TELEMETRY := 0
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: pyproject.toml requirements-dev.txt layers/shared/requirements.txt
+# requirements-dev.lock: every package, with the sha256 of its files (scripts/lock.py writes
+# it from requirements-dev.txt): what was tested is what installs.
+$(BIN)/.installed: pyproject.toml requirements-dev.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or later is needed (pyenv install 3.12)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
@@ -32,12 +34,13 @@ demo: setup ## Start the local stack and run the slice end to end
 local: setup ## Run the local stack in the foreground (Ctrl-C stops it)
 	$(BIN)/reactivation local up
 
-test: setup lint typecheck unit layer-check ## Everything CI runs: ruff, cfn-lint, mypy, pytest, layer
+test: setup lint typecheck unit layer-check ## Everything CI runs: ruff, cfn-lint, bandit, mypy, pytest, layer
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint template.yaml
+	$(BIN)/bandit -q -r layers/shared/reactivation functions scripts  # each skip has its reason beside it
 
 typecheck: setup
 	$(BIN)/mypy layers/shared/reactivation functions tests bench

@@ -1,5 +1,6 @@
 """template.yaml: least privilege, queue settings, and each function's settings declared once."""
 
+import re
 from typing import Any
 
 import pytest
@@ -42,6 +43,48 @@ def statements(function: str) -> list[dict[str, Any]]:
             else:
                 found.append(statement)
     return found
+
+
+def granted(function: str) -> set[str]:
+    """The IAM actions a function's role is granted (its own policies)."""
+    found: set[str] = set()
+    for statement in statements(function):
+        action = statement["Action"]
+        found |= set(action) if isinstance(action, list) else {action}
+    return found
+
+
+def _references(value: Any) -> set[str]:
+    """The logical ids a resource expression names (Ref, GetAtt, ${...} in Sub)."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return {value["Ref"]}
+        if "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            return {target[0] if isinstance(target, list) else target.split(".")[0]}
+        if "Fn::Sub" in value:
+            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+            return {name.split(".")[0] for name in re.findall(r"\$\{([^}]+)\}", text)}
+        return set().union(*(_references(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_references(v) for v in value)) if value else set()
+    return set()
+
+
+@pytest.mark.parametrize("function", sorted(SETTINGS))
+def test_policies_name_only_this_stack_s_resources_in_this_account(function: str) -> None:
+    own = set(SPEC.resources) | set(SPEC.body["Parameters"]) | {"AWS::Partition", "AWS::Region",
+                                                        "AWS::AccountId"}  # fmt: skip
+    for statement in statements(function):
+        if statement["Resource"] == "*":
+            continue  # sns:Publish only (the test above)
+        named = _references(statement["Resource"])
+        assert named and named <= own, (function, named - own)
+        for resource in statement["Resource"] if isinstance(statement["Resource"], list) else [
+            statement["Resource"]
+        ]:  # fmt: skip
+            if "Fn::Sub" in resource and resource["Fn::Sub"].startswith("arn:"):
+                assert "${AWS::AccountId}" in resource["Fn::Sub"], resource  # never another's
 
 
 def test_every_function_has_its_settings_model_and_template_gives_every_variable() -> None:
@@ -129,3 +172,35 @@ def test_the_ingest_function_reads_exports_and_writes_only_results() -> None:
     s3 = [s for s in statements("IngestFunction") if str(s["Action"]).count("s3:")]
     writes = [s for s in s3 if "s3:PutObject" in s["Action"]]
     assert [w["Resource"] for w in writes] == [{"Fn::Sub": "${ImportsBucket.Arn}/results/*"}]
+
+
+def test_data_at_rest_is_encrypted_and_the_bucket_is_private_and_tls_only() -> None:
+    for name, queue in SPEC.of_type("AWS::SQS::Queue").items():
+        assert queue["Properties"].get("SqsManagedSseEnabled") is True, name
+    for name, topic in SPEC.of_type("AWS::SNS::Topic").items():
+        # replies, bounces and alerts: the customer managed key services may publish with
+        assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": ["TopicsKey", "Arn"]}, name
+    key = SPEC.resources["TopicsKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    services = key["KeyPolicy"]["Statement"][1]
+    assert services["Action"] == ["kms:GenerateDataKey*", "kms:Decrypt"]
+    assert services["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+    bucket = SPEC.resources["ImportsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    [deny] = SPEC.resources["ImportsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+
+
+def test_every_function_logs_to_its_own_group_kept_for_a_bounded_time() -> None:
+    for function in SETTINGS:
+        group = SPEC.function_properties(function)["LoggingConfig"]["LogGroup"]
+        assert SPEC.resources[group["Ref"]]["Properties"]["RetentionInDays"] == {
+            "Ref": "LogRetentionInDays"
+        }
+    api = SPEC.resources["InboundApi"]["Properties"]
+    assert set(api["DefaultRouteSettings"]) == {"ThrottlingRateLimit", "ThrottlingBurstLimit"}

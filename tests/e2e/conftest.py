@@ -9,5 +9,7 @@ from tests.conftest import TEMPLATE
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[LocalStack]:
-    with LocalStack(TEMPLATE, tmp_path / "local") as running:
+    # every function process records the AWS requests it makes and the IAM actions they need
+    with LocalStack(TEMPLATE, tmp_path / "local",
+                    request_counts=tmp_path / "requests.jsonl") as running:  # fmt: skip
         yield running

@@ -10,6 +10,7 @@ from reactivation.adapters.consent import ConsentRepository
 from reactivation.local import demo
 from reactivation.local.faults import Fault
 from reactivation.local.stack import LocalStack
+from tests.test_template import granted
 
 
 def post(url: str, body: bytes) -> int:
@@ -58,6 +59,20 @@ def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: Local
     lakeside = result.reports["lakeside-dental"].with_suffix(".txt").read_text()
     assert "Outreach added" in lakeside and "95% confidence" in lakeside
     assert "Not enough data yet" in result.reports["harbor-dental"].with_suffix(".txt").read_text()
+
+    # every AWS action each function needed on the way is one its role is granted: a policy
+    # missing one (dynamodb:ConditionCheckItem in a transaction, ses:SendRawEmail for the
+    # report's attachment) would fail on AWS, where moto does not check
+    assert stack.request_counts is not None
+    needed: dict[str, set[str]] = {}
+    for line in stack.request_counts.read_text().splitlines():
+        record = json.loads(line)
+        needed.setdefault(record["function"], set()).update(record["actions"])
+    functions = {spec.name: logical_id for logical_id, spec in stack.functions.items()}
+    assert len(needed) >= 6  # segment, send, inbound, report, ingest, appointments
+    for name, actions in needed.items():
+        logical_id = functions[name]
+        assert actions <= granted(logical_id), (logical_id, actions - granted(logical_id))
 
     logs = "\n".join(p.read_text() for p in (stack.state_dir / "logs").glob("*.log"))
     for area in ("+1312555", "+1303555", "1312555", "1303555"):  # the simulated patients

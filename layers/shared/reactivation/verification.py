@@ -89,7 +89,8 @@ def verify_signature(
     if version == "2":
         algorithm = hashes.SHA256()
     elif version == "1" and accept_version_1:
-        algorithm = hashes.SHA1()  # noqa: S303 - SNS SignatureVersion 1, only when configured
+        # B303: SNS SignatureVersion 1, only if configured
+        algorithm = hashes.SHA1()  # noqa: S303  # nosec B303
     else:
         raise NotFromSns("signature version not accepted")
     try:

@@ -78,7 +78,8 @@ def install(encoded: str) -> None:
 
     if boto3.DEFAULT_SESSION is None:
         boto3.setup_default_session()
-    assert boto3.DEFAULT_SESSION is not None
+    if boto3.DEFAULT_SESSION is None:
+        raise RuntimeError("boto3 has no default session")
     for item in json.loads(encoded):
         installed = _Installed(Fault(**item))
         service, operation = installed.fault.call.split(".", 1)

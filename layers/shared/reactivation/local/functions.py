@@ -11,7 +11,9 @@ import contextlib
 import json
 import os
 import select
-import subprocess
+
+# B404: the local stack runs each function in its own process
+import subprocess  # nosec B404
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -106,7 +108,8 @@ class FunctionWorker:
             "code_dir": str(self.spec.code_dir),
         }
         with self._log.open("ab") as log:
-            self._process = subprocess.Popen(
+            # B603: our own interpreter and module
+            self._process = subprocess.Popen(  # nosec B603
                 [
                     sys.executable,
                     "-m",

@@ -254,6 +254,12 @@ class Provisioner:
         )["ARN"]
         return Physical(logical_id, "AWS::SecretsManager::Secret", arn, {"Id": arn})
 
+    def _kms_key(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
+        description = str(self._props(properties).get("Description", logical_id))
+        key = self._client("kms").create_key(Description=description)["KeyMetadata"]
+        return Physical(logical_id, "AWS::KMS::Key", key["KeyId"],
+                        {"Arn": key["Arn"], "KeyId": key["KeyId"]})  # fmt: skip
+
     def _reference_only(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
         """Code, permissions, alarms and the like: nothing to create, only a name to refer to."""
         kind = self.template.resources[logical_id]["Type"]
@@ -281,4 +287,5 @@ _CREATORS: dict[str, Callable[[Provisioner, str, Mapping[str, Any]], Physical]] 
     "AWS::Events::EventBus": Provisioner._event_bus,
     "AWS::Events::Rule": Provisioner._rule,
     "AWS::SecretsManager::Secret": Provisioner._secret,
+    "AWS::KMS::Key": Provisioner._kms_key,
 }

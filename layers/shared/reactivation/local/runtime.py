@@ -13,6 +13,7 @@ import sys
 import time
 import traceback
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -57,18 +58,58 @@ class RequestCounter:
 
         self._path, self._function = path, function
         self.counts: dict[str, int] = {}
+        self.actions: set[str] = set()
         boto3.setup_default_session()
-        assert boto3.DEFAULT_SESSION is not None
+        if boto3.DEFAULT_SESSION is None:
+            raise RuntimeError("boto3 has no default session")
         boto3.DEFAULT_SESSION.events.register("before-call", self._count)
+        boto3.DEFAULT_SESSION.events.register("before-parameter-build", self._act)
 
     def _count(self, event_name: str, **_: Any) -> None:
         operation = event_name.split(".", 1)[1]  # before-call.<service>.<Operation>
         self.counts[operation] = self.counts.get(operation, 0) + 1
 
+    def _act(self, event_name: str, params: Any = None, **_: Any) -> None:
+        operation = event_name.split(".", 1)[1]  # before-parameter-build.<service>.<Operation>
+        self.actions.update(iam_actions(operation, params or {}))
+
     def flush(self) -> None:
         with Path(self._path).open("a", encoding="utf-8") as out:
-            out.write(json.dumps({"function": self._function, "requests": self.counts}) + "\n")
+            out.write(json.dumps({"function": self._function, "requests": self.counts,
+                                  "actions": sorted(self.actions)}) + "\n")  # fmt: skip
         self.counts = {}
+        self.actions = set()
+
+
+#: IAM's service prefix where it is not botocore's service name.
+_IAM_PREFIX = {"sesv2": "ses", "eventbridge": "events", "secrets-manager": "secretsmanager",
+               "pinpoint-sms-voice-v2": "sms-voice"}  # fmt: skip
+_TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+             "ConditionCheck": "ConditionCheckItem"}  # fmt: skip
+
+
+#: Requests whose IAM action has another name.
+_SAME_AS = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "s3:HeadObject": "s3:GetObject",
+    "s3:ListObjectsV2": "s3:ListBucket",
+    "s3:DeleteObjects": "s3:DeleteObject",
+}
+
+
+def iam_actions(operation: str, params: Mapping[str, Any]) -> set[str]:
+    """The IAM actions a request needs ("dynamodb.TransactWriteItems" with a ConditionCheck
+    needs dynamodb:ConditionCheckItem; SES's raw content needs ses:SendRawEmail)."""
+    service, _, name = operation.partition(".")
+    prefix = _IAM_PREFIX.get(service, service)
+    if operation == "dynamodb.TransactWriteItems":
+        return {f"dynamodb:{_TRANSACT[kind]}" for item in params.get("TransactItems", [])
+                for kind in item}  # fmt: skip
+    if operation == "sesv2.SendEmail" and "Raw" in params.get("Content", {}):
+        return {"ses:SendRawEmail"}
+    action = f"{prefix}:{name}"
+    return {_SAME_AS.get(action, action)}
 
 
 def main(argv: list[str]) -> None:

@@ -181,7 +181,8 @@ class SegmentService:
         due = sequence.next_step_due_at
         if self._recipients is None or sequence.channel is not Channel.SMS or due is None:
             return []
-        assert patient.mobile is not None  # an SMS enrolment has a mobile
+        if patient.mobile is None:  # the rules choose SMS only for a patient with a mobile
+            raise RuntimeError("an SMS enrolment of a patient without a mobile")
         step = PendingStep(patient_id=patient.patient_id, campaign=sequence.campaign, due_at=due)
         return [self._recipients.pending_step(sequence.practice_id, patient.mobile, step)]
 

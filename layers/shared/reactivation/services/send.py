@@ -114,7 +114,8 @@ class SendService:
         reason = self._cancel_reason(job, found, recipient, now)
         if reason is not None:
             return self._cancel(job, reason, now, contact)
-        assert contact is not None and recipient is not None  # checked by _cancel_reason
+        if contact is None or recipient is None:  # _cancel_reason cancels a job without one
+            raise RuntimeError("a job to send has no contact: _cancel_reason lets none through")
         when = self._next_send_time(job, practice, found, recipient, now)
         if when > now:
             wait = math.ceil((when - now).total_seconds())
@@ -189,7 +190,8 @@ class SendService:
         """Sends the job's message; its channel message id and, for a text, its encoding."""
         library = self._library.with_overrides(practice.override_texts())
         if job.channel is Channel.SMS:
-            assert patient.mobile is not None  # checked by _cancel_reason
+            if patient.mobile is None:  # _cancel_reason cancels an SMS to no mobile
+                raise RuntimeError("an SMS to a patient without a mobile")
             body = library.sms(job.campaign, job.step, patient.language, values)
             if len(body) > sms.MAX_SMS_CHARACTERS:
                 raise MessageRejected(f"{job.campaign} step {job.step} renders too long")
@@ -200,7 +202,8 @@ class SendService:
                 identity=practice.origination_identity,
             )
             return message_id, sms.encode(body)
-        assert patient.email is not None  # checked by _cancel_reason
+        if patient.email is None:  # _cancel_reason cancels an email to no address
+            raise RuntimeError("an email to a patient without an address")
         unsubscribe = (
             self._unsubscribe.url(job.practice_id, patient.patient_id)
             if self._unsubscribe is not None

@@ -17,7 +17,7 @@ reports it, with a time the patient picked by text. When it was booked:
 from __future__ import annotations
 
 from collections.abc import Sequence as Seq
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from reactivation.domain.models import (
@@ -109,7 +109,7 @@ def outcome(
     if not candidates:  # a time picked by text is a booking before the PMS reports it
         if picked_at is None or picked_at > window_end:
             return base
-        return Outcome(**{**base.__dict__, "booked_at": picked_at})
+        return replace(base, booked_at=picked_at)
 
     def booked_at(known: KnownAppointment) -> datetime:
         if observed is not None and observed.appointment_id == known.appointment.appointment_id:
@@ -120,15 +120,13 @@ def outcome(
     chosen = min(candidates, key=lambda k: (booked_at(k), k.appointment.starts_at))
     when = booked_at(chosen)
     if not anchor <= when <= window_end:
-        return Outcome(**{**base.__dict__, "booked_outside": True})
+        return replace(base, booked_outside=True)
     appointment = chosen.appointment
     completed = appointment.status is AppointmentStatus.COMPLETED
-    return Outcome(
-        **{
-            **base.__dict__,
-            "booked_at": when,
-            "appointment_id": appointment.appointment_id,
-            "completed_at": appointment.starts_at if completed else None,
-            "revenue": (appointment.revenue or 0.0) if completed else 0.0,
-        }
+    return replace(
+        base,
+        booked_at=when,
+        appointment_id=appointment.appointment_id,
+        completed_at=appointment.starts_at if completed else None,
+        revenue=(appointment.revenue or 0.0) if completed else 0.0,
     )

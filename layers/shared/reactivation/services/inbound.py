@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from reactivation import verification
@@ -52,6 +52,9 @@ from reactivation.domain.openings import (
 from reactivation.domain.replies import classify
 from reactivation.domain.reply_plan import plan_reply
 from reactivation.events import SnsEnvelope, TwoWaySms
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
 class RequestRefused(Exception):
@@ -237,17 +240,6 @@ class InboundService:
         handoff = self._handoff(practice, sms, plan.handoff, patient_ids, now)
         if handoff is not None:
             writes.append(self._handoffs.open_write(handoff))
-        reply = Reply(
-            practice_id=pid,
-            inbound_message_id=sms.inbound_message_id,
-            from_number=sms.from_number,
-            body=sms.body,
-            received_at=sms.received_at,
-            intent=classification.intent,
-            notify_staff=classification.notify_staff,
-            patient_ids=patient_ids,
-        )
-        writes.append(self._replies.save_write(reply, recorded_at=now))
         # Answers and notices go first (at least once); the writes last, all or nothing.
         if plan.answer is not None:
             times = (
@@ -258,19 +250,42 @@ class InboundService:
             self._send_text(practice, sms.from_number, plan.faq)
         if handoff is not None:
             self._notify(practice, handoff, recipient.replies, sms)
-        try:
-            self._writes.write(writes)
-        except WritesRefused as refused:
-            if refused.position == len(writes) - 1:  # the reply: another delivery stored it
-                return InboundResult(Handled.DUPLICATE)
-            return None
+        stored = self._store(pid, sms, writes, classification.intent, classification.notify_staff,
+                             patient_ids, now)  # fmt: skip
+        if stored is None or stored.handled is not Handled.ROUTED:
+            return stored
         if self._opt_out_list is not None and plan.answer == "opt_out_confirmation":
             self._opt_out_list.opt_out(sms.from_number, practice.sms_opt_out_list)
         elif self._opt_out_list is not None and plan.answer == "opt_in_confirmation":
             self._opt_out_list.opt_in(sms.from_number, practice.sms_opt_out_list)
-        return InboundResult(
-            Handled.ROUTED, classification.intent, notify_staff=classification.notify_staff
-        )
+        return stored
+
+    def _store(
+        self,
+        practice_id: str,
+        sms: InboundSms,
+        writes: Sequence[TransactWriteItemTypeDef],
+        intent: Intent,
+        notify_staff: bool,
+        patient_ids: tuple[str, ...],
+        now: datetime,
+    ) -> InboundResult | None:
+        """Writes the reply's changes with the reply itself, last, all or nothing. DUPLICATE:
+        another delivery stored the reply first; None: another write was refused meanwhile
+        (read and decide again)."""
+        reply = Reply(
+            practice_id=practice_id, inbound_message_id=sms.inbound_message_id,
+            from_number=sms.from_number, body=sms.body, received_at=sms.received_at,
+            intent=intent, notify_staff=notify_staff, patient_ids=patient_ids,
+        )  # fmt: skip
+        everything = [*writes, self._replies.save_write(reply, recorded_at=now)]
+        try:
+            self._writes.write(everything)
+        except WritesRefused as refused:
+            if refused.position == len(everything) - 1:  # the reply: another delivery stored it
+                return InboundResult(Handled.DUPLICATE)
+            return None
+        return InboundResult(Handled.ROUTED, intent, notify_staff=notify_staff)
 
     def _book(
         self,
@@ -318,18 +333,7 @@ class InboundService:
         if handoff is not None:
             self._notify(practice, handoff, recipient.replies, sms)
             writes.append(self._handoffs.open_write(handoff))
-        reply = Reply(practice_id=pid, inbound_message_id=sms.inbound_message_id,
-                      from_number=sms.from_number, body=sms.body, received_at=sms.received_at,
-                      intent=Intent.BOOK, notify_staff=False,
-                      patient_ids=(patient_id,))  # fmt: skip
-        writes.append(self._replies.save_write(reply, recorded_at=now))
-        try:
-            self._writes.write(writes)
-        except WritesRefused as refused:
-            if refused.position == len(writes) - 1:
-                return InboundResult(Handled.DUPLICATE)
-            return None
-        return InboundResult(Handled.ROUTED, Intent.BOOK)
+        return self._store(pid, sms, writes, Intent.BOOK, False, (patient_id,), now)
 
     def _handoff(
         self,

@@ -18,7 +18,7 @@ from reactivation.adapters.reports import ReportRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import metrics, report
 from reactivation.domain.models import Practice
-from reactivation.domain.outcomes import Observed, Outcome, outcome
+from reactivation.domain.outcomes import KnownAppointment, Observed, Outcome, outcome
 
 #: The lift is measured over the enrolments of the last 13 weeks (a quarter).
 LIFT_WEEKS = 13
@@ -79,7 +79,7 @@ class ReportService:
                                              message.sent_at)  # fmt: skip
         requests = self._openings.requested_between(pid, since, now)
         outcomes: list[Outcome] = []
-        facts_by_patient: dict[str, tuple[list, dict[str, Observed]]] = {}  # type: ignore[type-arg]
+        facts_by_patient: dict[str, tuple[list[KnownAppointment], dict[str, Observed]]] = {}
         for enrolment in enrolments:
             patient = enrolment.patient_id
             if patient not in facts_by_patient:

@@ -143,3 +143,17 @@ def test_an_offer_keeps_to_the_campaigns_visit_and_stands_three_days() -> None:
 def test_times_are_written_in_the_patients_language() -> None:
     assert offered_times(WEEK[1:3], NY, Language.ES) == "1) mar 24 nov 9:00am 2) mar 24 nov 9:30am"
     assert described(WEEK[2], NY) == "Tue Nov 24 9:30am with Dr. Patel"
+
+
+def test_the_usual_provider_comes_first_where_they_have_a_time_that_fits() -> None:
+    def made(body: str, usual: str | None) -> list[Opening]:
+        result = offer(WEEK, body, patient_id="P-1", language=Language.EN, campaign=None,
+                       timezone=NY, now=NOW, usual_provider=usual)  # fmt: skip
+        assert result is not None
+        return list(result.openings)
+
+    assert {o.provider for o in made("yes", "Dr. Patel")} == {"Dr. Patel"}
+    # Dr. Patel has no Saturday: what they said comes first, with whoever has a time
+    assert [o.provider for o in made("saturday", "Dr. Patel")] == ["Dr. Lee"]
+    assert made("yes with Dr Lee", "Dr. Patel")[0].provider == "Dr. Lee"  # named wins
+    assert made("yes", "Dr. Nobody") == made("yes", None)  # not a provider with openings

@@ -351,6 +351,13 @@ class PatientRecord(Frozen):
     appointments: tuple[Appointment, ...] = ()
     plans: tuple[Plan, ...] = ()
 
+    @property
+    def usual_provider(self) -> str | None:
+        """The provider of their latest completed visit (so a rebooking can keep them)."""
+        done = [a for a in self.appointments
+                if a.status is AppointmentStatus.COMPLETED and a.provider]  # fmt: skip
+        return max(done, key=lambda a: a.starts_at).provider if done else None
+
     def has_future_appointment(self, at: datetime) -> bool:
         """A `scheduled` appointment starting at or after `at` (a past one the PMS never
         updated is not one; cancelled and no-show ones never are)."""

@@ -8,7 +8,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -147,13 +147,22 @@ def offer(
     campaign: Campaign | None,
     timezone: str,
     now: datetime,
+    usual_provider: str | None = None,
 ) -> Offer | None:
     """The 2-3 times to offer a patient whose reply (`body`) said yes, or None when the
-    practice has no opening that could do."""
+    practice has no opening that could do. A provider the reply names comes first; else the
+    provider of the patient's last visit (data-format.md: "so a rebooking can keep the same
+    provider") when they have a time that fits."""
     providers = sorted({o.provider for o in openings if o.provider})
+    preference = preference_from(body, providers)
+    if preference.provider is None and usual_provider in providers:
+        # their usual provider, where that provider has a time that fits what they said
+        usual = replace(preference, provider=usual_provider)
+        if any(fits(o, usual, timezone) and o.starts_at >= now + NOTICE for o in openings):
+            preference = usual
     chosen = choose(
         openings,
-        preference_from(body, providers),
+        preference,
         timezone=timezone,
         now=now,
         category=CAMPAIGN_CATEGORY.get(campaign) if campaign else None,

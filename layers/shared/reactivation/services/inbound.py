@@ -217,10 +217,11 @@ class InboundService:
                 ((p, a.campaign) for p, a in active.items() if a is not None),
                 (files[0].record.patient.patient_id, None),
             )
+            record = next(f.record for f in files if f.record.patient.patient_id == patient_id)
             offered = offer(
                 self._openings.upcoming(pid, now, now + HORIZON), sms.body,
                 patient_id=patient_id, language=language, campaign=campaign,
-                timezone=practice.timezone, now=now,
+                timezone=practice.timezone, now=now, usual_provider=record.usual_provider,
             )  # fmt: skip
             if offered is not None:
                 plan = replace(plan, answer="offer_times", handoff=None)

@@ -4,6 +4,7 @@ process, SNS (moto) recording what went out. Each test tries to break one guaran
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from reactivation.domain.models import (
     SendJob,
     SendStatus,
 )
+from reactivation.local import invariants
 from reactivation.local.faults import Fault
 from reactivation.local.stack import LocalStack
 from tests.builders import make_patient, make_practice, visit
@@ -32,6 +34,14 @@ from tests.builders import make_patient, make_practice, visit
 NY = ZoneInfo("America/New_York")
 #: The send queue's visibility timeout (template.yaml) and a second more.
 REDELIVERY = timedelta(seconds=181)
+
+
+@pytest.fixture(autouse=True)
+def rules_kept(stack: LocalStack) -> Iterator[None]:
+    """After each test, whatever fault it injected, the stored state keeps every rule: in
+    hours, each step once, nothing after an opt-out, the caps (reactivation.local.invariants)."""
+    yield
+    assert invariants.check(stack.client("dynamodb"), stack.outputs["PracticeTableName"]) == []
 
 
 def local(text: str, zone: ZoneInfo = NY) -> datetime:

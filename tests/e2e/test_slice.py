@@ -7,7 +7,7 @@ import urllib.request
 from datetime import timedelta
 
 from reactivation.adapters.consent import ConsentRepository
-from reactivation.local import demo
+from reactivation.local import demo, invariants
 from reactivation.local.faults import Fault
 from reactivation.local.stack import LocalStack
 from tests.test_template import granted
@@ -60,6 +60,8 @@ def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: Local
     assert "Outreach added" in lakeside and "95% confidence" in lakeside
     assert "Not enough data yet" in result.reports["harbor-dental"].with_suffix(".txt").read_text()
 
+    # the whole run (the scripted week and the simulated ones) kept every rule
+    assert invariants.check(stack.client("dynamodb"), stack.outputs["PracticeTableName"]) == []
     # every AWS action each function needed on the way is one its role is granted: a policy
     # missing one (dynamodb:ConditionCheckItem in a transaction, ses:SendRawEmail for the
     # report's attachment) would fail on AWS, where moto does not check

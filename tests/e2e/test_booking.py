@@ -49,6 +49,15 @@ def test_openings_are_offered_to_a_yes_and_the_pick_is_held_and_requested(
     out, err = capsys.readouterr()
     assert f"{slots}:4: start 'next tuesday' is not an ISO date-time" in err
     assert "2 openings read, 2 new, 1 rows rejected" in out
+    assert cli.main(["--state-dir", str(state), "openings", "list", "bright-smile"]) == 0
+    assert "9:00am with Dr. Lee  (hygiene)" in capsys.readouterr().out
+    for command in (
+        ["openings", "list", "nobody"],
+        ["practice", "show", "nobody"],
+        ["templates", "set", "nobody", "system.help.en", "Hi. Reply STOP to opt out."],
+    ):
+        assert cli.main(["--state-dir", str(state), *command]) == 1
+        assert "no practice nobody in" in capsys.readouterr().err
     # the practice's system pushes one more, through the bus
     events.put_events(Entries=[{
         "EventBusName": bus, "Source": "reactivation.pms", "DetailType": "Openings Published",

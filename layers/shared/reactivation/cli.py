@@ -203,6 +203,16 @@ def _practice_table(args: argparse.Namespace) -> tuple[Any, str]:
     return deployment.client("dynamodb"), deployment.outputs["PracticeTableName"]
 
 
+def _stored_practice(client: Any, table: str, practice_id: str) -> Any:
+    """The stored practice, or None after saying on stderr that there is none."""
+    from reactivation.adapters.practices import PracticeRepository
+
+    practice = PracticeRepository(client, table).get(practice_id)
+    if practice is None:
+        print(f"no practice {practice_id} in {table}", file=sys.stderr)
+    return practice
+
+
 def _import(args: argparse.Namespace) -> int:
     """Uploads DIR's export to the imports bucket and follows the import to its end."""
     from reactivation.adapters.imports import ExportStore, ImportRepository
@@ -346,9 +356,8 @@ def _templates_set(args: argparse.Namespace) -> int:
 
     client, table = _practice_table(args)
     practices = PracticeRepository(client, table)
-    practice = practices.get(args.practice_id)
+    practice = _stored_practice(client, table, args.practice_id)
     if practice is None:
-        print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
         return 1
     overrides = dict(practice.message_overrides)
     if args.remove:
@@ -449,12 +458,10 @@ def _messages_unconfirmed(args: argparse.Namespace) -> int:
 
 
 def _practice_show(args: argparse.Namespace) -> int:
-    from reactivation.adapters.practices import PracticeRepository
 
     client, table = _practice_table(args)
-    practice = PracticeRepository(client, table).get(args.practice_id)
+    practice = _stored_practice(client, table, args.practice_id)
     if practice is None:
-        print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
         return 1
     print(practice.model_dump_json(indent=2))
     return 0
@@ -462,13 +469,11 @@ def _practice_show(args: argparse.Namespace) -> int:
 
 def _openings_import(args: argparse.Namespace) -> int:
     from reactivation.adapters.openings import OpeningRepository
-    from reactivation.adapters.practices import PracticeRepository
     from reactivation.domain.openings import parse_openings
 
     client, table = _practice_table(args)
-    practice = PracticeRepository(client, table).get(args.practice_id)
+    practice = _stored_practice(client, table, args.practice_id)
     if practice is None:
-        print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
         return 1
     path = Path(args.file)
     parsed = parse_openings(path.read_text(encoding="utf-8"), practice.timezone)
@@ -485,13 +490,11 @@ def _openings_list(args: argparse.Namespace) -> int:
 
     from reactivation import clock
     from reactivation.adapters.openings import OpeningRepository
-    from reactivation.adapters.practices import PracticeRepository
     from reactivation.domain.openings import HORIZON, described
 
     client, table = _practice_table(args)
-    practice = PracticeRepository(client, table).get(args.practice_id)
+    practice = _stored_practice(client, table, args.practice_id)
     if practice is None:
-        print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
         return 1
     now = clock.now()
     for opening in OpeningRepository(client, table).upcoming(
@@ -506,14 +509,12 @@ def _report(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from reactivation import clock, wiring
-    from reactivation.adapters.practices import PracticeRepository
     from reactivation.domain.report import ReportWeek, render
 
     deployment = _deployment(args)
     table = deployment.outputs["PracticeTableName"]
-    practice = PracticeRepository(deployment.client("dynamodb"), table).get(args.practice_id)
+    practice = _stored_practice(deployment.client("dynamodb"), table, args.practice_id)
     if practice is None:
-        print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
         return 1
     try:
         week = ReportWeek.parse(args.week, practice.timezone)

@@ -142,7 +142,8 @@ def test_replies_are_stored_once_and_counted_by_week(aws: Aws) -> None:
         writer.write([replies.save_write(reply, recorded_at=RUN + timedelta(seconds=5))])
     recipient = RecipientRepository(aws.client("dynamodb"), aws.table).read("p", "+12125550101")
     assert recipient.has_reply("in-1") and recipient.replies == ((RUN, "in-1", "hello"),)
-    assert replies.count("p", RUN - timedelta(days=1), RUN + timedelta(days=1)) == 1
+    [stored] = replies.between("p", RUN - timedelta(days=1), RUN + timedelta(days=1))
+    assert (stored.inbound_message_id, stored.recorded_at) == ("in-1", RUN)
 
 
 def test_the_queue_sends_in_batches_of_ten(aws: Aws) -> None:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from reactivation.adapters.items import (
     Keys,
     conditionally,
-    count_between,
     from_attributes,
     iso,
     items_between,
@@ -100,8 +99,3 @@ class HandoffRepository:
                                datetime.max.replace(tzinfo=start.tzinfo))  # fmt: skip
         closed_ones = [Handoff.model_validate(model_fields(Handoff, item)) for item in closed]
         return [*self.open_ones(practice_id), *closed_ones]
-
-    def closed_between(self, practice_id: str, start: datetime, end: datetime) -> int:
-        return count_between(
-            self._client, self._table, Keys.collection(practice_id, "HANDOFFS_CLOSED"), start, end
-        )

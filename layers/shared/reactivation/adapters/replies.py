@@ -134,13 +134,3 @@ class ReplyRepository:
                 self._client, self._table, Keys.collection(practice_id, "REPLIES"), start, end
             )
         ]
-
-    def count(self, practice_id: str, start: datetime, end: datetime) -> int:
-        return count_between(
-            self._client, self._table, Keys.collection(practice_id, "REPLIES"), start, end
-        )
-
-    def opt_outs(self, practice_id: str, start: datetime, end: datetime) -> int:
-        return count_between(
-            self._client, self._table, Keys.collection(practice_id, "OPTOUTS"), start, end
-        )

@@ -204,3 +204,11 @@ def test_every_function_logs_to_its_own_group_kept_for_a_bounded_time() -> None:
         }
     api = SPEC.resources["InboundApi"]["Properties"]
     assert set(api["DefaultRouteSettings"]) == {"ThrottlingRateLimit", "ThrottlingBurstLimit"}
+
+
+def test_a_report_claim_outlives_the_report_function() -> None:
+    from reactivation.adapters.reports import CLAIM_ABANDONED
+
+    # a claim is taken again only once the run that took it cannot be alive any more
+    report = SPEC.function_properties("ReportFunction")
+    assert CLAIM_ABANDONED.total_seconds() > report["Timeout"]

@@ -32,6 +32,9 @@ def inbound_sms() -> dict[str, Any]:
         metrics.add_metric(name="Replies", unit=MetricUnit.Count, value=1)
         if result.intent.value == "opt_out":
             metrics.add_metric(name="OptOuts", unit=MetricUnit.Count, value=1)
+    if result.answers_in_doubt:  # an earlier delivery died while answering: not sent again
+        metrics.add_metric(name="AnswersInDoubt", unit=MetricUnit.Count, value=1)
+        logger.warning("reply answers in doubt", extra={"reply_id": envelope.message_id})
     logger.info("inbound handled", extra={"handled": result.handled.value, "intent": result.intent})
     return {"handled": result.handled.value}
 

@@ -507,3 +507,43 @@ def test_without_openings_that_fit_a_yes_gets_the_booking_way_and_the_desk(
     post(inbound, json.dumps(envelope(aws, "yes")))
     assert sent_sms()[-1][1].startswith("Great! Bright Smile Dental will text or call you")
     assert [h.reason for h in handoffs(aws)] == [HandoffReason.BOOKING]
+
+
+def test_a_failed_staff_email_is_sent_by_the_next_delivery_and_the_text_is_not_sent_again(
+    aws: Aws, inbound: Handler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from reactivation.adapters.channels import SesEmail
+
+    real = SesEmail.send
+
+    def throttled(self: SesEmail, **kwargs: Any) -> str:
+        monkeypatch.setattr(SesEmail, "send", real)  # once
+        raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "SendEmail")
+
+    monkeypatch.setattr(SesEmail, "send", throttled)
+    body = json.dumps(envelope(aws, "Hi, is it normal that my gum is bleeding?"))
+    with pytest.raises(ClientError):  # a 5xx: SNS delivers it again
+        post(inbound, body)
+    assert len(sent_sms()) == 1 and sent_emails() == [] and handoffs(aws) == []
+    assert post(inbound, body) == (200, {"handled": "routed"})
+    assert len(sent_sms()) == 1  # the patient's answer went with the first delivery
+    assert len(sent_emails()) == 1 and len(handoffs(aws)) == 1
+
+
+def test_a_delivery_that_died_answering_leaves_the_text_in_doubt_and_the_changes_are_written(
+    aws: Aws, inbound: Handler, caplog: pytest.LogCaptureFixture
+) -> None:
+    # an earlier delivery of this STOP claimed its answer and died before writing anything
+    recipients = RecipientRepository(aws.client("dynamodb"), aws.table)
+    assert recipients.claim_answers("bright-smile", "+12125550101", "in-1", RUN)
+    assert post(inbound, json.dumps(envelope(aws, "STOP"))) == (200, {"handled": "routed"})
+    consent = ConsentRepository(aws.client("dynamodb"), aws.table)
+    assert consent.opted_out("bright-smile", ["+12125550101"]) == {"+12125550101"}
+    assert sent_sms() == []  # the confirmation may have gone: never twice
+    assert "reply answers in doubt" in caplog.text
+    # a claim given back (its send failed for sure) is taken again and answered
+    assert not recipients.claim_answers("bright-smile", "+12125550101", "in-1", RUN)
+    recipients.release_answers("bright-smile", "+12125550101", "in-1", [])
+    assert recipients.claim_answers("bright-smile", "+12125550101", "in-1", RUN)

@@ -108,3 +108,20 @@ def test_one_practice_failing_does_not_stop_the_others_and_its_retry_sends_it(
     retry = report(scheduled(None, MONDAY))
     assert retry["sent"] == ["broken"] and retry["already_sent"] == ["bright-smile"]
     assert len(sent_emails()) == 2
+
+
+def test_a_claim_left_by_a_run_that_died_is_taken_again_once_it_cannot_be_alive(
+    aws: Aws, load_function: Callable[[str], Handler]
+) -> None:
+    from reactivation.adapters.reports import ReportRepository
+
+    seed(aws)
+    # a run claimed the week's report at 07:00 and died before confirming it
+    assert ReportRepository(aws.client("dynamodb"), aws.table).claim(
+        "bright-smile", "2026-W48", at("2026-11-30 07:00")
+    )
+    report = load_function("ReportFunction")
+    assert report(scheduled(None, "2026-11-30T12:10:00Z"))["already_sent"] == ["bright-smile"]
+    assert report(scheduled(None, "2026-11-30T13:00:00Z"))["sent"] == ["bright-smile"]
+    assert report(scheduled(None, "2026-11-30T14:00:00Z"))["already_sent"] == ["bright-smile"]
+    assert len(sent_emails()) == 1

@@ -457,6 +457,19 @@ def _messages_unconfirmed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _messages_redrive(args: argparse.Namespace) -> int:
+    """After the cause is fixed: the dead-letter queue's jobs go back to their queue. A job
+    already sent is not sent again (its claim), an opted-out number is still never texted."""
+    from reactivation.adapters.queue import DeadLetters
+
+    deployment = _deployment(args)
+    name = args.queue.capitalize()
+    parked = DeadLetters(deployment.client("sqs"), deployment.outputs[f"{name}DeadLetterQueueUrl"])
+    moved = parked.redrive(deployment.outputs[f"{name}QueueUrl"])
+    print(f"{moved} {args.queue} jobs moved back to their queue")
+    return 0
+
+
 def _practice_show(args: argparse.Namespace) -> int:
 
     client, table = _practice_table(args)
@@ -606,6 +619,11 @@ def main(argv: list[str] | None = None) -> int:
     unconfirmed.add_argument("practice_id")
     unconfirmed.add_argument("--older-than-minutes", type=int, default=10)
     unconfirmed.set_defaults(run=_messages_unconfirmed)
+    redrive = message_commands.add_parser(
+        "redrive", help="move the parked send jobs (or import jobs) back to their queue"
+    )
+    redrive.add_argument("queue", choices=["send", "import"], nargs="?", default="send")
+    redrive.set_defaults(run=_messages_redrive)
     reply_commands = _stack_group(commands, "replies", "staff corrections of the classifier")
     correct = reply_commands.add_parser("correct", help="set a reply's intent (counted)")
     correct.add_argument("practice_id")

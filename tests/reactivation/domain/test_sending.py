@@ -154,3 +154,17 @@ def test_a_higher_priority_pending_step_of_another_patient_holds_the_number() ->
     assert next_send_time(now, "America/New_York", (), window, [], held) == datetime(
         2026, 11, 25, 14, tzinfo=UTC
     )
+
+
+def test_a_window_that_never_opens_in_both_zones_at_once_is_said_so() -> None:
+    import pytest
+
+    from reactivation.domain.sending import NoSendingHours
+
+    # 08:00-13:00 in New York is 03:00-08:00 in Honolulu: the two never meet
+    narrow = SendingWindow(opens_hour=8, closes_hour=13)
+    with pytest.raises(NoSendingHours):
+        next_opening(at("2026-11-24 10:00"), ["America/New_York", "Pacific/Honolulu"], narrow)
+    # the default window meets: 14:00-20:00 in New York
+    both = next_opening(at("2026-11-24 10:00"), ["America/New_York", "Pacific/Honolulu"], WINDOW)
+    assert both == at("2026-11-24 14:00")

@@ -358,3 +358,20 @@ def test_the_inactive_marking_of_a_large_practice_hands_on_too(harness: Harness)
     assert outcome.record is not None and outcome.record.not_in_export == 3  # P-1, P-2, P-3
     active = {pid: on for pid, on in harness.patients.ids_and_activity("bright-smile")}
     assert active == {"P-1": False, "P-2": False, "P-3": False, "P-6": True}
+
+
+def test_a_row_that_is_not_utf8_is_rejected_with_its_line_and_the_others_imported(
+    harness: Harness,
+) -> None:
+    # a row saved as Latin-1 ("Zoë", "Peña") in a UTF-8 export
+    ref = harness.upload("latin-1")
+    lines = PATIENTS.encode().splitlines(keepends=True)
+    latin = "P-7,Zo\u00eb,Pe\u00f1a,2125550107,,,\n".encode("latin-1")
+    patients = b"".join([*lines[:2], latin, *lines[2:]])
+    harness.store.upload(ref, ExportFile.PATIENTS, io.BytesIO(patients))
+    outcome = harness.service.file_arrived(ref.key(ExportFile.PLANS), NOW, "worker-1", Clock())
+    assert outcome.status is IngestStatus.COMPLETED
+    summary = harness.result(ref, "summary.txt")
+    assert "patients.csv line 3: rejected: not UTF-8 text (save the export as UTF-8)" in summary
+    assert harness.patients.record("bright-smile", "P-7") is None
+    assert harness.patients.record("bright-smile", "P-1") is not None

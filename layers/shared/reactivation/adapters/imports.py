@@ -152,17 +152,30 @@ class ImportRepository:
 
 def decoded_lines(chunks: Iterable[bytes]) -> Iterator[str]:
     """UTF-8 text (a BOM dropped) as lines ending in "\n", from chunks of any size, as a file
-    opened with newline="" gives them to the CSV reader (which joins a quoted field's lines)."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    opened with newline="" gives them to the CSV reader (which joins a quoted field's lines);
+    CRLF and a lone CR end a line as "\n" does.
+    Bytes that are not UTF-8 become U+FFFD: their row is rejected with its line, not the file."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
     pending = ""
     for chunk in chunks:
         pending += decoder.decode(chunk)
-        *complete, pending = pending.split("\n")
+        # a CR at the end may be half of a CRLF that the next chunk completes
+        held = "\r" if pending.endswith("\r") else ""
+        *complete, pending = _universal(pending.removesuffix(held)).split("\n")
+        pending += held
         for line in complete:
             yield line + "\n"
-    pending += decoder.decode(b"", final=True)
+    pending = _universal(pending + decoder.decode(b"", final=True))
+    *complete, pending = pending.split("\n")
+    for line in complete:
+        yield line + "\n"
     if pending:
         yield pending
+
+
+def _universal(text: str) -> str:
+    """Line ends as "\n": CRLF (the format's) and a lone CR (old Mac exports) alike."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class ExportStore:

@@ -7,7 +7,8 @@ Items of `PRACTICE#<practice>#NUMBER#<contact>`:
   send (the claim that takes the number's daily slot is conditional on it);
 - `PENDING#<patient>`: a step queued for that patient on this number and not yet sent;
 - `REPLY#<carrier time>#<inbound id>`: its replies (written by the reply repository);
-- `OFFER`: the open times it was last offered, until one is picked.
+- `OFFER`: the open times it was last offered, until one is picked;
+- `ANSWERS#<inbound id>`: the claim on a reply's answers (each goes out at most once).
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from reactivation.adapters.items import Keys, iso, query, to_attributes
-from reactivation.domain.models import NumberSend, Offer, PendingStep, Recipient
+from reactivation.domain.models import AnswerClaim, NumberSend, Offer, PendingStep, Recipient
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+#: How long a reply's answer claim is kept (SNS gives up on a delivery within an hour).
+ANSWER_MEMORY = timedelta(days=7)
 
 #: How long a send is remembered on the number (the longest cap is 4 in any 30 days).
 SEND_MEMORY = timedelta(days=31)
@@ -39,6 +43,7 @@ class RecipientRepository:
         pending: list[PendingStep] = []
         replies: list[tuple[datetime, str, str]] = []
         offer: Offer | None = None
+        answers: dict[str, AnswerClaim] = {}
         for item in query(
             self._client,
             TableName=self._table,
@@ -61,6 +66,10 @@ class RecipientRepository:
                 pending.append(PendingStep.model_validate(item["step"]))
             elif sk == "OFFER":
                 offer = Offer.model_validate(item["offer"])
+            elif sk.startswith("ANSWERS#"):
+                answers[sk.removeprefix("ANSWERS#")] = AnswerClaim(
+                    released=item.get("status") == "released", done=frozenset(item.get("done", []))
+                )
         return Recipient(
             contact=contact,
             opted_out=opted_out,
@@ -70,7 +79,46 @@ class RecipientRepository:
             consent_changed_at=changed_at,
             replies=tuple(replies),
             offer=offer,
+            answers=answers,
         )
+
+    def claim_answers(
+        self, practice_id: str, contact: str, inbound_message_id: str, now: datetime
+    ) -> bool:
+        """Takes the claim on a reply's answers: False if another delivery has it, or had it
+        and did not give it back."""
+        key = {"pk": Keys.number(practice_id, contact), "sk": f"ANSWERS#{inbound_message_id}"}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes(key),
+                UpdateExpression="SET kind = :kind, #status = :claimed, claimed_at = :now, "
+                "done = if_not_exists(done, :none), expires_at = :expires",
+                ConditionExpression="attribute_not_exists(pk) OR #status = :released",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_attributes({
+                    ":kind": "answers", ":claimed": "claimed", ":released": "released",
+                    ":now": iso(now), ":none": [],
+                    ":expires": int((now + ANSWER_MEMORY).timestamp()),
+                }),
+            )  # fmt: skip
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release_answers(
+        self, practice_id: str, contact: str, inbound_message_id: str, done: Sequence[str]
+    ) -> None:
+        """Gives the claim back after a send failed for sure, with what had gone out."""
+        key = {"pk": Keys.number(practice_id, contact), "sk": f"ANSWERS#{inbound_message_id}"}
+        self._client.update_item(
+            TableName=self._table,
+            Key=to_attributes(key),
+            UpdateExpression="SET #status = :released, done = :done",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_attributes({":released": "released",
+                                                     ":done": sorted(set(done))}),
+        )  # fmt: skip
 
     def offer_write(self, practice_id: str, contact: str, offer: Offer) -> TransactWriteItemTypeDef:
         """A transaction's write that keeps the times offered to the contact (in place of any

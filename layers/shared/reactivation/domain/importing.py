@@ -179,6 +179,10 @@ class FileImport[Model: BaseModel]:
         return "\n".join(lines)
 
 
+#: The key of a row the CSV reader could not read (its value: why); no column has it.
+UNREADABLE = "\x00unreadable"
+
+
 def read_rows(
     lines: Iterable[str], settings: ImportSettings, columns: tuple[str, ...]
 ) -> tuple[Iterator[tuple[int, dict[str, str]]], dict[str, str], tuple[str, ...]]:
@@ -204,7 +208,15 @@ def read_rows(
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         start = reader.line_num + 1
-        for values in reader:
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:  # the reader goes on at the next line
+                yield start, {UNREADABLE: str(error)}
+                start = reader.line_num + 1
+                continue
             if any(v.strip() for v in values):
                 width = len(values)
                 yield start, {name: values[i].strip() for i, name in known if i < width}
@@ -405,6 +417,10 @@ def _plan(row: Mapping[str, str], settings: ImportSettings, warn: Callable[[str]
 Builder = Callable[[Mapping[str, str], ImportSettings, Callable[[str], None]], Any]
 
 
+#: What bytes that are not UTF-8 were decoded as (adapters.imports.decoded_lines).
+NOT_TEXT = "\ufffd"
+
+
 def stream_file(
     file: ExportFile,
     lines: Iterable[str],
@@ -426,6 +442,10 @@ def stream_file(
         for line, row in rows:
             warnings: list[str] = []
             try:
+                if UNREADABLE in row:
+                    raise RowError(f"not readable as CSV: {row[UNREADABLE]}")
+                if any(NOT_TEXT in value for value in row.values()):
+                    raise RowError("not UTF-8 text (save the export as UTF-8)")
                 if row.get(id_column) in seen:
                     raise RowError(f"duplicate {id_column} (first on line {seen[row[id_column]]})")
                 if known_patients is not None and row.get("patient_id") not in known_patients:

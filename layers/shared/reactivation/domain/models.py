@@ -566,6 +566,16 @@ class BookingRequest(Frozen):
     requested_at: Moment
 
 
+class AnswerClaim(Frozen):
+    """The claim on a reply's answers (its text, the staff's email, the practice event): each
+    goes out at most once. A claim left taken is a process that died while answering: in
+    doubt, never answered again. A claim given back (a send failed for sure) lists what had
+    gone out, and the next delivery of the reply sends the rest."""
+
+    released: bool = False
+    done: frozenset[str] = frozenset()
+
+
 class Recipient(Frozen):
     """A contact (a mobile number or an email address) as one recipient of a practice:
     its opt-out, the outreach it got lately and the steps waiting for it."""
@@ -582,6 +592,8 @@ class Recipient(Frozen):
     replies: tuple[tuple[Moment, str, str], ...] = ()
     #: The times it was last offered, if it was and has not picked one.
     offer: Offer | None = None
+    #: The answers to its replies that were claimed, by inbound message id.
+    answers: dict[str, AnswerClaim] = Field(default_factory=dict)
 
     def has_reply(self, inbound_message_id: str) -> bool:
         return any(message_id == inbound_message_id for _, message_id, _ in self.replies)

@@ -68,8 +68,14 @@ def _opening_in(now: datetime, timezone: str, window: SendingWindow) -> datetime
     raise AssertionError("a fortnight always has an opening")  # pragma: no cover
 
 
+class NoSendingHours(ValueError):
+    """The sending window never opens in the patient's and the number's zones at the same
+    time (a narrow window, a patient in Honolulu with a New York number): never texted."""
+
+
 def next_opening(now: datetime, timezones: str | Iterable[str], window: SendingWindow) -> datetime:
-    """`now` when the window is open in every timezone, else the first moment it is."""
+    """`now` when the window is open in every timezone, else the first moment it is;
+    NoSendingHours when there is none."""
     zones = [timezones] if isinstance(timezones, str) else sorted(set(timezones))
     candidate = now.astimezone(UTC)
     for _ in range(50):
@@ -77,7 +83,7 @@ def next_opening(now: datetime, timezones: str | Iterable[str], window: SendingW
         if moved == candidate:
             return candidate
         candidate = moved
-    raise AssertionError("the zones' windows never overlap")  # pragma: no cover
+    raise NoSendingHours("the window never opens in all these timezones at once")
 
 
 def is_open(now: datetime, timezone: str | Iterable[str], window: SendingWindow) -> bool:

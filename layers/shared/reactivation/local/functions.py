@@ -79,7 +79,7 @@ class FunctionWorker:
 
     def __init__(self, spec: FunctionSpec, base_environment: Mapping[str, str], log: Path) -> None:
         self.spec = spec
-        self._base = dict(base_environment)
+        self.base_environment = dict(base_environment)
         self._log = log
         #: Variables added for a test (faults to inject); applied at the next (re)start.
         self.extra_environment: dict[str, str] = {}
@@ -93,7 +93,7 @@ class FunctionWorker:
         answer_read, answer_write = os.pipe()
         environment = {
             **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-            **self._base,
+            **self.base_environment,
             "AWS_LAMBDA_FUNCTION_NAME": self.spec.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.spec.memory),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

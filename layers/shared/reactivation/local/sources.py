@@ -28,7 +28,7 @@ class SqsEventSource:
     #: receipt handle -> the moment (local clock) the message becomes visible again
     waiting: dict[str, datetime] = field(default_factory=dict)
 
-    def _record(self, message: Mapping[str, Any]) -> dict[str, Any]:
+    def record(self, message: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "messageId": message["MessageId"],
             "receiptHandle": message["ReceiptHandle"],
@@ -62,7 +62,7 @@ class SqsEventSource:
         ).get("Messages", [])
         if not messages:
             return 0
-        records = [self._record(m) for m in messages]
+        records = [self.record(m) for m in messages]
         ok, result = invoke({"Records": records})
         failed: set[str] = set()
         if not ok:

@@ -20,7 +20,10 @@ from moto.server import ThreadedMotoServer
 from reactivation.local.api import LocalApi, routes_from
 from reactivation.local.faults import FAULTS_VARIABLE, Fault, encode
 from reactivation.local.functions import FunctionSpec, FunctionWorker, Invocation, function_specs
-from reactivation.local.moto_patches import copy_tables_once_per_transaction
+from reactivation.local.moto_patches import (
+    copy_tables_once_per_transaction,
+    sns_retries_failed_http_deliveries,
+)
 from reactivation.local.provision import Physical, Provisioner
 from reactivation.local.sources import SqsEventSource
 from reactivation.local.template import Template
@@ -179,6 +182,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         copy_tables_once_per_transaction()
+        sns_retries_failed_http_deliveries()
         self._moto.start()
         # moto keeps its state per process: a stack starts from nothing, like a new account.
         # B310: moto on 127.0.0.1
@@ -275,6 +279,15 @@ class LocalStack:
         worker.stop()
         worker.extra_environment[FAULTS_VARIABLE] = encode(marked)
 
+    def instance(self, function: str, name: str) -> FunctionWorker:
+        """Another concurrent instance of a function, as Lambda starts when two batches come
+        at once (its own process, logging to `<function>-<name>.log`); stopped with the stack."""
+        spec = self.functions[function]
+        log = self.state_dir / "logs" / f"{function}-{name}.log"
+        worker = FunctionWorker(spec, self.workers[function].base_environment, log)
+        self.workers[f"{function}-{name}"] = worker
+        return worker
+
     # -- what the stack does ------------------------------------------------------------
     def invoke(self, function: str, event: Mapping[str, Any]) -> Invocation:
         return self.workers[function].invoke(event, self.clock.now())
@@ -295,13 +308,15 @@ class LocalStack:
             event = {"source": "aws.scheduler", "time": when, "detail": {}}
         return self.invoke(spec.function, event)
 
-    def drain(self, max_batches: int = 1000) -> int:
-        """Feeds the queues to their functions until no message is visible; returns batches run."""
+    def drain(self, max_batches: int = 1000, function: str | None = None) -> int:
+        """Feeds the queues to their functions (only `function`'s, when given) until no
+        message is visible; returns batches run."""
         batches = 0
+        sources = [s for s in self.sources if function is None or s.function == function]
         while batches < max_batches:
             ran = sum(
                 1
-                for source in self.sources
+                for source in sources
                 if source.poll(self._invoke_source(source), self.clock.now())
             )
             if ran == 0:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
@@ -86,6 +87,12 @@ class InboundResult:
     handled: Handled
     intent: Intent | None = None
     notify_staff: bool = False
+    #: An earlier delivery died while answering: its answers are not sent again.
+    answers_in_doubt: bool = False
+
+
+#: One answer to a reply, by kind ("text", "email", "event"), and what sends it.
+Answer = tuple[str, Callable[[], None]]
 
 
 class InboundService:
@@ -241,18 +248,22 @@ class InboundService:
         handoff = self._handoff(practice, sms, plan.handoff, patient_ids, now)
         if handoff is not None:
             writes.append(self._handoffs.open_write(handoff))
-        # Answers and notices go first (at least once); the writes last, all or nothing.
+        effects: list[Answer] = []
         if plan.answer is not None:
             times = (
                 offered_times(offered.openings, practice.timezone, language) if offered else None
             )
-            self._answer(practice, sms, plan.answer, language, times)
+            effects.append(("text", partial(self._answer, practice, sms, plan.answer, language,
+                                            times)))  # fmt: skip
         elif plan.faq is not None:
-            self._send_text(practice, sms.from_number, plan.faq)
+            effects.append(("text", partial(self._send_text, practice, sms.from_number, plan.faq)))
         if handoff is not None:
-            self._notify(practice, handoff, recipient.replies, sms)
-        stored = self._store(pid, sms, writes, classification.intent, classification.notify_staff,
-                             patient_ids, now)  # fmt: skip
+            effects.append(("email", partial(self._notify, practice, handoff, recipient.replies,
+                                             sms)))  # fmt: skip
+        stored = self._answer_and_store(
+            pid, sms, recipient, effects, writes, classification.intent,
+            classification.notify_staff, patient_ids, now,
+        )  # fmt: skip
         if stored is None or stored.handled is not Handled.ROUTED:
             return stored
         if self._opt_out_list is not None and plan.answer == "opt_out_confirmation":
@@ -301,6 +312,7 @@ class InboundService:
         front desk; if another patient took it first, offer the times still open."""
         pid, patient_id = practice.practice_id, standing.patient_id
         writes = []
+        effects: list[Answer] = []
         handoff: Handoff | None = None
         if self._openings.hold(pid, chosen, patient_id, now):
             request = BookingRequest(practice_id=pid, patient_id=patient_id, opening=chosen,
@@ -313,8 +325,9 @@ class InboundService:
                     update={"detail": described(chosen, practice.timezone)}
                 )
             time = when(chosen, practice.timezone, standing.language)
-            self._answer(practice, sms, "booking_held", standing.language, time)
-            self._practice_events.booking_requested(request)
+            effects.append(("text", partial(self._answer, practice, sms, "booking_held",
+                                            standing.language, time)))  # fmt: skip
+            effects.append(("event", partial(self._practice_events.booking_requested, request)))
             writes += [self._recipients.offer_taken_write(pid, sms.from_number),
                        self._openings.requested_write(request)]  # fmt: skip
         else:
@@ -325,16 +338,76 @@ class InboundService:
                           campaign=None, timezone=practice.timezone, now=now)  # fmt: skip
             if again is not None:
                 times = offered_times(again.openings, practice.timezone, standing.language)
-                self._answer(practice, sms, "time_taken", standing.language, times)
+                effects.append(("text", partial(self._answer, practice, sms, "time_taken",
+                                                standing.language, times)))  # fmt: skip
                 writes.append(self._recipients.offer_write(pid, sms.from_number, again))
             else:
                 handoff = self._handoff(practice, sms, HandoffReason.BOOKING, (patient_id,), now)
-                self._answer(practice, sms, "book_link", standing.language)
+                effects.append(("text", partial(self._answer, practice, sms, "book_link",
+                                                standing.language)))  # fmt: skip
                 writes.append(self._recipients.offer_taken_write(pid, sms.from_number))
         if handoff is not None:
-            self._notify(practice, handoff, recipient.replies, sms)
+            effects.append(("email", partial(self._notify, practice, handoff, recipient.replies,
+                                             sms)))  # fmt: skip
             writes.append(self._handoffs.open_write(handoff))
-        return self._store(pid, sms, writes, Intent.BOOK, False, (patient_id,), now)
+        return self._answer_and_store(pid, sms, recipient, effects, writes, Intent.BOOK, False,
+                                      (patient_id,), now)  # fmt: skip
+
+    def _answer_and_store(
+        self,
+        practice_id: str,
+        sms: InboundSms,
+        recipient: Recipient,
+        effects: Sequence[Answer],
+        writes: Sequence[TransactWriteItemTypeDef],
+        intent: Intent,
+        notify_staff: bool,
+        patient_ids: tuple[str, ...],
+        now: datetime,
+    ) -> InboundResult | None:
+        """The answers, then the reply's writes, all or nothing. The text to the patient goes
+        at most once: a delivery that died after claiming it leaves it in doubt, never sent
+        again. The staff's email and the practice event go at least once: in doubt, they go
+        again (a handoff must reach the team; the event carries its reply id)."""
+        claim = recipient.answers.get(sms.inbound_message_id)
+        in_doubt = bool(effects) and claim is not None and not claim.released
+        claimed = False
+        sent = sorted(claim.done) if claim is not None else []
+        if in_doubt:
+            pending = [(kind, send) for kind, send in effects if kind != "text"]
+        elif effects:
+            if not self._recipients.claim_answers(
+                practice_id, sms.from_number, sms.inbound_message_id, now
+            ):
+                return None  # another delivery took it meanwhile: read and decide again
+            claimed = True
+            pending = [(kind, send) for kind, send in effects if kind not in sent]
+        else:
+            pending = []
+
+        def give_back() -> None:
+            if claimed:
+                self._recipients.release_answers(
+                    practice_id, sms.from_number, sms.inbound_message_id, sent
+                )
+
+        for kind, send in pending:
+            try:
+                send()
+            except Exception:  # not sent: the next delivery sends it and what is left
+                give_back()
+                raise
+            sent.append(kind)
+        try:
+            stored = self._store(practice_id, sms, writes, intent, notify_staff, patient_ids, now)
+        except Exception:
+            give_back()  # answered: the next delivery writes, and does not answer again
+            raise
+        if stored is None:
+            give_back()  # to decide again, with what went out
+        elif in_doubt:
+            stored = replace(stored, answers_in_doubt=True)
+        return stored
 
     def _handoff(
         self,

@@ -15,7 +15,7 @@ from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import MAX_DELAY_SECONDS, SendQueue
 from reactivation.adapters.recipients import RecipientRepository
 from reactivation.domain import sms
-from reactivation.domain.messages import MessageLibrary, MessageValues, format_phone
+from reactivation.domain.messages import EmailContent, MessageLibrary, MessageValues, format_phone
 from reactivation.domain.models import (
     Channel,
     NumberSend,
@@ -26,7 +26,12 @@ from reactivation.domain.models import (
     SendJob,
     SendStatus,
 )
-from reactivation.domain.sending import held_slots, next_send_time, number_timezones
+from reactivation.domain.sending import (
+    NoSendingHours,
+    held_slots,
+    next_send_time,
+    number_timezones,
+)
 from reactivation.domain.unsubscribe import UnsubscribeLinks
 from reactivation.pacing import Pacer
 
@@ -55,6 +60,16 @@ CONTENTION_ATTEMPTS = 3
 
 class SlotContended(RuntimeError):
     """Other workers kept sending to the same number first: the job is retried later."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A job's message, ready to go: a text (`email` None) or an email."""
+
+    to: str
+    body: str
+    email: EmailContent | None = None
+    unsubscribe: str | None = None
 
 
 class MessageRejected(RuntimeError):
@@ -116,7 +131,10 @@ class SendService:
             return self._cancel(job, reason, now, contact)
         if contact is None or recipient is None:  # _cancel_reason cancels a job without one
             raise RuntimeError("a job to send has no contact: _cancel_reason lets none through")
-        when = self._next_send_time(job, practice, found, recipient, now)
+        try:
+            when = self._next_send_time(job, practice, found, recipient, now)
+        except NoSendingHours:  # the patient's hours and the number's never meet
+            return self._cancel(job, "no_common_sending_hours", now, contact)
         if when > now:
             wait = math.ceil((when - now).total_seconds())
             if wait <= MAX_DELAY_SECONDS:
@@ -129,6 +147,9 @@ class SendService:
             if slot > 0:  # the number's rate: back to the queue for its slot
                 self._queue.defer(job, min(MAX_DELAY_SECONDS, math.ceil(slot)))
                 return Delivery(Outcome.DEFERRED, reason="sending_rate")
+        # rendered before the claim: a render that fails (a text too long) or a crash while
+        # fetching the unsubscribe key leaves the job unclaimed, not in doubt
+        message = self._render(job, practice, patient)
         together = [self._recipients.not_opted_out(job.practice_id, contact)]
         if job.channel is Channel.SMS:
             send = NumberSend(at=now, patient_id=patient.patient_id, job_id=job.job_id)
@@ -140,14 +161,8 @@ class SendService:
             return None  # another message to the number went first: decide again
         if claim is not Claim.CLAIMED:
             return Delivery(Outcome.IN_DOUBT if claim is Claim.IN_DOUBT else Outcome.DUPLICATE)
-        values = MessageValues(
-            first_name=patient.first_name,
-            practice_name=practice.name,
-            practice_phone=format_phone(practice.phone),
-            booking_link=practice.booking_link,
-        )
         try:
-            message_id, encoding = self._send(job, practice, patient, values)
+            message_id, encoding = self._send(job, practice, message)
         except Exception:
             self._outbox.release(job)
             raise
@@ -184,10 +199,14 @@ class SendService:
             to_number,
         )
 
-    def _send(
-        self, job: SendJob, practice: Practice, patient: Patient, values: MessageValues
-    ) -> tuple[str, sms.SmsEncoding | None]:
-        """Sends the job's message; its channel message id and, for a text, its encoding."""
+    def _render(self, job: SendJob, practice: Practice, patient: Patient) -> Rendered:
+        """The job's message, in the patient's language, with the practice's own texts."""
+        values = MessageValues(
+            first_name=patient.first_name,
+            practice_name=practice.name,
+            practice_phone=format_phone(practice.phone),
+            booking_link=practice.booking_link,
+        )
         library = self._library.with_overrides(practice.override_texts())
         if job.channel is Channel.SMS:
             if patient.mobile is None:  # _cancel_reason cancels an SMS to no mobile
@@ -195,13 +214,7 @@ class SendService:
             body = library.sms(job.campaign, job.step, patient.language, values)
             if len(body) > sms.MAX_SMS_CHARACTERS:
                 raise MessageRejected(f"{job.campaign} step {job.step} renders too long")
-            message_id = self._sms.send(
-                to=patient.mobile,
-                sender=practice.sending_number,
-                body=body,
-                identity=practice.origination_identity,
-            )
-            return message_id, sms.encode(body)
+            return Rendered(to=patient.mobile, body=body)
         if patient.email is None:  # _cancel_reason cancels an email to no address
             raise RuntimeError("an email to a patient without an address")
         unsubscribe = (
@@ -210,13 +223,27 @@ class SendService:
             else None
         )
         email = library.email(job.campaign, job.step, patient.language, values, unsubscribe)
+        return Rendered(to=patient.email, body=email.text, email=email, unsubscribe=unsubscribe)
+
+    def _send(
+        self, job: SendJob, practice: Practice, message: Rendered
+    ) -> tuple[str, sms.SmsEncoding | None]:
+        """Sends the rendered message; its channel message id and, for a text, its encoding."""
+        if message.email is None:
+            message_id = self._sms.send(
+                to=message.to,
+                sender=practice.sending_number,
+                body=message.body,
+                identity=practice.origination_identity,
+            )
+            return message_id, sms.encode(message.body)
         message_id = self._email.send(
-            to=[patient.email],
+            to=[message.to],
             sender=practice.from_email,
-            subject=email.subject,
-            text=email.text,
-            html=email.html,
-            unsubscribe_url=unsubscribe,
+            subject=message.email.subject,
+            text=message.email.text,
+            html=message.email.html,
+            unsubscribe_url=message.unsubscribe,
             tags={"practice_id": job.practice_id},
         )
         return message_id, None

@@ -16,7 +16,10 @@ from moto import mock_aws
 from reactivation import clock
 from reactivation.local import demo
 from reactivation.local.functions import FunctionSpec, function_specs
-from reactivation.local.moto_patches import copy_tables_once_per_transaction
+from reactivation.local.moto_patches import (
+    queries_read_their_partition,
+    rollback_transactions_by_item,
+)
 from reactivation.local.provision import Provisioner
 from reactivation.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
 from reactivation.local.template import Template
@@ -38,7 +41,8 @@ class InProcessStack:
 @contextmanager
 def in_process_stack(**hooks: Callable[..., Any]) -> Iterator[InProcessStack]:
     """`hooks`: botocore events ("before-call", "after-call") -> handler."""
-    copy_tables_once_per_transaction()
+    rollback_transactions_by_item()
+    queries_read_their_partition()
     with mock_aws():  # moto resets boto3's default session: the hooks go on the new one
         boto3.setup_default_session()
         assert boto3.DEFAULT_SESSION is not None

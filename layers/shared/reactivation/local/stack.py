@@ -21,7 +21,8 @@ from reactivation.local.api import LocalApi, routes_from
 from reactivation.local.faults import FAULTS_VARIABLE, Fault, encode
 from reactivation.local.functions import FunctionSpec, FunctionWorker, Invocation, function_specs
 from reactivation.local.moto_patches import (
-    copy_tables_once_per_transaction,
+    queries_read_their_partition,
+    rollback_transactions_by_item,
     sns_retries_failed_http_deliveries,
 )
 from reactivation.local.provision import Physical, Provisioner
@@ -181,7 +182,8 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        copy_tables_once_per_transaction()
+        rollback_transactions_by_item()
+        queries_read_their_partition()
         sns_retries_failed_http_deliveries()
         self._moto.start()
         # moto keeps its state per process: a stack starts from nothing, like a new account.

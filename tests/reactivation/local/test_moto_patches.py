@@ -1,0 +1,63 @@
+"""The fixes to moto keep its behaviour: a failed transaction changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from reactivation.local.moto_patches import rollback_transactions_by_item
+from tests.conftest import Aws
+
+
+def test_a_failed_transaction_leaves_every_item_as_it_was(aws: Aws) -> None:
+    rollback_transactions_by_item()
+    dynamodb, table = aws.client("dynamodb"), aws.table
+
+    def item(sk: str, value: str) -> dict[str, dict[str, str]]:
+        return {"pk": {"S": "P"}, "sk": {"S": sk}, "v": {"S": value}}
+
+    dynamodb.put_item(TableName=table, Item=item("kept", "before"))
+    dynamodb.put_item(TableName=table, Item=item("gone", "before"))
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": item("new", "x")}},
+            {"Update": {"TableName": table, "Key": {"pk": {"S": "P"}, "sk": {"S": "kept"}},
+                        "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": {"S": "after"}}}},
+            {"Delete": {"TableName": table, "Key": {"pk": {"S": "P"}, "sk": {"S": "gone"}}}},
+            {"ConditionCheck": {"TableName": table, "Key": {"pk": {"S": "P"}, "sk": {"S": "no"}},
+                                "ConditionExpression": "attribute_exists(pk)"}},
+        ])  # fmt: skip
+    items = dynamodb.query(TableName=table, KeyConditionExpression="pk = :p",
+                           ExpressionAttributeValues={":p": {"S": "P"}})["Items"]  # fmt: skip
+    assert sorted((i["sk"]["S"], i["v"]["S"]) for i in items) == [
+        ("gone", "before"), ("kept", "before")
+    ]  # fmt: skip
+
+
+def test_a_query_gives_the_same_items_in_the_same_order(aws: Aws) -> None:
+    from reactivation.local.moto_patches import queries_read_their_partition
+
+    dynamodb, table = aws.client("dynamodb"), aws.table
+    for pk in ("A", "B"):
+        for sk in ("3", "1", "2"):
+            dynamodb.put_item(TableName=table, Item={
+                "pk": {"S": pk}, "sk": {"S": sk}, "gsi1pk": {"S": "ALL"},
+                "gsi1sk": {"S": f"{sk}{pk}"}})  # fmt: skip
+
+    def queries() -> list[list[str]]:
+        on_key = dynamodb.query(TableName=table, KeyConditionExpression="pk = :p",
+                                ExpressionAttributeValues={":p": {"S": "B"}},
+                                ScanIndexForward=False)["Items"]  # fmt: skip
+        on_index = dynamodb.query(TableName=table, IndexName="ByCollection",
+                                  KeyConditionExpression="gsi1pk = :p",
+                                  ExpressionAttributeValues={":p": {"S": "ALL"}},
+                                  Limit=4)["Items"]  # fmt: skip
+        scanned = dynamodb.scan(TableName=table)["Items"]
+        return [[i["pk"]["S"] + i["sk"]["S"] for i in items]
+                for items in (on_key, on_index, scanned)]  # fmt: skip
+
+    before = queries()
+    queries_read_their_partition()
+    assert queries() == before
+    assert before[0] == ["B3", "B2", "B1"] and before[1] == ["A1", "B1", "A2", "B2"]

@@ -39,7 +39,7 @@ test: setup lint typecheck unit layer-check ## Everything CI runs: ruff, cfn-lin
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint --include-checks I -- template.yaml  # the informational rules too
 	$(BIN)/bandit -q -r layers/shared/reactivation functions scripts  # each skip has its reason beside it
 
 typecheck: setup

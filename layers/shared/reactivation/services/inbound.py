@@ -260,10 +260,9 @@ class InboundService:
         if handoff is not None:
             effects.append(("email", partial(self._notify, practice, handoff, recipient.replies,
                                              sms)))  # fmt: skip
-        stored = self._answer_and_store(
-            pid, sms, recipient, effects, writes, classification.intent,
-            classification.notify_staff, patient_ids, now,
-        )  # fmt: skip
+        store = partial(self._store, pid, sms, writes, classification.intent,
+                        classification.notify_staff, patient_ids, now)  # fmt: skip
+        stored = self._answer_and_store(pid, sms, recipient, effects, store, now)
         if stored is None or stored.handled is not Handled.ROUTED:
             return stored
         if self._opt_out_list is not None and plan.answer == "opt_out_confirmation":
@@ -350,8 +349,8 @@ class InboundService:
             effects.append(("email", partial(self._notify, practice, handoff, recipient.replies,
                                              sms)))  # fmt: skip
             writes.append(self._handoffs.open_write(handoff))
-        return self._answer_and_store(pid, sms, recipient, effects, writes, Intent.BOOK, False,
-                                      (patient_id,), now)  # fmt: skip
+        store = partial(self._store, pid, sms, writes, Intent.BOOK, False, (patient_id,), now)
+        return self._answer_and_store(pid, sms, recipient, effects, store, now)
 
     def _answer_and_store(
         self,
@@ -359,16 +358,13 @@ class InboundService:
         sms: InboundSms,
         recipient: Recipient,
         effects: Sequence[Answer],
-        writes: Sequence[TransactWriteItemTypeDef],
-        intent: Intent,
-        notify_staff: bool,
-        patient_ids: tuple[str, ...],
+        store: Callable[[], InboundResult | None],
         now: datetime,
     ) -> InboundResult | None:
-        """The answers, then the reply's writes, all or nothing. The text to the patient goes
-        at most once: a delivery that died after claiming it leaves it in doubt, never sent
-        again. The staff's email and the practice event go at least once: in doubt, they go
-        again (a handoff must reach the team; the event carries its reply id)."""
+        """The answers, then the reply's writes (`store`), all or nothing. The text to the
+        patient goes at most once: a delivery that died after claiming it leaves it in doubt,
+        never sent again. The staff's email and the practice event go at least once: in
+        doubt, they go again (a handoff must reach the team; the event carries its reply id)."""
         claim = recipient.answers.get(sms.inbound_message_id)
         in_doubt = bool(effects) and claim is not None and not claim.released
         claimed = False
@@ -399,7 +395,7 @@ class InboundService:
                 raise
             sent.append(kind)
         try:
-            stored = self._store(practice_id, sms, writes, intent, notify_staff, patient_ids, now)
+            stored = store()
         except Exception:
             give_back()  # answered: the next delivery writes, and does not answer again
             raise

@@ -24,6 +24,7 @@ from reactivation.local.moto_patches import (
     queries_read_their_partition,
     rollback_transactions_by_item,
     sns_retries_failed_http_deliveries,
+    sqs_reads_the_clock_directly,
 )
 from reactivation.local.provision import Physical, Provisioner
 from reactivation.local.sources import SqsEventSource
@@ -184,6 +185,7 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         rollback_transactions_by_item()
         queries_read_their_partition()
+        sqs_reads_the_clock_directly()
         sns_retries_failed_http_deliveries()
         self._moto.start()
         # moto keeps its state per process: a stack starts from nothing, like a new account.

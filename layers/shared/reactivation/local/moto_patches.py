@@ -189,9 +189,8 @@ def sqs_reads_the_clock_directly() -> None:
         return
     import time
 
+    from moto.core.utils import unix_time as original
     from moto.sqs import models
-
-    original = models.unix_time
 
     def unix_time(dt: Any = None) -> float:
         return time.time() if dt is None else float(original(dt))

@@ -222,6 +222,8 @@ class DemoResult:
     report_html: Path
     #: Each practice's last weekly report (the simulated weeks'), by practice id.
     reports: dict[str, Path]
+    #: The Tuesday 10:00 the scripted week began (its report is that ISO week's).
+    start: datetime
 
 
 def next_tuesday_morning(now: datetime) -> datetime:
@@ -289,11 +291,16 @@ def post(url: str, body: bytes) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
+def run(
+    stack: LocalStack, say: Callable[[str], None] = print, start: datetime | None = None
+) -> DemoResult:
+    """The scripted week from `start` (a Tuesday 10:00; by default the next one to come whose
+    week has no holiday in the way), then the simulated weeks."""
     outputs = stack.outputs
     table = outputs["PracticeTableName"]
     dynamodb = stack.client("dynamodb")
-    start = next_tuesday_morning(datetime.now(UTC))
+    if start is None:
+        start = next_tuesday_morning(datetime.now(UTC))
     stack.clock.set(start.astimezone(UTC))
     say(f"Local stack built from {stack.template.path.name}: AWS on {stack.moto_url} (moto),")
     say(f"  inbound SMS webhook {outputs['InboundSmsWebhookUrl']}")
@@ -444,4 +451,5 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
         opted_out=opted_out,
         report_html=report_html,
         reports=reports,
+        start=start,
     )

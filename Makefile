@@ -57,7 +57,7 @@ bench: setup ## Measure cold imports, the classifier, AWS requests, import and p
 	$(BIN)/python bench/aws_requests.py
 	$(BIN)/python bench/send_cost.py
 	$(BIN)/python bench/inbound_endpoint.py
-	$(BIN)/python bench/load_run.py  # 10,000 jobs and 2,000 replies: about 20 minutes on moto
+	$(BIN)/python bench/load_run.py  # 10,000 jobs and 2,000 replies: about 37 minutes on moto
 	$(BIN)/python bench/segment_requests.py
 	$(BIN)/python bench/preview_throughput.py
 	$(BIN)/python bench/import_throughput.py --mode parse

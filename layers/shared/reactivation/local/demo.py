@@ -291,16 +291,11 @@ def post(url: str, body: bytes) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def run(
-    stack: LocalStack, say: Callable[[str], None] = print, start: datetime | None = None
-) -> DemoResult:
-    """The scripted week from `start` (a Tuesday 10:00; by default the next one to come whose
-    week has no holiday in the way), then the simulated weeks."""
+def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     outputs = stack.outputs
     table = outputs["PracticeTableName"]
     dynamodb = stack.client("dynamodb")
-    if start is None:
-        start = next_tuesday_morning(datetime.now(UTC))
+    start = next_tuesday_morning(datetime.now(UTC))
     stack.clock.set(start.astimezone(UTC))
     say(f"Local stack built from {stack.template.path.name}: AWS on {stack.moto_url} (moto),")
     say(f"  inbound SMS webhook {outputs['InboundSmsWebhookUrl']}")

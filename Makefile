@@ -19,11 +19,11 @@ help: ## List the targets
 
 # requirements-dev.lock: every package, with the sha256 of its files (scripts/lock.py writes
 # it from requirements-dev.txt): what was tested is what installs.
-$(BIN)/.installed: pyproject.toml requirements-dev.lock
+$(BIN)/.installed: pyproject.toml tools/pyproject.toml requirements-dev.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or later is needed (pyenv install 3.12)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . -e tools
 	@touch $@
 
 setup: $(BIN)/.installed ## Create the virtualenv and install the project and its tools
@@ -40,10 +40,10 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint --include-checks I -- template.yaml  # the informational rules too
-	$(BIN)/bandit -q -r layers/shared/reactivation functions scripts  # each skip has its reason beside it
+	$(BIN)/bandit -q -r layers/shared/reactivation tools/reactivation_tools functions scripts  # each skip has its reason beside it
 
 typecheck: setup
-	$(BIN)/mypy layers/shared/reactivation functions tests bench
+	$(BIN)/mypy layers/shared/reactivation tools/reactivation_tools functions tests bench
 
 unit: setup
 	$(BIN)/pytest

@@ -32,11 +32,11 @@ from in_process import in_process_stack
 
 from reactivation.adapters.openings import OpeningRepository
 from reactivation.domain.models import Opening
-from reactivation.local import demo
-from reactivation.local.api import http_api_event
-from reactivation.local.runtime import LambdaContext, load_handler
-from reactivation.local.stack import REGION
 from reactivation.services.inbound import InboundService
+from reactivation_tools.local import demo
+from reactivation_tools.local.api import http_api_event
+from reactivation_tools.local.runtime import LambdaContext, load_handler
+from reactivation_tools.local.stack import REGION
 
 ROOT = Path(__file__).resolve().parent.parent
 calls: Counter[str] = Counter()

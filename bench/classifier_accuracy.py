@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reactivation.evaluation import evaluate
+from reactivation_tools.evaluation import evaluate
 
 LABELLED = (
     Path(__file__).resolve().parent.parent / "tests/reactivation/domain/data/replies_labelled.jsonl"

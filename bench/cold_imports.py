@@ -15,13 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reactivation.local.environment import offline_specs
+from reactivation_tools.local.environment import offline_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import sys, time
 start = time.perf_counter()
-from reactivation.local.runtime import load_handler
+from reactivation_tools.local.runtime import load_handler
 load_handler(__import__("pathlib").Path(sys.argv[1]), sys.argv[2], "bench")
 print(f"{(time.perf_counter() - start) * 1000:.1f}")
 """

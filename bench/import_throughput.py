@@ -113,9 +113,9 @@ def measure_stack(directory: Path, rows: int) -> None:
     from reactivation.adapters.imports import ExportStore, ImportRepository
     from reactivation.adapters.practices import PracticeRepository
     from reactivation.domain.imports import ExportRef, ImportStatus
-    from reactivation.exports import upload_export
-    from reactivation.local.demo import PRACTICE
-    from reactivation.local.stack import LocalStack
+    from reactivation_tools.exports import upload_export
+    from reactivation_tools.local.demo import PRACTICE
+    from reactivation_tools.local.stack import LocalStack
 
     with (
         tempfile.TemporaryDirectory() as state,

@@ -14,15 +14,15 @@ import boto3
 from moto import mock_aws
 
 from reactivation import clock
-from reactivation.local import demo
-from reactivation.local.functions import FunctionSpec, function_specs
-from reactivation.local.moto_patches import (
+from reactivation_tools.local import demo
+from reactivation_tools.local.functions import FunctionSpec, function_specs
+from reactivation_tools.local.moto_patches import (
     queries_read_their_partition,
     rollback_transactions_by_item,
 )
-from reactivation.local.provision import Provisioner
-from reactivation.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
-from reactivation.local.template import Template
+from reactivation_tools.local.provision import Provisioner
+from reactivation_tools.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
+from reactivation_tools.local.template import Template
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.domain.models import Patient
-from reactivation.local import demo
-from reactivation.local.stack import LocalStack
+from reactivation_tools.local import demo
+from reactivation_tools.local.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = ["yes", "not now, maybe in March", "what are your hours?", "STOP", "ok thanks 👍",

@@ -34,8 +34,8 @@ from reactivation.adapters.items import from_attributes
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.domain.models import Appointment, Patient
-from reactivation.local import demo, invariants
-from reactivation.local.stack import LocalStack
+from reactivation_tools.local import demo, invariants
+from reactivation_tools.local.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Tuesday 2026-11-24 10:00 in Chicago: the practice's enrolment hour, inside sending hours.

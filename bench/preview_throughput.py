@@ -27,7 +27,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         directory = Path(work)
         generate(directory, args.patients, args.appointments)
-        command = [sys.executable, "-m", "reactivation.cli", "preview", str(directory),
+        command = [sys.executable, "-m", "reactivation_tools.cli", "preview", str(directory),
                    "--as-of", "2026-11-24", "--vertical", "dental", "--summary"]  # fmt: skip
         started = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603

@@ -22,8 +22,8 @@ from dateutil.relativedelta import relativedelta
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.domain.models import Appointment, Patient
-from reactivation.local import demo
-from reactivation.local.stack import LocalStack
+from reactivation_tools.local import demo
+from reactivation_tools.local.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Tuesday 2026-11-24 10:00 in Chicago, the generated practice's enrolment hour.

@@ -56,9 +56,9 @@ from reactivation.domain.models import (
     Patient,
     ServiceCategory,
 )
-from reactivation.local import demo
-from reactivation.local.runtime import LambdaContext, load_handler
-from reactivation.local.stack import REGION
+from reactivation_tools.local import demo
+from reactivation_tools.local.runtime import LambdaContext, load_handler
+from reactivation_tools.local.stack import REGION
 
 ROOT = Path(__file__).resolve().parent.parent
 

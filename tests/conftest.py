@@ -15,11 +15,11 @@ from hypothesis import settings
 from moto import mock_aws
 
 from reactivation import clock
-from reactivation.local.functions import FunctionSpec, function_specs
-from reactivation.local.provision import Provisioner
-from reactivation.local.runtime import LambdaContext, load_handler
-from reactivation.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
-from reactivation.local.template import Template
+from reactivation_tools.local.functions import FunctionSpec, function_specs
+from reactivation_tools.local.provision import Provisioner
+from reactivation_tools.local.runtime import LambdaContext, load_handler
+from reactivation_tools.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
+from reactivation_tools.local.template import Template
 
 # Property tests: random exploration on developers' machines; the same examples in CI, so a
 # green CI run is repeatable. No deadlines: a loaded machine's timing is not a test.

@@ -9,6 +9,21 @@ from tests.conftest import ROOT
 
 DOMAIN = sorted((ROOT / "layers/shared/reactivation/domain").glob("*.py"))
 HANDLERS = sorted((ROOT / "functions").glob("*/app.py"))
+# What the Lambda layer ships: the production package and the handlers.
+PRODUCTION = sorted((ROOT / "layers/shared/reactivation").rglob("*.py")) + HANDLERS
+TOOLS = sorted((ROOT / "tools/reactivation_tools").rglob("*.py"))
+DEV_ONLY = {"reactivation_tools", "moto", "yaml", "pytest", "hypothesis", "tests"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
 
 
 def code_lines(path: Path) -> int:
@@ -29,14 +44,25 @@ def test_handlers_are_thin(handler: Path) -> None:
 
 @pytest.mark.parametrize("module", DOMAIN, ids=lambda p: p.name)
 def test_the_domain_has_no_aws_no_clock_and_no_environment(module: Path) -> None:
-    tree = ast.parse(module.read_text())
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
+    imported = {name.split(".")[0] for name in imported_modules(module)}
     assert not imported & {"boto3", "botocore", "os", "time", "requests"}
     source = module.read_text()
     for forbidden in ("datetime.now(", "date.today(", ".utcnow(", "os.environ", "getenv("):
         assert forbidden not in source, forbidden
+
+
+@pytest.mark.parametrize("module", PRODUCTION, ids=lambda p: str(p.relative_to(ROOT)))
+def test_production_never_imports_the_tools(module: Path) -> None:
+    imported = {name.split(".")[0] for name in imported_modules(module)}
+    assert not imported & DEV_ONLY
+
+
+def test_the_tools_live_in_their_own_package() -> None:
+    """The CLI, the local stack, the demo, preview, onboarding and exports are tools: none of
+    them is left in the production package, and the tools are a package of their own."""
+    production = ROOT / "layers/shared/reactivation"
+    for tool in ("cli.py", "local", "preview.py", "onboarding.py", "exports.py", "evaluation.py"):
+        assert not (production / tool).exists(), tool
+        assert (ROOT / "tools/reactivation_tools" / tool).exists(), tool
+    assert TOOLS, "tools/reactivation_tools is empty"
+    assert all("reactivation_tools" not in str(p) for p in PRODUCTION)

@@ -16,7 +16,7 @@ from reactivation.config import (
     SendSettings,
     UnsubscribeSettings,
 )
-from reactivation.local.template import Template
+from reactivation_tools.local.template import Template
 from tests.conftest import TEMPLATE
 
 SPEC = Template.load(TEMPLATE)

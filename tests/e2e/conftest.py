@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from reactivation.local.stack import LocalStack
+from reactivation_tools.local.stack import LocalStack
 from tests.conftest import TEMPLATE
 
 

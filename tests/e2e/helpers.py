@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from reactivation.local import demo
-from reactivation.local.stack import LocalStack
+from reactivation_tools.local import demo
+from reactivation_tools.local.stack import LocalStack
 
 
 def seeded_for_cli(stack: LocalStack, tmp_path: Path) -> tuple[datetime, Path]:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from reactivation import cli
 from reactivation.adapters.openings import OpeningRepository
-from reactivation.local.stack import LocalStack
+from reactivation_tools import cli
+from reactivation_tools.local.stack import LocalStack
 from tests.e2e.helpers import seeded_for_cli
 from tests.e2e.test_handoffs import reply
 

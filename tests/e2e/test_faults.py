@@ -6,7 +6,7 @@ Each run is the same week at the demo practice (enrolment, first texts, replies 
 a booking, follow-ups, the owner's report), recovered the way AWS recovers: SQS redelivers
 after the visibility timeout, SNS retries a webhook that failed, Scheduler retries a failed
 invocation twice and the report schedule runs again the next hour. It ends with the table
-walked for the rules (reactivation.local.invariants) and with what went out compared with the
+walked for the rules (reactivation_tools.local.invariants) and with what went out compared with the
 same week without faults: nothing lost, nothing sent twice, the opt-out kept."""
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reactivation import cli
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.imports import ExportStore, ImportRepository
 from reactivation.adapters.outbox import OutboxRepository
@@ -30,11 +29,12 @@ from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.domain.imports import ExportRef
-from reactivation.exports import upload_export
-from reactivation.local import demo, invariants
-from reactivation.local.faults import Effect, Fault
-from reactivation.local.functions import FunctionWorker
-from reactivation.local.stack import LocalStack
+from reactivation_tools import cli
+from reactivation_tools.exports import upload_export
+from reactivation_tools.local import demo, invariants
+from reactivation_tools.local.faults import Effect, Fault
+from reactivation_tools.local.functions import FunctionWorker
+from reactivation_tools.local.stack import LocalStack
 from tests.conftest import TEMPLATE
 
 #: The week: Tuesday 24 November 2026, 10:00 in New York (Thanksgiving is on the Thursday).

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from reactivation import cli
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
-from reactivation.local import demo
-from reactivation.local.stack import LocalStack
+from reactivation_tools import cli
+from reactivation_tools.local import demo
+from reactivation_tools.local.stack import LocalStack
 from tests.e2e.helpers import seeded_for_cli
 
 

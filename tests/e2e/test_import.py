@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from reactivation import cli
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.domain.models import AppointmentStatus
-from reactivation.local import demo
-from reactivation.local.stack import LocalStack
+from reactivation_tools import cli
+from reactivation_tools.local import demo
+from reactivation_tools.local.stack import LocalStack
 
 
 def test_an_operator_imports_an_export_and_gets_its_results(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from reactivation.adapters.openings import OpeningRepository
 from reactivation.domain.models import Opening
-from reactivation.local.stack import LocalStack
+from reactivation_tools.local.stack import LocalStack
 
 START = datetime(2026, 12, 1, 14, tzinfo=UTC)
 

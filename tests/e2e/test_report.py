@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from reactivation import cli
-from reactivation.local import demo
-from reactivation.local.stack import LocalStack
+from reactivation_tools import cli
+from reactivation_tools.local import demo
+from reactivation_tools.local.stack import LocalStack
 from tests.e2e.helpers import seeded_for_cli
 from tests.e2e.test_handoffs import reply
 

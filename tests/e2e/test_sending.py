@@ -26,9 +26,9 @@ from reactivation.domain.models import (
     SendJob,
     SendStatus,
 )
-from reactivation.local import invariants
-from reactivation.local.faults import Fault
-from reactivation.local.stack import LocalStack
+from reactivation_tools.local import invariants
+from reactivation_tools.local.faults import Fault
+from reactivation_tools.local.stack import LocalStack
 from tests.builders import make_patient, make_practice, visit
 
 NY = ZoneInfo("America/New_York")
@@ -39,7 +39,7 @@ REDELIVERY = timedelta(seconds=181)
 @pytest.fixture(autouse=True)
 def rules_kept(stack: LocalStack) -> Iterator[None]:
     """After each test, whatever fault it injected, the stored state keeps every rule: in
-    hours, each step once, nothing after an opt-out, the caps (reactivation.local.invariants)."""
+    hours, each step once, nothing after an opt-out, the caps (local.invariants)."""
     yield
     assert invariants.check(stack.client("dynamodb"), stack.outputs["PracticeTableName"]) == []
 

@@ -7,9 +7,9 @@ import urllib.request
 from datetime import timedelta
 
 from reactivation.adapters.consent import ConsentRepository
-from reactivation.local import demo, invariants
-from reactivation.local.faults import Fault
-from reactivation.local.stack import LocalStack
+from reactivation_tools.local import demo, invariants
+from reactivation_tools.local.faults import Fault
+from reactivation_tools.local.stack import LocalStack
 from tests.test_template import granted
 
 

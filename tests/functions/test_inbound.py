@@ -18,7 +18,7 @@ from reactivation.domain import sequences
 from reactivation.domain.handoffs import Handoff, HandoffReason, Team
 from reactivation.domain.models import Campaign, Channel, Decision, FaqAnswer
 from reactivation.domain.openings import parse_openings
-from reactivation.local.api import http_api_event
+from reactivation_tools.local.api import http_api_event
 from tests.builders import at, make_patient, make_practice
 from tests.conftest import Aws
 from tests.functions.helpers import seed, sent_emails, sent_sms

@@ -21,8 +21,8 @@ from reactivation.domain.models import (
     Decision,
     Opening,
 )
-from reactivation.local.stack import SentEmail, parse_mime
 from reactivation.services.report import ReportRunFailed
+from reactivation_tools.local.stack import SentEmail, parse_mime
 from tests.builders import at, make_practice
 from tests.conftest import Aws
 from tests.functions.helpers import scheduled, seed

@@ -2,7 +2,7 @@
 practices and sending windows, patients in Arizona, Hawaii and the DST zones sharing numbers
 whose area codes are elsewhere, weeks across Thanksgiving, Christmas and both DST changes,
 jobs delivered again at any moment, STOP and START in any order. Whatever happens, the table
-keeps the rules (reactivation.local.invariants): nothing outside sending hours, no cap broken,
+keeps the rules (reactivation_tools.local.invariants): nothing outside sending hours, no cap broken,
 no step sent twice, nothing after an opt-out."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from reactivation.domain.models import (
     SendJob,
     SendStatus,
 )
-from reactivation.local import invariants
+from reactivation_tools.local import invariants
 from tests.builders import at, make_patient, make_practice, visit
 from tests.conftest import Aws
 from tests.functions.helpers import sqs_event

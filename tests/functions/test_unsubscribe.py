@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.domain.models import Channel, SendStatus
-from reactivation.local.api import http_api_event
+from reactivation_tools.local.api import http_api_event
 from tests.builders import make_patient
 from tests.conftest import Aws
 from tests.functions.helpers import seed, sent_emails, sqs_event

@@ -7,7 +7,7 @@ or an opt-out routed as `book`, at least 90% overall.
 import json
 from pathlib import Path
 
-from reactivation.evaluation import evaluate
+from reactivation_tools.evaluation import evaluate
 
 LABELLED = Path(__file__).parent / "data" / "replies_labelled.jsonl"
 ITEMS = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines()]

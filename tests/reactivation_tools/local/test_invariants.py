@@ -7,7 +7,7 @@ from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.domain import sequences, sms
 from reactivation.domain.models import Campaign, Channel, Decision, SendJob
-from reactivation.local.invariants import check
+from reactivation_tools.local.invariants import check
 from tests.builders import at
 from tests.conftest import Aws
 from tests.functions.helpers import seed

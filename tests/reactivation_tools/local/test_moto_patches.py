@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from reactivation.local.moto_patches import rollback_transactions_by_item
+from reactivation_tools.local.moto_patches import rollback_transactions_by_item
 from tests.conftest import Aws
 
 
@@ -36,7 +36,7 @@ def test_a_failed_transaction_leaves_every_item_as_it_was(aws: Aws) -> None:
 
 
 def test_a_query_gives_the_same_items_in_the_same_order(aws: Aws) -> None:
-    from reactivation.local.moto_patches import queries_read_their_partition
+    from reactivation_tools.local.moto_patches import queries_read_their_partition
 
     dynamodb, table = aws.client("dynamodb"), aws.table
     for pk in ("A", "B"):

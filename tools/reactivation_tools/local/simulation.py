@@ -33,7 +33,7 @@ from reactivation.domain.models import (
     ServiceCategory,
     Vertical,
 )
-from reactivation.local.stack import LocalStack
+from reactivation_tools.local.stack import LocalStack
 
 #: What a patient does with a text that reaches them (each text, until they answer).
 REPLY_RATES = {

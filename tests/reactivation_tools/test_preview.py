@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from reactivation.cli import main
+from reactivation_tools.cli import main
 
 
 def write(directory: Path, name: str, text: str) -> None:

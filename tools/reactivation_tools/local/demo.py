@@ -36,11 +36,11 @@ from reactivation.domain.models import (
     Vertical,
 )
 from reactivation.domain.sending import is_us_federal_holiday
-from reactivation.exports import export_id_for, upload_export
-from reactivation.local import simulation
-from reactivation.local.stack import LocalStack
-from reactivation.onboarding import parse_practice
-from reactivation.preview import run_preview
+from reactivation_tools.exports import export_id_for, upload_export
+from reactivation_tools.local import simulation
+from reactivation_tools.local.stack import LocalStack
+from reactivation_tools.onboarding import parse_practice
+from reactivation_tools.preview import run_preview
 
 TIMEZONE = "America/New_York"
 PRACTICE = Practice(

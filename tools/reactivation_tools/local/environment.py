@@ -2,7 +2,7 @@
 resources (no AWS, no moto). For the cold-start bench and the layer check, so that neither
 types a variable or a resource name a second time.
 
-`python -m reactivation.local.environment FUNCTION_DIR` prints `export NAME=VALUE` lines for
+`python -m reactivation_tools.local.environment FUNCTION_DIR` prints `export NAME=VALUE` lines for
 the function whose CodeUri is functions/FUNCTION_DIR/.
 """
 
@@ -12,9 +12,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from reactivation.local.functions import FunctionSpec, function_specs
-from reactivation.local.stack import LOCAL_PARAMETERS
-from reactivation.local.template import Resolver, Template
+from reactivation_tools.local.functions import FunctionSpec, function_specs
+from reactivation_tools.local.stack import LOCAL_PARAMETERS
+from reactivation_tools.local.template import Resolver, Template
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 

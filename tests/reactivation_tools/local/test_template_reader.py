@@ -1,6 +1,6 @@
 import pytest
 
-from reactivation.local.template import Resolver, TemplateError
+from reactivation_tools.local.template import Resolver, TemplateError
 
 
 def resolver() -> Resolver:

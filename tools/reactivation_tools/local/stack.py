@@ -17,18 +17,23 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from reactivation.local.api import LocalApi, routes_from
-from reactivation.local.faults import FAULTS_VARIABLE, Fault, encode
-from reactivation.local.functions import FunctionSpec, FunctionWorker, Invocation, function_specs
-from reactivation.local.moto_patches import (
+from reactivation_tools.local.api import LocalApi, routes_from
+from reactivation_tools.local.faults import FAULTS_VARIABLE, Fault, encode
+from reactivation_tools.local.functions import (
+    FunctionSpec,
+    FunctionWorker,
+    Invocation,
+    function_specs,
+)
+from reactivation_tools.local.moto_patches import (
     queries_read_their_partition,
     rollback_transactions_by_item,
     sns_retries_failed_http_deliveries,
     sqs_reads_the_clock_directly,
 )
-from reactivation.local.provision import Physical, Provisioner
-from reactivation.local.sources import SqsEventSource
-from reactivation.local.template import Template
+from reactivation_tools.local.provision import Physical, Provisioner
+from reactivation_tools.local.sources import SqsEventSource
+from reactivation_tools.local.template import Template
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account

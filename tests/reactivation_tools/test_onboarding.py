@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from reactivation.cli import main
 from reactivation.domain.models import Campaign, Vertical
-from reactivation.local import demo
-from reactivation.onboarding import PracticeConfigError, parse_practice
+from reactivation_tools.cli import main
+from reactivation_tools.local import demo
+from reactivation_tools.onboarding import PracticeConfigError, parse_practice
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "examples" / "bright-smile.yaml"

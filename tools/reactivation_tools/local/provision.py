@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reactivation.local.template import Resolver, Template, TemplateError, evaluate_conditions
+from reactivation_tools.local.template import Resolver, Template, TemplateError, evaluate_conditions
 
 ClientFactory = Callable[[str], Any]
 

@@ -27,8 +27,8 @@ def _template(path: str) -> Path:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from reactivation.local import demo
-    from reactivation.local.stack import LocalStack
+    from reactivation_tools.local import demo
+    from reactivation_tools.local.stack import LocalStack
 
     with LocalStack(_template(args.template), Path(args.state_dir)) as stack:
         result = demo.run(stack)
@@ -47,7 +47,7 @@ def _wait() -> None:
 
 
 def _local_up(args: argparse.Namespace) -> int:
-    from reactivation.local.stack import LocalStack
+    from reactivation_tools.local.stack import LocalStack
 
     with LocalStack(
         _template(args.template),
@@ -92,8 +92,8 @@ def _control(args: argparse.Namespace, method: str, path: str, body: object = No
 
 
 def _local_seed(args: argparse.Namespace) -> int:
-    from reactivation.local import demo
-    from reactivation.local.stack import LocalStack
+    from reactivation_tools.local import demo
+    from reactivation_tools.local.stack import LocalStack
 
     description = _local_state(args)
     today = datetime.fromisoformat(description["now"]).date()
@@ -130,7 +130,7 @@ def _preview(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from reactivation.domain.models import Vertical
-    from reactivation.preview import PreviewError, run_preview
+    from reactivation_tools.preview import PreviewError, run_preview
 
     try:
         ZoneInfo(args.timezone)
@@ -189,7 +189,7 @@ def _deployment(args: argparse.Namespace) -> Deployment:
         stack = boto3.client("cloudformation").describe_stacks(StackName=args.aws_stack)
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0]["Outputs"]}
         return Deployment(lambda service: boto3.client(service), outputs)  # type: ignore[call-overload]
-    from reactivation.local.stack import LocalStack
+    from reactivation_tools.local.stack import LocalStack
 
     description = _local_state(args, hint=", and no --aws-stack was given")
     return Deployment(
@@ -218,7 +218,7 @@ def _import(args: argparse.Namespace) -> int:
     from reactivation.adapters.imports import ExportStore, ImportRepository
     from reactivation.domain.importing import ExportFile
     from reactivation.domain.imports import ExportRef, ImportRecord, ImportStatus
-    from reactivation.exports import ExportDirectoryError, export_id_for, upload_export
+    from reactivation_tools.exports import ExportDirectoryError, export_id_for, upload_export
 
     directory = Path(args.directory)
     deployment = _deployment(args)
@@ -287,7 +287,7 @@ def _progress(record: Any) -> None:
 
 def _practice_put(args: argparse.Namespace) -> int:
     from reactivation.adapters.practices import PracticeRepository
-    from reactivation.onboarding import PracticeConfigError, parse_practice
+    from reactivation_tools.onboarding import PracticeConfigError, parse_practice
 
     path = Path(args.file)
     try:

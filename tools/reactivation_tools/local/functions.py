@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from reactivation.local.template import Resolver, Template
+from reactivation_tools.local.template import Resolver, Template
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Invocation:
 
 
 class FunctionWorker:
-    """One function's process (`python -m reactivation.local.runtime`); started on first use,
+    """One function's process (`python -m reactivation_tools.local.runtime`); started on first use,
     restarted after a timeout or a crash. Requests and answers are JSON lines on two pipes;
     the process's stdout and stderr are the function's log."""
 
@@ -113,7 +113,7 @@ class FunctionWorker:
                 [
                     sys.executable,
                     "-m",
-                    "reactivation.local.runtime",
+                    "reactivation_tools.local.runtime",
                     str(request_read),
                     str(answer_write),
                     json.dumps(spec),

@@ -5,7 +5,7 @@ from typing import Any
 
 from moto import mock_aws
 
-from reactivation.local.template import Template
+from reactivation_tools.local.template import Template
 from tests.conftest import TEMPLATE, Aws, client, provision
 
 

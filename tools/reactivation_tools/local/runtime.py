@@ -1,7 +1,7 @@
 """A function's process in the local stack: imports the handler once, then serves invocations.
 
-Run as `python -m reactivation.local.runtime REQUEST_FD ANSWER_FD SPEC_JSON` by FunctionWorker,
-with the function's environment; stdout and stderr are the function's log file.
+Run as `python -m reactivation_tools.local.runtime REQUEST_FD ANSWER_FD SPEC_JSON` by
+FunctionWorker, with the function's environment; stdout and stderr are the function's log file.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def main(argv: list[str]) -> None:
 
     counts_file = os.environ.get("REACTIVATION_REQUEST_COUNTS")
     counter = RequestCounter(counts_file, spec["name"]) if counts_file else None
-    from reactivation.local.faults import FAULTS_VARIABLE, install
+    from reactivation_tools.local.faults import FAULTS_VARIABLE, install
 
     if os.environ.get(FAULTS_VARIABLE):
         install(os.environ[FAULTS_VARIABLE])

@@ -31,7 +31,7 @@ import boto3
 from in_process import in_process_stack
 
 from reactivation.adapters.openings import OpeningRepository
-from reactivation.domain.models import Opening
+from reactivation.domain.conversation import Opening
 from reactivation.services.inbound import InboundService
 from reactivation_tools.local import demo
 from reactivation_tools.local.api import http_api_event

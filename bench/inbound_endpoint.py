@@ -24,7 +24,7 @@ from pathlib import Path
 
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
-from reactivation.domain.models import Patient
+from reactivation.domain.patients import Patient
 from reactivation_tools.local import demo
 from reactivation_tools.local.stack import LocalStack
 

@@ -33,7 +33,7 @@ from typing import Any
 from reactivation.adapters.items import from_attributes
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
-from reactivation.domain.models import Appointment, Patient
+from reactivation.domain.patients import Appointment, Patient
 from reactivation_tools.local import demo, invariants
 from reactivation_tools.local.stack import LocalStack
 

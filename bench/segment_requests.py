@@ -21,7 +21,7 @@ from dateutil.relativedelta import relativedelta
 
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
-from reactivation.domain.models import Appointment, Patient
+from reactivation.domain.patients import Appointment, Patient
 from reactivation_tools.local import demo
 from reactivation_tools.local.stack import LocalStack
 

@@ -47,15 +47,9 @@ from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import SendQueue
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
-from reactivation.domain.models import (
-    Appointment,
-    AppointmentStatus,
-    Campaign,
-    Channel,
-    Decision,
-    Patient,
-    ServiceCategory,
-)
+from reactivation.domain.outreach import Decision
+from reactivation.domain.patients import Appointment, AppointmentStatus, Patient
+from reactivation.domain.types import Campaign, Channel, ServiceCategory
 from reactivation_tools.local import demo
 from reactivation_tools.local.runtime import LambdaContext, load_handler
 from reactivation_tools.local.stack import REGION

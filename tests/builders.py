@@ -6,14 +6,9 @@ from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reactivation.domain.models import (
-    Appointment,
-    AppointmentStatus,
-    Patient,
-    Practice,
-    ServiceCategory,
-    Vertical,
-)
+from reactivation.domain.patients import Appointment, AppointmentStatus, Patient
+from reactivation.domain.practice import Practice
+from reactivation.domain.types import ServiceCategory, Vertical
 
 NY = "America/New_York"
 

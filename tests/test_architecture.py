@@ -66,3 +66,13 @@ def test_the_tools_live_in_their_own_package() -> None:
         assert (ROOT / "tools/reactivation_tools" / tool).exists(), tool
     assert TOOLS, "tools/reactivation_tools is empty"
     assert all("reactivation_tools" not in str(p) for p in PRODUCTION)
+
+
+@pytest.mark.parametrize("module", PRODUCTION + TOOLS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_one_name_for_each_thing(module: Path) -> None:
+    """An enrolment is an `Enrolment`, so that `collections.abc.Sequence` is never renamed
+    on import, and no module imports the old catch-all `domain.models`."""
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "collections.abc":
+            assert all(a.asname is None for a in node.names if a.name == "Sequence")
+    assert "reactivation.domain.models" not in imported_modules(module)

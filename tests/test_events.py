@@ -4,7 +4,7 @@ import json
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from reactivation.domain.models import SendJob
+from reactivation.domain.outreach import SendJob
 from reactivation.events import (
     AppointmentChangedEvent,
     BookingRequestedEvent,

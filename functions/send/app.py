@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reactivation import clock, wiring
 from reactivation.config import SendSettings
-from reactivation.domain.models import SendJob
+from reactivation.domain.outreach import SendJob
 from reactivation.observability import logger, metrics, tracer
 from reactivation.services.send import Outcome
 

@@ -10,7 +10,7 @@ import pytest
 
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
-from reactivation.domain.models import AppointmentStatus
+from reactivation.domain.patients import AppointmentStatus
 from reactivation_tools import cli
 from reactivation_tools.local import demo
 from reactivation_tools.local.stack import LocalStack

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from reactivation.adapters.openings import OpeningRepository
-from reactivation.domain.models import Opening
+from reactivation.domain.conversation import Opening
 from reactivation_tools.local.stack import LocalStack
 
 START = datetime(2026, 12, 1, 14, tzinfo=UTC)

@@ -17,15 +17,9 @@ from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
-from reactivation.domain.models import (
-    Campaign,
-    Channel,
-    Decision,
-    Patient,
-    PendingStep,
-    SendJob,
-    SendStatus,
-)
+from reactivation.domain.outreach import Decision, PendingStep, SendJob, SendStatus
+from reactivation.domain.patients import Patient
+from reactivation.domain.types import Campaign, Channel
 from reactivation_tools.local import invariants
 from reactivation_tools.local.faults import Fault
 from reactivation_tools.local.stack import LocalStack

@@ -11,7 +11,8 @@ from moto.sns.models import sns_backends
 
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
-from reactivation.domain.models import Patient, Practice
+from reactivation.domain.patients import Patient
+from reactivation.domain.practice import Practice
 from tests.builders import make_patient, make_practice, visit
 from tests.conftest import Aws
 

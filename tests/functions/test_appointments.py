@@ -10,8 +10,10 @@ from typing import Any
 
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.sequences import SequenceRepository
-from reactivation.domain.models import AppointmentStatus, Campaign, Channel, Decision
+from reactivation.domain.outreach import Decision
+from reactivation.domain.patients import AppointmentStatus
 from reactivation.domain.sequences import start as start_sequence
+from reactivation.domain.types import Campaign, Channel
 from tests.builders import at
 from tests.conftest import Aws
 from tests.functions.helpers import queued, seed, sqs_event

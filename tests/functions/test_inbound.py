@@ -16,8 +16,10 @@ from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
 from reactivation.domain.handoffs import Handoff, HandoffReason, Team
-from reactivation.domain.models import Campaign, Channel, Decision, FaqAnswer
 from reactivation.domain.openings import parse_openings
+from reactivation.domain.outreach import Decision
+from reactivation.domain.practice import FaqAnswer
+from reactivation.domain.types import Campaign, Channel
 from reactivation_tools.local.api import http_api_event
 from tests.builders import at, make_patient, make_practice
 from tests.conftest import Aws

@@ -13,14 +13,10 @@ from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences, sms
-from reactivation.domain.models import (
-    Appointment,
-    BookingRequest,
-    Campaign,
-    Channel,
-    Decision,
-    Opening,
-)
+from reactivation.domain.conversation import BookingRequest, Opening
+from reactivation.domain.outreach import Decision
+from reactivation.domain.patients import Appointment
+from reactivation.domain.types import Campaign, Channel
 from reactivation.services.report import ReportRunFailed
 from reactivation_tools.local.stack import SentEmail, parse_mime
 from tests.builders import at, make_practice

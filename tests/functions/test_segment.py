@@ -18,7 +18,7 @@ from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.records import PatientRecords
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.messages import MessageLibrary
-from reactivation.domain.models import AppointmentStatus
+from reactivation.domain.patients import AppointmentStatus
 from reactivation.events import SegmentRun, SegmentUnit
 from reactivation.services.segment import SegmentService
 from tests.builders import at, make_patient, make_practice, visit

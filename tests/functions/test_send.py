@@ -13,16 +13,10 @@ from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
-from reactivation.domain.models import (
-    AppointmentStatus,
-    Campaign,
-    Channel,
-    Decision,
-    MessageOverride,
-    PendingStep,
-    SendJob,
-    SendStatus,
-)
+from reactivation.domain.outreach import Decision, PendingStep, SendJob, SendStatus
+from reactivation.domain.patients import AppointmentStatus
+from reactivation.domain.practice import MessageOverride
+from reactivation.domain.types import Campaign, Channel
 from tests.builders import at, make_patient, make_practice, visit
 from tests.conftest import Aws
 from tests.functions.helpers import queued, scheduled, seed, sent_emails, sent_sms, sqs_event

@@ -25,14 +25,9 @@ from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
-from reactivation.domain.models import (
-    Campaign,
-    Channel,
-    Decision,
-    SendingWindow,
-    SendJob,
-    SendStatus,
-)
+from reactivation.domain.outreach import Decision, SendJob, SendStatus
+from reactivation.domain.practice import SendingWindow
+from reactivation.domain.types import Campaign, Channel
 from reactivation_tools.local import invariants
 from tests.builders import at, make_patient, make_practice, visit
 from tests.conftest import Aws

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import OutboxRepository
-from reactivation.domain.models import Channel, SendStatus
+from reactivation.domain.outreach import SendStatus
+from reactivation.domain.types import Channel
 from reactivation_tools.local.api import http_api_event
 from tests.builders import make_patient
 from tests.conftest import Aws

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from reactivation.domain.models import Campaign, Vertical
+from reactivation.domain.types import Campaign, Vertical
 from reactivation_tools.cli import main
 from reactivation_tools.local import demo
 from reactivation_tools.onboarding import PracticeConfigError, parse_practice

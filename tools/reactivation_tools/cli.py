@@ -129,7 +129,7 @@ def _classify(args: argparse.Namespace) -> int:
 def _preview(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from reactivation.domain.models import Vertical
+    from reactivation.domain.types import Vertical
     from reactivation_tools.preview import PreviewError, run_preview
 
     try:
@@ -352,7 +352,7 @@ def _templates_set(args: argparse.Namespace) -> int:
     """Saves a practice's own text for one message, refused with the reasons when it fails a
     check; --remove goes back to the approved text."""
     from reactivation.adapters.practices import PracticeRepository
-    from reactivation.domain.models import MessageOverride
+    from reactivation.domain.practice import MessageOverride
 
     client, table = _practice_table(args)
     practices = PracticeRepository(client, table)
@@ -419,7 +419,7 @@ def _replies_correct(args: argparse.Namespace) -> int:
     reply corrected to an opt-out opts the number out at once."""
     from reactivation.adapters.consent import ConsentRepository
     from reactivation.adapters.replies import ReplyRepository
-    from reactivation.domain.models import Intent
+    from reactivation.domain.conversation import Intent
 
     client, table = _practice_table(args)
     replies = ReplyRepository(client, table)
@@ -565,7 +565,7 @@ def _stack_group(commands: Any, name: str, help: str) -> Any:
 
 
 def _intents() -> list[Any]:
-    from reactivation.domain.models import Intent
+    from reactivation.domain.conversation import Intent
 
     return list(Intent)
 

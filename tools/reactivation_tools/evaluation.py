@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reactivation.domain.models import Intent
+from reactivation.domain.conversation import Intent
 from reactivation.domain.replies import HANDOFFS, classify
 
 NEVER_BOOK = frozenset({*(i.value for i in HANDOFFS), Intent.OPT_OUT.value})

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reactivation.domain.models import Practice
+from reactivation.domain.practice import Practice
 
 
 @dataclass(frozen=True)

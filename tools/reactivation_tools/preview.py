@@ -24,15 +24,10 @@ from reactivation.domain.importing import (
     parse_patients,
     parse_plans,
 )
-from reactivation.domain.models import (
-    DEFAULT_CAMPAIGNS,
-    Campaign,
-    CampaignSettings,
-    Decision,
-    PatientHistory,
-    PatientRecord,
-    Vertical,
-)
+from reactivation.domain.outreach import Decision
+from reactivation.domain.patients import PatientHistory, PatientRecord
+from reactivation.domain.practice import DEFAULT_CAMPAIGNS, CampaignSettings
+from reactivation.domain.types import Campaign, Vertical
 
 #: The holdout's hash needs a practice id; a preview has none, so it uses this one.
 PREVIEW_PRACTICE_ID = "preview"

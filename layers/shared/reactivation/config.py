@@ -7,7 +7,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reactivation.domain.models import EmailAddress
+from reactivation.domain.types import EmailAddress
 
 
 class FunctionSettings(BaseModel):

@@ -9,7 +9,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from reactivation.domain.models import BookingRequest, InboundSms, Moment, Opening, PhoneNumber
+from reactivation.domain.conversation import BookingRequest, InboundSms, Opening
+from reactivation.domain.types import Moment, PhoneNumber
 
 #: SNS messages are at most 256 KiB; a two-way SMS notification is far smaller.
 MAX_INBOUND_BYTES = 16 * 1024

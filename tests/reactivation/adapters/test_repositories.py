@@ -15,20 +15,10 @@ from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences, sms
-from reactivation.domain.models import (
-    Campaign,
-    Channel,
-    Decision,
-    Intent,
-    NumberSend,
-    Opening,
-    PendingStep,
-    Plan,
-    PlanKind,
-    PlanStatus,
-    Reply,
-    SendStatus,
-)
+from reactivation.domain.conversation import Intent, Opening, Reply
+from reactivation.domain.outreach import Decision, NumberSend, PendingStep, SendStatus
+from reactivation.domain.patients import Plan, PlanKind, PlanStatus
+from reactivation.domain.types import Campaign, Channel
 from tests.builders import at, make_patient, make_practice, visit
 from tests.conftest import Aws
 

@@ -6,19 +6,16 @@ from typing import Any
 import pytest
 
 from reactivation.domain import rules
-from reactivation.domain.models import (
+from reactivation.domain.outreach import Decision, SkipReason
+from reactivation.domain.patients import (
     AppointmentStatus,
-    Campaign,
-    Channel,
-    Decision,
     PatientHistory,
     PatientRecord,
     Plan,
     PlanKind,
     PlanStatus,
-    ServiceCategory,
-    SkipReason,
 )
+from reactivation.domain.types import Campaign, Channel, ServiceCategory
 from tests.builders import at, make_patient, make_practice, visit
 
 RUN = at("2026-11-24 10:00")

@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from reactivation.domain.models import EnrolmentSlot, Weekday
+from reactivation.domain.practice import EnrolmentSlot
+from reactivation.domain.types import Weekday
 from tests.builders import make_practice
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from reactivation.domain.conversation import Intent
 from reactivation.domain.handoffs import (
     HandoffReason,
     Team,
@@ -10,7 +11,7 @@ from reactivation.domain.handoffs import (
     recipients,
     route,
 )
-from reactivation.domain.models import FaqAnswer, Intent
+from reactivation.domain.practice import FaqAnswer
 
 FAQ = (
     FaqAnswer(question="What are your hours?", answer="Mon-Fri 8-6."),

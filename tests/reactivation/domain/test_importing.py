@@ -14,7 +14,8 @@ from reactivation.domain.importing import (
     parse_phone,
     parse_plans,
 )
-from reactivation.domain.models import AppointmentStatus, PlanKind, ServiceCategory
+from reactivation.domain.patients import AppointmentStatus, PlanKind
+from reactivation.domain.types import ServiceCategory
 
 SETTINGS = ImportSettings(timezone="America/New_York")
 

@@ -13,8 +13,8 @@ from reactivation.domain.messages import (
     MessageValues,
     format_phone,
 )
-from reactivation.domain.models import Campaign, Language
 from reactivation.domain.sequences import STEPS as SEQUENCE_STEPS
+from reactivation.domain.types import Campaign, Language
 
 LIBRARY = MessageLibrary.default()
 

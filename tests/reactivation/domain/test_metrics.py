@@ -11,21 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reactivation.domain.conversation import BookingRequest, Intent, Opening, Reply
 from reactivation.domain.handoffs import Handoff, HandoffReason, Team
 from reactivation.domain.metrics import Period, SentMessage, figures, lift, wilson
-from reactivation.domain.models import (
-    Appointment,
-    AppointmentStatus,
-    BookingRequest,
-    Campaign,
-    Channel,
-    Intent,
-    Opening,
-    Reply,
-    Sequence,
-    ServiceCategory,
-)
 from reactivation.domain.outcomes import KnownAppointment, Observed, Outcome, outcome
+from reactivation.domain.outreach import Enrolment
+from reactivation.domain.patients import Appointment, AppointmentStatus
+from reactivation.domain.types import Campaign, Channel, ServiceCategory
 from tests.builders import at
 
 WEEK = Period(at("2026-11-23 00:00"), at("2026-11-30 00:00"))
@@ -33,8 +25,8 @@ NOW = at("2026-11-30 07:00")  # the Monday report
 
 
 def enrolment(n: int, started: str, campaign: Campaign = Campaign.RECALL_DUE,
-              holdout: bool = False) -> Sequence:  # fmt: skip
-    return Sequence(sequence_id=f"S-{n}", practice_id="bright-smile", patient_id=f"P-{n}",
+              holdout: bool = False) -> Enrolment:  # fmt: skip
+    return Enrolment(sequence_id=f"S-{n}", practice_id="bright-smile", patient_id=f"P-{n}",
                     campaign=campaign, channel=Channel.SMS, holdout=holdout,
                     started_at=at(started))  # fmt: skip
 

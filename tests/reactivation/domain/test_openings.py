@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reactivation.domain.models import Campaign, Language, Opening, ServiceCategory
+from reactivation.domain.conversation import Opening
 from reactivation.domain.openings import (
     NOTICE,
     OFFER_LIFETIME,
@@ -22,6 +22,7 @@ from reactivation.domain.openings import (
     picked,
     preference_from,
 )
+from reactivation.domain.types import Campaign, Language, ServiceCategory
 
 NY = "America/New_York"
 NOW = datetime(2026, 11, 23, 15, tzinfo=UTC)  # Monday 10:00 in New York

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from reactivation.domain.models import Intent
+from reactivation.domain.conversation import Intent
 from reactivation.domain.replies import classify, snooze_until
 
 

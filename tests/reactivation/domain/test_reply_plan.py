@@ -6,9 +6,11 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reactivation.domain.conversation import Intent
 from reactivation.domain.handoffs import HandoffReason
-from reactivation.domain.models import Campaign, FaqAnswer, Intent
+from reactivation.domain.practice import FaqAnswer
 from reactivation.domain.reply_plan import PatientChange, plan_reply
+from reactivation.domain.types import Campaign
 
 TODAY = date(2026, 11, 24)
 FAMILY = [("P-1", Campaign.RECALL_DUE), ("P-2", None)]

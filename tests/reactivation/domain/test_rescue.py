@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reactivation.domain.models import Appointment, AppointmentStatus
+from reactivation.domain.patients import Appointment, AppointmentStatus
 from reactivation.domain.rescue import rescue_due_at
 from tests.builders import at, visit
 

@@ -9,17 +9,10 @@ from hypothesis import strategies as st
 
 from reactivation.domain import rules
 from reactivation.domain.calendar import add_months
-from reactivation.domain.models import (
-    AppointmentStatus,
-    Campaign,
-    CampaignSettings,
-    Channel,
-    Decision,
-    PatientHistory,
-    PatientRecord,
-    ServiceCategory,
-    SkipReason,
-)
+from reactivation.domain.outreach import Decision, SkipReason
+from reactivation.domain.patients import AppointmentStatus, PatientHistory, PatientRecord
+from reactivation.domain.practice import CampaignSettings
+from reactivation.domain.types import Campaign, Channel, ServiceCategory
 from tests.builders import at, make_patient, make_practice, visit
 
 RUN = at("2026-11-24 10:00")  # Tuesday

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reactivation.domain.models import Campaign, PendingStep, SendingWindow
+from reactivation.domain.outreach import PendingStep
+from reactivation.domain.practice import SendingWindow
 from reactivation.domain.sending import (
     held_slots,
     is_open,
@@ -16,6 +17,7 @@ from reactivation.domain.sending import (
     next_send_time,
     number_timezones,
 )
+from reactivation.domain.types import Campaign
 from tests.builders import at
 
 WINDOW = SendingWindow()

@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 
 from reactivation.domain import sequences
-from reactivation.domain.models import Campaign, Channel, Decision
+from reactivation.domain.outreach import Decision
+from reactivation.domain.types import Campaign, Channel
 from tests.builders import at
 
 RUN = at("2026-11-24 10:00")

@@ -4,13 +4,14 @@ override is refused with a reason that says what to change."""
 import pytest
 
 from reactivation.domain.messages import MessageLibrary
-from reactivation.domain.models import Language, MessageOverride
+from reactivation.domain.practice import MessageOverride
 from reactivation.domain.template_checks import (
     check_all,
     check_practice,
     check_template,
     denied_terms,
 )
+from reactivation.domain.types import Language
 from tests.builders import make_practice
 
 LIBRARY = MessageLibrary.default()
@@ -109,7 +110,7 @@ def test_overrides_replace_only_their_own_text() -> None:
     override = "Hi {{ first_name }}! {{ practice_name }} here. Reply STOP to opt out."
     library = LIBRARY.with_overrides({"recall_due.1.en.sms": override})
     from reactivation.domain.messages import MessageValues
-    from reactivation.domain.models import Campaign
+    from reactivation.domain.types import Campaign
 
     values = MessageValues("Ana", "Bright Smile", "(212) 555-0100")
     assert library.sms(Campaign.RECALL_DUE, 1, Language.EN, values) == (

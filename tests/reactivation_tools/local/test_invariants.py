@@ -6,7 +6,8 @@ from __future__ import annotations
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.domain import sequences, sms
-from reactivation.domain.models import Campaign, Channel, Decision, SendJob
+from reactivation.domain.outreach import Decision, SendJob
+from reactivation.domain.types import Campaign, Channel
 from reactivation_tools.local.invariants import check
 from tests.builders import at
 from tests.conftest import Aws

@@ -26,16 +26,10 @@ from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.importing import ExportFile
 from reactivation.domain.imports import ExportRef
-from reactivation.domain.models import (
-    Appointment,
-    AppointmentStatus,
-    FaqAnswer,
-    Patient,
-    Practice,
-    ServiceCategory,
-    Vertical,
-)
+from reactivation.domain.patients import Appointment, AppointmentStatus, Patient
+from reactivation.domain.practice import FaqAnswer, Practice
 from reactivation.domain.sending import is_us_federal_holiday
+from reactivation.domain.types import ServiceCategory, Vertical
 from reactivation_tools.exports import export_id_for, upload_export
 from reactivation_tools.local import simulation
 from reactivation_tools.local.stack import LocalStack

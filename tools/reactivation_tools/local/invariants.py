@@ -18,7 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from reactivation.adapters.items import from_attributes, model_fields
-from reactivation.domain.models import Patient, Practice
+from reactivation.domain.patients import Patient
+from reactivation.domain.practice import Practice
 from reactivation.domain.sending import is_open, number_timezones
 
 

@@ -24,15 +24,10 @@ from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.replies import ReplyRepository
-from reactivation.domain.models import (
-    Appointment,
-    AppointmentStatus,
-    Intent,
-    Patient,
-    Practice,
-    ServiceCategory,
-    Vertical,
-)
+from reactivation.domain.conversation import Intent
+from reactivation.domain.patients import Appointment, AppointmentStatus, Patient
+from reactivation.domain.practice import Practice
+from reactivation.domain.types import ServiceCategory, Vertical
 from reactivation_tools.local.stack import LocalStack
 
 #: What a patient does with a text that reaches them (each text, until they answer).

@@ -18,7 +18,7 @@ from reactivation.adapters.items import (
     query,
     to_attributes,
 )
-from reactivation.domain.models import BookingRequest, Opening
+from reactivation.domain.conversation import BookingRequest, Opening
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -21,8 +21,9 @@ from reactivation.adapters.items import (
     to_attributes,
 )
 from reactivation.domain.metrics import SentMessage
-from reactivation.domain.models import Campaign, Channel, SendJob, SendStatus
+from reactivation.domain.outreach import SendJob, SendStatus
 from reactivation.domain.sms import SmsEncoding
+from reactivation.domain.types import Campaign, Channel
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from reactivation.adapters.items import Keys, iso, model_fields, put_new, query, to_attributes
-from reactivation.domain.models import Appointment
 from reactivation.domain.outcomes import KnownAppointment, Observed
+from reactivation.domain.patients import Appointment
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

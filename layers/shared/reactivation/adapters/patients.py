@@ -19,7 +19,8 @@ from reactivation.adapters.items import (
     to_attributes,
 )
 from reactivation.adapters.records import read_patient_file
-from reactivation.domain.models import Appointment, Patient, PatientFile, PatientRecord, Plan
+from reactivation.domain.outreach import PatientFile
+from reactivation.domain.patients import Appointment, Patient, PatientRecord, Plan
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reactivation.domain.models import BookingRequest
+from reactivation.domain.conversation import BookingRequest
 from reactivation.events import BookingRequestedEvent
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from reactivation.adapters.items import (
     query,
     to_attributes,
 )
-from reactivation.domain.models import Practice
+from reactivation.domain.practice import Practice
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

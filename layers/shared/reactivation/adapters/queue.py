@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reactivation.domain.models import SendJob
+from reactivation.domain.outreach import SendJob
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient

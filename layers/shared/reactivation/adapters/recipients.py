@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from reactivation.adapters.items import Keys, iso, query, to_attributes
-from reactivation.domain.models import AnswerClaim, NumberSend, Offer, PendingStep, Recipient
+from reactivation.domain.conversation import AnswerClaim, Offer
+from reactivation.domain.outreach import NumberSend, PendingStep, Recipient
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

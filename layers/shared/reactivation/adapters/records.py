@@ -9,17 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from reactivation.adapters.items import Keys, model_fields, query, to_attributes
 from reactivation.adapters.sequences import history_from_state
-from reactivation.domain.models import (
-    Appointment,
-    Channel,
-    Patient,
-    PatientFile,
-    PatientHistory,
-    PatientRecord,
-    Plan,
-    SendStatus,
-    Sequence,
-)
+from reactivation.domain.outreach import Enrolment, PatientFile, SendStatus
+from reactivation.domain.patients import Appointment, Patient, PatientHistory, PatientRecord, Plan
+from reactivation.domain.types import Channel
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -41,7 +33,7 @@ def read_patient_file(
     found = _record(items, frozenset())
     if found is None:
         return None
-    sequences: dict[str, Sequence] = {}
+    sequences: dict[str, Enrolment] = {}
     messages: dict[str, SendStatus] = {}
     active_id: str | None = None
     sends: list[tuple[datetime, Channel, str]] = []
@@ -50,7 +42,7 @@ def read_patient_file(
         if sk == "STATE":
             active_id = item.get("active_sequence_id")
         elif sk.startswith("SEQUENCE#"):
-            sequence = Sequence.model_validate(model_fields(Sequence, item))
+            sequence = Enrolment.model_validate(model_fields(Enrolment, item))
             sequences[sequence.sequence_id] = sequence
         elif sk.startswith("MESSAGE#"):
             status = SendStatus(item["status"])

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from collections.abc import Sequence as Sequence_
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +21,10 @@ from reactivation.adapters.items import (
     to_attributes,
 )
 from reactivation.domain import sequences as sequences_domain
-from reactivation.domain.models import Campaign, PatientHistory, Sequence
+from reactivation.domain.outreach import Enrolment
+from reactivation.domain.patients import PatientHistory
 from reactivation.domain.reply_plan import PatientChange
+from reactivation.domain.types import Campaign
 
 #: The index attributes every update of a patient's state sets (values from `_indexed`).
 STATE_INDEX = "gsi4pk = :g4pk, gsi4sk = :g4sk, patient_id = :pid"
@@ -56,7 +57,7 @@ class SequenceRepository:
         self._client = client
         self._table = table
 
-    def _sequence_item(self, sequence: Sequence) -> dict[str, Any]:
+    def _sequence_item(self, sequence: Enrolment) -> dict[str, Any]:
         item: dict[str, Any] = {
             "pk": Keys.patient(sequence.practice_id, sequence.patient_id),
             "sk": f"SEQUENCE#{sequence.sequence_id}",
@@ -76,10 +77,10 @@ class SequenceRepository:
     def _state_key(self, practice_id: str, patient_id: str) -> dict[str, Any]:
         return to_attributes({"pk": Keys.patient(practice_id, patient_id), "sk": "STATE"})
 
-    def started_between(self, practice_id: str, start: datetime, end: datetime) -> list[Sequence]:
+    def started_between(self, practice_id: str, start: datetime, end: datetime) -> list[Enrolment]:
         """The practice's enrolments (holdout ones too) started in [start, end)."""
         return [
-            Sequence.model_validate(model_fields(Sequence, item))
+            Enrolment.model_validate(model_fields(Enrolment, item))
             for item in items_between(
                 self._client, self._table, Keys.collection(practice_id, "ENROLMENTS"), start, end
             )
@@ -137,7 +138,7 @@ class SequenceRepository:
         """Staff closed the matter: outreach may resume (by the usual rules)."""
         self._update_state(practice_id, patient_id, "", {}, remove="hold_reason")
 
-    def get(self, practice_id: str, patient_id: str, sequence_id: str) -> Sequence | None:
+    def get(self, practice_id: str, patient_id: str, sequence_id: str) -> Enrolment | None:
         response = self._client.get_item(
             TableName=self._table,
             Key=to_attributes(
@@ -147,13 +148,13 @@ class SequenceRepository:
         )
         if "Item" not in response:
             return None
-        return Sequence.model_validate(model_fields(Sequence, from_attributes(response["Item"])))
+        return Enrolment.model_validate(model_fields(Enrolment, from_attributes(response["Item"])))
 
-    def enrol(self, sequence: Sequence) -> bool:
+    def enrol(self, sequence: Enrolment) -> bool:
         """Records the enrolment unless the patient is already in a sequence (then False)."""
         return bool(self.enrol_all([sequence]))
 
-    def _enrolment(self, sequence: Sequence) -> list[TransactWriteItemTypeDef]:
+    def _enrolment(self, sequence: Enrolment) -> list[TransactWriteItemTypeDef]:
         """The two writes of an enrolment: the patient's state (unless already in a sequence)
         and the sequence itself."""
         practice, patient = sequence.practice_id, sequence.patient_id
@@ -193,9 +194,9 @@ class SequenceRepository:
 
     def enrol_all(
         self,
-        enrolments: Sequence_[Sequence],
-        together: Mapping[tuple[str, str], Sequence_[TransactWriteItemTypeDef]] | None = None,
-    ) -> list[Sequence]:
+        enrolments: Sequence[Enrolment],
+        together: Mapping[tuple[str, str], Sequence[TransactWriteItemTypeDef]] | None = None,
+    ) -> list[Enrolment]:
         """Records many enrolments in few requests (up to 100 writes per transaction); returns
         the ones recorded. A patient who got into a sequence meanwhile is left out (his
         condition fails, the transaction is cancelled and sent again without him).
@@ -253,7 +254,7 @@ class SequenceRepository:
             offset += size
         return failed
 
-    def due(self, practice_id: str, now: datetime) -> Iterator[Sequence]:
+    def due(self, practice_id: str, now: datetime) -> Iterator[Enrolment]:
         """The practice's sequences whose next step is due at `now` (sparse index, no scan)."""
         for item in query(
             self._client,
@@ -269,18 +270,18 @@ class SequenceRepository:
                 }
             ),
         ):
-            yield Sequence.model_validate(model_fields(Sequence, item))
+            yield Enrolment.model_validate(model_fields(Enrolment, item))
 
-    def replace(self, old: Sequence, new: Sequence) -> bool:
+    def replace(self, old: Enrolment, new: Enrolment) -> bool:
         """Moves `old` to `new` if nobody moved it first; an ended sequence frees the patient."""
         return bool(self.replace_all([(old, new)]))
 
-    def replace_all(self, moves: Sequence_[tuple[Sequence, Sequence]]) -> list[Sequence]:
+    def replace_all(self, moves: Sequence[tuple[Enrolment, Enrolment]]) -> list[Enrolment]:
         """Many moves in few requests; returns the new sequences of the moves made."""
         groups = [self._replacement(old, new) for old, new in moves]
         return self._write_groups(groups, [new for _, new in moves])
 
-    def _replacement(self, old: Sequence, new: Sequence) -> list[TransactWriteItemTypeDef]:
+    def _replacement(self, old: Enrolment, new: Enrolment) -> list[TransactWriteItemTypeDef]:
         # The sequence must still be where the caller saw it: a concurrent run moves it once.
         put: dict[str, Any] = {
             "TableName": self._table,
@@ -313,7 +314,7 @@ class SequenceRepository:
         self,
         practice_id: str,
         patient_id: str,
-        active: Sequence | None,
+        active: Enrolment | None,
         change: PatientChange,
         declined_so_far: Mapping[Campaign, date],
         now: datetime,
@@ -380,7 +381,7 @@ class SequenceRepository:
         writes.append({"Update": update})  # type: ignore[typeddict-item]
         return writes
 
-    def active(self, practice_id: str, patient_id: str) -> Sequence | None:
+    def active(self, practice_id: str, patient_id: str) -> Enrolment | None:
         response = self._client.get_item(
             TableName=self._table, Key=self._state_key(practice_id, patient_id), ConsistentRead=True
         )

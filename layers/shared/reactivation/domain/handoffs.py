@@ -8,7 +8,9 @@ import unicodedata
 from collections.abc import Sequence
 from enum import StrEnum
 
-from reactivation.domain.models import FaqAnswer, Frozen, Intent, Moment
+from reactivation.domain.conversation import Intent
+from reactivation.domain.practice import FaqAnswer
+from reactivation.domain.types import Frozen, Moment
 
 
 class Team(StrEnum):

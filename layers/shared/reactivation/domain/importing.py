@@ -19,19 +19,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from pydantic import BaseModel, ValidationError
 
-from reactivation.domain.models import (
-    EMAIL,
+from reactivation.domain.patients import (
     Appointment,
     AppointmentStatus,
-    Language,
     MembershipStatus,
     Patient,
     Plan,
     PlanKind,
     PlanStatus,
-    Practice,
-    ServiceCategory,
 )
+from reactivation.domain.practice import Practice
+from reactivation.domain.types import EMAIL, Language, ServiceCategory
 
 PATIENT_COLUMNS = (
     "patient_id", "first_name", "last_name", "mobile", "email", "sms_opt_in", "email_opt_in",

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from reactivation.domain.importing import ExportFile, ImportCounts
-from reactivation.domain.models import Moment
+from reactivation.domain.types import Moment
 
 INCOMING = "incoming"
 RESULTS = "results"

@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from reactivation.domain.models import Campaign, Language
+from reactivation.domain.types import Campaign, Language
 
 #: The only variables a message may use.
 ALLOWED_VARIABLES = frozenset(

@@ -12,10 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from reactivation.domain.conversation import Intent, Reply
 from reactivation.domain.handoffs import Handoff, HandoffReason
-from reactivation.domain.models import Campaign, Channel, Intent, Reply
-from reactivation.domain.models import Sequence as Enrolment
 from reactivation.domain.outcomes import Outcome
+from reactivation.domain.outreach import Enrolment
+from reactivation.domain.types import Campaign, Channel
 
 #: Each group needs this many enrolments before the lift is worth stating.
 MIN_GROUP = 30

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from reactivation.domain.models import Campaign, Language, Offer, Opening, ServiceCategory
+from reactivation.domain.conversation import Offer, Opening
+from reactivation.domain.types import Campaign, Language, ServiceCategory
 
 #: An opening is offered only if it starts at least this long after the reply...
 NOTICE = timedelta(hours=2)

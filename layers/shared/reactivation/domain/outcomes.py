@@ -16,17 +16,14 @@ reports it, with a time the patient picked by text. When it was booked:
 
 from __future__ import annotations
 
-from collections.abc import Sequence as Seq
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from reactivation.domain.models import (
-    Appointment,
-    AppointmentStatus,
-    BookingRequest,
-    Campaign,
-    Sequence,
-)
+from reactivation.domain.conversation import BookingRequest
+from reactivation.domain.outreach import Enrolment
+from reactivation.domain.patients import Appointment, AppointmentStatus
+from reactivation.domain.types import Campaign
 
 
 @dataclass(frozen=True)
@@ -75,10 +72,10 @@ class Outcome:
 
 
 def outcome(
-    sequence: Sequence,
+    sequence: Enrolment,
     first_message_at: datetime | None,
-    appointments: Seq[KnownAppointment],
-    requests: Seq[BookingRequest],
+    appointments: Sequence[KnownAppointment],
+    requests: Sequence[BookingRequest],
     observed: Observed | None,
     *,
     now: datetime,

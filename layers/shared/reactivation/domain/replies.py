@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from reactivation.domain.models import Classification, Intent
+from reactivation.domain.conversation import Classification, Intent
 
 OPT_OUT_KEYWORDS = frozenset(
     {

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from reactivation.domain.conversation import Intent
 from reactivation.domain.handoffs import HandoffReason, faq_answer, handoff_reason
-from reactivation.domain.models import Campaign, FaqAnswer, Intent
+from reactivation.domain.practice import FaqAnswer
 from reactivation.domain.replies import snooze_until
+from reactivation.domain.types import Campaign
 
 
 @dataclass(frozen=True)

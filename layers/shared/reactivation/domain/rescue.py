@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from reactivation.domain.models import Appointment, AppointmentStatus
+from reactivation.domain.patients import Appointment, AppointmentStatus
 
 #: The first message waits this long after the missed start (the patient may just be late).
 AFTER_START = timedelta(minutes=15)

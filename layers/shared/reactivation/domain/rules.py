@@ -11,22 +11,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from reactivation.domain.calendar import add_months, iso_quarter, local_date
-from reactivation.domain.models import (
+from reactivation.domain.outreach import Decision, SkipReason
+from reactivation.domain.patients import (
     Appointment,
     AppointmentStatus,
-    Campaign,
-    CampaignSettings,
-    Channel,
-    Decision,
     MembershipStatus,
     PatientHistory,
     PatientRecord,
     Plan,
     PlanKind,
     PlanStatus,
-    ServiceCategory,
-    SkipReason,
 )
+from reactivation.domain.practice import CampaignSettings
+from reactivation.domain.types import Campaign, Channel, ServiceCategory
 
 COOLDOWN_AFTER_SEQUENCE = timedelta(days=30)
 COOLDOWN_AFTER_DECLINE = timedelta(days=180)

@@ -22,8 +22,10 @@ import holidays
 import phonenumbers
 from phonenumbers import timezone as number_timezone
 
-from reactivation.domain.models import Campaign, PendingStep, SendingWindow
+from reactivation.domain.outreach import PendingStep
+from reactivation.domain.practice import SendingWindow
 from reactivation.domain.rules import PRIORITY
+from reactivation.domain.types import Campaign
 
 SUNDAY = 6
 #: (how many, in how long): rolling caps on outreach per patient and per number.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from reactivation.domain.models import Campaign, Decision, SendJob, Sequence
+from reactivation.domain.outreach import Decision, Enrolment, SendJob
+from reactivation.domain.types import Campaign
 
 #: Delay before each step after the first (campaigns.md, "Sequences").
 STEP_DELAYS: dict[int, timedelta] = {
@@ -31,12 +32,12 @@ def job_id(practice_id: str, patient_id: str, sequence: str, step: int) -> str:
 
 def start(
     practice_id: str, decision: Decision, run_start: datetime, timezone: str | None = None
-) -> Sequence:
+) -> Enrolment:
     """The sequence a decision enrols the patient in. A holdout sequence sends nothing.
     `timezone` (the practice's) places missed_appointment's second step the next morning."""
     if decision.campaign is None or decision.channel is None:
         raise ValueError("only a decision with a campaign and a channel starts a sequence")
-    return Sequence(
+    return Enrolment(
         sequence_id=sequence_id(decision.campaign, run_start),
         practice_id=practice_id,
         patient_id=decision.patient_id,
@@ -52,7 +53,7 @@ def start(
     )
 
 
-def job_for_due_step(sequence: Sequence, created_at: datetime) -> SendJob:
+def job_for_due_step(sequence: Enrolment, created_at: datetime) -> SendJob:
     if sequence.next_step is None:
         raise ValueError("this sequence has no step waiting")
     return SendJob(
@@ -69,7 +70,7 @@ def job_for_due_step(sequence: Sequence, created_at: datetime) -> SendJob:
     )
 
 
-def after_step_queued(sequence: Sequence) -> Sequence:
+def after_step_queued(sequence: Enrolment) -> Enrolment:
     """The sequence once its waiting step is queued: the next step's due time, or its end."""
     if sequence.next_step is None or sequence.next_step_due_at is None:
         raise ValueError("this sequence has no step waiting")
@@ -110,7 +111,7 @@ def next_morning(after: datetime, timezone: str | None) -> datetime:
     return datetime.combine(day, MORNING, zone).astimezone(after.tzinfo)
 
 
-def stopped(sequence: Sequence, at: datetime, reason: str) -> Sequence:
+def stopped(sequence: Enrolment, at: datetime, reason: str) -> Enrolment:
     """The sequence ended early: an opt-out, a booking, a reply that is not a question."""
     return sequence.model_copy(
         update={"next_step": None, "next_step_due_at": None, "ended_at": at, "end_reason": reason}

@@ -29,7 +29,7 @@ from reactivation.domain.messages import (
     format_phone,
     template_environment,
 )
-from reactivation.domain.models import MessageOverride, Practice
+from reactivation.domain.practice import MessageOverride, Practice
 
 #: Words that name a diagnosis, a procedure, a drug or a product (whole words, any case,
 #: accents ignored). Each service category of the import format is here in its own words.

@@ -14,16 +14,13 @@ from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import rules, sequences
+from reactivation.domain.conversation import Opening
 from reactivation.domain.importing import ImportSettings, RowError, parse_appointment_row
-from reactivation.domain.models import (
-    Appointment,
-    Campaign,
-    Opening,
-    Practice,
-    Sequence,
-    SkipReason,
-)
+from reactivation.domain.outreach import Enrolment, SkipReason
+from reactivation.domain.patients import Appointment
+from reactivation.domain.practice import Practice
 from reactivation.domain.rescue import rescue_due_at
+from reactivation.domain.types import Campaign
 
 
 class ChangeRefused(ValueError):
@@ -41,7 +38,7 @@ class AppliedChange:
     outcome: ChangeOutcome
     appointment: Appointment
     #: A no-show or late cancellation: the rescue sequence it started (holdout ones too)...
-    rescue: Sequence | None = None
+    rescue: Enrolment | None = None
     #: ...or why it started none (None when the change called for no rescue).
     no_rescue: SkipReason | str | None = None
 

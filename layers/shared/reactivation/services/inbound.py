@@ -23,6 +23,14 @@ from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain.conversation import (
+    BookingRequest,
+    InboundSms,
+    Intent,
+    Offer,
+    Opening,
+    Reply,
+)
 from reactivation.domain.handoffs import (
     Handoff,
     HandoffReason,
@@ -31,17 +39,6 @@ from reactivation.domain.handoffs import (
     route,
 )
 from reactivation.domain.messages import MessageLibrary, MessageValues, format_phone
-from reactivation.domain.models import (
-    BookingRequest,
-    InboundSms,
-    Intent,
-    Language,
-    Offer,
-    Opening,
-    Practice,
-    Recipient,
-    Reply,
-)
 from reactivation.domain.openings import (
     HORIZON,
     described,
@@ -50,8 +47,11 @@ from reactivation.domain.openings import (
     picked,
     when,
 )
+from reactivation.domain.outreach import Recipient
+from reactivation.domain.practice import Practice
 from reactivation.domain.replies import classify
 from reactivation.domain.reply_plan import plan_reply
+from reactivation.domain.types import Language
 from reactivation.events import SnsEnvelope, TwoWaySms
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ from reactivation.domain.imports import (
     parse_export_key,
     started_import,
 )
-from reactivation.domain.models import Practice
+from reactivation.domain.practice import Practice
 
 #: The inactive marking looks at the clock every this many patients.
 RECONCILE_CHECK = 500

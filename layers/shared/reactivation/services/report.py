@@ -17,8 +17,8 @@ from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.reports import ReportRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import metrics, report
-from reactivation.domain.models import Practice
 from reactivation.domain.outcomes import KnownAppointment, Observed, Outcome, outcome
+from reactivation.domain.practice import Practice
 
 #: The lift is measured over the enrolments of the last 13 weeks (a quarter).
 LIFT_WEEKS = 13

@@ -19,7 +19,9 @@ from reactivation.adapters.sequences import SequenceRepository
 from reactivation.clock import TimeLeft
 from reactivation.domain import rules, sequences
 from reactivation.domain.messages import MessageLibrary
-from reactivation.domain.models import Channel, Patient, PendingStep, Sequence
+from reactivation.domain.outreach import Enrolment, PendingStep
+from reactivation.domain.patients import Patient
+from reactivation.domain.types import Channel
 from reactivation.events import SegmentRun, SegmentUnit
 
 if TYPE_CHECKING:
@@ -147,7 +149,7 @@ class SegmentService:
             return outcome
         settings = practice.campaign_settings(sendable=self._sendable)
         opted_out = self._consent.all_opted_out(unit.practice_id)
-        pending: list[Sequence] = []
+        pending: list[Enrolment] = []
         together: dict[tuple[str, str], list[TransactWriteItemTypeDef]] = {}
         patients = self._records.shard(unit.practice_id, unit.shard, opted_out, unit.after)
         for record, history in patients:
@@ -174,7 +176,7 @@ class SegmentService:
         self._flush(pending, unit.run_start, outcome, together)
         return outcome
 
-    def _holds_slot(self, sequence: Sequence, patient: Patient) -> list[TransactWriteItemTypeDef]:
+    def _holds_slot(self, sequence: Enrolment, patient: Patient) -> list[TransactWriteItemTypeDef]:
         """An SMS first step marks itself pending on the patient's number, with the enrolment:
         on a number several patients share, the send gives the day to the highest-priority
         one (campaigns.md)."""
@@ -188,7 +190,7 @@ class SegmentService:
 
     def _flush(
         self,
-        pending: list[Sequence],
+        pending: list[Enrolment],
         run_start: datetime,
         outcome: SegmentOutcome,
         together: dict[tuple[str, str], list[TransactWriteItemTypeDef]],
@@ -226,7 +228,7 @@ class SegmentService:
             queued += len(parked)
         return queued
 
-    def _queue(self, due: list[Sequence], now: datetime) -> int:
+    def _queue(self, due: list[Enrolment], now: datetime) -> int:
         # Queue first, then move each sequence on: a crash in between queues a step twice,
         # and the send function's claim on the job id sends it once.
         self._queue_jobs.enqueue([sequences.job_for_due_step(s, now) for s in due])

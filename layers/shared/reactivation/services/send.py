@@ -16,22 +16,16 @@ from reactivation.adapters.queue import MAX_DELAY_SECONDS, SendQueue
 from reactivation.adapters.recipients import RecipientRepository
 from reactivation.domain import sms
 from reactivation.domain.messages import EmailContent, MessageLibrary, MessageValues, format_phone
-from reactivation.domain.models import (
-    Channel,
-    NumberSend,
-    Patient,
-    PatientFile,
-    Practice,
-    Recipient,
-    SendJob,
-    SendStatus,
-)
+from reactivation.domain.outreach import NumberSend, PatientFile, Recipient, SendJob, SendStatus
+from reactivation.domain.patients import Patient
+from reactivation.domain.practice import Practice
 from reactivation.domain.sending import (
     NoSendingHours,
     held_slots,
     next_send_time,
     number_timezones,
 )
+from reactivation.domain.types import Channel
 from reactivation.domain.unsubscribe import UnsubscribeLinks
 from reactivation.pacing import Pacer
 

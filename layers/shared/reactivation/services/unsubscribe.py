@@ -10,7 +10,7 @@ from datetime import datetime
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
-from reactivation.domain.models import Language
+from reactivation.domain.types import Language
 from reactivation.domain.unsubscribe import InvalidLink, UnsubscribeLinks
 
 

@@ -20,6 +20,10 @@ class Evaluation:
     misses: list[tuple[str, str, str]] = field(default_factory=list)  # expected, got, text
     booked_wrongly: list[str] = field(default_factory=list)
     staff_not_notified: list[str] = field(default_factory=list)
+    #: Replies that are not opt-outs but were read as one.
+    false_opt_outs: list[str] = field(default_factory=list)
+    #: (expected, got) -> count.
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @property
     def accuracy(self) -> float:
@@ -32,6 +36,15 @@ class Evaluation:
     def handoff_recall(self) -> float:
         return self.recall(*(i.value for i in HANDOFFS))
 
+    @property
+    def opt_out_recall(self) -> float:
+        return self.recall(Intent.OPT_OUT.value)
+
+    @property
+    def false_opt_out_rate(self) -> float:
+        others = sum(self.totals.values()) - self.totals[Intent.OPT_OUT.value]
+        return len(self.false_opt_outs) / max(1, others)
+
 
 def evaluate(items: Iterable[Mapping[str, Any]]) -> Evaluation:
     result = Evaluation()
@@ -39,6 +52,9 @@ def evaluate(items: Iterable[Mapping[str, Any]]) -> Evaluation:
         classification = classify(item["text"], opted_out=item.get("opted_out") is True)
         expected, got = item["intent"], classification.intent.value
         result.totals[expected] += 1
+        result.confusion[(expected, got)] += 1
+        if got == Intent.OPT_OUT.value and expected != got:
+            result.false_opt_outs.append(item["text"])
         if got == expected:
             result.hits[expected] += 1
         else:

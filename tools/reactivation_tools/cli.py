@@ -480,6 +480,65 @@ def _practice_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def go_live_commands(practice_commands: Any) -> None:
+    """`practice registration` and `practice check` (docs/runbook.md)."""
+    registration = practice_commands.add_parser(
+        "registration", help="the texts a 10DLC or toll-free registration asks for"
+    )
+    registration.add_argument("practice_id")
+    registration.set_defaults(run=_practice_registration)
+    check = practice_commands.add_parser(
+        "check", help="read-only: is the AWS account and stack ready for this practice?"
+    )
+    check.add_argument("practice_id")
+    check.set_defaults(run=_practice_check)
+
+
+def _practice_registration(args: argparse.Namespace) -> int:
+    from reactivation.domain.messages import MessageLibrary
+    from reactivation_tools.go_live import registration_texts
+
+    client, table = _practice_table(args)
+    practice = _stored_practice(client, table, args.practice_id)
+    if practice is None:
+        return 1
+    print(registration_texts(practice, MessageLibrary.default()).render())
+    return 0
+
+
+def _practice_check(args: argparse.Namespace) -> int:
+    import boto3
+
+    from reactivation_tools.go_live import check
+
+    if not args.aws_stack:
+        print("practice check reads a real AWS account: give --aws-stack NAME", file=sys.stderr)
+        return 2
+    deployment = _deployment(args)
+    practice = _stored_practice(
+        deployment.client("dynamodb"), deployment.outputs["PracticeTableName"], args.practice_id
+    )
+    if practice is None:
+        return 1
+    stack = boto3.client("cloudformation").describe_stacks(StackName=args.aws_stack)["Stacks"][0]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+    checks = check(
+        deployment.client,
+        deployment.outputs,
+        practice,
+        args.aws_stack,
+        sms_channel=parameters.get("SmsChannel", "sns"),
+    )
+    for line in checks:
+        print(line.render())
+    missing = sum(not line.ok for line in checks)
+    print(
+        f"{len(checks) - missing} of {len(checks)} ready"
+        + (f"; {missing} to fix" if missing else "")
+    )
+    return 1 if missing else 0
+
+
 def _openings_import(args: argparse.Namespace) -> int:
     from reactivation.adapters.openings import OpeningRepository
     from reactivation.domain.openings import parse_openings
@@ -602,6 +661,7 @@ def main(argv: list[str] | None = None) -> int:
     show = practice_commands.add_parser("show", help="print a practice's stored configuration")
     show.add_argument("practice_id")
     show.set_defaults(run=_practice_show)
+    go_live_commands(practice_commands)
 
     handoff_commands = _stack_group(commands, "handoffs", "replies a person must answer")
     list_ = handoff_commands.add_parser("list", help="a practice's open handoffs, oldest first")

@@ -3,8 +3,9 @@
     python -m reactivation_tools.train_replies [--out PATH]
 
 Fits tf-idf over character (2-5, within words) and word (1-2) n-grams and a multinomial
-logistic regression on the corpus's training writers and the project's own labelled set,
-exports the model as JSON for `reactivation.domain.reply_model`, and checks that the plain
+logistic regression, for the intent (on the corpus's training writers and the project's own
+labelled set) and for the barrier (on the training writers' replies that can carry one),
+exports both as JSON for `reactivation.domain.reply_model`, and checks that the plain
 Python scorer gives the same probabilities as scikit-learn on every training reply. The
 dev and test writers are never read here.
 """
@@ -31,7 +32,12 @@ C = 10.0
 PRUNE = 1e-3
 
 
+#: The intents whose replies carry a barrier (replies.md, "In the conversation").
+WITH_BARRIER = frozenset({"decline", "not_now", "question", "billing", "complaint"})
+
+
 def training_set() -> tuple[list[str], list[str]]:
+    """The intents' training replies: the training writers' and the project's own set."""
     texts = [reply.text for reply in load(CORPUS, "train")]
     intents = [reply.intent for reply in load(CORPUS, "train")]
     with OWN.open(encoding="utf-8") as lines:
@@ -42,7 +48,14 @@ def training_set() -> tuple[list[str], list[str]]:
     return texts, intents
 
 
-def train(texts: Sequence[str], intents: Sequence[str]) -> tuple[dict[str, Any], Any]:
+def barrier_set() -> tuple[list[str], list[str]]:
+    """The barriers' training replies: the training writers' replies that can carry one,
+    labelled with it or "none"."""
+    replies = [reply for reply in load(CORPUS, "train") if reply.intent in WITH_BARRIER]
+    return [reply.text for reply in replies], [reply.barrier or "none" for reply in replies]
+
+
+def train(texts: Sequence[str], labels: Sequence[str]) -> tuple[dict[str, Any], Any]:
     """The exported model, and a function giving scikit-learn's own probabilities."""
     from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -57,7 +70,7 @@ def train(texts: Sequence[str], intents: Sequence[str]) -> tuple[dict[str, Any],
     ]  # fmt: skip
     matrix = hstack([vectorizer.fit_transform(folded) for *_, vectorizer in vectorizers]).tocsr()
     model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
-    model.fit(matrix, list(intents))
+    model.fit(matrix, list(labels))
     exported: dict[str, Any] = {
         "classes": [str(name) for name in model.classes_],
         "intercepts": [round(float(b), 6) for b in model.intercept_],
@@ -111,17 +124,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=MODEL)
     args = parser.parse_args(argv)
-    texts, intents = training_set()
-    exported, reference = train(texts, intents)
-    worst = check_export(exported, reference, texts)
-    if worst > 0.01:
-        raise SystemExit(f"the exported model differs from scikit-learn's by {worst:.4f}")
+    heads = {}
+    for head, (texts, labels) in (("intent", training_set()), ("barrier", barrier_set())):
+        exported, reference = train(texts, labels)
+        worst = check_export(exported, reference, texts)
+        if worst > 0.01:
+            raise SystemExit(f"the exported {head} model differs from scikit-learn's by {worst}")
+        heads[head] = exported
+        features = sum(a["grams"].count("\n") + 1 for a in exported["analyzers"])
+        print(f"{head}: trained on {len(texts)} replies, {features} features kept; largest "
+              f"difference from scikit-learn's probabilities {worst:.5f}")  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(exported, ensure_ascii=False, separators=(",", ":")) + "\n")
-    features = sum(a["grams"].count("\n") + 1 for a in exported["analyzers"])
-    size = args.out.stat().st_size
-    print(f"trained on {len(texts)} replies; {features} features kept; {size / 1e6:.2f} MB")
-    print(f"largest difference from scikit-learn's probabilities: {worst:.5f}")
+    args.out.write_text(json.dumps(heads, ensure_ascii=False, separators=(",", ":")) + "\n")
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
     return 0
 
 

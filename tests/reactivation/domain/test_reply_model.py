@@ -61,3 +61,11 @@ def test_the_shipped_model_knows_every_intent_and_reads_plain_replies() -> None:
         "opt_out"
     )
     assert reply_model.shipped() is model  # read once
+
+
+def test_the_shipped_barrier_model_knows_every_barrier() -> None:
+    barriers = set(reply_model.shipped("barrier").classes)
+    assert barriers == {
+        "none", "cost", "insurance", "schedule", "fear", "moved", "health_life_event",
+        "dissatisfaction", "other",
+    }  # fmt: skip

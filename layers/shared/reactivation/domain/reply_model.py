@@ -1,11 +1,11 @@
-"""The trained part of reading a reply: a linear model over character and word n-grams.
+"""The trained part of reading a reply: linear models over character and word n-grams.
 
 Trained at development time with scikit-learn (`reactivation_tools.train_replies`) on the
 corpus's training writers and exported to `data/reply_model.json`; scored here in plain
 Python, the same arithmetic as scikit-learn's TfidfVectorizer (char_wb and word analyzers,
 sublinear tf, idf, L2 norm per analyzer) and a multinomial logistic regression. The
 deterministic layer (carrier keywords, the spec's override rules) stays in `replies.py`;
-this module only gives each intent a probability.
+this module only gives each intent (and each barrier) a probability.
 """
 
 from __future__ import annotations
@@ -143,7 +143,13 @@ def encode(values: Sequence[float], code: str) -> str:
 
 
 @cache
-def shipped() -> ReplyModel:
-    """The model shipped with the package, read once (on the first reply, not at import)."""
+def _shipped() -> dict[str, ReplyModel]:
     text = resources.files("reactivation.domain").joinpath("data/reply_model.json").read_text()
-    return from_mapping(json.loads(text))
+    return {head: from_mapping(data) for head, data in json.loads(text).items()}
+
+
+def shipped(head: str = "intent") -> ReplyModel:
+    """A model shipped with the package ("intent", or "barrier": the reason a patient gives
+    for a decline, not-now, question, billing question or complaint), read once, on the
+    first reply, not at import."""
+    return _shipped()[head]

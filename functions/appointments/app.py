@@ -20,11 +20,13 @@ from pydantic import ValidationError
 
 from reactivation import clock, wiring
 from reactivation.config import AppointmentSettings
-from reactivation.events import OpeningsPublishedEvent, parse_practice_event
+from reactivation.events import ForeignPracticeEvent, OpeningsPublishedEvent, parse_practice_event
 from reactivation.observability import logger, metrics, tracer
 from reactivation.services.appointments import ChangeRefused
 
-service = wiring.appointment_change_service(AppointmentSettings.from_env(os.environ))
+settings = AppointmentSettings.from_env(os.environ)
+service = wiring.appointment_change_service(settings)
+dead_letters = wiring.appointment_dead_letters(settings)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -42,6 +44,12 @@ def apply(record: SQSRecord) -> None:
         detail = event.detail
         row = detail.appointment.as_row()
         change = service.apply(detail.practice_id, row, detail.changed_at, clock.now())
+    except ForeignPracticeEvent as error:  # never valid, however often it is tried
+        dead_letters.park(record.body, str(error))
+        metrics.add_metric(name="ForeignPracticeEvents", unit=MetricUnit.Count, value=1)
+        logger.error("practice event refused and parked", extra={
+            "sqs_message_id": record.message_id, "reason": str(error)})  # fmt: skip
+        return
     except (ValidationError, ChangeRefused) as error:
         # The reason names a field, never its value: no patient data in the log.
         reason = str(error) if isinstance(error, ChangeRefused) else "not a practice event"

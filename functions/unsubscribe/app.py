@@ -28,18 +28,28 @@ def _token() -> str:
     return str(app.current_event.get_query_string_value("t", "") or "")
 
 
+#: The link is a credential: never cached, never sent on as a referrer, never framed.
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
 def _html(status: int, shown: UnsubscribePage | None) -> Response[str]:
     values: dict[str, Any] = {"invalid": shown is None, "language": "en", "practice_name": ""}
     if shown is not None:
         values.update(practice_name=shown.practice_name, language=shown.language.value,
                       done=shown.done)  # fmt: skip
     return Response(status_code=status, content_type=content_types.TEXT_HTML,
-                    body=page.render(values))  # fmt: skip
+                    body=page.render(values), headers=HEADERS)  # fmt: skip
 
 
 @app.get("/unsubscribe")
 def confirm() -> Response[str]:
-    return _html(HTTPStatus.OK, service.confirm_page(_token()))
+    return _html(HTTPStatus.OK, service.confirm_page(_token(), clock.now()))
 
 
 @app.post("/unsubscribe")

@@ -60,7 +60,8 @@ def test_openings_are_offered_to_a_yes_and_the_pick_is_held_and_requested(
         assert "no practice nobody in" in capsys.readouterr().err
     # the practice's system pushes one more, through the bus
     events.put_events(Entries=[{
-        "EventBusName": bus, "Source": "reactivation.pms", "DetailType": "Openings Published",
+        "EventBusName": bus, "Source": "reactivation.pms.bright-smile",
+        "DetailType": "Openings Published",
         "Detail": json.dumps({"practice_id": "bright-smile", "openings": [
             {"starts_at": f"{day + timedelta(days=3)}T10:00:00-05:00", "provider": "Dr. Ruiz",
              "category": "hygiene"}]}),

@@ -41,7 +41,7 @@ def test_an_operator_imports_an_export_and_gets_its_results(
     stack.client("events").put_events(
         Entries=[{
             "EventBusName": stack.outputs["PracticeEventsBusName"],
-            "Source": "reactivation.pms",
+            "Source": "reactivation.pms.bright-smile",
             "DetailType": "Appointment Changed",
             "Detail": json.dumps({
                 "practice_id": "bright-smile",

@@ -42,7 +42,7 @@ def put(aws: Aws, *details: dict[str, Any]) -> list[str]:
         Entries=[
             {
                 "EventBusName": aws.ref("PracticeEventsBus"),
-                "Source": "reactivation.pms",
+                "Source": f"reactivation.pms.{detail['practice_id']}",
                 "DetailType": "Appointment Changed",
                 "Detail": json.dumps(detail),
             }

@@ -615,6 +615,39 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _practice_policy(args: argparse.Namespace) -> int:
+    """The IAM policy of one practice's system: printed, or created as a managed policy."""
+    from reactivation_tools.access import practice_writer_policy
+
+    deployment = _deployment(args)
+    caller = deployment.client("sts").get_caller_identity()
+    partition, account = caller["Arn"].split(":")[1], caller["Account"]
+    region = deployment.client("events").meta.region_name
+    bus = deployment.outputs["PracticeEventsBusName"]
+    try:
+        policy = practice_writer_policy(
+            args.practice_id,
+            deployment.outputs["ImportsBucketName"],
+            f"arn:{partition}:events:{region}:{account}:event-bus/{bus}",
+            partition,
+        )
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 1
+    document = json.dumps(policy, indent=2)
+    if not args.create:
+        print(document)
+        return 0
+    name = f"{args.aws_stack or 'reactivation-local'}-practice-{args.practice_id}"
+    created = deployment.client("iam").create_policy(
+        PolicyName=name,
+        PolicyDocument=document,
+        Description=f"What {args.practice_id}'s system may write: its exports and its events.",
+    )
+    print(created["Policy"]["Arn"])
+    return 0
+
+
 def _stack_group(commands: Any, name: str, help: str) -> Any:
     """A command group that works on the running local stack, or a deployed one
     (`--aws-stack NAME`); returns its subcommands."""
@@ -662,6 +695,17 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("practice_id")
     show.set_defaults(run=_practice_show)
     go_live_commands(practice_commands)
+    policy = practice_commands.add_parser(
+        "policy",
+        help="the IAM policy of a practice's system: its own exports and events only",
+        description="Prints the IAM policy document that lets a practice's system write its "
+        "exports (incoming/ID/), read its import results (results/ID/) and put events with "
+        "the source reactivation.pms.ID on the practice events bus, and nothing else; "
+        "--create creates it as a managed policy and prints its ARN.",
+    )
+    policy.add_argument("practice_id")
+    policy.add_argument("--create", action="store_true", help="create it as a managed policy")
+    policy.set_defaults(run=_practice_policy)
 
     handoff_commands = _stack_group(commands, "handoffs", "replies a person must answer")
     list_ = handoff_commands.add_parser("list", help="a practice's open handoffs, oldest first")

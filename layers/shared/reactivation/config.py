@@ -109,4 +109,9 @@ class EmailFeedbackSettings(FunctionSettings):
 
 
 class AppointmentSettings(FunctionSettings):
-    """The appointments function needs the table only."""
+    """The appointments function: the table, and where an event from the wrong practice is
+    parked with its reason."""
+
+    appointment_dead_letter_queue_url: str = Field(
+        alias="APPOINTMENT_CHANGES_DEAD_LETTER_QUEUE_URL", min_length=8
+    )

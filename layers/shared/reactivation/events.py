@@ -155,6 +155,23 @@ def parse_import_message(body: str) -> ExportFileEvent | ImportContinuation:
     return ImportContinuation.model_validate_json(body)
 
 
+#: A practice's system names itself in its events' source: `reactivation.pms.<practice id>`.
+#: Its IAM policy (`reactivation practice policy`) lets it put no other source on the bus, so
+#: the source says who sent an event; the functions act only when the detail's practice is it.
+PMS_SOURCE = "reactivation.pms"
+_PMS_SOURCE_PATTERN = r"^reactivation\.pms(\.[a-z0-9][a-z0-9-]{1,62})?$"
+
+
+def pms_source(practice_id: str) -> str:
+    """The source a practice's system puts its events on the practice events bus with."""
+    return f"{PMS_SOURCE}.{practice_id}"
+
+
+class ForeignPracticeEvent(ValueError):
+    """A practice event whose source does not name the practice of its detail: refused and
+    parked with this reason, never retried (it names practice ids, never patient data)."""
+
+
 class AppointmentChange(BaseModel):
     """One appointment as the PMS has it now: the columns of appointments.csv (data-format.md),
     with the same rules (starts_at without an offset is the practice's local time)."""
@@ -186,7 +203,7 @@ class AppointmentChangedEvent(BaseModel):
         changed_at: Moment
         appointment: AppointmentChange
 
-    source: Literal["reactivation.pms"]
+    source: str = Field(pattern=_PMS_SOURCE_PATTERN)
     detail_type: Literal["Appointment Changed"] = Field(alias="detail-type")
     detail: Detail
 
@@ -203,16 +220,30 @@ class OpeningsPublishedEvent(BaseModel):
         practice_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
         openings: list[Opening] = Field(min_length=1, max_length=500)
 
-    source: Literal["reactivation.pms"]
+    source: str = Field(pattern=_PMS_SOURCE_PATTERN)
     detail_type: Literal["Openings Published"] = Field(alias="detail-type")
     detail: Detail
 
 
 def parse_practice_event(body: str) -> AppointmentChangedEvent | OpeningsPublishedEvent:
-    """A message of the practice events queue (else a pydantic ValidationError)."""
+    """A message of the practice events queue (else a pydantic ValidationError), put by the
+    practice it is about (else ForeignPracticeEvent)."""
+    event: AppointmentChangedEvent | OpeningsPublishedEvent
     if '"Openings Published"' in body:
-        return OpeningsPublishedEvent.model_validate_json(body)
-    return AppointmentChangedEvent.model_validate_json(body)
+        event = OpeningsPublishedEvent.model_validate_json(body)
+    else:
+        event = AppointmentChangedEvent.model_validate_json(body)
+    practice_id = event.detail.practice_id
+    if event.source == PMS_SOURCE:
+        raise ForeignPracticeEvent(
+            f"source {PMS_SOURCE} names no practice: the practice's system must put its events"
+            f" with source {pms_source(practice_id)}"
+        )
+    if event.source != pms_source(practice_id):
+        raise ForeignPracticeEvent(
+            f"source {event.source} may not put events for practice {practice_id}"
+        )
+    return event
 
 
 class BookingRequestedEvent(BaseModel):

@@ -29,7 +29,8 @@ SIGNED_FIELDS: dict[str, tuple[str, ...]] = {
         "Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type",
     ),
 }  # fmt: skip
-CERTIFICATE_HOST = re.compile(r"^sns\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com$")
+#: The whole host, matched with fullmatch (a `$` would also let a trailing newline through).
+CERTIFICATE_HOST = re.compile(r"sns\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com")
 #: How old a message may be: SNS retries for up to an hour with its default delivery policy.
 MAX_AGE = timedelta(hours=1)
 #: How far ahead of our clock a message's timestamp may be (clock skew).
@@ -55,6 +56,11 @@ def string_to_sign(fields: Mapping[str, str | None]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+def is_sns_host(host: str) -> bool:
+    """SNS's own host in a region (sns.<region>.amazonaws.com), the whole of it and nothing else."""
+    return CERTIFICATE_HOST.fullmatch(host) is not None
+
+
 def check_certificate_url(url: str | None) -> str:
     """The signing certificate must come from SNS itself: https://sns.<region>.amazonaws.com/….pem."""
     if not url:
@@ -64,7 +70,7 @@ def check_certificate_url(url: str | None) -> str:
         parts.scheme != "https"
         or parts.port is not None
         or parts.username is not None
-        or not CERTIFICATE_HOST.match(parts.hostname or "")
+        or not is_sns_host(parts.hostname or "")
         or not parts.path.endswith(".pem")
         or parts.query
         or parts.fragment

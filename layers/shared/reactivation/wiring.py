@@ -254,6 +254,10 @@ def ingest_service(settings: IngestSettings) -> IngestService:
     )
 
 
+def appointment_dead_letters(settings: AppointmentSettings) -> DeadLetters:
+    return DeadLetters(_client("sqs", settings), settings.appointment_dead_letter_queue_url)
+
+
 def appointment_change_service(settings: AppointmentSettings) -> AppointmentChangeService:
     from reactivation.services.appointments import AppointmentChangeService
 

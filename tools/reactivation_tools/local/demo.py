@@ -196,7 +196,8 @@ def publish_openings(stack: LocalStack, start: datetime) -> int:
         for d, h, m, provider in times
     ]  # fmt: skip
     stack.client("events").put_events(Entries=[{
-        "EventBusName": stack.outputs["PracticeEventsBusName"], "Source": "reactivation.pms",
+        "EventBusName": stack.outputs["PracticeEventsBusName"],
+        "Source": f"reactivation.pms.{PRACTICE.practice_id}",
         "DetailType": "Openings Published",
         "Detail": json.dumps({"practice_id": PRACTICE.practice_id, "openings": openings}),
     }])  # fmt: skip
@@ -252,7 +253,7 @@ def missed_visit(stack: LocalStack, start: datetime) -> datetime:
     stack.client("events").put_events(
         Entries=[{
             "EventBusName": stack.outputs["PracticeEventsBusName"],
-            "Source": "reactivation.pms",
+            "Source": f"reactivation.pms.{PRACTICE.practice_id}",
             "DetailType": "Appointment Changed",
             "Detail": json.dumps({
                 "practice_id": PRACTICE.practice_id,

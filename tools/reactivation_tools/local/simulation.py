@@ -144,7 +144,7 @@ class Simulation:
     def _event(self, detail_type: str, detail: dict[str, object]) -> None:
         self.events.put_events(Entries=[{
             "EventBusName": self.stack.outputs["PracticeEventsBusName"],
-            "Source": "reactivation.pms", "DetailType": detail_type,
+            "Source": f"reactivation.pms.{detail['practice_id']}", "DetailType": detail_type,
             "Detail": json.dumps(detail, default=str),
         }])  # fmt: skip
 

@@ -212,7 +212,9 @@ class SendService:
         if patient.email is None:  # _cancel_reason cancels an email to no address
             raise RuntimeError("an email to a patient without an address")
         unsubscribe = (
-            self._unsubscribe.url(job.practice_id, patient.patient_id)
+            self._unsubscribe.url(
+                job.practice_id, patient.patient_id, patient.email, job.created_at.date()
+            )
             if self._unsubscribe is not None
             else None
         )

@@ -21,7 +21,7 @@ from reactivation.adapters.items import (
     query,
     to_attributes,
 )
-from reactivation.domain.importing import ExportFile
+from reactivation.domain.importing import MAX_LINE_CHARS, ExportFile
 from reactivation.domain.imports import ExportRef, ImportRecord
 
 if TYPE_CHECKING:
@@ -153,7 +153,8 @@ class ImportRepository:
 def decoded_lines(chunks: Iterable[bytes]) -> Iterator[str]:
     """UTF-8 text (a BOM dropped) as lines ending in "\n", from chunks of any size, as a file
     opened with newline="" gives them to the CSV reader (which joins a quoted field's lines);
-    CRLF and a lone CR end a line as "\n" does.
+    CRLF and a lone CR end a line as "\n" does. A line longer than MAX_LINE_CHARS is cut
+    (to a little more than that, whatever its length: the reader rejects it).
     Bytes that are not UTF-8 become U+FFFD: their row is rejected with its line, not the file."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
     pending = ""
@@ -162,6 +163,8 @@ def decoded_lines(chunks: Iterable[bytes]) -> Iterator[str]:
         # a CR at the end may be half of a CRLF that the next chunk completes
         held = "\r" if pending.endswith("\r") else ""
         *complete, pending = _universal(pending.removesuffix(held)).split("\n")
+        if len(pending) > MAX_LINE_CHARS:  # never a row: kept only to be rejected (a line
+            pending = pending[: MAX_LINE_CHARS + 1]  # rescanned whole per chunk is quadratic)
         pending += held
         for line in complete:
             yield line + "\n"

@@ -9,7 +9,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
     EventType,
     process_partial_response,
 )
@@ -21,13 +20,13 @@ from pydantic import ValidationError
 from reactivation import clock, wiring
 from reactivation.config import AppointmentSettings
 from reactivation.events import ForeignPracticeEvent, OpeningsPublishedEvent, parse_practice_event
-from reactivation.observability import logger, metrics, tracer
+from reactivation.observability import IdsOnlyBatchProcessor, logger, metrics, tracer
 from reactivation.services.appointments import ChangeRefused
 
 settings = AppointmentSettings.from_env(os.environ)
 service = wiring.appointment_change_service(settings)
 dead_letters = wiring.appointment_dead_letters(settings)
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = IdsOnlyBatchProcessor(event_type=EventType.SQS)  # errors: ids and types only
 
 
 @tracer.capture_method

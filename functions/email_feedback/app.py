@@ -5,7 +5,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
     EventType,
     process_partial_response,
 )
@@ -16,10 +15,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from reactivation import clock, wiring
 from reactivation.config import EmailFeedbackSettings
 from reactivation.events import EmailFeedback
-from reactivation.observability import logger, metrics, tracer
+from reactivation.observability import IdsOnlyBatchProcessor, logger, metrics, tracer
 
 service = wiring.email_feedback_service(EmailFeedbackSettings.from_env(os.environ))
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = IdsOnlyBatchProcessor(event_type=EventType.SQS)  # errors: ids and types only
 
 
 @tracer.capture_method

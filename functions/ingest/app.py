@@ -10,7 +10,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
     EventType,
     process_partial_response,
 )
@@ -22,10 +21,10 @@ from reactivation import clock, wiring
 from reactivation.config import IngestSettings
 from reactivation.domain.imports import ExportRef
 from reactivation.events import ExportFileEvent, parse_import_message
-from reactivation.observability import logger, metrics, tracer
+from reactivation.observability import IdsOnlyBatchProcessor, logger, metrics, tracer
 
 service = wiring.ingest_service(IngestSettings.from_env(os.environ))
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = IdsOnlyBatchProcessor(event_type=EventType.SQS)  # errors: ids and types only
 
 
 @tracer.capture_method

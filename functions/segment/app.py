@@ -8,7 +8,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
     EventType,
     process_partial_response,
 )
@@ -18,10 +17,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from reactivation import wiring
 from reactivation.config import SegmentSettings
 from reactivation.events import ScheduledSegmentEvent, SegmentUnit
-from reactivation.observability import logger, metrics, tracer
+from reactivation.observability import IdsOnlyBatchProcessor, logger, metrics, tracer
 
 service = wiring.segment_service(SegmentSettings.from_env(os.environ))
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = IdsOnlyBatchProcessor(event_type=EventType.SQS)  # errors: ids and types only
 
 
 @tracer.capture_method

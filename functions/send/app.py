@@ -5,7 +5,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
     EventType,
     process_partial_response,
 )
@@ -16,13 +15,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from reactivation import clock, wiring
 from reactivation.config import SendSettings
 from reactivation.domain.outreach import SendJob
-from reactivation.observability import logger, metrics, tracer
+from reactivation.observability import IdsOnlyBatchProcessor, logger, metrics, tracer
 from reactivation.services.send import Outcome
 
 settings = SendSettings.from_env(os.environ)
 service = wiring.send_service(settings)
 dead_letters = wiring.send_dead_letters(settings)
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = IdsOnlyBatchProcessor(event_type=EventType.SQS)  # errors: ids and types only
 
 
 def _park(record: SQSRecord, reason: str) -> None:

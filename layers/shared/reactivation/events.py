@@ -1,4 +1,5 @@
-"""The events the functions receive, as pydantic models: parsed at the edge, or refused."""
+"""The events the functions receive, as pydantic models: parsed at the edge, or refused (the
+error names the field, never the value: `Parsed`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 
 from reactivation.domain.conversation import BookingRequest, InboundSms, Opening
-from reactivation.domain.types import Moment, PhoneNumber
+from reactivation.domain.types import Moment, Parsed, PhoneNumber
 
 #: SNS messages are at most 256 KiB; a two-way SMS notification is far smaller.
 MAX_INBOUND_BYTES = 16 * 1024
@@ -21,7 +22,7 @@ class SegmentRun(StrEnum):
     FOLLOW_UPS = "follow_ups"
 
 
-class ScheduledSegmentEvent(BaseModel):
+class ScheduledSegmentEvent(Parsed):
     """What the EventBridge Scheduler sends the segment function (template.yaml's Input)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -29,7 +30,7 @@ class ScheduledSegmentEvent(BaseModel):
     scheduled_time: Moment
 
 
-class SegmentUnit(BaseModel):
+class SegmentUnit(Parsed):
     """One practice's share of a run, on the segment queue: the whole practice, or its patients
     after `after` (a large practice is segmented page after page, each in its own invocation)."""
 
@@ -42,12 +43,12 @@ class SegmentUnit(BaseModel):
     after: str | None = Field(default=None, max_length=64)
 
 
-class ScheduledReportEvent(BaseModel):
+class ScheduledReportEvent(Parsed):
     model_config = ConfigDict(extra="ignore")
     scheduled_time: Moment
 
 
-class SnsEnvelope(BaseModel):
+class SnsEnvelope(Parsed):
     """An SNS HTTPS delivery (the JSON body SNS posts to the endpoint), as signed."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
@@ -79,7 +80,7 @@ class SnsEnvelope(BaseModel):
         return self.model_dump(by_alias=True)
 
 
-class TwoWaySms(BaseModel):
+class TwoWaySms(Parsed):
     """The inbound SMS that AWS End User Messaging publishes to the topic."""
 
     model_config = ConfigDict(extra="ignore")
@@ -111,19 +112,19 @@ class TwoWaySms(BaseModel):
         return cls.model_validate_json(envelope.message)
 
 
-class ExportFileEvent(BaseModel):
+class ExportFileEvent(Parsed):
     """S3's "Object Created" event, as EventBridge delivers it to the import queue."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    class Detail(BaseModel):
+    class Detail(Parsed):
         model_config = ConfigDict(extra="ignore")
 
-        class Bucket(BaseModel):
+        class Bucket(Parsed):
             model_config = ConfigDict(extra="ignore")
             name: str
 
-        class Object(BaseModel):
+        class Object(Parsed):
             model_config = ConfigDict(extra="ignore")
             key: str = Field(max_length=1024)
 
@@ -140,7 +141,7 @@ class ExportFileEvent(BaseModel):
         return self.detail.object.key
 
 
-class ImportContinuation(BaseModel):
+class ImportContinuation(Parsed):
     """The message an import leaves itself to go on in a fresh invocation."""
 
     model_config = ConfigDict(extra="forbid")
@@ -172,7 +173,7 @@ class ForeignPracticeEvent(ValueError):
     parked with this reason, never retried (it names practice ids, never patient data)."""
 
 
-class AppointmentChange(BaseModel):
+class AppointmentChange(Parsed):
     """One appointment as the PMS has it now: the columns of appointments.csv (data-format.md),
     with the same rules (starts_at without an offset is the practice's local time)."""
 
@@ -190,13 +191,13 @@ class AppointmentChange(BaseModel):
         return {column: str(value) for column, value in row.items()}
 
 
-class AppointmentChangedEvent(BaseModel):
+class AppointmentChangedEvent(Parsed):
     """An "Appointment Changed" event a PMS (or its sync) puts on the practice events bus:
     created, rescheduled, completed, cancelled or no-show, within minutes of it happening."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    class Detail(BaseModel):
+    class Detail(Parsed):
         model_config = ConfigDict(extra="forbid")
         practice_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
         #: When the change happened in the PMS: a late, older event never undoes a newer one.
@@ -208,14 +209,14 @@ class AppointmentChangedEvent(BaseModel):
     detail: Detail
 
 
-class OpeningsPublishedEvent(BaseModel):
+class OpeningsPublishedEvent(Parsed):
     """An "Openings Published" event a PMS (or its sync) puts on the practice events bus: the
     times it can see patients (the same columns as `slots.csv`). An opening published before
     is left as it is (a held one is never reopened)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    class Detail(BaseModel):
+    class Detail(Parsed):
         model_config = ConfigDict(extra="forbid")
         practice_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
         openings: list[Opening] = Field(min_length=1, max_length=500)
@@ -246,14 +247,14 @@ def parse_practice_event(body: str) -> AppointmentChangedEvent | OpeningsPublish
     return event
 
 
-class BookingRequestedEvent(BaseModel):
+class BookingRequestedEvent(Parsed):
     """The "Booking Requested" event this system puts on the practice events bus when a patient
     picks an offered time: the practice's system books it (chart id and time; no name, no
     number). `reply_id` is its idempotency key: a reply delivered twice may send it twice."""
 
     model_config = ConfigDict(populate_by_name=True)
 
-    class Detail(BaseModel):
+    class Detail(Parsed):
         model_config = ConfigDict(extra="forbid")
         practice_id: str
         patient_id: str
@@ -283,30 +284,30 @@ class BookingRequestedEvent(BaseModel):
         )
 
 
-class _Recipient(BaseModel):
+class _Recipient(Parsed):
     model_config = ConfigDict(extra="ignore")
     email_address: str = Field(alias="emailAddress", min_length=3, max_length=320)
 
 
-class _Bounce(BaseModel):
+class _Bounce(Parsed):
     model_config = ConfigDict(extra="ignore")
     bounce_type: str = Field(alias="bounceType")  # Permanent, Transient, Undetermined
     recipients: list[_Recipient] = Field(alias="bouncedRecipients", min_length=1)
     timestamp: AwareDatetime
 
 
-class _Complaint(BaseModel):
+class _Complaint(Parsed):
     model_config = ConfigDict(extra="ignore")
     recipients: list[_Recipient] = Field(alias="complainedRecipients", min_length=1)
     timestamp: AwareDatetime
 
 
-class _Mail(BaseModel):
+class _Mail(Parsed):
     model_config = ConfigDict(extra="ignore")
     tags: dict[str, list[str]] = Field(default_factory=dict)
 
 
-class EmailFeedback(BaseModel):
+class EmailFeedback(Parsed):
     """An SES event (configuration set -> SNS -> SQS, raw): a bounce or a complaint about one
     of our emails. The practice is the `practice_id` tag the send put on the email."""
 

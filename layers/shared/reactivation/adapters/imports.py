@@ -21,7 +21,7 @@ from reactivation.adapters.items import (
     query,
     to_attributes,
 )
-from reactivation.domain.importing import ExportFile
+from reactivation.domain.importing import MAX_LINE_CHARS, ExportFile
 from reactivation.domain.imports import ExportRef, ImportRecord
 
 if TYPE_CHECKING:
@@ -150,10 +150,11 @@ class ImportRepository:
         return records
 
 
-def decoded_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+def decoded_lines(chunks: Iterable[bytes], max_line: int | None = MAX_LINE_CHARS) -> Iterator[str]:
     """UTF-8 text (a BOM dropped) as lines ending in "\n", from chunks of any size, as a file
     opened with newline="" gives them to the CSV reader (which joins a quoted field's lines);
-    CRLF and a lone CR end a line as "\n" does.
+    CRLF and a lone CR end a line as "\n" does. A line longer than `max_line` is cut (to a
+    little more than that, whatever its length: the reader rejects it); None for our own files.
     Bytes that are not UTF-8 become U+FFFD: their row is rejected with its line, not the file."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
     pending = ""
@@ -162,6 +163,8 @@ def decoded_lines(chunks: Iterable[bytes]) -> Iterator[str]:
         # a CR at the end may be half of a CRLF that the next chunk completes
         held = "\r" if pending.endswith("\r") else ""
         *complete, pending = _universal(pending.removesuffix(held)).split("\n")
+        if max_line is not None and len(pending) > max_line:  # never a row: kept only to
+            pending = pending[: max_line + 1]  # be rejected (rescanned per chunk: quadratic)
         pending += held
         for line in complete:
             yield line + "\n"
@@ -236,7 +239,7 @@ class ExportStore:
         """The file's rejected rows and warnings, in line order."""
         for key in self._part_keys(ref, file):
             body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"]
-            for line in decoded_lines(body.iter_chunks(CHUNK_BYTES)):
+            for line in decoded_lines(body.iter_chunks(CHUNK_BYTES), max_line=None):
                 if line.strip():
                     yield json.loads(line)
 

@@ -179,6 +179,10 @@ class FileImport[Model: BaseModel]:
 
 #: The key of a row the CSV reader could not read (its value: why); no column has it.
 UNREADABLE = "\x00unreadable"
+#: No row of the format comes near this: a longer line is rejected, never parsed (a file of
+#: one huge line is not an export). The adapter keeps no more of a line than this and one.
+MAX_LINE_CHARS = 64 * 1024
+TOO_LONG = f"the line is longer than {MAX_LINE_CHARS} characters (no row of the format is)"
 
 
 def read_rows(
@@ -186,7 +190,16 @@ def read_rows(
 ) -> tuple[Iterator[tuple[int, dict[str, str]]], dict[str, str], tuple[str, ...]]:
     """CSV rows as {our column: value}, each with the line it starts on; the header of our
     columns as the file spells them; and the unknown columns (never read further)."""
-    reader = csv.reader(iter(lines))
+    too_long: list[int] = []  # the physical lines over MAX_LINE_CHARS, read as empty
+
+    def bounded() -> Iterator[str]:
+        for number, line in enumerate(lines, start=1):
+            if len(line) > MAX_LINE_CHARS:
+                too_long.append(number)
+                line = "\n"
+            yield line
+
+    reader = csv.reader(bounded())
     try:
         header = next(reader)
     except StopIteration:
@@ -212,7 +225,11 @@ def read_rows(
             except StopIteration:
                 return
             except csv.Error as error:  # the reader goes on at the next line
-                yield start, {UNREADABLE: str(error)}
+                yield start, {UNREADABLE: f"not readable as CSV: {error}"}
+                start = reader.line_num + 1
+                continue
+            if too_long and too_long[-1] >= start:
+                yield start, {UNREADABLE: TOO_LONG}
                 start = reader.line_num + 1
                 continue
             if any(v.strip() for v in values):
@@ -441,7 +458,7 @@ def stream_file(
             warnings: list[str] = []
             try:
                 if UNREADABLE in row:
-                    raise RowError(f"not readable as CSV: {row[UNREADABLE]}")
+                    raise RowError(row[UNREADABLE])
                 if any(NOT_TEXT in value for value in row.values()):
                     raise RowError("not UTF-8 text (save the export as UTF-8)")
                 if row.get(id_column) in seen:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from jinja2 import StrictUndefined, select_autoescape
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from reactivation.domain.types import Campaign, Language
@@ -29,6 +29,51 @@ UNSUBSCRIBE_FOOTER = {
 
 class MessageNotFound(LookupError):
     """The library has no approved text for this campaign, step and language."""
+
+
+#: What a practice's own text may not hold, by the parsed node's kind (anything else too).
+_NOT_PLAIN: tuple[tuple[type[nodes.Node], str], ...] = (
+    (nodes.Filter, "a filter (|)"),
+    (nodes.Test, "a test (is)"),
+    (nodes.Call, "a call"),
+    (nodes.Getattr, "an attribute"),
+    (nodes.Getitem, "an attribute"),
+    (nodes.Const, "a literal value"),
+    (nodes.CondExpr, "an inline if"),
+    (nodes.Expr, "an operator"),
+)
+
+
+def plain_text_problem(source: str) -> str | None:
+    """Why a practice's own text is refused (None: it may be used). It may hold literal words
+    and `{{ variable }}` of the allowed variables, nothing else: no tag (`{% if %}` could hide
+    words from the checks, which render it once), no filter, operator, call, attribute or
+    literal (`{{ first_name * 50000000 }}` would take the send function's time and memory).
+    The parsed template is walked: checked when the text is saved, and again before use."""
+    try:
+        parsed = template_environment().parse(source)
+    except TemplateSyntaxError as error:
+        return f"is not a valid template: {error.message} (line {error.lineno})"
+    for statement in parsed.body:
+        if not isinstance(statement, nodes.Output):
+            tag = type(statement).__name__.lower().replace("assign", "set")
+            return f"uses a tag ({{% {tag} %}}): {_PLAIN}"
+        for node in statement.nodes:
+            if isinstance(node, nodes.TemplateData):
+                continue
+            if isinstance(node, nodes.Name):
+                if node.name in ALLOWED_VARIABLES:
+                    continue
+                return (f"uses {node.name}: a message may only use "
+                        f"{', '.join(sorted(ALLOWED_VARIABLES))}")  # fmt: skip
+            kind = next(
+                (what for cls, what in _NOT_PLAIN if isinstance(node, cls)), "an expression"
+            )
+            return f"uses {kind}: {_PLAIN}"
+    return None
+
+
+_PLAIN = "a practice's own text may hold words and {{ variable }} only"
 
 
 @dataclass(frozen=True)
@@ -84,8 +129,11 @@ def _environment() -> SandboxedEnvironment:
 class MessageLibrary:
     """Approved texts by campaign, step and language, plus the system messages."""
 
-    def __init__(self, entries: dict[str, Any]) -> None:
+    def __init__(self, entries: dict[str, Any], refused: frozenset[str] = frozenset()) -> None:
         self._entries = entries
+        #: A practice's own texts left out, unused, because they are not plain (see
+        #: `with_overrides`): their approved texts are used.
+        self.refused_overrides = refused
         self._overridden: dict[frozenset[tuple[str, str]], MessageLibrary] = {}
         self._text = template_environment()
         self._html = _environment()
@@ -165,19 +213,24 @@ class MessageLibrary:
 
     def with_overrides(self, overrides: Mapping[str, str]) -> MessageLibrary:
         """This library with a practice's own texts in place of the approved ones (keys as
-        `templates` names them; checked when the practice saved them)."""
+        `templates` names them; checked when the practice saved them). A text that is not
+        plain (`plain_text_problem`: saved before that check, or written around it) is
+        refused here too: its approved text is used, and the key is in `refused_overrides`."""
         if not overrides:
             return self
         wanted = frozenset(overrides.items())
         if wanted not in self._overridden:
             entries = copy.deepcopy(self._entries)
+            refused = frozenset(k for k, text in overrides.items() if plain_text_problem(text))
             for key, text in overrides.items():
+                if key in refused:
+                    continue
                 *path, last = key.split(".")
                 node = entries
                 for part in path:
                     node = node.setdefault(part, {})
                 node[last] = text
-            self._overridden[wanted] = MessageLibrary(entries)
+            self._overridden[wanted] = MessageLibrary(entries, refused)
         return self._overridden[wanted]
 
     def templates(self) -> list[tuple[str, str]]:

@@ -3,6 +3,8 @@ lint command and the tests) and a practice's override (refused when it is saved)
 
 A template is refused, with the reason, when it
 - is not a valid template, or does something the sandbox forbids;
+- is a practice's own text and holds anything but words and `{{ variable }}` (a tag, filter,
+  operator, call, attribute or literal: `messages.plain_text_problem`);
 - uses a variable outside the allow-list;
 - names a diagnosis, procedure, drug or product (the deny-list below, which covers the service
   categories of spec/data-format.md, in English and Spanish);
@@ -27,6 +29,7 @@ from reactivation.domain.messages import (
     ALLOWED_VARIABLES,
     MessageValues,
     format_phone,
+    plain_text_problem,
     template_environment,
 )
 from reactivation.domain.practice import MessageOverride, Practice
@@ -199,14 +202,23 @@ def check_all(
 def check_overrides(
     overrides: Mapping[str, MessageOverride], library_keys: frozenset[str], values: MessageValues
 ) -> list[TemplateProblem]:
-    """A practice's own texts: each must replace a message of the library and pass every
-    check, rendered with the practice's own name, phone and link and a long first name."""
+    """A practice's own texts: each must replace a message of the library, hold only words
+    and `{{ variable }}` (never rendered otherwise) and pass every check, rendered with the
+    practice's own name, phone and link and a long first name."""
     problems: list[TemplateProblem] = []
-    known = [(key, o.text) for key, o in sorted(overrides.items()) if key in library_keys]
     for key in sorted(set(overrides) - library_keys):
         problems.append(
             TemplateProblem(key, "is not a message of the library (e.g. recall_due.1.en.sms)")
         )
+    known = []
+    for key, override in sorted(overrides.items()):
+        if key not in library_keys:
+            continue
+        not_plain = plain_text_problem(override.text)
+        if not_plain is None:
+            known.append((key, override.text))
+        else:
+            problems.append(TemplateProblem(key, not_plain))
     unicode_ok = frozenset(key for key, o in overrides.items() if o.allow_unicode)
     return problems + check_all(known, allow_unicode=unicode_ok, values=values)
 

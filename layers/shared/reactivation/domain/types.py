@@ -56,7 +56,15 @@ TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 Moment = Annotated[datetime, AfterValidator(_aware)]
 
 
-class Frozen(BaseModel):
+class Parsed(BaseModel):
+    """A model that parses outside input (an event, a stored item, a practice's file): its
+    validation errors name the field and why, never the value, which can be a patient's
+    name, number or a diagnosis (`errors()` still has it, for a person to see)."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+
+class Frozen(Parsed):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 

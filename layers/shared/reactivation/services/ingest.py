@@ -33,6 +33,9 @@ from reactivation.domain.practice import Practice
 
 #: The inactive marking looks at the clock every this many patients.
 RECONCILE_CHECK = 500
+#: The largest export file imported (about 14 million rows; a 1,000,000-appointment export is
+#: 70 MB): a larger one is refused before a row is read, with the files and the cap.
+MAX_FILE_BYTES = 1024**3
 
 
 class Continuations(Protocol):
@@ -48,6 +51,7 @@ class IngestStatus(StrEnum):
     CONTINUED = "continued"  # a fresh invocation goes on
     COMPLETED = "completed"
     ALREADY_COMPLETED = "already_completed"
+    TOO_LARGE = "too_large"  # a file over the cap: refused, nothing imported
 
 
 @dataclass
@@ -56,6 +60,8 @@ class IngestOutcome:
     ref: ExportRef | None = None
     record: ImportRecord | None = None
     missing: list[str] = field(default_factory=list)
+    too_large: list[str] = field(default_factory=list)
+    max_file_bytes: int | None = None
 
     def summary(self) -> dict[str, Any]:
         summary: dict[str, Any] = {"status": self.status.value}
@@ -63,6 +69,8 @@ class IngestOutcome:
             summary |= {"practice_id": self.ref.practice_id, "export_id": self.ref.export_id}
         if self.missing:
             summary["missing"] = self.missing
+        if self.too_large:
+            summary |= {"too_large": self.too_large, "max_file_bytes": self.max_file_bytes}
         if self.record is not None:
             summary["phase"] = self.record.phase.value
             summary["files"] = {
@@ -97,6 +105,7 @@ class IngestService:
         continuations: Continuations,
         chunk_rows: int = 5000,
         margin: timedelta = timedelta(seconds=120),
+        max_file_bytes: int = MAX_FILE_BYTES,
     ) -> None:
         self._practices = practices
         self._patients = patients
@@ -105,13 +114,15 @@ class IngestService:
         self._continuations = continuations
         self._chunk_rows = chunk_rows
         self._margin = margin.total_seconds()
+        self._max_file_bytes = max_file_bytes
 
     # -- entry points -----------------------------------------------------------------
     def file_arrived(
         self, key: str, now: datetime, worker: str, time_left: TimeLeft
     ) -> IngestOutcome:
         """A file landed in the bucket: the import starts once the export's three files are
-        there (whichever arrives last starts it; S3 reporting a file twice starts nothing)."""
+        there (whichever arrives last starts it; S3 reporting a file twice starts nothing),
+        unless one is over the size cap."""
         parsed = parse_export_key(key)
         if parsed is None:
             return IngestOutcome(IngestStatus.NOT_AN_EXPORT)
@@ -122,6 +133,10 @@ class IngestService:
         missing = [file.value for file in ExportFile if file not in found]
         if missing:
             return IngestOutcome(IngestStatus.WAITING_FOR_FILES, ref, missing=missing)
+        too_large = [file.value for file, (_, size) in found.items() if size > self._max_file_bytes]
+        if too_large:
+            return IngestOutcome(IngestStatus.TOO_LARGE, ref, too_large=too_large,
+                                 max_file_bytes=self._max_file_bytes)  # fmt: skip
         record = started_import(ref, {file: version for file, (version, _) in found.items()}, now)
         for file, (_version, size) in found.items():
             record.progress(file).size = size
@@ -328,9 +343,19 @@ class IngestService:
         return keys
 
 
+#: What a spreadsheet reads as the start of a formula (or a cell it would shift into one).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """A cell as text to a spreadsheet: one that would start a formula gets a leading `'`
+    (staff open the rejected rows in Excel or Sheets; a row is the practice's data, as sent)."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
 def _csv_line(values: list[str]) -> bytes:
     line = io.StringIO()
-    csv.writer(line).writerow(values)
+    csv.writer(line).writerow([spreadsheet_cell(value) for value in values])
     return line.getvalue().encode()
 
 

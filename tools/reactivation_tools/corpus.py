@@ -9,7 +9,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SPLIT: dict[str, tuple[str, ...]] = {
-    "train": ("w01", "w03", "w05", "w07", "w08"),
+    "train": (
+        "w01",
+        "w03",
+        "w05",
+        "w07",
+        "w08",
+        "w09",
+        "w10",
+        "w11",
+        "w12",
+        "w13",
+        "w14",
+        "w15",
+        "w16",
+    ),
     "dev": ("w04",),
     "test": ("w02", "w06"),
 }

@@ -32,7 +32,7 @@ from in_process import in_process_stack
 
 from reactivation.adapters.openings import OpeningRepository
 from reactivation.domain.conversation import Opening
-from reactivation.services.inbound import InboundService
+from reactivation.services.inbound.gate import SnsGate
 from reactivation_tools.local import demo
 from reactivation_tools.local.api import http_api_event
 from reactivation_tools.local.runtime import LambdaContext, load_handler
@@ -97,7 +97,7 @@ def main() -> None:
 
         # The signature check makes no AWS request (the certificate is cached per instance);
         # the bench skips it rather than sign with a test key.
-        InboundService._verify = lambda self, envelope: None  # type: ignore[method-assign]
+        SnsGate._verify = lambda self, envelope: None  # type: ignore[method-assign]
         topic = provisioner.created["InboundSmsTopic"].ref
         # The first reply of an instance also reads the practice (cached for a minute): a
         # HELP warms it, and is printed as such.
@@ -113,7 +113,7 @@ def main() -> None:
             if not mobile:  # from here on the practice has open times to offer, and a minute
                 # has passed: the instance no longer remembers that it had none
                 handler_globals = inspect.unwrap(handlers["InboundFunction"]).__globals__
-                handler_globals["service"]._openings._none_at.clear()
+                handler_globals["service"]._router._booking._openings._none_at.clear()
                 local = start.astimezone(ZoneInfo(demo.PRACTICE.timezone))
                 OpeningRepository(factory("dynamodb", region_name=REGION), table).publish(
                     demo.PRACTICE.practice_id,

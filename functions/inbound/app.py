@@ -13,10 +13,20 @@ from reactivation import clock, wiring
 from reactivation.config import InboundSettings
 from reactivation.events import MAX_INBOUND_BYTES, SnsEnvelope
 from reactivation.observability import logger, metrics, tracer
-from reactivation.services.inbound import RequestRefused
+from reactivation.services.inbound import outcomes
 
 service = wiring.inbound_service(InboundSettings.from_env(os.environ))
 app = APIGatewayHttpResolver()
+
+#: Each refusal's HTTP answer: here, and only here. Nothing was written when one is raised.
+STATUS: dict[type[Exception], HTTPStatus] = {
+    ValidationError: HTTPStatus.BAD_REQUEST,
+    outcomes.TokenMissing: HTTPStatus.BAD_REQUEST,
+    outcomes.NotThisTopic: HTTPStatus.FORBIDDEN,
+    outcomes.NotGenuine: HTTPStatus.FORBIDDEN,
+    outcomes.TooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    outcomes.UnknownDestination: HTTPStatus.UNPROCESSABLE_ENTITY,
+}
 
 
 @app.post("/sms/inbound")
@@ -24,7 +34,7 @@ app = APIGatewayHttpResolver()
 def inbound_sms() -> dict[str, Any]:
     body = app.current_event.decoded_body or ""
     if len(body.encode()) > MAX_INBOUND_BYTES:
-        raise RequestRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large")
+        raise outcomes.TooLarge
     envelope = SnsEnvelope.model_validate_json(body)
     logger.set_correlation_id(envelope.message_id)
     result = service.handle(envelope, clock.now())
@@ -39,22 +49,15 @@ def inbound_sms() -> dict[str, Any]:
     return {"handled": result.handled.value}
 
 
-# Errors become HTTP answers here, and only here. Nothing was written when they are raised.
-@app.exception_handler(ValidationError)  # type: ignore[untyped-decorator]
-def malformed(error: ValidationError) -> Response[str]:
-    logger.warning("malformed inbound request", extra={"errors": error.error_count()})
-    return _refuse(HTTPStatus.BAD_REQUEST, "malformed request")
-
-
-@app.exception_handler(RequestRefused)  # type: ignore[untyped-decorator]
-def refused(error: RequestRefused) -> Response[str]:
-    logger.warning(
-        "inbound request refused", extra={"status": error.status, "reason": error.reason}
-    )
-    return _refuse(error.status, error.reason)
-
-
-def _refuse(status: int, reason: str) -> Response[str]:
+@app.exception_handler([ValidationError, outcomes.Refused])  # type: ignore[untyped-decorator]
+def refused(error: ValidationError | outcomes.Refused) -> Response[str]:
+    status = next((s for kind, s in STATUS.items() if isinstance(error, kind)), 400)
+    if isinstance(error, ValidationError):  # its count only: its text may be a patient's
+        reason = "malformed request"
+        logger.warning("malformed inbound request", extra={"errors": error.error_count()})
+    else:
+        reason = error.reason
+    logger.warning("inbound request refused", extra={"status": status, "reason": reason})
     metrics.add_metric(name="Refused", unit=MetricUnit.Count, value=1)
     return Response(
         status_code=status,

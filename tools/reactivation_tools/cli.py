@@ -12,9 +12,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reactivation.services.staff import StaffService
 
 STATE_DIR = Path(".local")
 
@@ -215,6 +218,7 @@ def _stored_practice(client: Any, table: str, practice_id: str) -> Any:
 
 def _import(args: argparse.Namespace) -> int:
     """Uploads DIR's export to the imports bucket and follows the import to its end."""
+    from reactivation import clock
     from reactivation.adapters.imports import ExportStore, ImportRepository
     from reactivation.domain.importing import ExportFile
     from reactivation.domain.imports import ExportRef, ImportRecord, ImportStatus
@@ -226,7 +230,7 @@ def _import(args: argparse.Namespace) -> int:
     imports = ImportRepository(
         deployment.client("dynamodb"), deployment.outputs["PracticeTableName"]
     )
-    ref = ExportRef(args.practice_id, args.export_id or export_id_for(datetime.now(UTC)))
+    ref = ExportRef(args.practice_id, args.export_id or export_id_for(clock.now()))
     try:
         upload_export(store, ref, directory)
     except ExportDirectoryError as error:
@@ -351,36 +355,67 @@ def _templates_lint(args: argparse.Namespace) -> int:
 def _templates_set(args: argparse.Namespace) -> int:
     """Saves a practice's own text for one message, refused with the reasons when it fails a
     check; --remove goes back to the approved text."""
-    from reactivation.adapters.practices import PracticeRepository
-    from reactivation.domain.practice import MessageOverride
+    from reactivation.services.staff import UnknownPractice
 
-    client, table = _practice_table(args)
-    practices = PracticeRepository(client, table)
-    practice = _stored_practice(client, table, args.practice_id)
-    if practice is None:
+    staff, table, _ = _staff(args)
+    try:
+        if args.remove:
+            change = staff.clear_text(args.practice_id, args.key)
+        else:
+            text = args.text if args.text is not None else sys.stdin.read()
+            change = staff.set_text(
+                args.practice_id, args.key, text, allow_unicode=args.allow_unicode
+            )
+    except UnknownPractice:
+        print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
         return 1
-    overrides = dict(practice.message_overrides)
-    if args.remove:
-        overrides.pop(args.key, None)
-    else:
-        text = args.text if args.text is not None else sys.stdin.read()
-        overrides[args.key] = MessageOverride(text=text.strip(), allow_unicode=args.allow_unicode)
-    changed = practice.model_copy(update={"message_overrides": overrides})
-    problems = [p for p in _override_problems(changed) if p.where == args.key]
-    if problems:
-        for problem in problems:
-            print(f"refused: {problem}", file=sys.stderr)
+    for problem in change.problems:
+        print(f"refused: {problem}", file=sys.stderr)
+    if not change.saved:
         return 1
-    practices.save(changed)
     print(f"{args.practice_id}: {args.key} {'removed' if args.remove else 'saved'}")
     return 0
 
 
-def _handoffs_list(args: argparse.Namespace) -> int:
+def _staff(args: argparse.Namespace) -> tuple[StaffService, str, Deployment]:
+    """The staff's use cases on the deployment's table (a deployed stack's or the local one)."""
+    from reactivation.adapters.consent import ConsentRepository
     from reactivation.adapters.handoffs import HandoffRepository
+    from reactivation.adapters.openings import OpeningRepository
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.adapters.replies import ReplyRepository
+    from reactivation.adapters.sequences import SequenceRepository
+    from reactivation.domain.messages import MessageLibrary
+    from reactivation.services.staff import StaffService
 
-    client, table = _practice_table(args)
-    found = list(HandoffRepository(client, table).open_ones(args.practice_id))
+    deployment = _deployment(args)
+    client, table = deployment.client("dynamodb"), deployment.outputs["PracticeTableName"]
+    service = StaffService(
+        practices=PracticeRepository(client, table),
+        handoffs=HandoffRepository(client, table),
+        sequences=SequenceRepository(client, table),
+        replies=ReplyRepository(client, table),
+        consent=ConsentRepository(client, table),
+        openings=OpeningRepository(client, table),
+        library=MessageLibrary.default(),
+    )
+    return service, table, deployment
+
+
+def _business_now(deployment: Deployment) -> datetime:
+    """The time staff act at: the clock's, or the local stack's own business time."""
+    from reactivation import clock
+
+    if deployment.local_api is None:
+        return clock.now()
+    state = f"{deployment.local_api}/_local/state"  # the local stack's own API
+    with urllib.request.urlopen(state, timeout=60) as answer:  # nosec B310
+        return datetime.fromisoformat(json.loads(answer.read())["now"])
+
+
+def _handoffs_list(args: argparse.Namespace) -> int:
+    staff, _, _ = _staff(args)
+    found = list(staff.open_handoffs(args.practice_id))
     for handoff in found:
         urgent = "URGENT " if handoff.urgent else ""
         print(f"{handoff.handoff_id}  {handoff.opened_at:%Y-%m-%d %H:%M}  {urgent}"
@@ -393,50 +428,40 @@ def _handoffs_list(args: argparse.Namespace) -> int:
 
 def _handoffs_close(args: argparse.Namespace) -> int:
     """Closes a handoff; closing a complaint or a sensitive reply lets outreach resume."""
-    from reactivation.adapters.handoffs import HandoffRepository
-    from reactivation.adapters.sequences import SequenceRepository
-    from reactivation.domain.handoffs import HOLDING_REASONS
+    from reactivation.services.staff import NoOpenHandoff
 
-    client, table = _practice_table(args)
-    handoffs = HandoffRepository(client, table)
-    handoff = handoffs.get(args.practice_id, args.handoff_id)
-    if handoff is None or not handoffs.close(
-        args.practice_id, args.handoff_id, datetime.now(UTC), args.note
-    ):
-        print(f"no open handoff {args.handoff_id} for {args.practice_id}", file=sys.stderr)
+    staff, _, deployment = _staff(args)
+    try:
+        closed = staff.close_handoff(
+            args.practice_id, args.handoff_id, _business_now(deployment), args.note
+        )
+    except NoOpenHandoff as error:
+        print(error, file=sys.stderr)
         return 1
-    if handoff.reason in HOLDING_REASONS:
-        sequences = SequenceRepository(client, table)
-        for patient_id in handoff.patient_ids:
-            sequences.release_hold(args.practice_id, patient_id)
-    print(f"closed {args.handoff_id}" + (" (outreach may resume)"
-                                         if handoff.reason in HOLDING_REASONS else ""))  # fmt: skip
+    print(f"closed {args.handoff_id}" + (" (outreach may resume)" if closed.released else ""))
     return 0
 
 
 def _replies_correct(args: argparse.Namespace) -> int:
     """Staff's reading of a reply replaces the classifier's; counted in the weekly report. A
     reply corrected to an opt-out opts the number out at once."""
-    from reactivation.adapters.consent import ConsentRepository
-    from reactivation.adapters.replies import ReplyRepository
     from reactivation.domain.conversation import Intent
+    from reactivation.services.staff import UnknownReply
 
-    client, table = _practice_table(args)
-    replies = ReplyRepository(client, table)
-    reply = replies.find(args.practice_id, args.inbound_id)
-    if reply is None:
-        print(f"no reply {args.inbound_id} for {args.practice_id}", file=sys.stderr)
-        return 1
-    intent = Intent(args.intent)
-    now = datetime.now(UTC)
-    if not replies.correct(reply, intent, now):
-        print(f"{args.inbound_id} is already {intent.value}")
-        return 0
-    if intent is Intent.OPT_OUT:
-        ConsentRepository(client, table).record(
-            args.practice_id, reply.from_number, opted_out=True, at=now, recorded_at=now
+    staff, _, deployment = _staff(args)
+    try:
+        correction = staff.correct_reply(
+            args.practice_id, args.inbound_id, Intent(args.intent), _business_now(deployment)
         )
-    print(f"{args.inbound_id}: {reply.intent.value} -> {intent.value} (correction counted)")
+    except UnknownReply as error:
+        print(error, file=sys.stderr)
+        return 1
+    if not correction.changed:
+        print(f"{args.inbound_id} is already {correction.after.value}")
+        return 0
+    opted_out = " (the number is opted out)" if correction.opted_out else ""
+    print(f"{args.inbound_id}: {correction.before.value} -> {correction.after.value} "
+          f"(correction counted){opted_out}")  # fmt: skip
     return 0
 
 
@@ -445,10 +470,11 @@ def _messages_unconfirmed(args: argparse.Namespace) -> int:
     message and recording it): never sent again on their own; check them by job id."""
     from datetime import timedelta
 
+    from reactivation import clock
     from reactivation.adapters.outbox import OutboxRepository
 
     client, table = _practice_table(args)
-    before = datetime.now(UTC) - timedelta(minutes=args.older_than_minutes)
+    before = clock.now() - timedelta(minutes=args.older_than_minutes)
     found = OutboxRepository(client, table).unconfirmed(args.practice_id, before)
     for job in found:
         print(f"{job.job_id}  {job.channel.value}  {job.campaign.value} step {job.step}")
@@ -540,21 +566,20 @@ def _practice_check(args: argparse.Namespace) -> int:
 
 
 def _openings_import(args: argparse.Namespace) -> int:
-    from reactivation.adapters.openings import OpeningRepository
-    from reactivation.domain.openings import parse_openings
+    from reactivation.services.staff import UnknownPractice
 
-    client, table = _practice_table(args)
-    practice = _stored_practice(client, table, args.practice_id)
-    if practice is None:
-        return 1
+    staff, table, _ = _staff(args)
     path = Path(args.file)
-    parsed = parse_openings(path.read_text(encoding="utf-8"), practice.timezone)
-    for line, reason in parsed.problems:
+    try:
+        published = staff.publish_openings(args.practice_id, path.read_text(encoding="utf-8"))
+    except UnknownPractice:
+        print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
+        return 1
+    for line, reason in published.problems:
         print(f"{path}:{line}: {reason}", file=sys.stderr)
-    added = OpeningRepository(client, table).publish(practice.practice_id, parsed.openings)
-    print(f"{path}: {len(parsed.openings)} openings read, {added} new, "
-          f"{len(parsed.problems)} rows rejected")  # fmt: skip
-    return 1 if parsed.problems else 0
+    print(f"{path}: {published.read} openings read, {published.added} new, "
+          f"{len(published.problems)} rows rejected")  # fmt: skip
+    return 1 if published.problems else 0
 
 
 def _openings_list(args: argparse.Namespace) -> int:

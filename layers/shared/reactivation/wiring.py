@@ -185,31 +185,51 @@ def unsubscribe_service(settings: UnsubscribeSettings) -> UnsubscribeService:
 
 def inbound_service(settings: InboundSettings) -> InboundService:
     from reactivation.services.inbound import InboundService
+    from reactivation.services.inbound.answers import Answers
+    from reactivation.services.inbound.booking import Booking
+    from reactivation.services.inbound.gate import SnsGate
+    from reactivation.services.inbound.routing import ReplyRouter
+    from reactivation.services.inbound.store import ReplyStore
 
     dynamodb = _client("dynamodb", settings)
     table = settings.practice_table
-    sns = _client("sns", settings)
-    return InboundService(
-        topic_arn=settings.inbound_topic_arn,
-        practices=PracticeRepository(dynamodb, table, cache_seconds=PRACTICE_CACHE_SECONDS),
-        patients=PatientRepository(dynamodb, table),
-        consent=ConsentRepository(dynamodb, table),
-        sequences=SequenceRepository(dynamodb, table),
-        replies=ReplyRepository(dynamodb, table),
+    recipients = RecipientRepository(dynamodb, table)
+    answers = Answers(
         sms_channel=sms_channel(settings),
-        confirmer=SnsSubscriptionConfirmer(sns),
+        email_channel=SesEmail(_client("sesv2", settings)),
         library=MessageLibrary.default(),
+        opt_out_list=opt_out_list(settings),
+    )
+    gate = SnsGate(
+        topic_arn=settings.inbound_topic_arn,
         certificates=CertificateStore(settings.certificate_endpoint),
+        confirmer=SnsSubscriptionConfirmer(_client("sns", settings)),
         wall_clock=clock.wall_now,
         accept_signature_version_1=settings.accept_signature_version_1,
-        opt_out_list=opt_out_list(settings),
-        handoffs=HandoffRepository(dynamodb, table),
-        email_channel=SesEmail(_client("sesv2", settings)),
-        recipients=RecipientRepository(dynamodb, table),
-        writes=TransactionWriter(dynamodb),
-        openings=OpeningRepository(dynamodb, table, empty_cache_seconds=PRACTICE_CACHE_SECONDS),
-        practice_events=PracticeEvents(_client("events", settings), settings.practice_events_bus),
     )
+    store = ReplyStore(
+        consent=ConsentRepository(dynamodb, table),
+        sequences=SequenceRepository(dynamodb, table),
+        handoffs=HandoffRepository(dynamodb, table),
+        replies=ReplyRepository(dynamodb, table),
+        recipients=recipients,
+        writes=TransactionWriter(dynamodb),
+    )
+    booking = Booking(
+        openings=OpeningRepository(dynamodb, table, empty_cache_seconds=PRACTICE_CACHE_SECONDS),
+        recipients=recipients,
+        practice_events=PracticeEvents(_client("events", settings), settings.practice_events_bus),
+        answers=answers,
+    )
+    router = ReplyRouter(
+        practices=PracticeRepository(dynamodb, table, cache_seconds=PRACTICE_CACHE_SECONDS),
+        patients=PatientRepository(dynamodb, table),
+        recipients=recipients,
+        store=store,
+        booking=booking,
+        answers=answers,
+    )
+    return InboundService(gate, router)
 
 
 def report_service(settings: ReportSettings) -> ReportService:

@@ -1,16 +1,17 @@
 """What each reply does, as data (spec/replies.md): the consent change, each patient's change,
 the answer, the handoff."""
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reactivation.domain.conversation import Intent
+from reactivation.domain.conversation import Intent, Opening
 from reactivation.domain.handoffs import HandoffReason
 from reactivation.domain.practice import FaqAnswer
-from reactivation.domain.reply_plan import PatientChange, plan_reply
-from reactivation.domain.types import Campaign
+from reactivation.domain.reply_plan import OpenTimes, PatientChange, plan_reply
+from reactivation.domain.types import Campaign, Language
 
 TODAY = date(2026, 11, 24)
 FAMILY = [("P-1", Campaign.RECALL_DUE), ("P-2", None)]
@@ -76,3 +77,62 @@ def test_an_opted_out_number_is_answered_only_by_start_and_help(
     result = plan(intent, body, notify, opted_out=True)
     if intent not in (Intent.OPT_IN, Intent.HELP):
         assert result.answer is None and result.faq is None
+
+
+# ------------------------------------------------------------ the times a yes is offered
+NY = "America/New_York"
+NOW = datetime(2026, 11, 24, 15, tzinfo=UTC)  # Tuesday 10:00 in New York
+
+
+def slot(day: int, hour: int, provider: str = "Dr. Lee") -> Opening:
+    return Opening(starts_at=datetime(2026, 11, day, hour, tzinfo=ZoneInfo(NY)), provider=provider)
+
+
+class Openings:
+    """The practice's openings, counting how often the plan asks for them."""
+
+    def __init__(self, openings: list[Opening]) -> None:
+        self.openings, self.reads = openings, 0
+
+    def __call__(self) -> list[Opening]:
+        self.reads += 1
+        return self.openings
+
+
+def times(openings: Openings, **kw: object) -> OpenTimes:
+    return OpenTimes(upcoming=openings, timezone=NY, now=NOW, language=Language.EN, **kw)  # type: ignore[arg-type]
+
+
+def test_a_yes_is_offered_the_times_that_fit_and_no_one_is_asked_to_find_one() -> None:
+    openings = Openings([slot(26, 9), slot(26, 15), slot(27, 10), slot(30, 16)])
+    yes = plan(Intent.BOOK, "yes, mornings please", open_times=times(openings))
+    assert yes.answer == "offer_times" and yes.handoff is None
+    assert yes.offer is not None and yes.offer.patient_id == "P-1"  # the one in a sequence
+    assert [o.starts_at.hour for o in yes.offer.openings] == [9, 10]
+    assert yes.changes[0].stop == "book"  # the sequence ends as for any yes
+
+
+def test_a_yes_without_openings_that_could_do_gets_the_booking_way_and_the_desk() -> None:
+    for openings in (Openings([]), Openings([slot(24, 11)])):  # none; one too soon
+        yes = plan(Intent.BOOK, "yes", open_times=times(openings))
+        assert yes.answer == "book_link" and yes.offer is None
+        assert yes.handoff is HandoffReason.BOOKING
+    assert plan(Intent.BOOK, "yes").handoff is HandoffReason.BOOKING  # no open times given
+
+
+def test_the_usual_provider_is_offered_first_when_they_have_a_time() -> None:
+    openings = Openings([slot(26, 9), slot(27, 9, "Dr. Ruiz"), slot(30, 9, "Dr. Ruiz")])
+    yes = plan(Intent.BOOK, "yes", open_times=times(openings, usual_providers={"P-1": "Dr. Ruiz"}))
+    assert yes.offer is not None and {o.provider for o in yes.offer.openings} == {"Dr. Ruiz"}
+
+
+@given(st.sampled_from(list(Intent)), st.booleans())
+def test_only_a_yes_from_a_known_number_that_has_not_opted_out_reads_the_openings(
+    intent: Intent, opted_out: bool
+) -> None:
+    openings = Openings([slot(26, 9)])
+    result = plan(intent, "yes", opted_out=opted_out, open_times=times(openings))
+    plan(intent, "yes", patients=[], open_times=times(openings))  # a stranger: never
+    offered = intent is Intent.BOOK and not opted_out
+    assert openings.reads == (1 if offered else 0)
+    assert (result.offer is not None) is offered

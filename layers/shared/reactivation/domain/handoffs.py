@@ -3,13 +3,12 @@ practice's approved answers to common questions."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from enum import StrEnum
 
 from reactivation.domain.conversation import Intent
 from reactivation.domain.practice import FaqAnswer
+from reactivation.domain.text import words
 from reactivation.domain.types import Frozen, Moment
 
 
@@ -96,7 +95,6 @@ def route(reason: HandoffReason) -> tuple[Team, bool]:
     return _ROUTES[reason]
 
 
-_WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset((
     "a", "an", "the", "is", "are", "do", "does", "you", "your", "we", "our", "i", "my", "me",
     "of", "to", "for", "in", "on", "at", "it", "what", "when", "where", "how", "who", "can",
@@ -107,9 +105,7 @@ _STOPWORDS = frozenset((
 
 
 def _words(text: str) -> frozenset[str]:
-    plain = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
-    return frozenset(w.rstrip("s") for w in _WORD.findall(plain) if w not in _STOPWORDS)
+    return frozenset(w.rstrip("s") for w in words(text) if w not in _STOPWORDS)
 
 
 def faq_answer(question: str, faq: Sequence[FaqAnswer]) -> str | None:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from reactivation.domain.conversation import Offer, Opening
+from reactivation.domain.text import fold, words
 from reactivation.domain.types import Campaign, Language, ServiceCategory
 
 #: An opening is offered only if it starts at least this long after the reply...
@@ -31,18 +32,17 @@ CAMPAIGN_CATEGORY = {
 }
 #: Parts of the day, by local start hour: [from, to).
 PARTS_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}
+#: Words as `text.fold` leaves them (no accents: "miércoles" is "miercoles").
 _WEEKDAYS = {
     "monday": 0, "mon": 0, "lunes": 0, "tuesday": 1, "tue": 1, "tues": 1, "martes": 1,
-    "wednesday": 2, "wed": 2, "miercoles": 2, "miércoles": 2, "thursday": 3, "thu": 3,
-    "thurs": 3, "jueves": 3, "friday": 4, "fri": 4, "viernes": 4, "saturday": 5, "sat": 5,
-    "sabado": 5, "sábado": 5,
+    "wednesday": 2, "wed": 2, "miercoles": 2, "thursday": 3, "thu": 3, "thurs": 3,
+    "jueves": 3, "friday": 4, "fri": 4, "viernes": 4, "saturday": 5, "sat": 5, "sabado": 5,
 }  # fmt: skip
 _PARTS = {
-    "morning": "morning", "mornings": "morning", "early": "morning",
-    "manana": "morning", "mañana": "morning", "afternoon": "afternoon",
-    "afternoons": "afternoon", "lunch": "afternoon", "tarde": "afternoon",
-    "evening": "evening", "evenings": "evening", "after work": "evening",
-    "after 5": "evening", "noche": "evening",
+    "morning": "morning", "mornings": "morning", "early": "morning", "manana": "morning",
+    "afternoon": "afternoon", "afternoons": "afternoon", "lunch": "afternoon",
+    "tarde": "afternoon", "evening": "evening", "evenings": "evening",
+    "after work": "evening", "after 5": "evening", "noche": "evening",
 }  # fmt: skip
 
 
@@ -55,18 +55,16 @@ class Preference:
 
 def preference_from(text: str, providers: Iterable[str] = ()) -> Preference:
     """What a reply says about when and with whom ("Tuesday mornings", "with Dr Lee")."""
-    lowered = text.lower()
-    words = set(re.findall(r"[a-záéíóúñ]+", lowered))
-    parts = {
-        part for key, part in _PARTS.items() if (key in words or (" " in key and key in lowered))
-    }
-    days = {day for key, day in _WEEKDAYS.items() if key in words}
-    provider = next((p for p in providers if p and _surname(p) and _surname(p) in words), None)
+    said = words(text, digits=False)  # "tuesday9am": tuesday
+    phrase = " ".join(words(text))  # "after 5pm" says "after 5"
+    parts = {part for key, part in _PARTS.items() if key in said or (" " in key and key in phrase)}
+    days = {day for key, day in _WEEKDAYS.items() if key in said}
+    provider = next((p for p in providers if p and _surname(p) and _surname(p) in said), None)
     return Preference(frozenset(parts), frozenset(days), provider)
 
 
 def _surname(provider: str) -> str:
-    names = [w for w in re.findall(r"[a-záéíóúñ]+", provider.lower()) if w not in {"dr", "dra"}]
+    names = [w for w in words(provider, digits=False) if w not in {"dr", "dra"}]
     return names[-1] if names else ""
 
 
@@ -187,18 +185,19 @@ def described(opening: Opening, timezone: str) -> str:
     return f"{when(opening, timezone)}{provider}"
 
 
-_CHOICE = re.compile(r"^\W*(?:#|no\.?\s*|option\s*|opcion\s*|opción\s*)?([1-9])\b")
+_CHOICE = re.compile(r"^\W*(?:#|no\.?\s*|option\s*|opcion\s*)?([1-9])\b")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "primera": 1, "segunda": 2, "tercera": 3,
              "primero": 1, "segundo": 2, "tercero": 3}  # fmt: skip
 
 
 def choice(text: str, offered: int) -> int | None:
     """Which of the `offered` times a reply picks ("2", "#2", "the second one"), or None."""
-    lowered = text.strip().lower()
-    match = _CHOICE.match(lowered)
+    folded = fold(text).strip()
+    match = _CHOICE.match(folded)
     number = int(match.group(1)) if match else None
     if number is None:
-        number = next((n for word, n in _ORDINALS.items() if word in lowered.split()), None)
+        said = words(folded)
+        number = next((n for word, n in _ORDINALS.items() if word in said), None)
     return number if number is not None and 1 <= number <= offered else None
 
 

@@ -12,12 +12,12 @@ is `other`, which a human sees.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
 from reactivation.domain.conversation import Classification, Intent
+from reactivation.domain.text import fold, squeeze, words
 
 OPT_OUT_KEYWORDS = frozenset(
     {
@@ -222,21 +222,9 @@ QUESTION = _pattern(
 )
 
 
-def _fold(text: str) -> str:
-    """Lower case, with accents and curly apostrophes folded: 'Miércoles' -> 'miercoles'."""
-    for apostrophe in ("\u2019", "\u2018", "\u00b4"):
-        text = text.replace(apostrophe, "'")
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def _squeeze(word: str) -> str:
-    return re.sub(r"(.)\1+", r"\1", word)
-
-
 def _near(word: str, keyword: str) -> bool:
     """The same word but for repeated letters or one slip (two in a long word)."""
-    word, keyword = _squeeze(word), _squeeze(keyword)
+    word, keyword = squeeze(word), squeeze(keyword)
     if word == keyword:
         return True
     if len(keyword) < 4 or abs(len(word) - len(keyword)) > 2:
@@ -258,9 +246,9 @@ def _distance(a: str, b: str) -> int:
 
 def _bare_word(folded: str) -> str | None:
     """The reply as one keyword, fillers dropped ('Stop please!!' -> 'stop'), if it is one."""
-    words = [w for w in re.findall(r"[a-z]+", folded) if w not in FILLERS]
-    joined = "".join(words)
-    if not joined or len(words) > 2 or len(joined) > 16:
+    kept = [w for w in words(folded, digits=False) if w not in FILLERS]
+    joined = "".join(kept)
+    if not joined or len(kept) > 2 or len(joined) > 16:
         return None
     return joined
 
@@ -283,7 +271,7 @@ def _handoff(folded: str) -> Intent | None:
 
 def classify(text: str, *, opted_out: bool = False) -> Classification:
     """One intent for one reply, and whether a human must see it."""
-    folded = _fold(text).strip()
+    folded = fold(text).strip()
     if REACTION.match(folded):
         return Classification(intent=Intent.OTHER, notify_staff=True)
     word = _bare_word(folded)
@@ -327,7 +315,7 @@ _COUNTS = {"a": 1, "un": 1, "una": 1, "a few": 3, "unas": 3, "unos": 3, "two": 2
 
 def snooze_until(text: str, today: date) -> date:
     """When to contact a patient who said 'not now': the month or period named, else 60 days."""
-    folded = _fold(text)
+    folded = fold(text)
     month = MONTH_MENTION.search(folded)
     if month:
         number = MONTHS[month.group(2)]

@@ -1,18 +1,19 @@
 """What a classified reply does (spec/replies.md), decided in one place, as data: the change to
-the number's consent, each patient's change, the answer, the handoff. The inbound service then
-writes it all in one transaction."""
+the number's consent, each patient's change, the answer, the times a yes is offered, the
+handoff. The inbound service then writes it all in one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import date
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
-from reactivation.domain.conversation import Intent
+from reactivation.domain.conversation import Intent, Offer, Opening
 from reactivation.domain.handoffs import HandoffReason, faq_answer, handoff_reason
+from reactivation.domain.openings import offer
 from reactivation.domain.practice import FaqAnswer
 from reactivation.domain.replies import snooze_until
-from reactivation.domain.types import Campaign
+from reactivation.domain.types import Campaign, Language
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,33 @@ class ReplyPlan:
     #: An approved FAQ answer to send instead.
     faq: str | None = None
     handoff: HandoffReason | None = None
+    #: The times a yes is offered (with `answer` "offer_times"), if the practice has some.
+    offer: Offer | None = None
+
+
+@dataclass(frozen=True)
+class OpenTimes:
+    """What a yes can be offered: the practice's upcoming openings, read only when a reply
+    asks for them (`upcoming`), and what the choice of times needs to know."""
+
+    upcoming: Callable[[], Sequence[Opening]]
+    timezone: str
+    now: datetime
+    language: Language
+    #: Each patient's provider of their last visit, where known.
+    usual_providers: Mapping[str, str | None] = field(default_factory=dict)
+
+    def offer_for(self, body: str, patients: Sequence[tuple[str, Campaign | None]]) -> Offer | None:
+        """The times for the first patient in a sequence (else the first patient): those that
+        fit what the reply says, or None when the practice has none that could do."""
+        patient_id, campaign = next(
+            ((p, a) for p, a in patients if a is not None), (patients[0][0], None)
+        )
+        return offer(
+            self.upcoming(), body, patient_id=patient_id, language=self.language,
+            campaign=campaign, timezone=self.timezone, now=self.now,
+            usual_provider=self.usual_providers.get(patient_id),
+        )  # fmt: skip
 
 
 def plan_reply(
@@ -52,10 +80,12 @@ def plan_reply(
     opted_out: bool,
     later_consent_change: bool,
     faq: Sequence[FaqAnswer] = (),
+    open_times: OpenTimes | None = None,
 ) -> ReplyPlan:
     """`patients`: each patient of the practice with this number, and the campaign of their
     active sequence. `later_consent_change`: the carrier stamped a later opt-out or opt-in
-    already (replies arrive out of order): this one's consent change is stale."""
+    already (replies arrive out of order): this one's consent change is stale. `open_times`:
+    what a yes can be offered (without it, a yes gets the booking way and the front desk)."""
     known = bool(patients)
     if intent is Intent.OPT_OUT:
         stops = tuple(PatientChange(p, a, stop="opt_out" if a else None) for p, a in patients)
@@ -77,9 +107,9 @@ def plan_reply(
     if not known:  # stored and handed off; never answered, never a patient
         return ReplyPlan(handoff=handoff_reason(intent, notify_staff, known_number=False))
     if opted_out:  # no automatic text to an opted-out number but START's and HELP's answers
-        return replace(_known_reply(intent, notify_staff, body, patients, number, today, faq),
-                       answer=None, faq=None)  # fmt: skip
-    return _known_reply(intent, notify_staff, body, patients, number, today, faq)
+        return replace(_known_reply(intent, notify_staff, body, patients, number, today, faq,
+                                    None), answer=None, faq=None)  # fmt: skip
+    return _known_reply(intent, notify_staff, body, patients, number, today, faq, open_times)
 
 
 def _known_reply(
@@ -90,6 +120,7 @@ def _known_reply(
     number: str,
     today: date,
     faq: Sequence[FaqAnswer],
+    open_times: OpenTimes | None,
 ) -> ReplyPlan:
     if intent in (Intent.QUESTION, Intent.OTHER):
         answer = faq_answer(body, faq) if intent is Intent.QUESTION else None
@@ -112,10 +143,18 @@ def _known_reply(
         elif intent is Intent.WRONG_NUMBER:
             change = _with(change, invalid_contact=number)
         changes.append(change)
+    if intent is Intent.BOOK:  # open times that fit, when the practice has some
+        offered = open_times.offer_for(body, patients) if open_times is not None else None
+        return ReplyPlan(
+            changes=tuple(changes),
+            answer="book_link" if offered is None else "offer_times",
+            offer=offered,
+            handoff=handoff_reason(
+                intent, notify_staff, known_number=True, openings_offered=offered is not None
+            ),
+        )
     answer = None
-    if intent is Intent.BOOK:
-        answer = "book_link"
-    elif intent in (Intent.CLINICAL, Intent.BILLING, Intent.COMPLAINT):
+    if intent in (Intent.CLINICAL, Intent.BILLING, Intent.COMPLAINT):
         answer = "handoff_ack"
     # sensitive: no automatic text, a person answers; wrong number: no more texts to it
     return ReplyPlan(

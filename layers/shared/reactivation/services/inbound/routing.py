@@ -1,0 +1,134 @@
+"""Routing a patient's reply: to its practice (by the number it was sent to), classified,
+planned (spec/replies.md, domain/reply_plan.py: opt-out first), answered and stored once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.practices import PracticeRepository
+from reactivation.adapters.recipients import RecipientRepository
+from reactivation.domain.conversation import InboundSms, Intent
+from reactivation.domain.openings import offered_times
+from reactivation.domain.outreach import Recipient
+from reactivation.domain.practice import Practice
+from reactivation.domain.replies import classify
+from reactivation.domain.reply_plan import OpenTimes, ReplyPlan, plan_reply
+from reactivation.domain.types import Language
+from reactivation.services.inbound.answers import Answers
+from reactivation.services.inbound.booking import Booking
+from reactivation.services.inbound.decision import Answer, Decision, handoff_for, reply_of
+from reactivation.services.inbound.outcomes import Handled, InboundResult, UnknownDestination
+from reactivation.services.inbound.store import ReplyStore
+
+#: Another writer moved a sequence meanwhile: read and decide again, this many times at most.
+ATTEMPTS = 3
+
+
+class ReplyRouter:
+    def __init__(
+        self,
+        *,
+        practices: PracticeRepository,
+        patients: PatientRepository,
+        recipients: RecipientRepository,
+        store: ReplyStore,
+        booking: Booking,
+        answers: Answers,
+    ) -> None:
+        self._practices = practices
+        self._patients = patients
+        self._recipients = recipients
+        self._store = store
+        self._booking = booking
+        self._answers = answers
+
+    def route(self, sms: InboundSms, now: datetime) -> InboundResult:
+        """`now` is the business time."""
+        practice_id = self._practices.owner_of_number(sms.to_number)
+        practice = self._practices.get(practice_id) if practice_id else None
+        if practice is None:
+            raise UnknownDestination
+        for _ in range(ATTEMPTS):
+            result = self._route_once(practice, sms, now)
+            if result is not None:
+                return result
+        raise RuntimeError("the reply's writes kept conflicting; SNS delivers it again")
+
+    def _route_once(
+        self, practice: Practice, sms: InboundSms, now: datetime
+    ) -> InboundResult | None:
+        """Reads the number (consent, earlier replies, a standing offer), decides, answers and
+        stores; None: something moved meanwhile."""
+        recipient = self._recipients.read(practice.practice_id, sms.from_number)
+        if recipient.has_reply(sms.inbound_message_id):
+            return InboundResult(Handled.DUPLICATE)
+        classification = classify(sms.body, opted_out=recipient.opted_out)
+        if not recipient.opted_out and classification.intent in (Intent.BOOK, Intent.OTHER):
+            booked = self._booking.pick(practice, sms, recipient, now)
+            if booked is not None:
+                return self._store.apply(booked, recipient, now)
+        plan, decision = self._decide(practice, sms, recipient, classification.intent,
+                                      classification.notify_staff, now)  # fmt: skip
+        stored = self._store.apply(decision, recipient, now)
+        if stored is not None and stored.handled is Handled.ROUTED:
+            self._answers.keep_opt_out_list(practice, sms.from_number, plan.answer)
+        return stored
+
+    def _decide(
+        self,
+        practice: Practice,
+        sms: InboundSms,
+        recipient: Recipient,
+        intent: Intent,
+        notify_staff: bool,
+        now: datetime,
+    ) -> tuple[ReplyPlan, Decision]:
+        """The reply's plan, and what applying it takes: writes, handoff, answers."""
+        pid, timezone = practice.practice_id, practice.timezone
+        files = [
+            found
+            for patient_id in self._patients.ids_with_mobile(pid, sms.from_number)
+            if (found := self._patients.file(pid, patient_id)) is not None
+        ]
+        patients = [(f.record.patient.patient_id, f.active.campaign if f.active else None)
+                    for f in files]  # fmt: skip
+        language = files[0].record.patient.language if files else Language.EN
+        later = (
+            recipient.consent_changed_at is not None
+            and recipient.consent_changed_at >= sms.received_at
+        )
+        plan = plan_reply(
+            intent, notify_staff, sms.body, patients,
+            number=sms.from_number, today=now.astimezone(ZoneInfo(timezone)).date(),
+            opted_out=recipient.opted_out, later_consent_change=later, faq=practice.faq,
+            open_times=OpenTimes(
+                upcoming=partial(self._booking.open_times, pid, now), timezone=timezone,
+                now=now, language=language,
+                usual_providers={f.record.patient.patient_id: f.record.usual_provider
+                                 for f in files},
+            ),
+        )  # fmt: skip
+        writes = []
+        if plan.offer is not None:
+            writes.append(self._booking.offer_write(pid, sms.from_number, plan.offer))
+        writes += self._store.plan_writes(pid, sms, plan, files, now)
+        patient_ids = tuple(p for p, _ in patients)
+        handoff = handoff_for(sms, plan.handoff, patient_ids, pid, now)
+        answers: list[Answer] = []
+        if plan.answer is not None:
+            times = offered_times(plan.offer.openings, timezone, language) if plan.offer else None
+            answers.append(self._answers.system_text(practice, sms.from_number, plan.answer,
+                                                     language, times))  # fmt: skip
+        elif plan.faq is not None:
+            answers.append(self._answers.faq(practice, sms.from_number, plan.faq))
+        if handoff is not None:
+            answers.append(self._answers.staff_email(practice, handoff, recipient.replies, sms))
+        return plan, Decision(
+            reply=reply_of(pid, sms, intent, patient_ids, notify_staff),
+            writes=tuple(writes),
+            handoff=handoff,
+            answers=tuple(answers),
+        )

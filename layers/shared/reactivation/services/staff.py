@@ -1,0 +1,198 @@
+"""What the practice's staff do, each rule in one place, whoever asks (the CLI today, a staff
+inbox later): close a handoff (ending the hold it put on outreach), correct a reply's intent
+(counted; a correction to an opt-out opts the number out), set or clear the practice's own
+text for a message (checked first), publish open times from a slots.csv.
+
+Time is passed in (`now`): the service never reads a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.handoffs import HandoffRepository
+from reactivation.adapters.openings import OpeningRepository
+from reactivation.adapters.practices import PracticeRepository
+from reactivation.adapters.replies import ReplyRepository
+from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain.conversation import Intent
+from reactivation.domain.handoffs import HOLDING_REASONS, Handoff
+from reactivation.domain.messages import MessageLibrary
+from reactivation.domain.openings import parse_openings
+from reactivation.domain.practice import MessageOverride, Practice
+from reactivation.domain.template_checks import TemplateProblem, check_practice
+
+
+class StaffRequestError(Exception):
+    """What staff asked for names something that is not there."""
+
+
+class UnknownPractice(StaffRequestError):
+    def __init__(self, practice_id: str) -> None:
+        super().__init__(f"no practice {practice_id}")
+        self.practice_id = practice_id
+
+
+class NoOpenHandoff(StaffRequestError):
+    def __init__(self, practice_id: str, handoff_id: str) -> None:
+        super().__init__(f"no open handoff {handoff_id} for {practice_id}")
+
+
+class UnknownReply(StaffRequestError):
+    def __init__(self, practice_id: str, reply_id: str) -> None:
+        super().__init__(f"no reply {reply_id} for {practice_id}")
+
+
+@dataclass(frozen=True)
+class ClosedHandoff:
+    handoff: Handoff
+    #: The patients whose hold (service recovery) ended with it: outreach may resume.
+    released: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Correction:
+    before: Intent
+    after: Intent
+    #: False: the reply already had that intent (nothing counted).
+    changed: bool
+    #: The number was opted out by it.
+    opted_out: bool
+
+
+@dataclass(frozen=True)
+class TemplateChange:
+    """The practice's own texts after the change, or the problems that refused it."""
+
+    practice: Practice
+    problems: tuple[TemplateProblem, ...]
+
+    @property
+    def saved(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class OpeningsPublished:
+    read: int
+    added: int
+    #: Each refused row: (line, reason).
+    problems: tuple[tuple[int, str], ...]
+
+
+def released_by_closing(handoff: Handoff) -> tuple[str, ...]:
+    """The patients a closed handoff lets outreach resume for: a complaint's or a sensitive
+    reply's (service recovery), none for any other."""
+    return handoff.patient_ids if handoff.reason in HOLDING_REASONS else ()
+
+
+def opts_out(intent: Intent) -> bool:
+    """A reply staff read as an opt-out opts its number out at once (when in doubt, opt-out
+    wins: spec/replies.md)."""
+    return intent is Intent.OPT_OUT
+
+
+def with_override(
+    practice: Practice,
+    key: str,
+    override: MessageOverride | None,
+    library_keys: frozenset[str],
+) -> TemplateChange:
+    """The practice with its own text for `key` (None: back to the approved text), and the
+    problems of that text (the same checks as `practice put`)."""
+    overrides = dict(practice.message_overrides)
+    if override is None:
+        overrides.pop(key, None)
+    else:
+        overrides[key] = override
+    changed = practice.model_copy(update={"message_overrides": overrides})
+    problems = tuple(p for p in check_practice(changed, library_keys) if p.where == key)
+    return TemplateChange(changed, problems)
+
+
+class StaffService:
+    def __init__(
+        self,
+        *,
+        practices: PracticeRepository,
+        handoffs: HandoffRepository,
+        sequences: SequenceRepository,
+        replies: ReplyRepository,
+        consent: ConsentRepository,
+        openings: OpeningRepository,
+        library: MessageLibrary,
+    ) -> None:
+        self._practices = practices
+        self._handoffs = handoffs
+        self._sequences = sequences
+        self._replies = replies
+        self._consent = consent
+        self._openings = openings
+        self._library = library
+
+    def practice(self, practice_id: str) -> Practice:
+        practice = self._practices.get(practice_id)
+        if practice is None:
+            raise UnknownPractice(practice_id)
+        return practice
+
+    def open_handoffs(self, practice_id: str) -> Iterator[Handoff]:
+        """The replies a person must still answer, oldest first."""
+        return self._handoffs.open_ones(practice_id)
+
+    def close_handoff(
+        self, practice_id: str, handoff_id: str, now: datetime, note: str | None = None
+    ) -> ClosedHandoff:
+        """Closes it once; a complaint's or a sensitive reply's hold ends with it."""
+        handoff = self._handoffs.get(practice_id, handoff_id)
+        if handoff is None or not self._handoffs.close(practice_id, handoff_id, now, note):
+            raise NoOpenHandoff(practice_id, handoff_id)
+        released = released_by_closing(handoff)
+        for patient_id in released:
+            self._sequences.release_hold(practice_id, patient_id)
+        return ClosedHandoff(handoff, released)
+
+    def correct_reply(
+        self, practice_id: str, reply_id: str, intent: Intent, now: datetime
+    ) -> Correction:
+        """Staff's reading of a reply beside the classifier's, counted for the weekly report;
+        a correction to an opt-out opts the number out at once."""
+        reply = self._replies.find(practice_id, reply_id)
+        if reply is None:
+            raise UnknownReply(practice_id, reply_id)
+        if not self._replies.correct(reply, intent, now):
+            return Correction(reply.intent, intent, changed=False, opted_out=False)
+        if opts_out(intent):
+            self._consent.record(
+                practice_id, reply.from_number, opted_out=True, at=now, recorded_at=now
+            )
+        return Correction(reply.intent, intent, changed=True, opted_out=opts_out(intent))
+
+    def set_text(
+        self, practice_id: str, key: str, text: str, *, allow_unicode: bool = False
+    ) -> TemplateChange:
+        """Saves the practice's own text for one message, unless it fails a check."""
+        override = MessageOverride(text=text.strip(), allow_unicode=allow_unicode)
+        return self._save_override(practice_id, key, override)
+
+    def clear_text(self, practice_id: str, key: str) -> TemplateChange:
+        """Back to the approved text for that message."""
+        return self._save_override(practice_id, key, None)
+
+    def _save_override(
+        self, practice_id: str, key: str, override: MessageOverride | None
+    ) -> TemplateChange:
+        change = with_override(self.practice(practice_id), key, override, self._library.keys())
+        if change.saved:
+            self._practices.save(change.practice)
+        return change
+
+    def publish_openings(self, practice_id: str, slots_csv: str) -> OpeningsPublished:
+        """A slots.csv's good rows published (times local to the practice unless they say
+        otherwise); the bad ones returned with their line and reason."""
+        practice = self.practice(practice_id)
+        parsed = parse_openings(slots_csv, practice.timezone)
+        added = self._openings.publish(practice_id, parsed.openings)
+        return OpeningsPublished(len(parsed.openings), added, tuple(parsed.problems))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Protocol
@@ -118,7 +118,9 @@ class InboundService:
         writes: TransactionWriter,
         openings: OpeningRepository,
         practice_events: PracticeEvents,
+        max_age: timedelta = verification.MAX_AGE,
     ) -> None:
+        self._max_age = max_age  # how old a message may be (the redrive's: PARKED_MAX_AGE)
         self._openings = openings
         self._practice_events = practice_events
         self._recipients = recipients
@@ -161,7 +163,7 @@ class InboundService:
     def _verify(self, envelope: SnsEnvelope) -> None:
         try:
             url = verification.check_certificate_url(envelope.signing_cert_url)
-            verification.check_fresh(envelope.sent_at, self._wall_clock())
+            verification.check_fresh(envelope.sent_at, self._wall_clock(), self._max_age)
             try:
                 certificate = self._certificates.get(url)
             except ValueError as error:  # too large to be a certificate

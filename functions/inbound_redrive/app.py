@@ -18,7 +18,7 @@ redrive = wiring.inbound_redrive(InboundRedriveSettings.from_env(os.environ))
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = redrive.run(clock.now())
+    report = redrive.run(clock.now(), lambda: context.get_remaining_time_in_millis() / 1000)
     for outcome, count in report.outcomes.items():
         metrics.add_metric(
             name=f"Parked{outcome.value.title()}", unit=MetricUnit.Count, value=count

@@ -7,8 +7,9 @@ reached the endpoint as well as the queue is processed once."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from http import HTTPStatus
 from typing import Protocol
@@ -33,6 +34,9 @@ class Outcome(StrEnum):
     LEFT = "left"
 
 
+#: The time a run keeps for the reply it is handling (the inbound function's timeout is 10 s).
+MARGIN = timedelta(seconds=15)
+
 #: The answers that can change on a later run: a practice given the number, an AWS fault.
 _LATER = {HTTPStatus.UNPROCESSABLE_ENTITY, HTTPStatus.TOO_MANY_REQUESTS}
 
@@ -51,10 +55,15 @@ class InboundRedrive:
         self._inbound = inbound
         self._parked = parked
 
-    def run(self, now: datetime, limit: int = 500) -> RedriveReport:
-        """Up to `limit` parked replies, each processed, refused or left for the next run."""
+    def run(
+        self, now: datetime, seconds_left: Callable[[], float], limit: int = 500
+    ) -> RedriveReport:
+        """Up to `limit` parked replies, each processed, refused or left for the next run; it
+        stops taking more while `seconds_left` is under MARGIN (the rest: the next run)."""
         report = RedriveReport()
         for reply in self._parked.waiting(limit):
+            if seconds_left() < MARGIN.total_seconds():
+                break  # read, not handled: visible again after the queue's visibility timeout
             outcome, reason = self._one(reply.body, now)
             if outcome is not Outcome.LEFT:
                 self._parked.done(reply)

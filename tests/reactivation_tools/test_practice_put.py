@@ -61,7 +61,9 @@ def test_the_same_file_again_changes_nothing(
     assert cli.main(["practice", "put", str(EXAMPLE)]) == 0
     capsys.readouterr()
     assert cli.main(["practice", "put", str(EXAMPLE)]) == 0
-    assert "nothing to change" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "nothing to change" in out and "kept bright-smile" in out
+    assert practices.owner_of_number("+12125550199") == "bright-smile"
 
 
 def test_a_number_another_practice_sends_from_is_refused_and_its_owner_named(

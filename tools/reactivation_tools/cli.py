@@ -311,11 +311,11 @@ def _practice_put(args: argparse.Namespace) -> int:
     client, table = _practice_table(args)
     practices = PracticeRepository(client, table)
     stored = practices.get(practice.practice_id)
-    if stored is not None:
-        changes = _practice_changes(stored, practice)
-        if not changes:
-            print(f"{practice.practice_id} is already stored as {path} says: nothing to change")
-            return 0
+    changes = _practice_changes(stored, practice) if stored is not None else []
+    if stored is not None and not changes:
+        # saved all the same: a practice stored before numbers had their own item gets it
+        print(f"{practice.practice_id} is already stored as {path} says: nothing to change")
+    elif changes:
         print(f"{practice.practice_id} is stored in {table}; {path} changes:")
         for change in changes:
             print(f"  {change}")
@@ -333,7 +333,7 @@ def _practice_put(args: argparse.Namespace) -> int:
         print(f"not saved: {practice.practice_id} was changed meanwhile; run it again",
               file=sys.stderr)  # fmt: skip
         return 1
-    done = "replaced" if stored else "saved"
+    done = "saved" if stored is None else "replaced" if changes else "kept"
     print(f"{done} {practice.practice_id} ({practice.name}) in {table}")
     return 0
 

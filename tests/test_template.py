@@ -9,6 +9,7 @@ from reactivation.config import (
     AppointmentSettings,
     EmailFeedbackSettings,
     FunctionSettings,
+    InboundRedriveSettings,
     InboundSettings,
     IngestSettings,
     ReportSettings,
@@ -24,6 +25,7 @@ SETTINGS: dict[str, type[FunctionSettings]] = {
     "SegmentFunction": SegmentSettings,
     "SendFunction": SendSettings,
     "InboundFunction": InboundSettings,
+    "InboundRedriveFunction": InboundRedriveSettings,
     "ReportFunction": ReportSettings,
     "IngestFunction": IngestSettings,
     "AppointmentsFunction": AppointmentSettings,
@@ -121,7 +123,8 @@ def test_only_the_functions_that_send_may_publish_or_email() -> None:
     assert "sns:Publish" not in actions("SegmentFunction") | actions("ReportFunction")
     # the inbound function emails a handoff to the practice's own team, nothing else
     assert "ses:SendEmail" not in actions("SegmentFunction") | actions("AppointmentsFunction")
-    assert "sqs:SendMessage" not in actions("InboundFunction") | actions("ReportFunction")
+    replies = actions("InboundFunction") | actions("InboundRedriveFunction")
+    assert "sqs:SendMessage" not in replies | actions("ReportFunction")
     assert not any(a.startswith("dynamodb:Delete") for a in actions("SegmentFunction"))
 
 

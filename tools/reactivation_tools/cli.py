@@ -290,7 +290,7 @@ def _progress(record: Any) -> None:
 
 
 def _practice_put(args: argparse.Namespace) -> int:
-    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.adapters.practices import NumberTaken, PracticeChanged, PracticeRepository
     from reactivation_tools.onboarding import PracticeConfigError, parse_practice
 
     path = Path(args.file)
@@ -313,9 +313,48 @@ def _practice_put(args: argparse.Namespace) -> int:
         print(f"{path}: valid ({practice.name}, {len(practice.campaigns())} campaigns)")
         return 0
     client, table = _practice_table(args)
-    PracticeRepository(client, table).save(practice)
-    print(f"saved {practice.practice_id} ({practice.name}) to {table}")
+    practices = PracticeRepository(client, table)
+    stored = practices.get(practice.practice_id)
+    changes = _practice_changes(stored, practice) if stored is not None else []
+    if stored is not None and not changes:
+        # saved all the same: a practice stored before numbers had their own item gets it
+        print(f"{practice.practice_id} is already stored as {path} says: nothing to change")
+    elif changes:
+        print(f"{practice.practice_id} is stored in {table}; {path} changes:")
+        for change in changes:
+            print(f"  {change}")
+        if not args.replace:
+            print(f"not saved: {practice.practice_id} exists; --replace saves these changes",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+    try:
+        practices.save(practice)
+    except NumberTaken as taken:
+        print(f"not saved: the sending number {taken.number} belongs to the practice "
+              f"{taken.owner}; one number sends for one practice", file=sys.stderr)  # fmt: skip
+        return 1
+    except PracticeChanged:
+        print(f"not saved: {practice.practice_id} was changed meanwhile; run it again",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    done = "saved" if stored is None else "replaced" if changes else "kept"
+    print(f"{done} {practice.practice_id} ({practice.name}) in {table}")
     return 0
+
+
+def _practice_changes(before: Any, after: Any) -> list[str]:
+    """Each setting that differs, `name: before -> after` (a value as stored, in JSON)."""
+    old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
+    changes = []
+    for name in sorted(set(old) | set(new)):
+        if old.get(name) != new.get(name):
+            was, now = (json.dumps(v, sort_keys=True) for v in (old.get(name), new.get(name)))
+            changes.append(f"{name}: {_short(was)} -> {_short(now)}")
+    return changes
+
+
+def _short(value: str, limit: int = 120) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _override_problems(practice: Any) -> list[Any]:
@@ -711,10 +750,17 @@ def main(argv: list[str] | None = None) -> int:
 
     practice_commands = _stack_group(commands, "practice", "onboard or show a practice")
     put = practice_commands.add_parser(
-        "put", help="create or update a practice from a YAML or JSON file (every problem listed)"
+        "put",
+        help="create a practice from a YAML or JSON file (every problem listed); changing "
+        "one that exists shows the changes and needs --replace",
     )
     put.add_argument("file")
     put.add_argument("--dry-run", action="store_true", help="validate only")
+    put.add_argument(
+        "--replace",
+        action="store_true",
+        help="change a practice that exists (the changes are shown either way)",
+    )
     put.set_defaults(run=_practice_put)
     show = practice_commands.add_parser("show", help="print a practice's stored configuration")
     show.add_argument("practice_id")

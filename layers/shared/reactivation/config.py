@@ -95,6 +95,11 @@ class InboundSettings(SmsSettings):
     practice_events_bus: str = Field(alias="PRACTICE_EVENTS_BUS_NAME", min_length=1)
 
 
+class InboundRedriveSettings(InboundSettings):
+    #: The replies SNS could not deliver to the inbound endpoint.
+    inbound_dead_letter_queue_url: str = Field(alias="INBOUND_DEAD_LETTER_QUEUE_URL", min_length=8)
+
+
 class ReportSettings(FunctionSettings):
     report_sender_address: EmailAddress = Field(alias="REPORT_SENDER_ADDRESS")
 

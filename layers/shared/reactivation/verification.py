@@ -31,8 +31,16 @@ SIGNED_FIELDS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 #: The whole host, matched with fullmatch (a `$` would also let a trailing newline through).
 CERTIFICATE_HOST = re.compile(r"sns\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com")
-#: How old a message may be: SNS retries for up to an hour with its default delivery policy.
+#: How old a message delivered to the endpoint may be. SNS's default HTTP/S delivery policy
+#: retries only 3 times, 20 s apart (about a minute); a delivery policy may stretch that to
+#: 3,600 s at most, AWS's hard limit (template.yaml's is under it). Older: refused, and SNS
+#: parks it in the dead-letter queue.
 MAX_AGE = timedelta(hours=1)
+#: How old a reply SNS parked in the inbound dead-letter queue may be when the redrive reads
+#: it: the queue keeps a message 14 days (template.yaml), after SNS tried for an hour. Only SNS
+#: may write to that queue, the signature is checked as ever, and a reply already stored does
+#: nothing, so an old genuine reply is processed and a forged one is not.
+PARKED_MAX_AGE = timedelta(days=14, hours=1)
 #: How far ahead of our clock a message's timestamp may be (clock skew).
 MAX_SKEW = timedelta(minutes=5)
 
@@ -79,8 +87,8 @@ def check_certificate_url(url: str | None) -> str:
     return url
 
 
-def check_fresh(timestamp: datetime, now: datetime) -> None:
-    if now - timestamp > MAX_AGE:
+def check_fresh(timestamp: datetime, now: datetime, max_age: timedelta = MAX_AGE) -> None:
+    if now - timestamp > max_age:
         raise NotFromSns("message too old")
     if timestamp - now > MAX_SKEW:
         raise NotFromSns("message from the future")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
-from reactivation import clock
+from reactivation import clock, verification
 from reactivation.adapters.certificates import CertificateStore
 from reactivation.adapters.channels import (
     EndUserMessagingOptOuts,
@@ -24,6 +25,7 @@ from reactivation.adapters.items import TransactionWriter
 from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.outcomes import OutcomeRepository
+from reactivation.adapters.parked_replies import ParkedReplies
 from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practice_events import PracticeEvents
@@ -38,6 +40,7 @@ from reactivation.config import (
     AppointmentSettings,
     EmailFeedbackSettings,
     FunctionSettings,
+    InboundRedriveSettings,
     InboundSettings,
     IngestSettings,
     ReportSettings,
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
     from reactivation.services.appointments import AppointmentChangeService
     from reactivation.services.email_feedback import EmailFeedbackService
     from reactivation.services.inbound import InboundService
+    from reactivation.services.inbound_redrive import InboundRedrive
     from reactivation.services.ingest import IngestService
     from reactivation.services.report import ReportService
     from reactivation.services.segment import SegmentService
@@ -183,7 +187,20 @@ def unsubscribe_service(settings: UnsubscribeSettings) -> UnsubscribeService:
     )
 
 
-def inbound_service(settings: InboundSettings) -> InboundService:
+def inbound_redrive(settings: InboundRedriveSettings) -> InboundRedrive:
+    """The inbound service as the redrive runs it: a parked reply may be as old as the
+    dead-letter queue keeps it; every other check is the same."""
+    from reactivation.services.inbound_redrive import InboundRedrive
+
+    return InboundRedrive(
+        inbound_service(settings, max_age=verification.PARKED_MAX_AGE),
+        ParkedReplies(_client("sqs", settings), settings.inbound_dead_letter_queue_url),
+    )
+
+
+def inbound_service(
+    settings: InboundSettings, *, max_age: timedelta = verification.MAX_AGE
+) -> InboundService:
     from reactivation.services.inbound import InboundService
     from reactivation.services.inbound.answers import Answers
     from reactivation.services.inbound.booking import Booking
@@ -206,6 +223,7 @@ def inbound_service(settings: InboundSettings) -> InboundService:
         confirmer=SnsSubscriptionConfirmer(_client("sns", settings)),
         wall_clock=clock.wall_now,
         accept_signature_version_1=settings.accept_signature_version_1,
+        max_age=max_age,
     )
     store = ReplyStore(
         consent=ConsentRepository(dynamodb, table),

@@ -7,9 +7,13 @@ down as the table grows. Only the items a transaction names can change: those ar
 before it runs and put back if it fails. The same rollback, behaviour unchanged.
 
 2. moto posts an SNS message to an HTTP(S) subscriber once and ignores the answer. SNS retries
-a delivery that failed (a 5xx or no answer): the default HTTP delivery policy makes 3 more
-attempts with the same message id and signature. The local stack does the same, without the
-waits, so a webhook that failed is delivered again as it would be on AWS.
+a delivery that failed with a server error (a 5xx, or no answer) as the subscription's delivery
+policy says (numRetries; 3 by default), never one that failed with a client error (any other
+status but a 2xx: a 4xx, API Gateway's 429 among them); what it still could not deliver goes
+to the subscription's dead-letter queue (RedrivePolicy), the envelope as it would have been
+posted, or is lost when there is none. The local stack does the same, with the same message
+id and signature, without the waits between attempts (so "an outage longer than the policy"
+is an endpoint that fails every attempt) and without the policy's throttle.
 
 3. moto answers every query by listing the whole table, sorted (a sort of DynamoType objects,
 tens of milliseconds for 20,000 items): a query on the table's key goes through the queried
@@ -24,6 +28,7 @@ reads `time.time()` instead: the same epoch seconds.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 _applied = False
@@ -33,6 +38,26 @@ _sqs_clock = False
 
 #: SNS's default HTTP delivery policy: numRetries 3 (4 attempts).
 SNS_HTTP_ATTEMPTS = 4
+
+
+def http_attempts(attributes: dict[str, Any]) -> int:
+    """The attempts a subscription's delivery policy makes: the first and its retries."""
+    policy = attributes.get("DeliveryPolicy")
+    if not policy:
+        return SNS_HTTP_ATTEMPTS
+    parsed = json.loads(policy) if isinstance(policy, str) else policy
+    retries = (parsed.get("healthyRetryPolicy") or {}).get("numRetries")
+    return SNS_HTTP_ATTEMPTS if retries is None else 1 + int(retries)
+
+
+def dead_letter_queue(attributes: dict[str, Any]) -> str | None:
+    """The ARN of the subscription's dead-letter queue, if it has one."""
+    policy = attributes.get("RedrivePolicy")
+    if not policy:
+        return None
+    parsed = json.loads(policy) if isinstance(policy, str) else policy
+    target = parsed.get("deadLetterTargetArn")
+    return str(target) if target else None
 
 
 #: A key the transaction itself refuses (moto raises before applying anything).
@@ -107,27 +132,35 @@ def sns_retries_failed_http_deliveries() -> None:
         return
     import requests
     from moto.sns import models
+    from moto.sqs.models import sqs_backends
 
-    class _RetryingRequests:
-        """What moto's SNS model uses of `requests`: `post`, retried as SNS retries."""
+    original = models.Subscription.publish
 
-        @staticmethod
-        def post(url: str, **kwargs: Any) -> Any:
-            for attempt in range(1, SNS_HTTP_ATTEMPTS + 1):
-                try:
-                    response = requests.post(url, timeout=120, **kwargs)
-                except requests.RequestException:
-                    if attempt == SNS_HTTP_ATTEMPTS:
-                        raise
-                    continue
-                if response.status_code < 500 or attempt == SNS_HTTP_ATTEMPTS:
-                    return response
-            raise AssertionError("unreachable")  # pragma: no cover
+    def publish(self: Any, message: str, message_id: str, subject: str | None = None,
+                *args: Any, **kwargs: Any) -> None:  # fmt: skip
+        if self.protocol not in ("http", "https"):
+            original(self, message, message_id, subject, *args, **kwargs)
+            return
+        post_data = self.get_post_data(message, message_id, subject)
+        headers = {"Content-Type": "text/plain; charset=UTF-8"}
+        for _ in range(http_attempts(self.attributes)):
+            try:
+                response = requests.post(
+                    self.endpoint, json=post_data, timeout=120, headers=headers
+                )
+            except requests.RequestException:
+                continue  # no answer: a server error
+            if 200 <= response.status_code < 300:
+                return
+            if response.status_code < 500:
+                break  # a client error: never retried
+        target = dead_letter_queue(self.attributes)
+        if target is None:
+            return  # lost, as SNS loses it
+        _, _, _, region, account, name = target.split(":", 5)
+        sqs_backends[account][region].send_message(name, json.dumps(post_data))
 
-        def __getattr__(self, name: str) -> Any:
-            return getattr(requests, name)
-
-    models.requests = _RetryingRequests()  # type: ignore[attr-defined,assignment]
+    models.Subscription.publish = publish  # type: ignore[method-assign]
     _sns_retries = True
 
 

@@ -175,11 +175,15 @@ class Provisioner:
         if props["Protocol"] not in {"http", "https"} or not endpoint.startswith("http://"):
             # Only the deliveries to our own API can happen on this machine.
             return self._reference_only(logical_id, properties)
+        attributes = {"RawMessageDelivery": str(props.get("RawMessageDelivery", False)).lower()}
+        for policy in ("DeliveryPolicy", "RedrivePolicy"):  # retries, and the dead-letter queue
+            if policy in props:
+                attributes[policy] = json.dumps(props[policy])
         arn = self._client("sns").subscribe(
             TopicArn=props["TopicArn"],
             Protocol="http",
             Endpoint=endpoint,
-            Attributes={"RawMessageDelivery": str(props.get("RawMessageDelivery", False)).lower()},
+            Attributes=attributes,
             ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
         return Physical(logical_id, "AWS::SNS::Subscription", arn)

@@ -157,6 +157,8 @@ class LocalStack:
         self.sources: list[SqsEventSource] = []
         self.schedules: dict[str, Schedule] = {}
         self.outputs: dict[str, str] = {}
+        #: Functions whose API routes answer this status instead of running (take_down).
+        self.down: dict[str, int] = {}
 
     # -- life cycle -------------------------------------------------------------------
     @property
@@ -301,7 +303,17 @@ class LocalStack:
     def invoke(self, function: str, event: Mapping[str, Any]) -> Invocation:
         return self.workers[function].invoke(event, self.clock.now())
 
+    def take_down(self, function: str, status: int = 503) -> None:
+        """The function's routes answer `status` without running it until `bring_back`: an
+        outage (503), or API Gateway throttling it (429)."""
+        self.down[function] = status
+
+    def bring_back(self, function: str) -> None:
+        self.down.pop(function, None)
+
     def _invoke_for_api(self, function: str, event: Mapping[str, Any]) -> tuple[bool, Any]:
+        if function in self.down:
+            return True, {"statusCode": self.down[function], "body": '{"message": "unavailable"}'}
         result = self.invoke(function, event)
         return result.ok, result.payload
 

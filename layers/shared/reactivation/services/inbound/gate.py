@@ -4,7 +4,7 @@ subscription confirmation is confirmed here and goes no further."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from reactivation import verification
@@ -30,12 +30,14 @@ class SnsGate:
         confirmer: SubscriptionConfirmer,
         wall_clock: Callable[[], datetime],
         accept_signature_version_1: bool = False,
+        max_age: timedelta = verification.MAX_AGE,
     ) -> None:
         self._topic_arn = topic_arn
         self._certificates = certificates
         self._confirmer = confirmer
         self._wall_clock = wall_clock
         self._accept_version_1 = accept_signature_version_1
+        self._max_age = max_age  # how old a message may be (the redrive's: PARKED_MAX_AGE)
 
     def admit(self, envelope: SnsEnvelope) -> InboundSms | Handled:
         """The patient's text the envelope carries, or how a confirmation was handled.
@@ -55,7 +57,7 @@ class SnsGate:
     def _verify(self, envelope: SnsEnvelope) -> None:
         try:
             url = verification.check_certificate_url(envelope.signing_cert_url)
-            verification.check_fresh(envelope.sent_at, self._wall_clock())
+            verification.check_fresh(envelope.sent_at, self._wall_clock(), self._max_age)
             try:
                 certificate = self._certificates.get(url)
             except ValueError as error:  # too large to be a certificate

@@ -1,0 +1,78 @@
+"""`practice put` (issue #16, items 1 and 11): a practice that exists changes only with
+--replace, and the command shows what changes; a number another practice sends from is refused."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reactivation.adapters.practices import PracticeRepository
+from reactivation_tools import cli
+from tests.conftest import ROOT, Aws
+
+EXAMPLE = ROOT / "examples" / "bright-smile.yaml"
+
+
+@pytest.fixture
+def practices(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> PracticeRepository:
+    """The CLI writes to the test's table (moto) instead of a stack's."""
+
+    def table(args: Any) -> tuple[Any, str]:
+        return aws.client("dynamodb"), aws.table
+
+    monkeypatch.setattr(cli, "_practice_table", table)
+    return PracticeRepository(aws.client("dynamodb"), aws.table)
+
+
+def _variant(tmp_path: Path, name: str, **changes: str) -> Path:
+    text = EXAMPLE.read_text()
+    for old, new in changes.items():
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_changing_a_stored_practice_shows_the_changes_and_needs_replace(
+    practices: PracticeRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["practice", "put", str(EXAMPLE)]) == 0
+    assert "saved bright-smile (Bright Smile Dental)" in capsys.readouterr().out
+    renamed = _variant(tmp_path, "renamed", **{"name: Bright Smile Dental": "name: Bright Smile"})
+
+    assert cli.main(["practice", "put", str(renamed)]) == 1
+    out, err = capsys.readouterr()
+    assert 'name: "Bright Smile Dental" -> "Bright Smile"' in out
+    assert "--replace" in err
+    stored = practices.get("bright-smile")
+    assert stored is not None and stored.name == "Bright Smile Dental"  # nothing overwritten
+
+    assert cli.main(["practice", "put", str(renamed), "--replace"]) == 0
+    out, _ = capsys.readouterr()
+    assert 'name: "Bright Smile Dental" -> "Bright Smile"' in out and "replaced" in out
+    stored = practices.get("bright-smile")
+    assert stored is not None and stored.name == "Bright Smile"
+
+
+def test_the_same_file_again_changes_nothing(
+    practices: PracticeRepository, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["practice", "put", str(EXAMPLE)]) == 0
+    capsys.readouterr()
+    assert cli.main(["practice", "put", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "nothing to change" in out and "kept bright-smile" in out
+    assert practices.owner_of_number("+12125550199") == "bright-smile"
+
+
+def test_a_number_another_practice_sends_from_is_refused_and_its_owner_named(
+    practices: PracticeRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["practice", "put", str(EXAMPLE)]) == 0
+    other = _variant(tmp_path, "other", **{"practice_id: bright-smile": "practice_id: other"})
+    assert cli.main(["practice", "put", str(other)]) == 1
+    err = capsys.readouterr().err
+    assert "+12125550199 belongs to the practice bright-smile" in err
+    assert practices.get("other") is None
+    assert practices.owner_of_number("+12125550199") == "bright-smile"

@@ -215,7 +215,7 @@ def test_the_import_waits_for_the_exports_three_files(harness: Harness) -> None:
     assert outcome.missing == ["appointments.csv", "plans.csv"]
     assert harness.imports.get(ref) is None and harness.table().keys() == {
         ("PRACTICE#bright-smile", "PRACTICE"),
-        ("PRACTICE#bright-smile", "NUMBER#+12125550199"),
+        ("NUMBER#+12125550199", "OWNER"),  # the sending number's owner (one practice)
     }
 
 

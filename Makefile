@@ -12,7 +12,7 @@ SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup demo local test lint typecheck unit layer-check bench report-screenshot sam-validate sam-build deploy clean
+.PHONY: help setup demo local test test-fast lint typecheck unit layer-check bench report-screenshot sam-validate sam-build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -45,8 +45,14 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy layers/shared/reactivation tools/reactivation_tools functions tests bench
 
+# pytest-xdist: one worker per core (each provisions moto once; e2e stacks take free ports)
+PYTEST_WORKERS ?= 2
+
 unit: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
+
+test-fast: setup ## The inner loop: unit and handler tests, not the end-to-end ones
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e"
 
 layer-check: setup ## Build the layer as sam build does and import every handler from it alone
 	bash scripts/layer_check.sh

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import boto3
 import pytest
 from hypothesis import settings
 from moto import mock_aws
+from moto.core.base_backend import BackendDict
 
 from reactivation import clock
 from reactivation_tools.local.functions import FunctionSpec, function_specs
@@ -20,6 +22,7 @@ from reactivation_tools.local.provision import Provisioner
 from reactivation_tools.local.runtime import LambdaContext, load_handler
 from reactivation_tools.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
 from reactivation_tools.local.template import Template
+from tests import moto_account
 
 # Property tests: random exploration on developers' machines; the same examples in CI, so a
 # green CI run is repeatable. No deadlines: a loaded machine's timing is not a test.
@@ -46,8 +49,10 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 
+@functools.cache
 def client(service: str) -> Any:
-    """A boto3 client, in the test's region, for a service named at run time."""
+    """A boto3 client, in the test's region, for a service named at run time (one per service
+    and process: making one takes tens of milliseconds; moto answers whichever is active)."""
     factory: Any = boto3.client
     return factory(service, region_name=REGION)
 
@@ -70,10 +75,10 @@ class Aws:
         return self.provisioner.created[logical_id].ref
 
 
-def provision(template: Path) -> Provisioner:
+def provision(template: Path | Template) -> Provisioner:
     """The template's stateful resources, created in moto (the mock in this process)."""
     provisioner = Provisioner(
-        Template.load(template),
+        template if isinstance(template, Template) else Template.load(template),
         client,
         stack_name="test",
         region=REGION,
@@ -84,14 +89,54 @@ def provision(template: Path) -> Provisioner:
     return provisioner
 
 
-@pytest.fixture
-def aws() -> Iterator[Aws]:
-    with mock_aws():
-        provisioner = provision(TEMPLATE)
-        yield Aws(
+class Account:
+    """template.yaml provisioned in this process's moto, kept from one test to the next."""
+
+    def __init__(self) -> None:
+        self.aws: Aws | None = None
+        #: How many times this process provisioned the template (once, unless a test reset moto
+        #: or changed what the account holds).
+        self.provisioned = 0
+        self._baseline: dict[str, Any] = {}
+        self._alive: list[Any] = []
+
+    def ready(self) -> Aws:
+        """The account as a fresh provisioning leaves it: emptied when it holds just what was
+        provisioned, else reset and provisioned again."""
+        if self.aws is not None:
+            moto_account.empty(client("s3"))
+            if moto_account.shape([]) == self._baseline:
+                return self.aws
+        BackendDict.reset()  # every service, as mock_aws() does when it starts
+        provisioner = provision(_template())
+        self.aws = Aws(
             provisioner,
             function_specs(provisioner.template, provisioner.resolver, provisioner.local_url),
         )
+        self._alive = []
+        self._baseline = moto_account.shape(self._alive)
+        self.provisioned += 1
+        return self.aws
+
+
+@functools.cache
+def _template() -> Template:
+    return Template.load(TEMPLATE)
+
+
+MOTO_ACCOUNT = Account()
+
+
+@pytest.fixture
+def aws() -> Iterator[Aws]:
+    """The template in moto, as freshly provisioned: built once per process (each xdist worker
+    is one) and emptied before each test (tests/moto_account.py)."""
+    mock = mock_aws()
+    mock.start(reset=False)  # keep what the account holds: ready() judges it
+    try:
+        yield MOTO_ACCOUNT.ready()
+    finally:
+        mock.stop(remove_data=False)
 
 
 @pytest.fixture

@@ -217,13 +217,20 @@ def one_fault_per_function(effect: Effect, index: int) -> dict[str, list[Fault]]
     }
 
 
+def refusal(index: int) -> Effect:
+    """A throttle or a 5xx: no code path tells them apart (a ClientError either way, retried the
+    same way; test_a_throttle_and_a_5xx_at_one_call_are_handled_alike shows it), so each call
+    gets one of them, the two taking turns down the list."""
+    return "throttle" if index % 2 == 0 else "server_error"
+
+
 SCENARIOS = [
     pytest.param(
         one_fault_per_function(effect, index),
         id=f"{effect}-" + "-".join(sorted({c[index] for c in CALLS.values() if index < len(c)})),
     )
-    for effect in ("throttle", "server_error", "crash")
     for index in range(max(len(calls) for calls in CALLS.values()))
+    for effect in (refusal(index), "crash")
 ]
 
 
@@ -237,6 +244,33 @@ def test_a_fault_at_each_call_loses_nothing_and_sends_nothing_twice(
         check(stack, week, without_faults.week)
     # each fault fired: the call was made, so the run met what it was meant to meet
     assert len(fired) == sum(len(f) for f in faults.values()), fired
+
+
+def test_a_throttle_and_a_5xx_at_one_call_are_handled_alike(
+    tmp_path: Path, without_faults: WithoutFaults
+) -> None:
+    # the matrix above gives each call one of the two: here one call gets both, the first
+    # text of the week throttled and the next one a 5xx, and the week is the same as without
+    faults = {"SendFunction": [Fault(call="sns.Publish", effect="throttle"),
+                               Fault(call="sns.Publish", effect="server_error")]}  # fmt: skip
+    with LocalStack(TEMPLATE, tmp_path / "local") as stack:
+        week = the_week(stack, faults)
+        fired = sorted(p.name for p in (stack.state_dir / "faults").iterdir())
+        check(stack, week, without_faults.week)
+        log = (stack.state_dir / "logs" / "SendFunction.log").read_text(encoding="utf-8")
+    assert fired == [
+        "SendFunction-0-sns.Publish-throttle",
+        "SendFunction-1-sns.Publish-server_error",
+    ]
+    # each failed text is logged the same way, from the same place; the tracebacks beside the
+    # two lines are the only place the kinds differ
+    logged = [json.loads(line) for line in log.splitlines() if line.startswith('{"level"')]
+    failed = [line for line in logged if line["level"] == "ERROR"]
+    assert len(failed) == 2, failed
+    alike = ("level", "location", "message", "error")
+    throttled, refused = ({k: line.get(k) for k in alike} for line in failed)
+    assert throttled == refused and throttled["message"]
+    assert "(ThrottlingException)" in log and "(InternalFailure)" in log
 
 
 def test_one_job_handed_to_two_instances_at_once_is_one_message(tmp_path: Path) -> None:

@@ -4,10 +4,15 @@ import json
 import re
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from reactivation.adapters.consent import ConsentRepository
-from reactivation_tools.local import demo, invariants
+from reactivation_tools.local import demo, invariants, simulation
 from reactivation_tools.local.faults import Fault
 from reactivation_tools.local.stack import LocalStack
 from tests.test_template import granted
@@ -27,9 +32,23 @@ def item_count(stack: LocalStack) -> int:
     return int(stack.client("dynamodb").scan(TableName=table, Select="COUNT")["Count"])
 
 
-def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: LocalStack) -> None:
+def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the scripted week; the simulated weeks that follow it have their own test below
+    simulated: list[tuple[datetime, int]] = []
+
+    def simulation_run(
+        on: LocalStack, after: datetime, weeks: int, say: Callable[[str], None]
+    ) -> dict[str, Path]:
+        simulated.append((after, weeks))
+        return {}
+
+    monkeypatch.setattr(simulation, "run", simulation_run)  # demo.run calls simulation.run
     lines: list[str] = []
     result = demo.run(stack, say=lines.append)
+    # the demo goes on to its simulated weeks from where its week ended (Monday's report)
+    assert simulated == [(stack.clock.now(), demo.SIMULATED_WEEKS)]
     assert result.opted_out
     # the scripted practice's texts (the simulated practices' numbers are 312 and 303)
     sent = [(sms.to[-4:], sms.body) for sms in stack.sent_sms() if sms.to.startswith("+1212")]
@@ -51,36 +70,12 @@ def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: Local
     assert any(f"week {week}: 1 patient rebooked, $0 recovered" in line for line in lines)
     assert any('"busy this month, try me in March" -> not_now' in line for line in lines)
 
-    # the simulated weeks: a report for each practice, in HTML, text and CSV, counts only;
-    # the lift where the holdout group is large enough, "not enough data" where it is not
-    assert sorted(result.reports) == ["bright-smile", "harbor-dental", "lakeside-dental"]
-    for path in result.reports.values():
-        html, text = path.read_text(), path.with_suffix(".txt").read_text()
-        assert "<script" not in html and "+1312555" not in html + text and "S-0" not in html
-        assert path.with_suffix(".csv").read_text().startswith("period,from,to,campaign")
-    lakeside = result.reports["lakeside-dental"].with_suffix(".txt").read_text()
-    assert "Outreach added" in lakeside and "95% confidence" in lakeside
-    assert "Not enough data yet" in result.reports["harbor-dental"].with_suffix(".txt").read_text()
-
-    # the whole run (the scripted week and the simulated ones) kept every rule
+    # the whole run kept every rule, and each function's role grants what it did
     assert invariants.check(stack.client("dynamodb"), stack.outputs["PracticeTableName"]) == []
-    # every AWS action each function needed on the way is one its role is granted: a policy
-    # missing one (dynamodb:ConditionCheckItem in a transaction, ses:SendRawEmail for the
-    # report's attachment) would fail on AWS, where moto does not check
-    assert stack.request_counts is not None
-    needed: dict[str, set[str]] = {}
-    for line in stack.request_counts.read_text().splitlines():
-        record = json.loads(line)
-        needed.setdefault(record["function"], set()).update(record["actions"])
-    functions = {spec.name: logical_id for logical_id, spec in stack.functions.items()}
+    needed = actions_needed(stack)
     assert len(needed) >= 6  # segment, send, inbound, report, ingest, appointments
-    for name, actions in needed.items():
-        logical_id = functions[name]
-        assert actions <= granted(logical_id), (logical_id, actions - granted(logical_id))
 
     logs = "\n".join(p.read_text() for p in (stack.state_dir / "logs").glob("*.log"))
-    for area in ("+1312555", "+1303555", "1312555", "1303555"):  # the simulated patients
-        assert area not in logs
     assert '"message":"send job settled"' in logs and '"correlation_id"' in logs
     patients = demo.demo_patients(stack.clock.now().date())
     secrets = [demo.PRACTICE.sending_number, "eva@example.com"]
@@ -93,6 +88,52 @@ def test_the_demo_runs_the_slice_and_no_log_line_holds_contact_data(stack: Local
     for body in [*bodies, *(text for _, text in demo.REPLIES if len(text) > 3)]:
         assert body not in logs
         assert body[:40] not in logs
+
+
+def actions_needed(stack: LocalStack) -> dict[str, set[str]]:
+    """The AWS actions each function needed on the way, checked against its role: a policy
+    missing one (dynamodb:ConditionCheckItem in a transaction, ses:SendRawEmail for the report's
+    attachment) would fail on AWS, where moto does not check."""
+    assert stack.request_counts is not None
+    needed: dict[str, set[str]] = {}
+    for line in stack.request_counts.read_text().splitlines():
+        record = json.loads(line)
+        needed.setdefault(record["function"], set()).update(record["actions"])
+    functions = {spec.name: logical_id for logical_id, spec in stack.functions.items()}
+    for name, actions in needed.items():
+        logical_id = functions[name]
+        assert actions <= granted(logical_id), (logical_id, actions - granted(logical_id))
+    return needed
+
+
+def test_the_demos_simulated_weeks_report_each_practice_in_counts_only(stack: LocalStack) -> None:
+    # where the demo's scripted week leaves off: its practice and patients, Monday 07:00
+    start = demo.next_tuesday_morning(stack.clock.now())
+    demo.seed(stack.client("dynamodb"), stack.outputs["PracticeTableName"], start.date())
+    monday = start.date() + timedelta(days=(7 - start.weekday()) % 7 or 7)
+    stack.clock.set(datetime.combine(monday, time(7), ZoneInfo(demo.TIMEZONE)).astimezone(UTC))
+    lines: list[str] = []
+    reports = simulation.run(stack, stack.clock.now(), demo.SIMULATED_WEEKS, lines.append)
+    assert sum(line.startswith("   week ") for line in lines) == demo.SIMULATED_WEEKS
+
+    # a report for each practice, in HTML, text and CSV, counts only; the lift where the
+    # holdout group is large enough, "not enough data" where it is not
+    assert sorted(reports) == ["bright-smile", "harbor-dental", "lakeside-dental"]
+    for path in reports.values():
+        html, text = path.read_text(), path.with_suffix(".txt").read_text()
+        assert "<script" not in html and "+1312555" not in html + text and "S-0" not in html
+        assert path.with_suffix(".csv").read_text().startswith("period,from,to,campaign")
+    lakeside = reports["lakeside-dental"].with_suffix(".txt").read_text()
+    assert "Outreach added" in lakeside and "95% confidence" in lakeside
+    assert "Not enough data yet" in reports["harbor-dental"].with_suffix(".txt").read_text()
+
+    # the simulated weeks kept every rule, each function's role grants what it did
+    assert invariants.check(stack.client("dynamodb"), stack.outputs["PracticeTableName"]) == []
+    assert actions_needed(stack)
+    logs = "\n".join(p.read_text() for p in (stack.state_dir / "logs").glob("*.log"))
+    for area in ("+1312555", "+1303555", "1312555", "1303555"):  # the simulated patients
+        assert area not in logs
+    assert '"message":"send job settled"' in logs
 
 
 def test_a_poison_job_is_parked_with_its_reason_and_its_batch_mates_are_sent(

@@ -14,6 +14,7 @@ number of patients on which their answers disagree (there should be none).
 Run: `.venv/bin/python bench/preview_throughput.py [--patients N] [--appointments N]
 [--vertical dental] [--repeat N] [--export rich|import] [--keep DIR]`. `--export import` reads
 the export bench/import_throughput.py generates instead (fewer columns; what issue #23 timed).
+`--keep DIR` keeps the export in DIR, and a later run with the same DIR reads it again.
 """
 
 from __future__ import annotations
@@ -201,13 +202,16 @@ def main() -> None:
     parser.add_argument("--vertical", choices=("dental", "medspa", "dermatology"))
     parser.add_argument("--repeat", type=int, default=1, help="runs of each (median printed)")
     parser.add_argument("--export", choices=("rich", "import"), default="rich")
-    parser.add_argument("--keep", type=Path, help="write the export here and keep it")
+    parser.add_argument("--keep", type=Path,
+                        help="write the export here and keep it (a later run reads it again)")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         directory = args.keep or Path(work)
         directory.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        if args.export == "rich":
+        if args.keep and (args.keep / "patients.csv").is_file():
+            plans = sum(1 for _ in (args.keep / "plans.csv").open()) - 1  # kept from a run before
+        elif args.export == "rich":
             plans = generate_rich(directory, args.patients, args.appointments)
         else:
             generate_import_export(directory, args.patients, args.appointments)

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime
 
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -253,3 +254,38 @@ def test_each_plan_column_accepts_and_refuses(cells: str, reason: str | None) ->
         assert len(result.imported) == 1 and result.rejected == []
     else:
         assert len(result.rejected) == 1 and result.rejected[0].reason.startswith(reason)
+
+
+def _parsed_by_phonenumbers(value: str, country: str) -> str | None:
+    try:
+        number = phonenumbers.parse(value, country)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+@given(
+    st.sampled_from(["", "+1", "+1 ", "+1-", "+1."]),
+    st.sampled_from(
+        [("", ""), ("(", ")"), ("(", ") "), ("", " "), ("", "-"), ("", "."), ("(", "")]
+    ),
+    st.integers(200, 999),
+    st.integers(0, 999),
+    st.sampled_from(["", " ", "-", "."]),
+    st.integers(0, 9999),
+    st.sampled_from(["US", "CA", "GB"]),
+)
+def test_a_north_american_number_as_written_most_often_reads_as_phonenumbers_reads_it(
+    prefix: str,
+    around_area: tuple[str, str],
+    area: int,
+    exchange: int,
+    separator: str,
+    line: int,
+    country: str,
+) -> None:
+    value = f"{prefix}{around_area[0]}{area}{around_area[1]}{exchange:03d}{separator}{line:04d}"
+    parse_phone.cache_clear()
+    assert parse_phone(value, country) == _parsed_by_phonenumbers(value, country)

@@ -13,7 +13,9 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from functools import lru_cache
+from operator import itemgetter
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -46,6 +48,9 @@ PLAN_COLUMNS = (
 )  # fmt: skip
 TRUE = frozenset({"yes", "true", "1", "y"})
 FALSE = frozenset({"no", "false", "0", "n"})
+#: A North American number as written most often: national (for a practice in the US) or
+#: with +1; anything else goes through phonenumbers' whole parser.
+NANP_WRITTEN = re.compile(r"^(\+1[ .-]?)?\(?([2-9][0-9]{2})\)?[ .-]?([0-9]{3})[ .-]?([0-9]{4})$")
 US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 DUE_DATE_KINDS = frozenset({PlanKind.FOLLOW_UP, PlanKind.CHRONIC_REVIEW, PlanKind.SURVEILLANCE})
 
@@ -104,7 +109,7 @@ class Rejected:
 
 
 @dataclass(slots=True)
-class RowOutcome[Model: BaseModel]:
+class RowOutcome[Model]:
     """One row: imported (`model`, maybe with warnings) or rejected (`rejection`)."""
 
     line: int
@@ -116,7 +121,7 @@ class RowOutcome[Model: BaseModel]:
 
 
 @dataclass(frozen=True)
-class RowStream[Model: BaseModel]:
+class RowStream[Model]:
     """A file read one row at a time: nothing but the current row is held in memory, except
     the ids already seen (to refuse a duplicate)."""
 
@@ -151,12 +156,14 @@ class ImportCounts(BaseModel):
 
 
 @dataclass
-class FileImport[Model: BaseModel]:
-    """One file's outcome, held whole (a preview's files are small; an import streams)."""
+class FileImport[Model]:
+    """One file's outcome: its imported rows held whole (`imported`), or each handed to the
+    reader as it is read and only counted; its warnings and rejected rows (an import streams)."""
 
     name: str
     rows_read: int = 0
     imported: list[tuple[int, Model]] = field(default_factory=list)
+    imported_rows: int = 0
     warnings: list[tuple[int, str]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     unknown_columns: tuple[str, ...] = ()
@@ -164,7 +171,7 @@ class FileImport[Model: BaseModel]:
     def summary(self) -> str:
         counts = ImportCounts(
             rows_read=self.rows_read,
-            imported=len(self.imported),
+            imported=self.imported_rows,
             with_warnings=len({line for line, _ in self.warnings}),
             rejected=len(self.rejected),
         )
@@ -203,6 +210,10 @@ def read_rows(
     unknown = tuple(n for n in names if n not in columns)
 
     known = [(index, name) for index, name in enumerate(names) if name in columns]
+    known_names = [name for _, name in known]
+    # The values of our columns of a full row, in one call (C, not a loop: a million rows).
+    pick = itemgetter(*(index for index, _ in known)) if len(known) > 1 else None
+    full = max((index for index, _ in known), default=-1) + 1
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         start = reader.line_num + 1
@@ -215,9 +226,12 @@ def read_rows(
                 yield start, {UNREADABLE: str(error)}
                 start = reader.line_num + 1
                 continue
-            if any(v.strip() for v in values):
+            if "".join(values).strip():  # not a blank row
                 width = len(values)
-                yield start, {name: values[i].strip() for i, name in known if i < width}
+                if pick is not None and width >= full:
+                    yield start, dict(zip(known_names, map(str.strip, pick(values)), strict=True))
+                else:
+                    yield start, {name: values[i].strip() for i, name in known if i < width}
             start = reader.line_num + 1
 
     return rows(), spelled, unknown
@@ -249,13 +263,30 @@ def parse_date(value: str, column: str) -> date | None:
 
 
 def parse_moment(value: str, column: str, timezone: str) -> datetime:
+    moment = _moment(value, timezone)
+    if moment is None:
+        raise RowError(f"{column} is not an ISO date-time")
+    return moment
+
+
+@lru_cache(maxsize=1 << 16)  # an export's appointments start in the same slots again and again
+def _moment(value: str, timezone: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError as error:
-        raise RowError(f"{column} is not an ISO date-time") from error
+    except ValueError:
+        return None
     if moment.tzinfo is None:  # the practice's local time
         moment = moment.replace(tzinfo=ZoneInfo(timezone))
     return moment
+
+
+@lru_cache(maxsize=1024)  # ZoneInfo caches the zones it found, not the names it did not
+def _is_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 _ENUMS: dict[type[StrEnum], dict[str, StrEnum]] = {}
@@ -265,25 +296,38 @@ def parse_enum(kind: type[StrEnum], value: str, column: str) -> Any:
     members = _ENUMS.get(kind)
     if members is None:  # a lookup table per enum: this runs for millions of rows
         members = _ENUMS[kind] = {member.value: member for member in kind}
-    member = members.get(value.strip().lower())
+    member = members.get(value)  # as written, most often
+    if member is None:
+        member = members.get(value.strip().lower())
     if member is None:
         allowed = ", ".join(member.value for member in kind)
         raise RowError(f"{column} must be one of {allowed}")
     return member
 
 
+@lru_cache(maxsize=1 << 14)  # a number shared by a family is parsed once
 def parse_phone(value: str, country: str) -> str | None:
     """E.164, or None when it is not a valid number for that country (or abroad, with +)."""
-    try:
-        number = phonenumbers.parse(value, country)
-    except phonenumbers.NumberParseException:
-        return None
+    written = NANP_WRITTEN.match(value)
+    if written and (written[1] or country == "US"):
+        # What phonenumbers.parse makes of it, without its general parser (a third of an
+        # import's patients' time); whether the number exists is still phonenumbers' call.
+        number = phonenumbers.PhoneNumber(
+            country_code=1, national_number=int(written[2] + written[3] + written[4])
+        )
+    else:
+        try:
+            number = phonenumbers.parse(value, country)
+        except phonenumbers.NumberParseException:
+            return None
     if not phonenumbers.is_valid_number(number):
         return None
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def _require(row: Mapping[str, str], *columns: str) -> None:
+    if all(map(row.get, columns)):
+        return
     missing = [c for c in columns if not row.get(c)]
     if missing:
         raise RowError(f"missing {', '.join(missing)}")
@@ -314,12 +358,9 @@ def _patient(
         else:
             warn("email is not a valid address: no email channel")
     timezone = row.get("timezone") or None
-    if timezone:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            warn("timezone is not an IANA name: the practice's is used")
-            timezone = None
+    if timezone and not _is_timezone(timezone):
+        warn("timezone is not an IANA name: the practice's is used")
+        timezone = None
     language = Language.EN
     if row.get("language"):
         try:
@@ -356,9 +397,23 @@ def _patient(
     )  # fmt: skip
 
 
-def _appointment(
+class AppointmentRow(NamedTuple):
+    """An appointment row's values, checked and parsed: what an `Appointment` is made of, for
+    a reader that needs no model of each one (a preview folds them into `rules.Visits`)."""
+
+    appointment_id: str
+    patient_id: str
+    starts_at: datetime
+    category: ServiceCategory
+    status: AppointmentStatus
+    provider: str | None
+    revenue: float | None
+
+
+def appointment_row(
     row: Mapping[str, str], settings: ImportSettings, warn: Callable[[str], None]
-) -> Appointment:
+) -> AppointmentRow:
+    """An appointment row checked as the import checks it (RowError: why it is rejected)."""
     _require(row, "appointment_id", "patient_id", "starts_at", "category", "status")
     revenue = None
     if row.get("revenue"):
@@ -366,18 +421,21 @@ def _appointment(
             revenue = float(row["revenue"].replace("$", "").replace(",", ""))
         except ValueError:
             warn("revenue is not an amount: left out")
-    return _validated(
-        Appointment,
-        {
-            "appointment_id": row["appointment_id"],
-            "patient_id": row["patient_id"],
-            "starts_at": parse_moment(row["starts_at"], "starts_at", settings.timezone),
-            "category": parse_enum(ServiceCategory, row["category"], "category"),
-            "status": parse_enum(AppointmentStatus, row["status"], "status"),
-            "provider": row.get("provider") or None,
-            "revenue": revenue,
-        },
+    return AppointmentRow(  # by position: a million rows
+        row["appointment_id"],
+        row["patient_id"],
+        parse_moment(row["starts_at"], "starts_at", settings.timezone),
+        parse_enum(ServiceCategory, row["category"], "category"),
+        parse_enum(AppointmentStatus, row["status"], "status"),
+        row.get("provider") or None,
+        revenue,
     )
+
+
+def _appointment(
+    row: Mapping[str, str], settings: ImportSettings, warn: Callable[[str], None]
+) -> Appointment:
+    return _validated(Appointment, appointment_row(row, settings, warn)._asdict())
 
 
 def _count(value: str, column: str) -> int | None:
@@ -424,15 +482,18 @@ def stream_file(
     lines: Iterable[str],
     settings: ImportSettings,
     known_patients: Container[str] | None = None,
+    build: Builder | None = None,
 ) -> RowStream[Any]:
     """The rows of one export file, one outcome at a time (appointments and plans are checked
-    against `known_patients`, the ids patients.csv imported)."""
+    against `known_patients`, the ids patients.csv imported). Each row becomes its model, or
+    what `build` makes of it (the same checks: `appointment_row`)."""
     rows, header, unknown = read_rows(lines, settings, file.columns)
-    build: Builder = {
-        ExportFile.PATIENTS: _patient,
-        ExportFile.APPOINTMENTS: _appointment,
-        ExportFile.PLANS: _plan,
-    }[file]
+    if build is None:
+        build = {
+            ExportFile.PATIENTS: _patient,
+            ExportFile.APPOINTMENTS: _appointment,
+            ExportFile.PLANS: _plan,
+        }[file]
     id_column = file.id_column
 
     def outcomes() -> Iterator[RowOutcome[Any]]:
@@ -442,7 +503,7 @@ def stream_file(
             try:
                 if UNREADABLE in row:
                     raise RowError(f"not readable as CSV: {row[UNREADABLE]}")
-                if any(NOT_TEXT in value for value in row.values()):
+                if NOT_TEXT in "".join(row.values()):
                     raise RowError("not UTF-8 text (save the export as UTF-8)")
                 if row.get(id_column) in seen:
                     raise RowError(f"duplicate {id_column} (first on line {seen[row[id_column]]})")
@@ -454,7 +515,7 @@ def stream_file(
                 yield RowOutcome(line, row, rejection=str(error))
                 continue
             seen[row[id_column]] = line
-            yield RowOutcome(line, row, model=model, warnings=tuple(warnings))
+            yield RowOutcome(line, row, model, tuple(warnings) if warnings else ())
 
     return RowStream(file.value, header, unknown, outcomes())
 
@@ -470,16 +531,23 @@ def _parse(
     lines: Iterable[str],
     settings: ImportSettings,
     known_patients: Container[str] | None,
+    build: Builder | None = None,
+    each: Callable[[Any], None] | None = None,
 ) -> FileImport[Any]:
-    stream = stream_file(file, lines, settings, known_patients)
+    stream = stream_file(file, lines, settings, known_patients, build)
     result: FileImport[Any] = FileImport(name=stream.name, unknown_columns=stream.unknown_columns)
     for outcome in stream.outcomes:
         result.rows_read += 1
         if outcome.rejection is not None:
             result.rejected.append(Rejected(outcome.line, outcome.rejection, outcome.row))
             continue
-        result.imported.append((outcome.line, outcome.model))
-        result.warnings += [(outcome.line, warning) for warning in outcome.warnings]
+        result.imported_rows += 1
+        if each is None:
+            result.imported.append((outcome.line, outcome.model))
+        else:
+            each(outcome.model)
+        if outcome.warnings:
+            result.warnings += [(outcome.line, warning) for warning in outcome.warnings]
     return result
 
 
@@ -491,6 +559,17 @@ def parse_appointments(
     lines: Iterable[str], settings: ImportSettings, patients: Container[str]
 ) -> FileImport[Appointment]:
     return _parse(ExportFile.APPOINTMENTS, lines, settings, patients)
+
+
+def fold_appointments(
+    lines: Iterable[str],
+    settings: ImportSettings,
+    patients: Container[str],
+    each: Callable[[AppointmentRow], None],
+) -> FileImport[AppointmentRow]:
+    """`parse_appointments` that hands each imported row to `each` as it is read instead of
+    keeping a model of it: the summary, warnings and rejected rows are the same."""
+    return _parse(ExportFile.APPOINTMENTS, lines, settings, patients, appointment_row, each)
 
 
 def parse_plans(

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from reactivation.domain import rules
 from reactivation.domain.importing import (
-    AppointmentRow,
+    AppointmentValues,
     FileImport,
     ImportSettings,
     fold_appointments,
@@ -124,8 +124,9 @@ def _run_preview(
     plans: dict[str, list[Plan]] = {}
     if (directory / "appointments.csv").is_file():
 
-        def visit(row: AppointmentRow) -> None:
-            visits[row.patient_id].add(row.starts_at, row.category, row.status)
+        def visit(values: AppointmentValues) -> None:
+            _, patient_id, starts_at, category, status, _, _ = values
+            visits[patient_id].add(starts_at, category, status)
 
         with _lines(directory / "appointments.csv") as lines:
             files.append(fold_appointments(lines, settings, visits, visit))

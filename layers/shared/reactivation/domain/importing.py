@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -397,37 +397,48 @@ def _patient(
     )  # fmt: skip
 
 
-class AppointmentRow(NamedTuple):
-    """An appointment row's values, checked and parsed: what an `Appointment` is made of, for
-    a reader that needs no model of each one (a preview folds them into `rules.Visits`)."""
-
-    appointment_id: str
-    patient_id: str
-    starts_at: datetime
-    category: ServiceCategory
-    status: AppointmentStatus
-    provider: str | None
-    revenue: float | None
+#: An appointment row's values, checked and parsed, in the order of `APPOINTMENT_COLUMNS`
+#: (appointment_id, patient_id, starts_at, category, status, provider, revenue): what an
+#: `Appointment` is made of, for a reader that needs no model of each (a preview folds them
+#: into `rules.Visits`). A plain tuple: a named one costs more than the rest of the row.
+AppointmentValues = tuple[
+    str, str, datetime, ServiceCategory, AppointmentStatus, str | None, float | None
+]
 
 
-def appointment_row(
+_CATEGORIES = {member.value: member for member in ServiceCategory}
+_STATUSES = {member.value: member for member in AppointmentStatus}
+
+
+def appointment_values(
     row: Mapping[str, str], settings: ImportSettings, warn: Callable[[str], None]
-) -> AppointmentRow:
+) -> AppointmentValues:
     """An appointment row checked as the import checks it (RowError: why it is rejected)."""
-    _require(row, "appointment_id", "patient_id", "starts_at", "category", "status")
+    get = row.get
+    if not (get("appointment_id") and get("patient_id") and get("starts_at")
+            and get("category") and get("status")):  # fmt: skip
+        _require(row, *APPOINTMENT_COLUMNS[:5])
     revenue = None
     if row.get("revenue"):
         try:
             revenue = float(row["revenue"].replace("$", "").replace(",", ""))
         except ValueError:
             warn("revenue is not an amount: left out")
-    return AppointmentRow(  # by position: a million rows
+    # parse_moment and parse_enum, inlined: a million rows
+    starts_at = _moment(row["starts_at"], settings.timezone)
+    if starts_at is None:
+        raise RowError("starts_at is not an ISO date-time")
+    category = _CATEGORIES.get(row["category"]) or parse_enum(
+        ServiceCategory, row["category"], "category"
+    )
+    status = _STATUSES.get(row["status"]) or parse_enum(AppointmentStatus, row["status"], "status")
+    return (
         row["appointment_id"],
         row["patient_id"],
-        parse_moment(row["starts_at"], "starts_at", settings.timezone),
-        parse_enum(ServiceCategory, row["category"], "category"),
-        parse_enum(AppointmentStatus, row["status"], "status"),
-        row.get("provider") or None,
+        starts_at,
+        category,
+        status,
+        get("provider") or None,
         revenue,
     )
 
@@ -435,7 +446,8 @@ def appointment_row(
 def _appointment(
     row: Mapping[str, str], settings: ImportSettings, warn: Callable[[str], None]
 ) -> Appointment:
-    return _validated(Appointment, appointment_row(row, settings, warn)._asdict())
+    values = appointment_values(row, settings, warn)
+    return _validated(Appointment, dict(zip(APPOINTMENT_COLUMNS, values, strict=True)))
 
 
 def _count(value: str, column: str) -> int | None:
@@ -477,6 +489,33 @@ Builder = Callable[[Mapping[str, str], ImportSettings, Callable[[str], None]], A
 NOT_TEXT = "\ufffd"
 
 
+def _check(
+    row: Mapping[str, str],
+    id_column: str,
+    seen: Mapping[str, int],
+    known_patients: Container[str] | None,
+) -> None:
+    """What every row of a file must be before it is read: readable, UTF-8, its id not seen
+    before, its patient (for appointments and plans) one that patients.csv imported."""
+    if UNREADABLE in row:
+        raise RowError(f"not readable as CSV: {row[UNREADABLE]}")
+    if NOT_TEXT in "".join(row.values()):
+        raise RowError("not UTF-8 text (save the export as UTF-8)")
+    if row.get(id_column) in seen:
+        raise RowError(f"duplicate {id_column} (first on line {seen[row[id_column]]})")
+    if known_patients is not None and row.get("patient_id") not in known_patients:
+        _require(row, "patient_id")
+        raise RowError("patient_id is not in patients.csv")
+
+
+def _builder(file: ExportFile) -> Builder:
+    return {
+        ExportFile.PATIENTS: _patient,
+        ExportFile.APPOINTMENTS: _appointment,
+        ExportFile.PLANS: _plan,
+    }[file]
+
+
 def stream_file(
     file: ExportFile,
     lines: Iterable[str],
@@ -486,14 +525,10 @@ def stream_file(
 ) -> RowStream[Any]:
     """The rows of one export file, one outcome at a time (appointments and plans are checked
     against `known_patients`, the ids patients.csv imported). Each row becomes its model, or
-    what `build` makes of it (the same checks: `appointment_row`)."""
+    what `build` makes of it (the same checks: `appointment_values`)."""
     rows, header, unknown = read_rows(lines, settings, file.columns)
     if build is None:
-        build = {
-            ExportFile.PATIENTS: _patient,
-            ExportFile.APPOINTMENTS: _appointment,
-            ExportFile.PLANS: _plan,
-        }[file]
+        build = _builder(file)
     id_column = file.id_column
 
     def outcomes() -> Iterator[RowOutcome[Any]]:
@@ -501,15 +536,7 @@ def stream_file(
         for line, row in rows:
             warnings: list[str] = []
             try:
-                if UNREADABLE in row:
-                    raise RowError(f"not readable as CSV: {row[UNREADABLE]}")
-                if NOT_TEXT in "".join(row.values()):
-                    raise RowError("not UTF-8 text (save the export as UTF-8)")
-                if row.get(id_column) in seen:
-                    raise RowError(f"duplicate {id_column} (first on line {seen[row[id_column]]})")
-                if known_patients is not None and row.get("patient_id") not in known_patients:
-                    _require(row, "patient_id")
-                    raise RowError("patient_id is not in patients.csv")
+                _check(row, id_column, seen, known_patients)
                 model = build(row, settings, warnings.append)
             except RowError as error:
                 yield RowOutcome(line, row, rejection=str(error))
@@ -534,20 +561,30 @@ def _parse(
     build: Builder | None = None,
     each: Callable[[Any], None] | None = None,
 ) -> FileImport[Any]:
-    stream = stream_file(file, lines, settings, known_patients, build)
-    result: FileImport[Any] = FileImport(name=stream.name, unknown_columns=stream.unknown_columns)
-    for outcome in stream.outcomes:
+    """stream_file's outcomes, gathered (its loop, without an outcome object per row)."""
+    rows, _, unknown = read_rows(lines, settings, file.columns)
+    if build is None:
+        build = _builder(file)
+    id_column = file.id_column
+    result: FileImport[Any] = FileImport(name=file.value, unknown_columns=unknown)
+    seen: dict[str, int] = {}
+    for line, row in rows:
         result.rows_read += 1
-        if outcome.rejection is not None:
-            result.rejected.append(Rejected(outcome.line, outcome.rejection, outcome.row))
+        warnings: list[str] = []
+        try:
+            _check(row, id_column, seen, known_patients)
+            model = build(row, settings, warnings.append)
+        except RowError as error:
+            result.rejected.append(Rejected(line, str(error), row))
             continue
+        seen[row[id_column]] = line
         result.imported_rows += 1
         if each is None:
-            result.imported.append((outcome.line, outcome.model))
+            result.imported.append((line, model))
         else:
-            each(outcome.model)
-        if outcome.warnings:
-            result.warnings += [(outcome.line, warning) for warning in outcome.warnings]
+            each(model)
+        if warnings:
+            result.warnings += [(line, warning) for warning in warnings]
     return result
 
 
@@ -565,11 +602,11 @@ def fold_appointments(
     lines: Iterable[str],
     settings: ImportSettings,
     patients: Container[str],
-    each: Callable[[AppointmentRow], None],
-) -> FileImport[AppointmentRow]:
+    each: Callable[[AppointmentValues], None],
+) -> FileImport[AppointmentValues]:
     """`parse_appointments` that hands each imported row to `each` as it is read instead of
     keeping a model of it: the summary, warnings and rejected rows are the same."""
-    return _parse(ExportFile.APPOINTMENTS, lines, settings, patients, appointment_row, each)
+    return _parse(ExportFile.APPOINTMENTS, lines, settings, patients, appointment_values, each)
 
 
 def parse_plans(

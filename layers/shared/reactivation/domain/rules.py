@@ -47,6 +47,9 @@ PRIORITY: tuple[Campaign, ...] = (
 MARKETING: frozenset[Campaign] = frozenset({Campaign.MAINTENANCE_DUE, Campaign.LAPSED_MEMBERSHIP})
 
 
+_SCHEDULED, _COMPLETED = AppointmentStatus.SCHEDULED, AppointmentStatus.COMPLETED
+
+
 @dataclass(slots=True)
 class Visits:
     """What the rules read of a patient's appointments for one run, gathered in one pass
@@ -75,10 +78,11 @@ class Visits:
         self, starts_at: datetime, category: ServiceCategory, status: AppointmentStatus
     ) -> None:
         self.count += 1
-        if status is AppointmentStatus.SCHEDULED:
-            self.future = self.future or starts_at >= self.run_start
+        if status is _SCHEDULED:
+            if starts_at >= self.run_start:
+                self.future = True
             return
-        if status is AppointmentStatus.COMPLETED:
+        if status is _COMPLETED:
             day = starts_at.astimezone(self.zone).date()
             latest = self.completed.get(category)
             if latest is None or day > latest:

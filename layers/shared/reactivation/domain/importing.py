@@ -51,6 +51,14 @@ FALSE = frozenset({"no", "false", "0", "n"})
 #: A North American number as written most often: national (for a practice in the US) or
 #: with +1; anything else goes through phonenumbers' whole parser.
 NANP_WRITTEN = re.compile(r"^(\+1[ .-]?)?\(?([2-9][0-9]{2})\)?[ .-]?([0-9]{3})[ .-]?([0-9]{4})$")
+#: +1's regions begin with the US, which has no leading digits: a number valid for the US is
+#: valid (phonenumbers.is_valid_number would find the US and check it there).
+_US_METADATA = phonenumbers.PhoneMetadata.metadata_for_region("US")
+_US_FIRST = (
+    phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(1, ())[:1] == ("US",)
+    and _US_METADATA is not None
+    and _US_METADATA.leading_digits is None
+)
 US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 DUE_DATE_KINDS = frozenset({PlanKind.FOLLOW_UP, PlanKind.CHRONIC_REVIEW, PlanKind.SURVEILLANCE})
 
@@ -315,12 +323,19 @@ def parse_phone(value: str, country: str) -> str | None:
         number = phonenumbers.PhoneNumber(
             country_code=1, national_number=int(written[2] + written[3] + written[4])
         )
+        # is_valid_number finds the number's region (for +1: the first of its regions whose
+        # patterns it fits, US first) and checks it again there: a number that fits the US's
+        # patterns is valid, checked once; any other gets the whole check.
+        valid = (
+            _US_FIRST and phonenumbers.is_valid_number_for_region(number, "US")
+        ) or phonenumbers.is_valid_number(number)
     else:
         try:
             number = phonenumbers.parse(value, country)
         except phonenumbers.NumberParseException:
             return None
-    if not phonenumbers.is_valid_number(number):
+        valid = phonenumbers.is_valid_number(number)
+    if not valid:
         return None
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from reactivation.domain.importing import (
     PLAN_COLUMNS,
+    AppointmentValues,
     ImportSettings,
+    fold_appointments,
     parse_appointments,
     parse_patients,
     parse_phone,
@@ -289,3 +291,24 @@ def test_a_north_american_number_as_written_most_often_reads_as_phonenumbers_rea
     value = f"{prefix}{around_area[0]}{area}{around_area[1]}{exchange:03d}{separator}{line:04d}"
     parse_phone.cache_clear()
     assert parse_phone(value, country) == _parsed_by_phonenumbers(value, country)
+
+
+def test_folding_appointments_reads_every_row_as_parsing_them_does() -> None:
+    text = (
+        "appointment_id,patient_id,starts_at,category,status,provider,revenue\n"
+        'A1,P1,2026-04-20T10:00,Hygiene,COMPLETED,Dr. Kim,"$1,180.50"\n'
+        "A2,P1,2026-04-20T10:00:00+00:00,exam,no_show,,\n"
+        "A3,P9,2026-04-20T10:00,exam,completed,,\n"
+        "A1,P1,2026-04-21T10:00,exam,completed,,\n"
+        "A5,P1,2026-04-20T10:00,exam,completed,,n/a\n"
+        "A6,P1,,exam,completed,,\n"
+    )
+    parsed = parse_appointments(lines(text), SETTINGS, {"P1"})
+    folded: list[AppointmentValues] = []
+    summary = fold_appointments(lines(text), SETTINGS, {"P1"}, folded.append)
+    assert summary.summary() == parsed.summary()
+    assert summary.imported == []  # handed on, not kept
+    assert [(a.appointment_id, a.starts_at, a.category, a.status, a.provider, a.revenue)
+            for _, a in parsed.imported] == [
+        (v[0], v[2], v[3], v[4], v[5], v[6]) for v in folded
+    ]  # fmt: skip

@@ -75,3 +75,15 @@ def test_bad_options_and_a_missing_export_are_clear_errors(
     assert "patients.csv is required" in capsys.readouterr().err
     assert main(["preview", str(tmp_path), "--as-of", "2026-11-24", "--timezone", "Mars"]) == 2
     assert main(["preview", str(tmp_path), "--as-of", "2026-11-24", "--holdout", "80"]) == 2
+
+
+def test_a_row_that_is_not_utf8_is_rejected_as_the_import_rejects_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "patients.csv").write_bytes(
+        b"patient_id,first_name,mobile\nP1,Ana,4155550134\nP2,Jos\xe9,4155550135\n"
+    )
+    assert main(["preview", str(tmp_path), "--as-of", "2026-11-24"]) == 0
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["patient_id"] for line in out.splitlines()] == ["P1"]
+    assert "line 3: rejected: not UTF-8 text" in err

@@ -18,14 +18,15 @@ from zoneinfo import ZoneInfo
 
 from reactivation.domain import rules
 from reactivation.domain.importing import (
+    AppointmentValues,
     FileImport,
     ImportSettings,
-    parse_appointments,
+    fold_appointments,
     parse_patients,
     parse_plans,
 )
 from reactivation.domain.outreach import Decision
-from reactivation.domain.patients import PatientHistory, PatientRecord
+from reactivation.domain.patients import PatientHistory, Plan
 from reactivation.domain.practice import DEFAULT_CAMPAIGNS, CampaignSettings
 from reactivation.domain.types import Campaign, Vertical
 
@@ -64,9 +65,13 @@ class Preview:
         return "\n".join(lines)
 
 
-def _lines(path: Path) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as file:
-        return file.read().splitlines(keepends=True)
+@contextmanager
+def _lines(path: Path) -> Iterator[Iterator[str]]:
+    """The file's lines, read as they are parsed (never whole in memory), as the import reads
+    them: UTF-8 with or without a BOM, bytes that are not UTF-8 as U+FFFD (their row is
+    rejected), a line ending at CRLF, LF or a lone CR."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as file:
+        yield iter(file)
 
 
 @contextmanager
@@ -108,37 +113,43 @@ def _run_preview(
     patients_csv = directory / "patients.csv"
     if not patients_csv.is_file():
         raise PreviewError(f"{patients_csv} not found: patients.csv is required")
-    patients = parse_patients(_lines(patients_csv), settings)
-    ids = {patient.patient_id for _, patient in patients.imported}
+    with _lines(patients_csv) as lines:
+        patients = parse_patients(lines, settings)
+    run_start = datetime.combine(as_of, time(0), ZoneInfo(timezone))
+    # What the rules read of each patient's appointments, gathered as the file is read: the
+    # appointments themselves are never held.
+    visits = {patient.patient_id: rules.Visits(run_start, ZoneInfo(timezone))
+              for _, patient in patients.imported}  # fmt: skip
     files: list[FileImport[Any]] = [patients]
-    appointments: dict[str, list[Any]] = {patient_id: [] for patient_id in ids}
-    plans: dict[str, list[Any]] = {patient_id: [] for patient_id in ids}
+    plans: dict[str, list[Plan]] = {}
     if (directory / "appointments.csv").is_file():
-        parsed = parse_appointments(_lines(directory / "appointments.csv"), settings, ids)
-        files.append(parsed)
-        for _, appointment in parsed.imported:
-            appointments[appointment.patient_id].append(appointment)
+
+        def visit(values: AppointmentValues) -> None:
+            _, patient_id, starts_at, category, status, _, _ = values
+            visits[patient_id].add(starts_at, category, status)
+
+        with _lines(directory / "appointments.csv") as lines:
+            files.append(fold_appointments(lines, settings, visits, visit))
     if (directory / "plans.csv").is_file():
-        parsed_plans = parse_plans(_lines(directory / "plans.csv"), settings, ids)
+        with _lines(directory / "plans.csv") as lines:
+            parsed_plans = parse_plans(lines, settings, visits)
         files.append(parsed_plans)
         for _, plan in parsed_plans.imported:
-            plans[plan.patient_id].append(plan)
+            plans.setdefault(plan.patient_id, []).append(plan)
     campaign_settings = CampaignSettings(
         practice_id=PREVIEW_PRACTICE_ID,
         timezone=timezone,
         campaigns=DEFAULT_CAMPAIGNS[vertical] if vertical else frozenset(Campaign),
         holdout_percent=holdout_percent,
     )
-    run_start = datetime.combine(as_of, time(0), ZoneInfo(timezone))
+    no_history = PatientHistory()
     decisions = [
-        rules.decide(
+        rules.decide_for(
             campaign_settings,
-            PatientRecord(
-                patient=patient,
-                appointments=tuple(appointments[patient.patient_id]),
-                plans=tuple(plans[patient.patient_id]),
-            ),
-            PatientHistory(),
+            patient,
+            plans.get(patient.patient_id, ()),
+            visits[patient.patient_id],
+            no_history,
             run_start,
         )
         for _, patient in patients.imported

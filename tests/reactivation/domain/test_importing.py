@@ -2,13 +2,16 @@
 
 from datetime import UTC, date, datetime
 
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from reactivation.domain.importing import (
     PLAN_COLUMNS,
+    AppointmentValues,
     ImportSettings,
+    fold_appointments,
     parse_appointments,
     parse_patients,
     parse_phone,
@@ -253,3 +256,59 @@ def test_each_plan_column_accepts_and_refuses(cells: str, reason: str | None) ->
         assert len(result.imported) == 1 and result.rejected == []
     else:
         assert len(result.rejected) == 1 and result.rejected[0].reason.startswith(reason)
+
+
+def _parsed_by_phonenumbers(value: str, country: str) -> str | None:
+    try:
+        number = phonenumbers.parse(value, country)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+@given(
+    st.sampled_from(["", "+1", "+1 ", "+1-", "+1."]),
+    st.sampled_from(
+        [("", ""), ("(", ")"), ("(", ") "), ("", " "), ("", "-"), ("", "."), ("(", "")]
+    ),
+    st.integers(200, 999),
+    st.integers(0, 999),
+    st.sampled_from(["", " ", "-", "."]),
+    st.integers(0, 9999),
+    st.sampled_from(["US", "CA", "GB"]),
+)
+def test_a_north_american_number_as_written_most_often_reads_as_phonenumbers_reads_it(
+    prefix: str,
+    around_area: tuple[str, str],
+    area: int,
+    exchange: int,
+    separator: str,
+    line: int,
+    country: str,
+) -> None:
+    value = f"{prefix}{around_area[0]}{area}{around_area[1]}{exchange:03d}{separator}{line:04d}"
+    parse_phone.cache_clear()
+    assert parse_phone(value, country) == _parsed_by_phonenumbers(value, country)
+
+
+def test_folding_appointments_reads_every_row_as_parsing_them_does() -> None:
+    text = (
+        "appointment_id,patient_id,starts_at,category,status,provider,revenue\n"
+        'A1,P1,2026-04-20T10:00,Hygiene,COMPLETED,Dr. Kim,"$1,180.50"\n'
+        "A2,P1,2026-04-20T10:00:00+00:00,exam,no_show,,\n"
+        "A3,P9,2026-04-20T10:00,exam,completed,,\n"
+        "A1,P1,2026-04-21T10:00,exam,completed,,\n"
+        "A5,P1,2026-04-20T10:00,exam,completed,,n/a\n"
+        "A6,P1,,exam,completed,,\n"
+    )
+    parsed = parse_appointments(lines(text), SETTINGS, {"P1"})
+    folded: list[AppointmentValues] = []
+    summary = fold_appointments(lines(text), SETTINGS, {"P1"}, folded.append)
+    assert summary.summary() == parsed.summary()
+    assert summary.imported == []  # handed on, not kept
+    assert [(a.appointment_id, a.starts_at, a.category, a.status, a.provider, a.revenue)
+            for _, a in parsed.imported] == [
+        (v[0], v[2], v[3], v[4], v[5], v[6]) for v in folded
+    ]  # fmt: skip

@@ -13,6 +13,8 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -46,6 +48,17 @@ PLAN_COLUMNS = (
 )  # fmt: skip
 TRUE = frozenset({"yes", "true", "1", "y"})
 FALSE = frozenset({"no", "false", "0", "n"})
+#: A North American number as written most often: national (for a practice in the US) or
+#: with +1; anything else goes through phonenumbers' whole parser.
+NANP_WRITTEN = re.compile(r"^(\+1[ .-]?)?\(?([2-9][0-9]{2})\)?[ .-]?([0-9]{3})[ .-]?([0-9]{4})$")
+#: +1's regions begin with the US, which has no leading digits: a number valid for the US is
+#: valid (phonenumbers.is_valid_number would find the US and check it there).
+_US_METADATA = phonenumbers.PhoneMetadata.metadata_for_region("US")
+_US_FIRST = (
+    phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(1, ())[:1] == ("US",)
+    and _US_METADATA is not None
+    and _US_METADATA.leading_digits is None
+)
 US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 DUE_DATE_KINDS = frozenset({PlanKind.FOLLOW_UP, PlanKind.CHRONIC_REVIEW, PlanKind.SURVEILLANCE})
 
@@ -104,7 +117,7 @@ class Rejected:
 
 
 @dataclass(slots=True)
-class RowOutcome[Model: BaseModel]:
+class RowOutcome[Model]:
     """One row: imported (`model`, maybe with warnings) or rejected (`rejection`)."""
 
     line: int
@@ -116,7 +129,7 @@ class RowOutcome[Model: BaseModel]:
 
 
 @dataclass(frozen=True)
-class RowStream[Model: BaseModel]:
+class RowStream[Model]:
     """A file read one row at a time: nothing but the current row is held in memory, except
     the ids already seen (to refuse a duplicate)."""
 
@@ -151,12 +164,14 @@ class ImportCounts(BaseModel):
 
 
 @dataclass
-class FileImport[Model: BaseModel]:
-    """One file's outcome, held whole (a preview's files are small; an import streams)."""
+class FileImport[Model]:
+    """One file's outcome: its imported rows held whole (`imported`), or each handed to the
+    reader as it is read and only counted; its warnings and rejected rows (an import streams)."""
 
     name: str
     rows_read: int = 0
     imported: list[tuple[int, Model]] = field(default_factory=list)
+    imported_rows: int = 0
     warnings: list[tuple[int, str]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     unknown_columns: tuple[str, ...] = ()
@@ -164,7 +179,7 @@ class FileImport[Model: BaseModel]:
     def summary(self) -> str:
         counts = ImportCounts(
             rows_read=self.rows_read,
-            imported=len(self.imported),
+            imported=self.imported_rows,
             with_warnings=len({line for line, _ in self.warnings}),
             rejected=len(self.rejected),
         )
@@ -216,6 +231,10 @@ def read_rows(
     unknown = tuple(n for n in names if n not in columns)
 
     known = [(index, name) for index, name in enumerate(names) if name in columns]
+    known_names = [name for _, name in known]
+    # The values of our columns of a full row, in one call (C, not a loop: a million rows).
+    pick = itemgetter(*(index for index, _ in known)) if len(known) > 1 else None
+    full = max((index for index, _ in known), default=-1) + 1
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         start = reader.line_num + 1
@@ -232,9 +251,12 @@ def read_rows(
                 yield start, {UNREADABLE: TOO_LONG}
                 start = reader.line_num + 1
                 continue
-            if any(v.strip() for v in values):
+            if "".join(values).strip():  # not a blank row
                 width = len(values)
-                yield start, {name: values[i].strip() for i, name in known if i < width}
+                if pick is not None and width >= full:
+                    yield start, dict(zip(known_names, map(str.strip, pick(values)), strict=True))
+                else:
+                    yield start, {name: values[i].strip() for i, name in known if i < width}
             start = reader.line_num + 1
 
     return rows(), spelled, unknown
@@ -266,13 +288,30 @@ def parse_date(value: str, column: str) -> date | None:
 
 
 def parse_moment(value: str, column: str, timezone: str) -> datetime:
+    moment = _moment(value, timezone)
+    if moment is None:
+        raise RowError(f"{column} is not an ISO date-time")
+    return moment
+
+
+@lru_cache(maxsize=1 << 16)  # an export's appointments start in the same slots again and again
+def _moment(value: str, timezone: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError as error:
-        raise RowError(f"{column} is not an ISO date-time") from error
+    except ValueError:
+        return None
     if moment.tzinfo is None:  # the practice's local time
         moment = moment.replace(tzinfo=ZoneInfo(timezone))
     return moment
+
+
+@lru_cache(maxsize=1024)  # ZoneInfo caches the zones it found, not the names it did not
+def _is_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 _ENUMS: dict[type[StrEnum], dict[str, StrEnum]] = {}
@@ -282,25 +321,45 @@ def parse_enum(kind: type[StrEnum], value: str, column: str) -> Any:
     members = _ENUMS.get(kind)
     if members is None:  # a lookup table per enum: this runs for millions of rows
         members = _ENUMS[kind] = {member.value: member for member in kind}
-    member = members.get(value.strip().lower())
+    member = members.get(value)  # as written, most often
+    if member is None:
+        member = members.get(value.strip().lower())
     if member is None:
         allowed = ", ".join(member.value for member in kind)
         raise RowError(f"{column} must be one of {allowed}")
     return member
 
 
+@lru_cache(maxsize=1 << 14)  # a number shared by a family is parsed once
 def parse_phone(value: str, country: str) -> str | None:
     """E.164, or None when it is not a valid number for that country (or abroad, with +)."""
-    try:
-        number = phonenumbers.parse(value, country)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
+    written = NANP_WRITTEN.match(value)
+    if written and (written[1] or country == "US"):
+        # What phonenumbers.parse makes of it, without its general parser (a third of an
+        # import's patients' time); whether the number exists is still phonenumbers' call.
+        number = phonenumbers.PhoneNumber(
+            country_code=1, national_number=int(written[2] + written[3] + written[4])
+        )
+        # is_valid_number finds the number's region (for +1: the first of its regions whose
+        # patterns it fits, US first) and checks it again there: a number that fits the US's
+        # patterns is valid, checked once; any other gets the whole check.
+        valid = (
+            _US_FIRST and phonenumbers.is_valid_number_for_region(number, "US")
+        ) or phonenumbers.is_valid_number(number)
+    else:
+        try:
+            number = phonenumbers.parse(value, country)
+        except phonenumbers.NumberParseException:
+            return None
+        valid = phonenumbers.is_valid_number(number)
+    if not valid:
         return None
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def _require(row: Mapping[str, str], *columns: str) -> None:
+    if all(map(row.get, columns)):
+        return
     missing = [c for c in columns if not row.get(c)]
     if missing:
         raise RowError(f"missing {', '.join(missing)}")
@@ -331,12 +390,9 @@ def _patient(
         else:
             warn("email is not a valid address: no email channel")
     timezone = row.get("timezone") or None
-    if timezone:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            warn("timezone is not an IANA name: the practice's is used")
-            timezone = None
+    if timezone and not _is_timezone(timezone):
+        warn("timezone is not an IANA name: the practice's is used")
+        timezone = None
     language = Language.EN
     if row.get("language"):
         try:
@@ -373,28 +429,57 @@ def _patient(
     )  # fmt: skip
 
 
-def _appointment(
+#: An appointment row's values, checked and parsed, in the order of `APPOINTMENT_COLUMNS`
+#: (appointment_id, patient_id, starts_at, category, status, provider, revenue): what an
+#: `Appointment` is made of, for a reader that needs no model of each (a preview folds them
+#: into `rules.Visits`). A plain tuple: a named one costs more than the rest of the row.
+AppointmentValues = tuple[
+    str, str, datetime, ServiceCategory, AppointmentStatus, str | None, float | None
+]
+
+
+_CATEGORIES = {member.value: member for member in ServiceCategory}
+_STATUSES = {member.value: member for member in AppointmentStatus}
+
+
+def appointment_values(
     row: Mapping[str, str], settings: ImportSettings, warn: Callable[[str], None]
-) -> Appointment:
-    _require(row, "appointment_id", "patient_id", "starts_at", "category", "status")
+) -> AppointmentValues:
+    """An appointment row checked as the import checks it (RowError: why it is rejected)."""
+    get = row.get
+    if not (get("appointment_id") and get("patient_id") and get("starts_at")
+            and get("category") and get("status")):  # fmt: skip
+        _require(row, *APPOINTMENT_COLUMNS[:5])
     revenue = None
     if row.get("revenue"):
         try:
             revenue = float(row["revenue"].replace("$", "").replace(",", ""))
         except ValueError:
             warn("revenue is not an amount: left out")
-    return _validated(
-        Appointment,
-        {
-            "appointment_id": row["appointment_id"],
-            "patient_id": row["patient_id"],
-            "starts_at": parse_moment(row["starts_at"], "starts_at", settings.timezone),
-            "category": parse_enum(ServiceCategory, row["category"], "category"),
-            "status": parse_enum(AppointmentStatus, row["status"], "status"),
-            "provider": row.get("provider") or None,
-            "revenue": revenue,
-        },
+    # parse_moment and parse_enum, inlined: a million rows
+    starts_at = _moment(row["starts_at"], settings.timezone)
+    if starts_at is None:
+        raise RowError("starts_at is not an ISO date-time")
+    category = _CATEGORIES.get(row["category"]) or parse_enum(
+        ServiceCategory, row["category"], "category"
     )
+    status = _STATUSES.get(row["status"]) or parse_enum(AppointmentStatus, row["status"], "status")
+    return (
+        row["appointment_id"],
+        row["patient_id"],
+        starts_at,
+        category,
+        status,
+        get("provider") or None,
+        revenue,
+    )
+
+
+def _appointment(
+    row: Mapping[str, str], settings: ImportSettings, warn: Callable[[str], None]
+) -> Appointment:
+    values = appointment_values(row, settings, warn)
+    return _validated(Appointment, dict(zip(APPOINTMENT_COLUMNS, values, strict=True)))
 
 
 def _count(value: str, column: str) -> int | None:
@@ -436,20 +521,46 @@ Builder = Callable[[Mapping[str, str], ImportSettings, Callable[[str], None]], A
 NOT_TEXT = "\ufffd"
 
 
+def _check(
+    row: Mapping[str, str],
+    id_column: str,
+    seen: Mapping[str, int],
+    known_patients: Container[str] | None,
+) -> None:
+    """What every row of a file must be before it is read: readable, UTF-8, its id not seen
+    before, its patient (for appointments and plans) one that patients.csv imported."""
+    if UNREADABLE in row:  # the reason, as the reader gave it (a broken row, a line too long)
+        raise RowError(row[UNREADABLE])
+    if NOT_TEXT in "".join(row.values()):
+        raise RowError("not UTF-8 text (save the export as UTF-8)")
+    if row.get(id_column) in seen:
+        raise RowError(f"duplicate {id_column} (first on line {seen[row[id_column]]})")
+    if known_patients is not None and row.get("patient_id") not in known_patients:
+        _require(row, "patient_id")
+        raise RowError("patient_id is not in patients.csv")
+
+
+def _builder(file: ExportFile) -> Builder:
+    return {
+        ExportFile.PATIENTS: _patient,
+        ExportFile.APPOINTMENTS: _appointment,
+        ExportFile.PLANS: _plan,
+    }[file]
+
+
 def stream_file(
     file: ExportFile,
     lines: Iterable[str],
     settings: ImportSettings,
     known_patients: Container[str] | None = None,
+    build: Builder | None = None,
 ) -> RowStream[Any]:
     """The rows of one export file, one outcome at a time (appointments and plans are checked
-    against `known_patients`, the ids patients.csv imported)."""
+    against `known_patients`, the ids patients.csv imported). Each row becomes its model, or
+    what `build` makes of it (the same checks: `appointment_values`)."""
     rows, header, unknown = read_rows(lines, settings, file.columns)
-    build: Builder = {
-        ExportFile.PATIENTS: _patient,
-        ExportFile.APPOINTMENTS: _appointment,
-        ExportFile.PLANS: _plan,
-    }[file]
+    if build is None:
+        build = _builder(file)
     id_column = file.id_column
 
     def outcomes() -> Iterator[RowOutcome[Any]]:
@@ -457,21 +568,13 @@ def stream_file(
         for line, row in rows:
             warnings: list[str] = []
             try:
-                if UNREADABLE in row:
-                    raise RowError(row[UNREADABLE])
-                if any(NOT_TEXT in value for value in row.values()):
-                    raise RowError("not UTF-8 text (save the export as UTF-8)")
-                if row.get(id_column) in seen:
-                    raise RowError(f"duplicate {id_column} (first on line {seen[row[id_column]]})")
-                if known_patients is not None and row.get("patient_id") not in known_patients:
-                    _require(row, "patient_id")
-                    raise RowError("patient_id is not in patients.csv")
+                _check(row, id_column, seen, known_patients)
                 model = build(row, settings, warnings.append)
             except RowError as error:
                 yield RowOutcome(line, row, rejection=str(error))
                 continue
             seen[row[id_column]] = line
-            yield RowOutcome(line, row, model=model, warnings=tuple(warnings))
+            yield RowOutcome(line, row, model, tuple(warnings) if warnings else ())
 
     return RowStream(file.value, header, unknown, outcomes())
 
@@ -487,16 +590,33 @@ def _parse(
     lines: Iterable[str],
     settings: ImportSettings,
     known_patients: Container[str] | None,
+    build: Builder | None = None,
+    each: Callable[[Any], None] | None = None,
 ) -> FileImport[Any]:
-    stream = stream_file(file, lines, settings, known_patients)
-    result: FileImport[Any] = FileImport(name=stream.name, unknown_columns=stream.unknown_columns)
-    for outcome in stream.outcomes:
+    """stream_file's outcomes, gathered (its loop, without an outcome object per row)."""
+    rows, _, unknown = read_rows(lines, settings, file.columns)
+    if build is None:
+        build = _builder(file)
+    id_column = file.id_column
+    result: FileImport[Any] = FileImport(name=file.value, unknown_columns=unknown)
+    seen: dict[str, int] = {}
+    for line, row in rows:
         result.rows_read += 1
-        if outcome.rejection is not None:
-            result.rejected.append(Rejected(outcome.line, outcome.rejection, outcome.row))
+        warnings: list[str] = []
+        try:
+            _check(row, id_column, seen, known_patients)
+            model = build(row, settings, warnings.append)
+        except RowError as error:
+            result.rejected.append(Rejected(line, str(error), row))
             continue
-        result.imported.append((outcome.line, outcome.model))
-        result.warnings += [(outcome.line, warning) for warning in outcome.warnings]
+        seen[row[id_column]] = line
+        result.imported_rows += 1
+        if each is None:
+            result.imported.append((line, model))
+        else:
+            each(model)
+        if warnings:
+            result.warnings += [(line, warning) for warning in warnings]
     return result
 
 
@@ -508,6 +628,17 @@ def parse_appointments(
     lines: Iterable[str], settings: ImportSettings, patients: Container[str]
 ) -> FileImport[Appointment]:
     return _parse(ExportFile.APPOINTMENTS, lines, settings, patients)
+
+
+def fold_appointments(
+    lines: Iterable[str],
+    settings: ImportSettings,
+    patients: Container[str],
+    each: Callable[[AppointmentValues], None],
+) -> FileImport[AppointmentValues]:
+    """`parse_appointments` that hands each imported row to `each` as it is read instead of
+    keeping a model of it: the summary, warnings and rejected rows are the same."""
+    return _parse(ExportFile.APPOINTMENTS, lines, settings, patients, appointment_values, each)
 
 
 def parse_plans(

@@ -6,9 +6,10 @@ Pure: the practice, the patient's record and history and the run's start are pas
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from reactivation.domain.calendar import add_months, iso_quarter, local_date
 from reactivation.domain.outreach import Decision, SkipReason
@@ -16,6 +17,7 @@ from reactivation.domain.patients import (
     Appointment,
     AppointmentStatus,
     MembershipStatus,
+    Patient,
     PatientHistory,
     PatientRecord,
     Plan,
@@ -45,34 +47,76 @@ PRIORITY: tuple[Campaign, ...] = (
 MARKETING: frozenset[Campaign] = frozenset({Campaign.MAINTENANCE_DUE, Campaign.LAPSED_MEMBERSHIP})
 
 
+_SCHEDULED, _COMPLETED = AppointmentStatus.SCHEDULED, AppointmentStatus.COMPLETED
+
+
+@dataclass(slots=True)
+class Visits:
+    """What the rules read of a patient's appointments for one run, gathered in one pass
+    (`of`) or as the appointments stream by (`add`), so that they need not be held."""
+
+    run_start: datetime
+    zone: ZoneInfo
+    #: Appointments seen, of any status.
+    count: int = 0
+    #: A `scheduled` appointment starting at or after the run's start.
+    future: bool = False
+    #: The latest appointment that started before the run's start and is not `scheduled`.
+    last_started_at: datetime | None = None
+    last_started_status: AppointmentStatus | None = None
+    #: The date (in the practice's timezone) of the latest `completed` visit per category.
+    completed: dict[ServiceCategory, date] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, appointments: Iterable[Appointment], run_start: datetime, timezone: str) -> Visits:
+        visits = cls(run_start, ZoneInfo(timezone))
+        for appointment in appointments:
+            visits.add(appointment.starts_at, appointment.category, appointment.status)
+        return visits
+
+    def add(
+        self, starts_at: datetime, category: ServiceCategory, status: AppointmentStatus
+    ) -> None:
+        self.count += 1
+        if status is _SCHEDULED:
+            if starts_at >= self.run_start:
+                self.future = True
+            return
+        if status is _COMPLETED:
+            day = starts_at.astimezone(self.zone).date()
+            latest = self.completed.get(category)
+            if latest is None or day > latest:
+                self.completed[category] = day
+        if starts_at < self.run_start and (
+            self.last_started_at is None or starts_at > self.last_started_at
+        ):  # the first of equal starts, as max() over the appointments in order
+            self.last_started_at, self.last_started_status = starts_at, status
+
+    def last_completed(self, categories: Iterable[ServiceCategory] | None = None) -> date | None:
+        if categories is None:
+            return max(self.completed.values(), default=None)
+        return max((self.completed[c] for c in categories if c in self.completed), default=None)
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the rules look at, derived once per patient and run."""
 
-    record: PatientRecord
+    patient: Patient
+    plans: Sequence[Plan]
+    visits: Visits
     today: date
-    run_start: datetime
-    timezone: str
     lapsed_max_months: int = 36
 
-    def day_of(self, appointment: Appointment) -> date:
-        return local_date(appointment.starts_at, self.timezone)  # cached: asked once per rule
-
     def last_completed(self, categories: Iterable[ServiceCategory] | None = None) -> date | None:
-        wanted = None if categories is None else set(categories)
-        days = [
-            self.day_of(a)
-            for a in self.record.appointments
-            if a.status is AppointmentStatus.COMPLETED and (wanted is None or a.category in wanted)
-        ]
-        return max(days, default=None)
+        return self.visits.last_completed(categories)
 
     def age(self, day: date) -> int:
         """Whole days from `day` to the run date (negative: ahead)."""
         return (self.today - day).days
 
     def open_plans(self, *kinds: PlanKind) -> list[Plan]:
-        return [p for p in self.record.plans if p.status is PlanStatus.OPEN and p.kind in kinds]
+        return [p for p in self.plans if p.status is PlanStatus.OPEN and p.kind in kinds]
 
 
 def _months_old_at_least(day: date, months: int, today: date) -> bool:
@@ -84,16 +128,12 @@ def _months_old_at_most(day: date, months: int, today: date) -> bool:
 
 
 def _missed_appointment(facts: Facts) -> bool:
-    started = [
-        a
-        for a in facts.record.appointments
-        if a.starts_at < facts.run_start and a.status is not AppointmentStatus.SCHEDULED
-    ]
-    if not started:
+    visits = facts.visits
+    latest = visits.last_started_at
+    if latest is None:
         return False
-    latest = max(started, key=lambda a: a.starts_at)
-    missed = latest.status in (AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED)
-    return missed and 0 <= facts.age(facts.day_of(latest)) <= 30
+    missed = visits.last_started_status in (AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED)
+    return missed and 0 <= facts.age(latest.astimezone(visits.zone).date()) <= 30
 
 
 def _clinical_review(facts: Facts) -> bool:
@@ -124,8 +164,8 @@ def _consult_not_started(facts: Facts) -> bool:
 
 
 def _new_patient(facts: Facts) -> bool:
-    lead = facts.record.patient.lead_created_on
-    return lead is not None and 0 <= facts.age(lead) <= 30 and not facts.record.appointments
+    lead = facts.patient.lead_created_on
+    return lead is not None and 0 <= facts.age(lead) <= 30 and not facts.visits.count
 
 
 def _series_incomplete(facts: Facts) -> bool:
@@ -160,7 +200,7 @@ def _recall_due(facts: Facts) -> bool:
 
 
 def _lapsed_membership(facts: Facts) -> bool:
-    patient = facts.record.patient
+    patient = facts.patient
     if patient.membership_status is MembershipStatus.CANCELLED:
         ended = patient.membership_ended_on
         return ended is not None and 30 <= facts.age(ended) <= 180
@@ -197,7 +237,10 @@ RULES: dict[Campaign, Callable[[Facts], bool]] = {
 
 def valid_contacts(record: PatientRecord, history: PatientHistory) -> tuple[str | None, str | None]:
     """The patient's mobile and email, minus those known to reach someone else."""
-    patient = record.patient
+    return _valid_contacts(record.patient, history)
+
+
+def _valid_contacts(patient: Patient, history: PatientHistory) -> tuple[str | None, str | None]:
     mobile = patient.mobile if patient.mobile not in history.invalid_contacts else None
     email = patient.email if patient.email not in history.invalid_contacts else None
     return mobile, email
@@ -205,8 +248,11 @@ def valid_contacts(record: PatientRecord, history: PatientHistory) -> tuple[str 
 
 def contact_channels(record: PatientRecord, history: PatientHistory) -> list[Channel]:
     """The channels still open to this patient, SMS first."""
-    patient = record.patient
-    mobile, email = valid_contacts(record, history)
+    return _contact_channels(record.patient, history)
+
+
+def _contact_channels(patient: Patient, history: PatientHistory) -> list[Channel]:
+    mobile, email = _valid_contacts(patient, history)
     channels = []
     if mobile and patient.sms_opt_in is not False and mobile not in history.opted_out:
         channels.append(Channel.SMS)
@@ -226,14 +272,16 @@ def in_holdout(
     return bucket < settings.holdout_percent * 100
 
 
-def _exclusion(facts: Facts, history: PatientHistory, channels: list[Channel]) -> SkipReason | None:
-    patient = facts.record.patient
-    has_contact = any(valid_contacts(facts.record, history))
+def _exclusion(
+    facts: Facts, history: PatientHistory, channels: list[Channel], run_start: datetime
+) -> SkipReason | None:
+    patient = facts.patient
+    has_contact = any(_valid_contacts(patient, history))
     checks: tuple[tuple[SkipReason, bool], ...] = (
         (SkipReason.DECEASED, patient.deceased),
         (SkipReason.DO_NOT_CONTACT, patient.do_not_contact),
         (SkipReason.INACTIVE, not patient.active),
-        (SkipReason.HAS_FUTURE_APPOINTMENT, facts.record.has_future_appointment(facts.run_start)),
+        (SkipReason.HAS_FUTURE_APPOINTMENT, facts.visits.future),
         (SkipReason.OPTED_OUT, has_contact and not channels),
         (SkipReason.NO_CHANNEL, not has_contact),
         (SkipReason.IN_SEQUENCE, history.in_sequence),
@@ -245,7 +293,7 @@ def _exclusion(facts: Facts, history: PatientHistory, channels: list[Channel]) -
         (
             SkipReason.COOLDOWN,
             history.last_sequence_ended_at is not None
-            and facts.run_start - history.last_sequence_ended_at < COOLDOWN_AFTER_SEQUENCE,
+            and run_start - history.last_sequence_ended_at < COOLDOWN_AFTER_SEQUENCE,
         ),
     )
     return next((reason for reason, applies in checks if applies), None)
@@ -255,16 +303,30 @@ def decide(
     settings: CampaignSettings, record: PatientRecord, history: PatientHistory, run_start: datetime
 ) -> Decision:
     """The one decision of this run for this patient: a campaign, or why not."""
+    visits = Visits.of(record.appointments, run_start, settings.timezone)
+    return decide_for(settings, record.patient, record.plans, visits, history, run_start)
+
+
+def decide_for(
+    settings: CampaignSettings,
+    patient: Patient,
+    plans: Sequence[Plan],
+    visits: Visits,
+    history: PatientHistory,
+    run_start: datetime,
+) -> Decision:
+    """`decide` for a patient whose appointments were already gathered into `visits` (for
+    this run's start and the practice's timezone), as a preview does while reading them."""
     facts = Facts(
-        record=record,
+        patient=patient,
+        plans=plans,
+        visits=visits,
         today=local_date(run_start, settings.timezone),
-        run_start=run_start,
-        timezone=settings.timezone,
         lapsed_max_months=settings.lapsed_max_months,
     )
-    patient_id = record.patient.patient_id
-    channels = contact_channels(record, history)
-    skip = _exclusion(facts, history, channels)
+    patient_id = patient.patient_id
+    channels = _contact_channels(patient, history)
+    skip = _exclusion(facts, history, channels, run_start)
     if skip is not None:
         return Decision(patient_id=patient_id, skip=skip)
     enabled = settings.campaigns
@@ -274,7 +336,7 @@ def decide(
         declined = history.declined.get(campaign)
         if declined is not None and facts.today - declined < COOLDOWN_AFTER_DECLINE:
             return Decision(patient_id=patient_id, skip=SkipReason.COOLDOWN)
-        if campaign in MARKETING and not record.patient.marketing_opt_in:
+        if campaign in MARKETING and not patient.marketing_opt_in:
             return Decision(patient_id=patient_id, skip=SkipReason.NO_MARKETING_CONSENT)
         channel = channels[0]
         if campaign is Campaign.LAPSED_PATIENT and Channel.EMAIL in channels:

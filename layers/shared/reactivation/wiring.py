@@ -34,6 +34,7 @@ from reactivation.adapters.records import PatientRecords
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.reports import ReportRepository
 from reactivation.adapters.sequences import SequenceRepository
+from reactivation.adapters.texts import RecordedSms
 from reactivation.config import (
     AppointmentSettings,
     EmailFeedbackSettings,
@@ -196,7 +197,15 @@ def inbound_service(settings: InboundSettings) -> InboundService:
         consent=ConsentRepository(dynamodb, table),
         sequences=SequenceRepository(dynamodb, table),
         replies=ReplyRepository(dynamodb, table),
-        sms_channel=sms_channel(settings),
+        # its answers and confirmations are recorded: the weekly report counts what is billed
+        sms_channel=RecordedSms(
+            sms_channel(settings),
+            OutboxRepository(dynamodb, table),
+            PracticeRepository(
+                dynamodb, table, cache_seconds=PRACTICE_CACHE_SECONDS
+            ).owner_of_number,
+            clock.now,
+        ),
         confirmer=SnsSubscriptionConfirmer(sns),
         library=MessageLibrary.default(),
         certificates=CertificateStore(settings.certificate_endpoint),
@@ -217,10 +226,19 @@ def report_service(settings: ReportSettings) -> ReportService:
         lambda service: _client(service, settings),
         settings.practice_table,
         settings.report_sender_address,
+        segment_price=settings.sms_segment_price,
+        staff_inbox_url=settings.staff_inbox_url,
     )
 
 
-def report_service_for(client: Callable[[str], Any], table: str, sender: str) -> ReportService:
+def report_service_for(
+    client: Callable[[str], Any],
+    table: str,
+    sender: str,
+    *,
+    segment_price: float | None = None,
+    staff_inbox_url: str | None = None,
+) -> ReportService:
     """The report service on any deployment's clients (the function's, or the CLI's)."""
     from reactivation.services.report import ReportService
 
@@ -236,6 +254,8 @@ def report_service_for(client: Callable[[str], Any], table: str, sender: str) ->
         reports=ReportRepository(dynamodb, table),
         email_channel=SesEmail(client("sesv2")),
         sender=sender,
+        segment_price=segment_price,
+        staff_inbox_url=staff_inbox_url,
     )
 
 

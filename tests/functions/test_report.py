@@ -158,3 +158,37 @@ def test_answers_and_confirmations_count_with_outreach_and_what_waits_for_the_te
     )
     assert "Front desk: 1 reply open, the oldest 2 days old" in email.text
     assert "5550101" not in email.body
+
+
+class FakeSms:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, *, to: str, sender: str, body: str, identity: str | None = None) -> str:
+        self.sent.append(body)
+        return f"sns-{len(self.sent)}"
+
+
+def test_the_inbound_answers_are_recorded_with_their_segments_and_a_failed_record_sends_once(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    from reactivation.adapters.texts import RecordedSms
+    from reactivation.domain.metrics import TextKind
+
+    outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
+    channel = FakeSms()
+    owners = {"+13105550100": "bright-smile"}
+    recorded = RecordedSms(channel, outbox, owners.get, lambda: at("2026-11-24 11:00"))
+    long_answer = "Bright Smile Dental has 1) Tue Dec 1 9:00am 2) Tue Dec 1 2:00pm. " * 3
+    assert recorded.send(to="+12125550101", sender="+13105550100", body="You're opted out.")
+    recorded.send(to="+12125550101", sender="+13105550100", body=long_answer)
+    texts = outbox.texts_between("bright-smile", at("2026-11-23 00:00"), at("2026-11-30 00:00"))
+    assert [(t.kind, t.segments) for t in texts] == [(TextKind.ANSWER, 1), (TextKind.ANSWER, 2)]
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("throttled")
+
+    outbox.record_text = broken  # type: ignore[method-assign]
+    assert recorded.send(to="+12125550101", sender="+13105550100", body="Hi") == "sns-3"
+    assert len(channel.sent) == 3  # sent once, not retried: the text went
+    assert "text not recorded for the report" in caplog.text and "+1212" not in caplog.text

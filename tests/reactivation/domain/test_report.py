@@ -102,7 +102,7 @@ def test_parse_refuses_a_week_that_does_not_exist() -> None:
 def test_the_subject_dates_the_week_and_separates_booked_completed_and_revenue() -> None:
     assert subject(weekly()) == (
         "Bright Smile Dental, week of Nov 23: 2 visits booked (Nov 27, Dec 2); "
-        "$0 from 1 visit completed"
+        "1 visit completed, no revenue reported yet"
     )
     assert (
         subject(weekly(busy=False)) == "Bright Smile Dental, week of Nov 23: nothing sent this week"
@@ -141,7 +141,7 @@ def test_html_and_text_hold_the_same_figures_and_no_patient_data() -> None:
         assert "+1212" not in part and "P-1" not in part and "5550" not in part
     html, text = plain(email.html), re.sub(r"\s+", " ", email.text)
     shared = [
-        "2 visits booked (Nov 27, Dec 2) · $0 from 1 visit completed",
+        "2 visits booked (Nov 27, Dec 2) · 1 visit completed, no revenue reported yet",
         "Without the texts, about 42 of these 56 bookings would have happened anyway; the "
         "texts added about 14 (somewhere between 4 and 23).",
         "Clinical team: 1 reply open, the oldest 4 days old",

@@ -181,8 +181,10 @@ def headline(report: WeeklyReport, separator: str = " · ") -> str:
         days = [short_date(v.astimezone(report.zone).date()) for v in week.visits_booked]
         shown = ", ".join(days[:4]) + (f" and {len(days) - 4} more" if len(days) > 4 else "")
         parts.append(f"{plural(week.rebooked, 'visit')} booked" + (f" ({shown})" if days else ""))
-    if week.completed:
+    if week.completed and week.revenue:
         parts.append(f"{money(week.revenue)} from {plural(week.completed, 'visit')} completed")
+    elif week.completed:  # the visits happened; the practice's system reported no billing yet
+        parts.append(f"{plural(week.completed, 'visit')} completed, no revenue reported yet")
     elif week.rebooked:
         parts.append("revenue counts when the visits happen")
     if not parts:

@@ -292,6 +292,13 @@ def test_reached_counts_what_the_carrier_delivered_once_receipts_are_recorded() 
     assert week.reached == 1  # type: ignore[attr-defined]  # P-5 only: P-1's failed, P-6 no receipt
 
 
+def test_a_reply_is_timed_by_when_it_was_recorded_not_the_carrier_s_clock() -> None:
+    # the carrier stamped P-6's STOP a week early; it was recorded after the email, this week
+    skewed = REPLIES[1].model_copy(update={"received_at": at("2026-11-18 09:00"),
+                                           "recorded_at": at("2026-11-25 09:00")})  # fmt: skip
+    assert week_of(replies=[REPLIES[0], skewed]).replied == 1  # type: ignore[attr-defined]
+
+
 def test_the_barriers_patients_named_count_and_a_reply_without_one_counts_as_none() -> None:
     named = [r.model_copy(update={"barrier": "cost"}) for r in REPLIES]
     week = week_of(replies=[*named, REPLIES[0].model_copy(update={"inbound_message_id": "x"})])

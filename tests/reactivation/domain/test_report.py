@@ -247,7 +247,7 @@ def test_waiting_for_the_team_and_the_inbox_link_once_there_is_one() -> None:
     assert "Nothing is waiting" in nothing.text and "Nothing is waiting" in nothing.html
     picked = HANDOFFS[0].model_copy(update={"closed_at": None})
     confirm = render(weekly(waiting=waiting([picked], NOW)))
-    assert "Bookings to confirm: 1 time patients picked by text, the oldest 5 days old" in (
+    assert "Bookings to confirm: 1 (times patients picked by text; the oldest waiting 5 days)" in (
         confirm.text)  # fmt: skip
 
 

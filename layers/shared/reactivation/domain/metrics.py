@@ -181,12 +181,12 @@ def figures(
         if m.patient_id in reached:
             first_message[m.patient_id] = min(first_message.get(m.patient_id, m.sent_at),
                                               m.sent_at)  # fmt: skip
-    replied = {
+    replied = {  # when a reply was recorded (our clock, as the messages' times are)
         p
         for r in every_reply
         for p in r.patient_ids
         if p in first_message
-        and first_message[p] <= r.received_at < first_message[p] + REPLY_WINDOW
+        and first_message[p] <= (r.recorded_at or r.received_at) < first_message[p] + REPLY_WINDOW
     }
     texts = Counter({TextKind.OUTREACH: sum(1 for m in messages if m.channel is Channel.SMS)})
     segments = Counter({TextKind.OUTREACH: sum(m.segments for m in messages

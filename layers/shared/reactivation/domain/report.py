@@ -360,8 +360,8 @@ def waiting_lines(report: WeeklyReport) -> list[str]:
     ]
     if w.bookings_to_confirm and w.oldest_booking_hours is not None:
         lines.append(
-            f"Bookings to confirm: {plural(w.bookings_to_confirm, 'time')} patients picked by "
-            f"text, the oldest {age(w.oldest_booking_hours)} old"
+            f"Bookings to confirm: {w.bookings_to_confirm:,} (times patients picked by text; "
+            f"the oldest waiting {age(w.oldest_booking_hours)})"
         )
     return lines
 

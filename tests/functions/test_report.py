@@ -188,7 +188,7 @@ def test_the_inbound_answers_are_recorded_with_their_segments_and_a_failed_recor
     def broken(*args: object) -> None:
         raise RuntimeError("throttled")
 
-    outbox.record_text = broken  # type: ignore[method-assign]
+    outbox.record_text = broken  # type: ignore[method-assign,assignment]
     assert recorded.send(to="+12125550101", sender="+13105550100", body="Hi") == "sns-3"
     assert len(channel.sent) == 3  # sent once, not retried: the text went
     assert "text not recorded for the report" in caplog.text and "+1212" not in caplog.text

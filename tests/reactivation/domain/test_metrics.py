@@ -246,7 +246,8 @@ def week_of(**changes: object) -> object:
 
 
 def test_replies_count_for_the_messages_they_answer_so_weeks_and_four_weeks_agree() -> None:
-    # ten patients a week for four weeks, texted on Tuesday; three of each week's reply on Friday
+    # ten patients a week for four weeks, texted on Tuesday; three of each week's reply on
+    # Friday; the seven silent ones get a follow-up the next Tuesday, and stay silent
     sent, replies = [], []
     for week in range(4):
         for n in range(10):
@@ -254,6 +255,9 @@ def test_replies_count_for_the_messages_they_answer_so_weeks_and_four_weeks_agre
             when = WEEK.start - timedelta(weeks=3 - week) + timedelta(days=1)
             sent.append(SentMessage(patient, f"S-{patient}", Campaign.RECALL_DUE, Channel.SMS, 1,
                                     when))  # fmt: skip
+            if n >= 3 and week < 3:
+                sent.append(SentMessage(patient, f"S-{patient}", Campaign.RECALL_DUE,
+                                        Channel.SMS, 1, when + timedelta(weeks=1)))  # fmt: skip
             if n < 3:
                 replies.append(Reply(practice_id="p", inbound_message_id=f"in-{patient}",
                                      from_number="+12125550100", body="yes",
@@ -267,8 +271,11 @@ def test_replies_count_for_the_messages_they_answer_so_weeks_and_four_weeks_agre
     ]  # fmt: skip
     four = figures(Period(WEEK.start - timedelta(weeks=3), WEEK.end), enrolments=[], sent=sent,
                    replies=replies, outcomes=[], handoffs=[], corrections=0)  # fmt: skip
-    assert weekly == [0.3, 0.3, 0.3, 0.3]
-    assert four.response_rate == 0.3  # not the 69% of replies counted against one week's texts
+    assert weekly == [3 / 10, 3 / 17, 3 / 17, 3 / 17]  # the follow-ups' silence counts
+    # the four weeks: week by week added up, between the weeks' rates (a count of distinct
+    # patients would say 12 of 40, 30%, above every week's)
+    assert four.response_rate == 12 / 61
+    assert min(weekly) <= four.response_rate <= max(weekly)  # type: ignore[operator]
 
 
 def test_every_text_the_practice_pays_for_counts_with_its_segments() -> None:

@@ -168,7 +168,7 @@ def test_every_row_counts_one_population_defined_in_a_footnote() -> None:
     assert [row.note for row in result.rows] == list(range(1, len(result.rows) + 1))
     notes = " ".join(result.footnotes)
     assert "Follow-ups to patients due in earlier weeks count" in notes
-    assert "within 7 days of their first message in the period" in notes
+    assert "within 7 days of that week's first message to them" in notes
     assert "Usually under 2%" in notes
     email = render(weekly())
     for n, note in enumerate(result.footnotes, start=1):
@@ -223,7 +223,7 @@ def test_the_opt_out_rate_has_its_reference_and_a_warning_above_5_percent() -> N
         assert "campaigns.csv" in part
     low = weekly()
     low = replace(low, this_week=replace(low.this_week, opt_outs=0),
-                  four_weeks=replace(low.four_weeks, opt_outs=1, reached=100))  # fmt: skip
+                  four_weeks=replace(low.four_weeks, opt_outs=1, reached_weeks=100))  # fmt: skip
     assert "above 5%" not in render(low).text
 
 

@@ -97,6 +97,8 @@ class Figures:
     eligible: int = 0
     holdout: int = 0
     reached: int = 0
+    #: The patients messaged, counted once in each week they were messaged (the rates' base).
+    reached_weeks: int = 0
     messages: int = 0
     sms: int = 0
     sms_segments: int = 0
@@ -107,6 +109,7 @@ class Figures:
     #: True once the carrier's delivery receipts are recorded: `reached` counts delivered
     #: messages; until then it counts sent ones.
     receipts: bool = False
+    #: The patient-weeks with a reply within REPLY_WINDOW of that week's first message.
     replied: int = 0
     opt_outs: int = 0
     rebooked: int = 0
@@ -135,11 +138,11 @@ class Figures:
 
     @property
     def response_rate(self) -> float | None:
-        return rate(self.replied, self.reached)
+        return rate(self.replied, self.reached_weeks)
 
     @property
     def opt_out_rate(self) -> float | None:
-        return rate(self.opt_outs, self.reached)
+        return rate(self.opt_outs, self.reached_weeks)
 
     @property
     def rebooking_rate(self) -> float | None:
@@ -176,18 +179,20 @@ def figures(
     completed = [o for o in results if not o.holdout and o.completed_at in period]
     receipts = any(m.delivered is not None for m in messages)
     reached = {m.patient_id for m in messages if m.delivered or not receipts}
-    first_message: dict[str, datetime] = {}
+    # rates count patient-weeks: a patient messaged in two weeks of four counts in each, so
+    # that the four weeks' rate is the weeks' rates added up, never above them all
+    first_message: dict[tuple[int, str], datetime] = {}
     for m in messages:
         if m.patient_id in reached:
-            first_message[m.patient_id] = min(first_message.get(m.patient_id, m.sent_at),
-                                              m.sent_at)  # fmt: skip
-    replied = {  # when a reply was recorded (our clock, as the messages' times are)
-        p
+            key = ((m.sent_at - period.start) // timedelta(weeks=1), m.patient_id)
+            first_message[key] = min(first_message.get(key, m.sent_at), m.sent_at)
+    replied_weeks = {  # when a reply was recorded (our clock, as the messages' times are)
+        (week, p)
         for r in every_reply
-        for p in r.patient_ids
-        if p in first_message
-        and first_message[p] <= (r.recorded_at or r.received_at) < first_message[p] + REPLY_WINDOW
+        for (week, p), first in first_message.items()
+        if p in r.patient_ids and first <= (r.recorded_at or r.received_at) < first + REPLY_WINDOW
     }
+    replied = {p for _, p in replied_weeks}
     texts = Counter({TextKind.OUTREACH: sum(1 for m in messages if m.channel is Channel.SMS)})
     segments = Counter({TextKind.OUTREACH: sum(m.segments for m in messages
                                                if m.channel is Channel.SMS)})  # fmt: skip
@@ -224,6 +229,7 @@ def figures(
         eligible=len(started),
         holdout=sum(1 for e in started if e.holdout),
         reached=len(reached),
+        reached_weeks=len(first_message),
         messages=len(messages),
         sms=len(sms),
         sms_segments=sum(m.segments for m in sms),
@@ -231,7 +237,7 @@ def figures(
         texts={kind: count for kind, count in texts.items() if count},
         segments={kind: count for kind, count in segments.items() if texts[kind]},
         receipts=receipts,
-        replied=len(replied),
+        replied=len(replied_weeks),
         opt_outs=sum(1 for r in answers if r.intent is Intent.OPT_OUT),
         rebooked=len(booked),
         completed=len(completed),

@@ -256,8 +256,8 @@ def table(report: WeeklyReport) -> Table:
          "due.",
          [_count(f.reached) for _, f in periods]),
         ("Replied",
-         "Replied: of those patients, the share who replied within 7 days of their first "
-         "message in the period.",
+         "Replied: of the patients messaged in a week, the share who replied within 7 days "
+         "of that week's first message to them (over 4 weeks, week by week added up).",
          [_maybe(percent(f.response_rate), f.response_rate is None) for _, f in periods]),
         ("Visits booked",
          f"Visits booked: bookings credited to the texts (made within {days} days of the first "
@@ -280,8 +280,8 @@ def table(report: WeeklyReport) -> Table:
          "Revenue: what those completed visits billed, counted the week of the visit.",
          [Cell(money(f.revenue), f.revenue == 0) for _, f in periods]),
         ("Opt-out rate",
-         "Opt-out rate: patients who replied STOP, as a share of the patients messaged. "
-         "Usually under 2%.",
+         "Opt-out rate: patients who replied STOP, as a share of the patients messaged "
+         "(week by week, as for replies). Usually under 2%.",
          [_maybe(percent(f.opt_out_rate), f.opt_out_rate is None) for _, f in periods]),
         ("Texts paid for",
          "Texts paid for: every text the practice's number sent (outreach, answers, "

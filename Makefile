@@ -74,7 +74,7 @@ report-screenshot: setup ## Render the demo's weekly reports in headless Chromiu
 	@test -f .local/outbox/weekly-report-lakeside-dental.html || { echo "run make demo first"; exit 1; }
 	command -v chromium >/dev/null || apt-get install -y chromium || sudo apt-get install -y chromium
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-screenshot.txt
-	$(BIN)/python scripts/report_screenshot.py .local/outbox/weekly-report-*.html
+	$(BIN)/python scripts/report_screenshot.py .local/outbox/weekly-report*.html
 
 # The SAM CLI lives in its own virtualenv: its pins are not the project's.
 $(SAM):

@@ -1,7 +1,7 @@
 """Renders weekly report emails in headless Chromium, as a reader's mail client would show
 them on a desktop (600 px) and a phone (375 px): takes a full-page screenshot of each and
 checks the layout (nothing wider than the window, the card no wider than 600 px, every bar
-inside its row, no script, no image). Exit 1 on a broken layout.
+inside its row, no figure broken over two lines, no script, no image). Exit 1 on a broken layout.
 
 Run: `make report-screenshot` (after `make demo`), or
 `.venv/bin/python scripts/report_screenshot.py REPORT.html... [--out DIR]`.
@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright
 WIDTHS = (600, 375)
 
 #: What the page reports of its own layout.
-MEASURE = """() => {
+MEASURE = r"""() => {
   const root = document.documentElement;
   const card = document.querySelector('table[width="600"]');
   const cells = [...document.querySelectorAll('td')];
@@ -28,7 +28,17 @@ MEASURE = """() => {
     const r = td.getBoundingClientRect();
     return r.right > root.clientWidth + 1 || r.left < -1;
   }).length;
+  // a figure broken over two lines ("0 of" / "0", "3.5" / "days") reads wrong on a phone
+  const figure = /^[-+$\d,.%\u2013]+( of [\d,]+| days| h)?$/;
+  const wrapped = cells.filter(td => {
+    const text = td.innerText.replace(/\s+/g, ' ').trim();
+    if (td.querySelector('td') || !figure.test(text)) return false;
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1;
+  }).length;
   return {
+    wrappedFigures: wrapped,
     scrollWidth: root.scrollWidth, clientWidth: root.clientWidth,
     cardWidth: card ? card.getBoundingClientRect().width : null,
     cellsOutside: outside, scripts: document.scripts.length,
@@ -46,6 +56,9 @@ def check(measured: dict[str, float], width: int) -> list[str]:
         problems.append(f"the card is {measured['cardWidth']} px wide (at most 600)")
     if measured["cellsOutside"]:
         problems.append(f"{measured['cellsOutside']} cells outside the window")
+    if measured["wrappedFigures"]:
+        count = measured["wrappedFigures"]
+        problems.append(f"{count} figure{'' if count == 1 else 's'} broken over two lines")
     if measured["scripts"] or measured["images"]:
         problems.append("has a script or an image")
     if measured["text"] < 200:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,11 +27,15 @@ def test_the_cli_renders_a_week_to_html_text_and_csv_and_sends_it_on_request(
     assert cli.main(["--state-dir", str(state), "report", "bright-smile", "--week", week,
                      "--out", str(out), "--send"]) == 0  # fmt: skip
     printed = capsys.readouterr().out
-    assert printed.startswith(f"Bright Smile Dental, week {start.isocalendar().week}: 0 patients")
+    monday = start.date() - timedelta(days=start.weekday())
+    assert printed.startswith(f"Bright Smile Dental, week of {monday:%b} {monday.day}: no new")
     text = out.with_suffix(".txt").read_text()
-    assert "Patients reached                           5" in text  # four texts, an email
-    assert "Opt-out rate                             20%" in text  # Ana's STOP
-    assert "This week: 4 texts (4 SMS segments billed), 1 emails, 1 opt-outs" in text
+    # no delivery receipts yet: "sent", not "reached"; four texts and an email
+    assert re.search(r"^Patients sent a message \[2\] +5$", text, re.M)
+    assert re.search(r"^Opt-out rate \[\d\] +20%$", text, re.M)  # Ana's STOP
+    assert "Opt-outs are at 20%, above 5%" in text
+    # the STOP's confirmation is billed too
+    assert "5 texts this week (4 outreach texts, 1 answer or confirmation): 5 SMS segments" in text
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert out.with_suffix(".csv").read_text().splitlines()[1].startswith("week,")
     [email] = [e for e in stack.sent_emails() if e.sender.startswith("reports@")]

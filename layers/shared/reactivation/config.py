@@ -102,6 +102,12 @@ class InboundRedriveSettings(InboundSettings):
 
 class ReportSettings(FunctionSettings):
     report_sender_address: EmailAddress = Field(alias="REPORT_SENDER_ADDRESS")
+    #: The estimated price of one SMS segment, in dollars, for practices without their own.
+    sms_segment_price: float = Field(default=0.0079, alias="REPORT_SMS_SEGMENT_PRICE", gt=0, le=1)
+    #: The staff inbox, where "Waiting for your team" links once it exists (None: no link).
+    staff_inbox_url: str | None = Field(
+        default=None, alias="STAFF_INBOX_URL", pattern=r"^https://\S+$", max_length=200
+    )
 
 
 class IngestSettings(FunctionSettings):

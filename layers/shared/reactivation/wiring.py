@@ -36,6 +36,7 @@ from reactivation.adapters.records import PatientRecords
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.reports import ReportRepository
 from reactivation.adapters.sequences import SequenceRepository
+from reactivation.adapters.texts import RecordedSms
 from reactivation.config import (
     AppointmentSettings,
     EmailFeedbackSettings,
@@ -212,7 +213,15 @@ def inbound_service(
     table = settings.practice_table
     recipients = RecipientRepository(dynamodb, table)
     answers = Answers(
-        sms_channel=sms_channel(settings),
+        # its answers and confirmations are recorded: the weekly report counts what is billed
+        sms_channel=RecordedSms(
+            sms_channel(settings),
+            OutboxRepository(dynamodb, table),
+            PracticeRepository(
+                dynamodb, table, cache_seconds=PRACTICE_CACHE_SECONDS
+            ).owner_of_number,
+            clock.now,
+        ),
         email_channel=SesEmail(_client("sesv2", settings)),
         library=MessageLibrary.default(),
         opt_out_list=opt_out_list(settings),
@@ -255,10 +264,19 @@ def report_service(settings: ReportSettings) -> ReportService:
         lambda service: _client(service, settings),
         settings.practice_table,
         settings.report_sender_address,
+        segment_price=settings.sms_segment_price,
+        staff_inbox_url=settings.staff_inbox_url,
     )
 
 
-def report_service_for(client: Callable[[str], Any], table: str, sender: str) -> ReportService:
+def report_service_for(
+    client: Callable[[str], Any],
+    table: str,
+    sender: str,
+    *,
+    segment_price: float | None = None,
+    staff_inbox_url: str | None = None,
+) -> ReportService:
     """The report service on any deployment's clients (the function's, or the CLI's)."""
     from reactivation.services.report import ReportService
 
@@ -274,6 +292,8 @@ def report_service_for(client: Callable[[str], Any], table: str, sender: str) ->
         reports=ReportRepository(dynamodb, table),
         email_channel=SesEmail(client("sesv2")),
         sender=sender,
+        segment_price=segment_price,
+        staff_inbox_url=staff_inbox_url,
     )
 
 

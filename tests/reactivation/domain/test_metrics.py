@@ -5,6 +5,7 @@ visit without revenue, zero denominators; and the lift with its interval."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,17 @@ from hypothesis import strategies as st
 
 from reactivation.domain.conversation import BookingRequest, Intent, Opening, Reply
 from reactivation.domain.handoffs import Handoff, HandoffReason, Team
-from reactivation.domain.metrics import Period, SentMessage, figures, lift, wilson
+from reactivation.domain.metrics import (
+    PaidText,
+    Period,
+    SentMessage,
+    TextKind,
+    figures,
+    lift,
+    trend,
+    waiting,
+    wilson,
+)
 from reactivation.domain.outcomes import KnownAppointment, Observed, Outcome, outcome
 from reactivation.domain.outreach import Enrolment
 from reactivation.domain.patients import Appointment, AppointmentStatus
@@ -112,7 +123,8 @@ def test_the_week_s_figures() -> None:
                    outcomes=outcomes(), handoffs=HANDOFFS, corrections=2)  # fmt: skip
     assert (week.eligible, week.holdout, week.reached) == (3, 1, 3)  # 5, 6, 7; P-1, 5, 6
     assert (week.messages, week.sms, week.sms_segments, week.emails) == (3, 2, 3, 1)
-    assert (week.replied, week.response_rate) == (2, 2 / 3)
+    # P-6 answered this week's email; P-1's "2" answered last week's text, not this week's
+    assert (week.replied, week.response_rate) == (1, 1 / 3)
     assert (week.opt_outs, week.opt_out_rate) == (1, 1 / 3)
     assert (week.rebooked, week.completed, week.revenue) == (2, 1, 0.0)  # P-1, P-5; P-5
     assert week.rebooking_rate == 2 / 3
@@ -122,9 +134,13 @@ def test_the_week_s_figures() -> None:
     assert week.handoffs == {HandoffReason.BOOKING_REQUEST: 1, HandoffReason.CLINICAL: 1}
     assert (week.handoffs_closed, week.median_hours_to_close, week.corrections) == (1, 4.0, 2)
     recall, missed = sorted(week.by_campaign, key=lambda c: c.campaign != Campaign.RECALL_DUE)
-    assert (recall.eligible, recall.reached, recall.replied, recall.rebooked) == (2, 2, 2, 1)
+    assert (recall.eligible, recall.reached, recall.replied, recall.rebooked) == (2, 2, 1, 1)
     assert (missed.eligible, missed.reached, missed.rebooked, missed.completed) == (1, 1, 1, 1)
     assert not week.quiet
+    # the visits booked this week: P-5's (Nov 27) and the time P-1 picked (Dec 2)
+    assert week.visits_booked == (at("2026-11-27 10:00"), at("2026-12-02 09:00"))
+    assert week.texts == {TextKind.OUTREACH: 2} and week.segments == {TextKind.OUTREACH: 3}
+    assert not week.receipts and week.barriers == {}
 
 
 def test_a_week_with_nothing_has_no_rates_and_is_quiet() -> None:
@@ -219,3 +235,104 @@ def test_a_time_picked_by_text_is_a_booking_before_the_practice_reports_it() -> 
                     attribution_days=30)  # fmt: skip
     assert (later.booked_at, later.appointment_id, later.revenue) == (
         at("2026-11-24 09:00"), "A-1", 180.0)  # fmt: skip
+
+
+def week_of(**changes: object) -> object:
+    arguments: dict[str, object] = dict(enrolments=[e for e, _, _ in ENROLMENTS], sent=SENT,
+                                        replies=REPLIES, outcomes=outcomes(), handoffs=HANDOFFS,
+                                        corrections=0)  # fmt: skip
+    arguments.update(changes)
+    return figures(WEEK, **arguments)  # type: ignore[arg-type]
+
+
+def test_replies_count_for_the_messages_they_answer_so_weeks_and_four_weeks_agree() -> None:
+    # ten patients a week for four weeks, texted on Tuesday; three of each week's reply on
+    # Friday; the seven silent ones get a follow-up the next Tuesday, and stay silent
+    sent, replies = [], []
+    for week in range(4):
+        for n in range(10):
+            patient = f"P-{week}-{n}"
+            when = WEEK.start - timedelta(weeks=3 - week) + timedelta(days=1)
+            sent.append(SentMessage(patient, f"S-{patient}", Campaign.RECALL_DUE, Channel.SMS, 1,
+                                    when))  # fmt: skip
+            if n >= 3 and week < 3:
+                sent.append(SentMessage(patient, f"S-{patient}", Campaign.RECALL_DUE,
+                                        Channel.SMS, 1, when + timedelta(weeks=1)))  # fmt: skip
+            if n < 3:
+                replies.append(Reply(practice_id="p", inbound_message_id=f"in-{patient}",
+                                     from_number="+12125550100", body="yes",
+                                     received_at=when + timedelta(days=3), intent=Intent.BOOK,
+                                     notify_staff=False, patient_ids=(patient,)))  # fmt: skip
+    weekly = [
+        figures(Period(WEEK.start - timedelta(weeks=3 - w), WEEK.end - timedelta(weeks=3 - w)),
+                enrolments=[], sent=sent, replies=replies, outcomes=[], handoffs=[],
+                corrections=0).response_rate
+        for w in range(4)
+    ]  # fmt: skip
+    four = figures(Period(WEEK.start - timedelta(weeks=3), WEEK.end), enrolments=[], sent=sent,
+                   replies=replies, outcomes=[], handoffs=[], corrections=0)  # fmt: skip
+    assert weekly == [3 / 10, 3 / 17, 3 / 17, 3 / 17]  # the follow-ups' silence counts
+    # the four weeks: week by week added up, between the weeks' rates (a count of distinct
+    # patients would say 12 of 40, 30%, as high as the best week's)
+    assert four.response_rate == 12 / 61
+    rates = [r for r in weekly if r is not None]
+    assert min(rates) < four.response_rate < max(rates)
+
+
+def test_every_text_the_practice_pays_for_counts_with_its_segments() -> None:
+    paid = [
+        PaidText(TextKind.ANSWER, 2, at("2026-11-24 09:01")),
+        PaidText(TextKind.ANSWER, 1, at("2026-11-25 09:01")),
+        PaidText(TextKind.STAFF_REPLY, 1, at("2026-11-26 11:00")),
+        PaidText(TextKind.ANSWER, 1, at("2026-11-30 09:00")),  # next week's
+    ]
+    week = week_of(paid=paid)
+    assert week.texts == {TextKind.OUTREACH: 2, TextKind.ANSWER: 2,  # type: ignore[attr-defined]
+                          TextKind.STAFF_REPLY: 1}  # fmt: skip
+    assert week.texts_paid == 5 and week.segments_paid == 3 + 2 + 1 + 1  # type: ignore[attr-defined]
+
+
+def test_reached_counts_what_the_carrier_delivered_once_receipts_are_recorded() -> None:
+    assert week_of().reached == 3 and not week_of().receipts  # type: ignore[attr-defined]
+    receipts = [replace(SENT[1], delivered=True), replace(SENT[2], delivered=False), SENT[3]]
+    week = week_of(sent=receipts)
+    assert week.receipts  # type: ignore[attr-defined]
+    assert week.reached == 1  # type: ignore[attr-defined]  # P-5 only: P-1's failed, P-6 no receipt
+
+
+def test_a_reply_is_timed_by_when_it_was_recorded_not_the_carrier_s_clock() -> None:
+    # the carrier stamped P-6's STOP a week early; it was recorded after the email, this week
+    skewed = REPLIES[1].model_copy(update={"received_at": at("2026-11-18 09:00"),
+                                           "recorded_at": at("2026-11-25 09:00")})  # fmt: skip
+    assert week_of(replies=[REPLIES[0], skewed]).replied == 1  # type: ignore[attr-defined]
+
+
+def test_the_barriers_patients_named_count_and_a_reply_without_one_counts_as_none() -> None:
+    named = [r.model_copy(update={"barrier": "cost"}) for r in REPLIES]
+    week = week_of(replies=[*named, REPLIES[0].model_copy(update={"inbound_message_id": "x"})])
+    assert week.barriers == {"cost": 2}  # type: ignore[attr-defined]
+    assert week_of().barriers == {}  # type: ignore[attr-defined]
+
+
+def test_the_trend_counts_bookings_and_revenue_per_week_and_marks_the_first_outreach() -> None:
+    weeks = [Period(WEEK.start - timedelta(weeks=n), WEEK.end - timedelta(weeks=n))
+             for n in (2, 1, 0)]  # fmt: skip
+    result = trend(outcomes(), weeks, first_outreach=at("2026-11-17 10:05"))
+    assert [(t.booked, t.revenue, t.first_outreach) for t in result] == [
+        (0, 0.0, False), (0, 0.0, True), (2, 0.0, False)]  # fmt: skip
+    assert [t.start for t in result] == [w.start for w in weeks]
+
+
+def test_what_waits_for_the_team_by_team_with_the_oldest_and_the_bookings_to_confirm() -> None:
+    pick = HANDOFFS[0].model_copy(update={"closed_at": None, "handoff_id": "in-pick-2"})
+    result = waiting([*HANDOFFS, pick], NOW)
+    assert [(t.team, t.open, t.oldest_hours) for t in result.teams] == [
+        (Team.CLINICAL, 1, 5 * 24 - 3)]  # fmt: skip  # Nov 25 10:00 -> Nov 30 07:00
+    assert (result.bookings_to_confirm, result.oldest_booking_hours) == (1, 6 * 24 - 2)
+    assert waiting([HANDOFFS[0]], NOW).nothing
+
+
+def test_the_lift_in_bookings() -> None:
+    result = lift(outcomes_of(70, 56, 80, 48), COHORT)
+    assert result.bookings_anyway == pytest.approx(42)  # 60% of the 70 contacted
+    assert result.extra_range == pytest.approx((0.0524 * 70, 0.3339 * 70), abs=0.05)

@@ -20,7 +20,7 @@ from reactivation.adapters.items import (
     query,
     to_attributes,
 )
-from reactivation.domain.metrics import SentMessage
+from reactivation.domain.metrics import PaidText, SentMessage, TextKind
 from reactivation.domain.outreach import SendJob, SendStatus
 from reactivation.domain.sms import SmsEncoding
 from reactivation.domain.types import Campaign, Channel
@@ -185,8 +185,57 @@ class OutboxRepository:
                 channel=Channel(item["channel"]),
                 segments=int(item.get("segments", 0)),
                 sent_at=datetime.fromisoformat(str(item["sent_at"])),
+                # the carrier's receipt, once recorded: "delivered" or "failed"
+                delivered=(
+                    None if item.get("delivery") is None else item.get("delivery") == "delivered"
+                ),
             )
             for item in items_between(
                 self._client, self._table, Keys.collection(practice_id, "SENT"), start, end
+            )
+        ]
+
+    def first_sent_at(self, practice_id: str) -> datetime | None:
+        """When the practice's first message went out (None: nothing yet); one small query."""
+        response = self._client.query(
+            TableName=self._table,
+            IndexName="ByCollection",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=to_attributes({":pk": Keys.collection(practice_id, "SENT")}),
+            ScanIndexForward=True,
+            Limit=1,
+        )
+        items = [from_attributes(item) for item in response.get("Items", [])]
+        return datetime.fromisoformat(str(items[0]["sent_at"])) if items else None
+
+    def record_text(
+        self, practice_id: str, message_id: str, kind: TextKind, segments: int, at: datetime
+    ) -> None:
+        """Keeps a billed text that is not outreach (an answer, a confirmation, a staff reply):
+        its kind and segments only, never its number or words; once per channel message id."""
+        key = {"pk": Keys.collection(practice_id, f"TEXT#{message_id}"), "sk": "TEXT"}
+        self._client.update_item(  # the same text recorded twice is one text
+            TableName=self._table,
+            Key=to_attributes(key),
+            UpdateExpression="SET kind = :kind, text_kind = :text_kind, #segments = :segments, "
+            "sent_at = if_not_exists(sent_at, :at), gsi1pk = :coll, "
+            "gsi1sk = if_not_exists(gsi1sk, :order)",
+            ExpressionAttributeNames={"#segments": "segments"},
+            ExpressionAttributeValues=to_attributes({
+                ":kind": "text", ":text_kind": kind.value, ":segments": segments, ":at": iso(at),
+                ":coll": Keys.collection(practice_id, "TEXTS"), ":order": f"{iso(at)}#{message_id}",
+            }),
+        )  # fmt: skip
+
+    def texts_between(self, practice_id: str, start: datetime, end: datetime) -> list[PaidText]:
+        """The billed texts that are not outreach, sent in [start, end)."""
+        return [
+            PaidText(
+                kind=TextKind(item["text_kind"]),
+                segments=int(item.get("segments", 0)),
+                sent_at=datetime.fromisoformat(str(item["sent_at"])),
+            )
+            for item in items_between(
+                self._client, self._table, Keys.collection(practice_id, "TEXTS"), start, end
             )
         ]

@@ -55,6 +55,9 @@ class Reply(Frozen):
     patient_ids: tuple[str, ...]
     #: When it was recorded (the carrier's clock, `received_at`, may differ from ours).
     recorded_at: Moment | None = None
+    #: What the patient said holds them back ("cost", "time", ...), when the classifier
+    #: read one; None for none (the weekly report counts them).
+    barrier: str | None = Field(default=None, max_length=40)
 
 
 class Opening(Frozen):

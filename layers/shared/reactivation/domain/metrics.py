@@ -10,10 +10,11 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from reactivation.domain.conversation import Intent, Reply
-from reactivation.domain.handoffs import Handoff, HandoffReason
+from reactivation.domain.handoffs import Handoff, HandoffReason, Team
 from reactivation.domain.outcomes import Outcome
 from reactivation.domain.outreach import Enrolment
 from reactivation.domain.types import Campaign, Channel
@@ -22,14 +23,41 @@ from reactivation.domain.types import Campaign, Channel
 MIN_GROUP = 30
 #: 95% two-sided.
 Z = 1.959964
+#: A patient messaged in a period "replied" when they answered within this long of their
+#: first message in it: the same rule for a week and for four weeks, so that the rates agree.
+REPLY_WINDOW = timedelta(days=7)
+
+
+class TextKind(StrEnum):
+    """What a text the practice pays for was."""
+
+    OUTREACH = "outreach"  # a campaign's message
+    #: the system's answer to a reply: help, an offer of times, an FAQ's answer, an opt-out
+    #: or opt-in confirmed, a picked time held
+    ANSWER = "answer"
+    STAFF_REPLY = "staff_reply"  # a person's text from the staff inbox
 
 
 @dataclass(frozen=True)
 class SentMessage:
+    """An outreach message (a campaign's)."""
+
     patient_id: str
     sequence_id: str
     campaign: Campaign
     channel: Channel
+    segments: int
+    sent_at: datetime
+    #: The carrier's delivery receipt: True delivered, False failed, None none recorded.
+    delivered: bool | None = None
+
+
+@dataclass(frozen=True)
+class PaidText:
+    """A text that is not outreach but is billed all the same (answers, confirmations, staff
+    replies)."""
+
+    kind: TextKind
     segments: int
     sent_at: datetime
 
@@ -69,10 +97,19 @@ class Figures:
     eligible: int = 0
     holdout: int = 0
     reached: int = 0
+    #: The patients messaged, counted once in each week they were messaged (the rates' base).
+    reached_weeks: int = 0
     messages: int = 0
     sms: int = 0
     sms_segments: int = 0
     emails: int = 0
+    #: Texts by kind (outreach, answers, confirmations, staff replies) and their segments.
+    texts: dict[TextKind, int] = field(default_factory=dict)
+    segments: dict[TextKind, int] = field(default_factory=dict)
+    #: True once the carrier's delivery receipts are recorded: `reached` counts delivered
+    #: messages; until then it counts sent ones.
+    receipts: bool = False
+    #: The patient-weeks with a reply within REPLY_WINDOW of that week's first message.
     replied: int = 0
     opt_outs: int = 0
     rebooked: int = 0
@@ -86,14 +123,26 @@ class Figures:
     median_hours_to_close: float | None = None
     corrections: int = 0
     by_campaign: tuple[CampaignFigures, ...] = ()
+    #: The visits booked in the period (their dates), soonest first.
+    visits_booked: tuple[datetime, ...] = ()
+    #: The barriers patients named in their replies, most frequent first.
+    barriers: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def texts_paid(self) -> int:
+        return sum(self.texts.values())
+
+    @property
+    def segments_paid(self) -> int:
+        return sum(self.segments.values())
 
     @property
     def response_rate(self) -> float | None:
-        return rate(self.replied, self.reached)
+        return rate(self.replied, self.reached_weeks)
 
     @property
     def opt_out_rate(self) -> float | None:
-        return rate(self.opt_outs, self.reached)
+        return rate(self.opt_outs, self.reached_weeks)
 
     @property
     def rebooking_rate(self) -> float | None:
@@ -114,17 +163,44 @@ def figures(
     outcomes: Iterable[Outcome],
     handoffs: Iterable[Handoff],
     corrections: int,
+    paid: Iterable[PaidText] = (),
 ) -> Figures:
-    """The period's figures. Bookings count in the period they were made, completed visits
-    and revenue in the period of the visit; holdout enrolments count as eligible only."""
+    """The period's figures. Each counts one population: patients due (enrolments started),
+    patients messaged (any outreach message in the period, follow-ups to patients due earlier
+    included), who of them replied within REPLY_WINDOW of their first message in it, bookings
+    made in the period, visits completed in it (with their revenue); holdout enrolments count
+    as due only. Every text billed counts: outreach, answers, confirmations, staff replies."""
     started = [e for e in enrolments if e.started_at in period]
     messages = [m for m in sent if m.sent_at in period]
-    answers = [r for r in replies if (r.recorded_at or r.received_at) in period]
+    every_reply = list(replies)
+    answers = [r for r in every_reply if (r.recorded_at or r.received_at) in period]
     results = list(outcomes)
     booked = [o for o in results if not o.holdout and o.booked_at in period]
     completed = [o for o in results if not o.holdout and o.completed_at in period]
-    reached = {m.patient_id for m in messages}
-    replied = {p for r in answers for p in r.patient_ids}
+    receipts = any(m.delivered is not None for m in messages)
+    reached = {m.patient_id for m in messages if m.delivered or not receipts}
+    # rates count patient-weeks: a patient messaged in two weeks of four counts in each, so
+    # that the four weeks' rate is the weeks' rates added up, never above them all
+    first_message: dict[tuple[int, str], datetime] = {}
+    for m in messages:
+        if m.patient_id in reached:
+            key = ((m.sent_at - period.start) // timedelta(weeks=1), m.patient_id)
+            first_message[key] = min(first_message.get(key, m.sent_at), m.sent_at)
+    replied_weeks = {  # when a reply was recorded (our clock, as the messages' times are)
+        (week, p)
+        for r in every_reply
+        for (week, p), first in first_message.items()
+        if p in r.patient_ids and first <= (r.recorded_at or r.received_at) < first + REPLY_WINDOW
+    }
+    replied = {p for _, p in replied_weeks}
+    texts = Counter({TextKind.OUTREACH: sum(1 for m in messages if m.channel is Channel.SMS)})
+    segments = Counter({TextKind.OUTREACH: sum(m.segments for m in messages
+                                               if m.channel is Channel.SMS)})  # fmt: skip
+    for text in paid:
+        if text.sent_at in period:
+            texts[text.kind] += 1
+            segments[text.kind] += text.segments
+    barriers = Counter(r.barrier for r in answers if r.barrier)
     handoff_list = list(handoffs)
     opened = Counter(h.reason for h in handoff_list if h.opened_at in period)
     closed = [h for h in handoff_list if h.closed_at in period]
@@ -147,16 +223,21 @@ def figures(
     campaigns = sorted({e.campaign for e in started} | {m.campaign for m in messages}
                        | {o.campaign for o in booked + completed})  # fmt: skip
     sms = [m for m in messages if m.channel is Channel.SMS]
+    visits = sorted(o.visit_at for o in booked if o.visit_at is not None)
     return Figures(
         period=period,
         eligible=len(started),
         holdout=sum(1 for e in started if e.holdout),
         reached=len(reached),
+        reached_weeks=len(first_message),
         messages=len(messages),
         sms=len(sms),
         sms_segments=sum(m.segments for m in sms),
         emails=len(messages) - len(sms),
-        replied=len(replied),
+        texts={kind: count for kind, count in texts.items() if count},
+        segments={kind: count for kind, count in segments.items() if texts[kind]},
+        receipts=receipts,
+        replied=len(replied_weeks),
         opt_outs=sum(1 for r in answers if r.intent is Intent.OPT_OUT),
         rebooked=len(booked),
         completed=len(completed),
@@ -169,7 +250,74 @@ def figures(
         median_hours_to_close=statistics.median(to_close) if to_close else None,
         corrections=corrections,
         by_campaign=tuple(for_campaign(c) for c in campaigns),
+        visits_booked=tuple(visits),
+        barriers=dict(sorted(barriers.items(), key=lambda item: (-item[1], item[0]))),
     )
+
+
+@dataclass(frozen=True)
+class TrendWeek:
+    """One week of the trend: bookings made in it, and revenue of the visits completed in it."""
+
+    start: datetime
+    booked: int
+    revenue: float
+    #: The week the practice's first outreach went out.
+    first_outreach: bool = False
+
+
+def trend(
+    outcomes: Iterable[Outcome], weeks: Sequence[Period], first_outreach: datetime | None
+) -> tuple[TrendWeek, ...]:
+    """Bookings and revenue week by week (holdout excluded), the first outreach marked."""
+    results = [o for o in outcomes if not o.holdout]
+    return tuple(
+        TrendWeek(
+            start=week.start,
+            booked=sum(1 for o in results if o.booked_at in week),
+            revenue=round(sum(o.revenue for o in results if o.completed_at in week), 2),
+            first_outreach=first_outreach in week,
+        )
+        for week in weeks
+    )
+
+
+@dataclass(frozen=True)
+class TeamWaiting:
+    team: Team
+    open: int
+    oldest_hours: float
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What waits for the practice's team as of the report: the replies handed to each team
+    and still open (with the age of the oldest), and the times patients picked by text that
+    the front desk has yet to confirm in the practice's system."""
+
+    teams: tuple[TeamWaiting, ...] = ()
+    bookings_to_confirm: int = 0
+    oldest_booking_hours: float | None = None
+
+    @property
+    def nothing(self) -> bool:
+        return not self.teams and not self.bookings_to_confirm
+
+
+def waiting(handoffs: Iterable[Handoff], now: datetime) -> Waiting:
+    open_ones = [h for h in handoffs if h.closed_at is None and h.opened_at <= now]
+    bookings = [h for h in open_ones if h.reason is HandoffReason.BOOKING_REQUEST]
+    others = [h for h in open_ones if h.reason is not HandoffReason.BOOKING_REQUEST]
+
+    def age(handoff: Handoff) -> float:
+        return (now - handoff.opened_at).total_seconds() / 3600
+
+    teams = tuple(
+        TeamWaiting(team, len(mine), max(age(h) for h in mine))
+        for team in Team
+        if (mine := [h for h in others if h.team is team])
+    )
+    return Waiting(teams, len(bookings), max((age(h) for h in bookings), default=None))
 
 
 @dataclass(frozen=True)
@@ -203,6 +351,19 @@ class Lift:
         """The bookings outreach caused among the contacted (the difference times their
         number)."""
         return None if self.difference is None else self.difference * self.contacted
+
+    @property
+    def bookings_anyway(self) -> float | None:
+        """Of the contacted patients' bookings, about how many would have happened without the
+        texts (the holdout's rate applied to the contacted)."""
+        return None if self.holdout_rate is None else self.holdout_rate * self.contacted
+
+    @property
+    def extra_range(self) -> tuple[float, float] | None:
+        """The 95% interval of the extra bookings, in bookings."""
+        if self.low is None or self.high is None:
+            return None
+        return self.low * self.contacted, self.high * self.contacted
 
 
 def wilson(successes: int, trials: int, z: float = Z) -> tuple[float, float]:

@@ -53,6 +53,8 @@ class Outcome:
     contacted: bool
     booked_at: datetime | None = None
     appointment_id: str | None = None
+    #: When the credited visit is (or was): the appointment's start, or the time picked.
+    visit_at: datetime | None = None
     #: The credited visit happened (completed), at its start; its revenue (0 when not billed).
     completed_at: datetime | None = None
     revenue: float = 0.0
@@ -98,15 +100,16 @@ def outcome(
         if known.appointment.starts_at > sequence.started_at
         and known.appointment.status is not AppointmentStatus.CANCELLED
     ]
-    picked_at = min(
-        (r.requested_at for r in requests
-         if r.patient_id == sequence.patient_id and r.requested_at >= anchor),
+    pick = min(
+        (r for r in requests if r.patient_id == sequence.patient_id and r.requested_at >= anchor),
+        key=lambda r: r.requested_at,
         default=None,
-    )  # fmt: skip
+    )
+    picked_at = pick.requested_at if pick is not None else None
     if not candidates:  # a time picked by text is a booking before the PMS reports it
-        if picked_at is None or picked_at > window_end:
+        if pick is None or pick.requested_at > window_end:
             return base
-        return replace(base, booked_at=picked_at)
+        return replace(base, booked_at=pick.requested_at, visit_at=pick.opening.starts_at)
 
     def booked_at(known: KnownAppointment) -> datetime:
         if observed is not None and observed.appointment_id == known.appointment.appointment_id:
@@ -124,6 +127,7 @@ def outcome(
         base,
         booked_at=when,
         appointment_id=appointment.appointment_id,
+        visit_at=appointment.starts_at,
         completed_at=appointment.starts_at if completed else None,
         revenue=(appointment.revenue or 0.0) if completed else 0.0,
     )

@@ -114,6 +114,9 @@ class Practice(Frozen):
     #: Texts a second its sending number may send (a toll-free number: 3; a 10DLC number: its
     #: campaign's rate).
     sms_per_second: float = Field(default=3.0, gt=0, le=100)
+    #: What the practice pays for one SMS segment, in dollars (the weekly report's estimate of
+    #: what its texts cost; None: the deployment's default rate).
+    sms_segment_price: float | None = Field(default=None, gt=0, le=1)
     from_email: EmailAddress
     owner_emails: tuple[EmailAddress, ...] = Field(min_length=1)
     front_desk_email: EmailAddress | None = None

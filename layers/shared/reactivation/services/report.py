@@ -50,7 +50,11 @@ class ReportService:
         reports: ReportRepository,
         email_channel: EmailChannel,
         sender: str,
+        segment_price: float | None = None,
+        staff_inbox_url: str | None = None,
     ) -> None:
+        self._segment_price = segment_price or report.DEFAULT_SEGMENT_PRICE
+        self._staff_inbox_url = staff_inbox_url
         self._practices = practices
         self._sequences = sequences
         self._outbox = outbox
@@ -94,16 +98,26 @@ class ReportService:
                 seen = Observed(result.appointment_id or "", result.booked_at)
                 self._outcomes.observe(pid, patient, enrolment.sequence_id, seen, now)
             outcomes.append(result)
-        replies = self._replies.between(pid, four - timedelta(weeks=4), end)
+        # replies up to now: a reply counts for the message it answers (within a week of it)
+        replies = self._replies.between(pid, four - timedelta(weeks=4), max(now, end))
         handoffs = self._handoffs.since(pid, four - timedelta(weeks=4))
+        paid = self._outbox.texts_between(pid, four - timedelta(weeks=4), end)
 
         def period(a: datetime, b: datetime) -> metrics.Figures:
             return metrics.figures(
                 metrics.Period(a, b), enrolments=enrolments, sent=sent, replies=replies,
                 outcomes=outcomes, handoffs=handoffs,
-                corrections=self._replies.corrections(pid, a, b),
+                corrections=self._replies.corrections(pid, a, b), paid=paid,
             )  # fmt: skip
 
+        first_sent = self._outbox.first_sent_at(pid)
+        weeks = [metrics.Period(end - timedelta(weeks=n + 1), end - timedelta(weeks=n))
+                 for n in reversed(range(report.TREND_WEEKS))]  # fmt: skip
+        history = (
+            0 if first_sent is None or first_sent >= end
+            else report.TREND_WEEKS + 1 if first_sent < weeks[0].start
+            else next(report.TREND_WEEKS - n for n, w in enumerate(weeks) if first_sent in w)
+        )  # fmt: skip
         week_before = start - timedelta(weeks=1)
         return report.WeeklyReport(
             practice_name=practice.name,
@@ -114,6 +128,12 @@ class ReportService:
             previous_four_weeks=period(four - timedelta(weeks=4), four),
             lift=metrics.lift(outcomes, metrics.Period(end - timedelta(weeks=LIFT_WEEKS), end)),
             attribution_days=practice.attribution_days,
+            history_weeks=history,
+            trend=metrics.trend(outcomes, weeks, first_sent),
+            waiting=metrics.waiting(handoffs, now),
+            holdout_percent=practice.holdout_percent,
+            segment_price=practice.sms_segment_price or self._segment_price,
+            staff_inbox_url=self._staff_inbox_url,
         )
 
     def send(self, practice: Practice, built: report.WeeklyReport) -> str:

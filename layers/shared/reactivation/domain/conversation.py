@@ -27,9 +27,21 @@ class Intent(StrEnum):
     OTHER = "other"
 
 
+#: The reasons a patient gives for a decline, a not-now, a question, a billing question or a
+#: complaint (replies.md, "In the conversation"); the weekly report counts them.
+BARRIERS = (
+    "cost", "insurance", "schedule", "fear", "moved", "health_life_event", "dissatisfaction",
+    "other",
+)  # fmt: skip
+#: The intents whose replies may carry a barrier.
+WITH_BARRIER = frozenset({"decline", "not_now", "question", "billing", "complaint"})
+
+
 class Classification(Frozen):
     intent: Intent
     notify_staff: bool
+    #: The reason the patient gives (one of BARRIERS), for the intents that carry one.
+    barrier: str | None = None
 
 
 class InboundSms(Frozen):

@@ -1,22 +1,39 @@
-"""What a patient's reply means (spec/replies.md): one intent, and whether a human must see it.
+"""What a patient's reply means (spec/replies.md): one intent, whether a human must see it,
+and the barrier the patient gives.
 
-The rules, strongest first: a quoted phone reaction is `other`; a reply that is just an
+Two layers. The deterministic one decides first and alone where the carriers and the spec
+leave no room for judgment: a quoted phone reaction is `other`; a reply that is just an
 opt-out keyword (any case, punctuation, emoji, repeated letters or a plain typo) is
-`opt_out`; wording that reasonably asks for the messages to stop is `opt_out` (when in
-doubt, opt-out wins), still handed to staff when it carries a matter they must see; then
-START/HELP keywords; then the handoffs (clinical, sensitive, complaint, billing, in that
-order) beat everything else; then wrong number, decline, not now, book, question; the rest
-is `other`, which a human sees.
+`opt_out`; a bare START (or YES to an opted-out number) is `opt_in`; a bare HELP is `help`;
+an emoji or punctuation alone is `other` unless it may be an opt-out (the inbound service
+reads it in its conversation).
+Everything else is read by the trained model (`reply_model`: it learned the language from
+independent writers, not one writer's phrasing), under the spec's override rules and with
+caution under doubt:
+
+- recall first for opt-outs: a real chance of opt-out (OPT_OUT_CHANCE) is an opt-out, and
+  wording that asks for the messages to stop needs only a small one (WORDING_CHANCE); it is
+  still handed to staff when a matter they must see is plausible;
+- a plausible handoff (HANDOFF_CHANCE: clinical, sensitive, complaint, billing, in that
+  order of the spec when the model ranks them alike) beats book, not now, decline and
+  question, so a reply is never `book` while a handoff is plausible;
+- an action (book, not now, decline) the model is unsure of (under SURE) is not acted on:
+  it is `other`, which a person sees.
+
+The regular expressions below are the deterministic layer's, plus the older rules that the
+snooze date and the tests of the keyword layer still use.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Protocol
 
 from dateutil.relativedelta import relativedelta
 
-from reactivation.domain.conversation import Classification, Intent
+from reactivation.domain import reply_model
+from reactivation.domain.conversation import WITH_BARRIER, Classification, Intent
 from reactivation.domain.text import fold, squeeze, words
 
 OPT_OUT_KEYWORDS = frozenset(
@@ -269,38 +286,75 @@ def _handoff(folded: str) -> Intent | None:
     return None
 
 
-def classify(text: str, *, opted_out: bool = False) -> Classification:
-    """One intent for one reply, and whether a human must see it."""
+#: The model's chance of opt-out at which a reply is an opt-out (recall first: when unclear,
+#: opt-out wins). Chosen on the dev writer, never on the test writers.
+OPT_OUT_CHANCE = 0.2
+#: The same, for wording that asks for the messages to stop ("don't text me", "no more").
+WORDING_CHANCE = 0.02
+#: A handoff this likely beats book, not now, decline and question.
+HANDOFF_CHANCE = 0.2
+#: An action (book, not now, decline) less likely than this is left to a person.
+SURE = 0.4
+_ACTIONS = frozenset({Intent.BOOK, Intent.NOT_NOW, Intent.DECLINE})
+
+
+class IntentModel(Protocol):
+    def probabilities(self, text: str) -> dict[str, float]: ...
+
+
+def classify(
+    text: str, *, opted_out: bool = False, model: IntentModel | None = None
+) -> Classification:
+    """One intent for one reply, whether a human must see it, and the barrier it gives."""
     folded = fold(text).strip()
     if REACTION.match(folded):
         return Classification(intent=Intent.OTHER, notify_staff=True)
     word = _bare_word(folded)
     if word in OPT_OUT_VARIANTS or _is_keyword(word, OPT_OUT_KEYWORDS):
         return Classification(intent=Intent.OPT_OUT, notify_staff=False)
-    if OPT_OUT_WORDING.search(folded):
-        matter = _handoff(folded) or (Intent.WRONG_NUMBER if WRONG_NUMBER.search(folded) else None)
-        return Classification(intent=Intent.OPT_OUT, notify_staff=matter is not None)
     if _is_keyword(word, OPT_IN_KEYWORDS) or (opted_out and word in YES_WORDS):
         return Classification(intent=Intent.OPT_IN, notify_staff=False)
     if word in HELP_KEYWORDS:
         return Classification(intent=Intent.HELP, notify_staff=False)
-    intent = _handoff(folded)
-    if intent is None:
-        intent = next(
-            (
-                candidate
-                for candidate, pattern in (
-                    (Intent.WRONG_NUMBER, WRONG_NUMBER),
-                    (Intent.DECLINE, DECLINE),
-                    (Intent.NOT_NOW, NOT_NOW),
-                    (Intent.BOOK, BOOK),
-                    (Intent.QUESTION, QUESTION),
-                )
-                if pattern.search(folded)
-            ),
-            Intent.OTHER,
+    chances = (model or reply_model.shipped()).probabilities(text)
+    if word in YES_WORDS:  # a bare YES is opt_in only to an opted-out number (above)
+        chances = _without(chances, Intent.OPT_IN)
+    handoff = max(HANDOFFS, key=lambda intent: chances[intent.value])
+    plausible_handoff = chances[handoff.value] >= HANDOFF_CHANCE
+    opt_out = chances[Intent.OPT_OUT.value]
+    if opt_out >= OPT_OUT_CHANCE or (OPT_OUT_WORDING.search(folded) and opt_out >= WORDING_CHANCE):
+        matter = (
+            plausible_handoff
+            or chances[Intent.WRONG_NUMBER.value] >= HANDOFF_CHANCE
+            or _handoff(folded) is not None
+            or WRONG_NUMBER.search(folded) is not None
         )
-    return Classification(intent=intent, notify_staff=intent in NOTIFY)
+        return Classification(intent=Intent.OPT_OUT, notify_staff=matter)
+    if not words(text):  # an emoji or punctuation alone: its meaning is in the conversation
+        return Classification(intent=Intent.OTHER, notify_staff=True)
+    intent = Intent(max(chances, key=chances.__getitem__))
+    if intent not in HANDOFFS and plausible_handoff:
+        intent = handoff
+    elif intent in _ACTIONS and chances[intent.value] < SURE:
+        intent = Intent.OTHER
+    return Classification(
+        intent=intent, notify_staff=intent in NOTIFY, barrier=barrier_of(text, intent)
+    )
+
+
+def _without(chances: dict[str, float], intent: Intent) -> dict[str, float]:
+    """The chances with one intent ruled out, the others scaled to sum to one again."""
+    rest = 1.0 - chances[intent.value]
+    return {name: (0.0 if name == intent.value else p / rest) for name, p in chances.items()}
+
+
+def barrier_of(text: str, intent: Intent) -> str | None:
+    """The reason the patient gives, for the intents that carry one (None: none given)."""
+    if intent.value not in WITH_BARRIER:
+        return None
+    chances = reply_model.shipped("barrier").probabilities(text)
+    barrier = max(chances, key=chances.__getitem__)
+    return None if barrier == "none" else barrier
 
 
 #: How long a `not_now` without a date snoozes the patient.

@@ -15,7 +15,6 @@ import json
 import math
 import re
 import struct
-import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,15 +22,14 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from reactivation.domain.text import fold
+
 _WHITE_SPACES = re.compile(r"\s\s+")
 
 
 def prepare(text: str) -> str:
-    """The text as the model reads it: lower case, accents and curly apostrophes folded."""
-    for apostrophe in ("\u2019", "\u2018", "\u00b4"):
-        text = text.replace(apostrophe, "'")
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """The text as the model reads it: folded as every reader of reply text folds it."""
+    return fold(text)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ _REPEATS = re.compile(r"(.)\1+")
 def fold(text: str) -> str:
     """Lower case, accents removed, curly apostrophes straight: 'Miércoles' -> 'miercoles'.
     Punctuation is kept (a question mark, an apostrophe still mean something)."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).lower())
+    # lower case after decomposing too: a compatibility form (a script A) decomposes to a capital
+    lowered = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES)).lower()
+    decomposed = unicodedata.normalize("NFKD", lowered)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 

@@ -53,10 +53,11 @@ def reply_of(
     intent: Intent,
     patient_ids: tuple[str, ...],
     notify_staff: bool = False,
+    barrier: str | None = None,
 ) -> Reply:
-    """The record of a reply, as read."""
+    """The record of a reply, as read (with the barrier it gives, if any)."""
     return Reply(
         practice_id=practice_id, inbound_message_id=sms.inbound_message_id,
         from_number=sms.from_number, body=sms.body, received_at=sms.received_at,
-        intent=intent, notify_staff=notify_staff, patient_ids=patient_ids,
+        intent=intent, notify_staff=notify_staff, patient_ids=patient_ids, barrier=barrier,
     )  # fmt: skip

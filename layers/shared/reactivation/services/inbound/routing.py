@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.recipients import RecipientRepository
-from reactivation.domain.conversation import InboundSms, Intent
+from reactivation.domain.conversation import Classification, InboundSms, Intent
 from reactivation.domain.openings import offered_times
 from reactivation.domain.outreach import Recipient
 from reactivation.domain.practice import Practice
@@ -70,8 +70,7 @@ class ReplyRouter:
             booked = self._booking.pick(practice, sms, recipient, now)
             if booked is not None:
                 return self._store.apply(booked, recipient, now)
-        plan, decision = self._decide(practice, sms, recipient, classification.intent,
-                                      classification.notify_staff, now)  # fmt: skip
+        plan, decision = self._decide(practice, sms, recipient, classification, now)
         stored = self._store.apply(decision, recipient, now)
         if stored is not None and stored.handled is Handled.ROUTED:
             self._answers.keep_opt_out_list(practice, sms.from_number, plan.answer)
@@ -82,12 +81,12 @@ class ReplyRouter:
         practice: Practice,
         sms: InboundSms,
         recipient: Recipient,
-        intent: Intent,
-        notify_staff: bool,
+        classification: Classification,
         now: datetime,
     ) -> tuple[ReplyPlan, Decision]:
         """The reply's plan, and what applying it takes: writes, handoff, answers."""
         pid, timezone = practice.practice_id, practice.timezone
+        intent, notify_staff = classification.intent, classification.notify_staff
         files = [
             found
             for patient_id in self._patients.ids_with_mobile(pid, sms.from_number)
@@ -127,7 +126,7 @@ class ReplyRouter:
         if handoff is not None:
             answers.append(self._answers.staff_email(practice, handoff, recipient.replies, sms))
         return plan, Decision(
-            reply=reply_of(pid, sms, intent, patient_ids, notify_staff),
+            reply=reply_of(pid, sms, intent, patient_ids, notify_staff, classification.barrier),
             writes=tuple(writes),
             handoff=handoff,
             answers=tuple(answers),

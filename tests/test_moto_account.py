@@ -13,12 +13,11 @@ import pytest
 from reactivation_tools.local.stack import LOCAL_PARAMETERS
 from tests.conftest import MOTO_ACCOUNT, Aws
 from tests.functions.helpers import sent_emails, sent_sms
+from tests.test_template import SPEC
 
 #: Each queue of the template, by logical id.
-QUEUES = ["ImportQueue", "ImportDeadLetterQueue", "AppointmentChangesQueue",
-          "AppointmentChangesDeadLetterQueue", "EmailFeedbackQueue",
-          "EmailFeedbackDeadLetterQueue", "SegmentQueue", "SegmentDeadLetterQueue", "SendQueue",
-          "SendDeadLetterQueue"]  # fmt: skip
+#: Every queue of the template (a queue added later is written to and emptied too).
+QUEUES = sorted(name for name, r in SPEC.resources.items() if r["Type"] == "AWS::SQS::Queue")
 
 
 def observe(aws: Aws) -> dict[str, Any]:

@@ -119,7 +119,7 @@ def test_a_forged_message_put_in_the_queue_is_refused_and_taken_out(stack: Local
     stack.bring_back("InboundFunction")
     run = stack.fire("ParkedReplies")
     assert run.ok and run.payload["outcomes"] == {"refused": 1}
-    assert run.payload["reasons"] == {"refused: 403 not a genuine SNS message": 1}
+    assert run.payload["reasons"] == {"refused: not a genuine SNS message": 1}
     assert parked(stack) == 0 and stored(stack) == []
 
 

@@ -278,7 +278,7 @@ def report_service_for(
     staff_inbox_url: str | None = None,
 ) -> ReportService:
     """The report service on any deployment's clients (the function's, or the CLI's)."""
-    from reactivation.services.report import ReportService
+    from reactivation.services.report import ReportDelivery, ReportService
 
     dynamodb = client("dynamodb")
     return ReportService(
@@ -291,9 +291,7 @@ def report_service_for(
         outcomes=OutcomeRepository(dynamodb, table),
         reports=ReportRepository(dynamodb, table),
         email_channel=SesEmail(client("sesv2")),
-        sender=sender,
-        segment_price=segment_price,
-        staff_inbox_url=staff_inbox_url,
+        delivery=ReportDelivery(sender, segment_price, staff_inbox_url),
     )
 
 

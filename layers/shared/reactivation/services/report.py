@@ -36,6 +36,16 @@ class ReportRunFailed(RuntimeError):
     """Some practices' reports failed; the others were sent. The next hourly run retries."""
 
 
+@dataclass(frozen=True)
+class ReportDelivery:
+    """How the report goes out: from whom, the SMS price it estimates texts at (a practice's
+    own price first), and where the staff inbox is (its link, once it exists)."""
+
+    sender: str
+    segment_price: float | None = None
+    staff_inbox_url: str | None = None
+
+
 class ReportService:
     def __init__(
         self,
@@ -49,12 +59,10 @@ class ReportService:
         outcomes: OutcomeRepository,
         reports: ReportRepository,
         email_channel: EmailChannel,
-        sender: str,
-        segment_price: float | None = None,
-        staff_inbox_url: str | None = None,
+        delivery: ReportDelivery,
     ) -> None:
-        self._segment_price = segment_price or report.DEFAULT_SEGMENT_PRICE
-        self._staff_inbox_url = staff_inbox_url
+        self._segment_price = delivery.segment_price or report.DEFAULT_SEGMENT_PRICE
+        self._staff_inbox_url = delivery.staff_inbox_url
         self._practices = practices
         self._sequences = sequences
         self._outbox = outbox
@@ -64,7 +72,7 @@ class ReportService:
         self._outcomes = outcomes
         self._reports = reports
         self._email = email_channel
-        self._sender = sender
+        self._sender = delivery.sender
 
     def build(
         self, practice: Practice, week: report.ReportWeek, now: datetime

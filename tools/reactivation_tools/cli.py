@@ -418,26 +418,11 @@ def _templates_set(args: argparse.Namespace) -> int:
 
 def _staff(args: argparse.Namespace) -> tuple[StaffService, str, Deployment]:
     """The staff's use cases on the deployment's table (a deployed stack's or the local one)."""
-    from reactivation.adapters.consent import ConsentRepository
-    from reactivation.adapters.handoffs import HandoffRepository
-    from reactivation.adapters.openings import OpeningRepository
-    from reactivation.adapters.practices import PracticeRepository
-    from reactivation.adapters.replies import ReplyRepository
-    from reactivation.adapters.sequences import SequenceRepository
-    from reactivation.domain.messages import MessageLibrary
-    from reactivation.services.staff import StaffService
+    from reactivation import wiring
 
     deployment = _deployment(args)
     client, table = deployment.client("dynamodb"), deployment.outputs["PracticeTableName"]
-    service = StaffService(
-        practices=PracticeRepository(client, table),
-        handoffs=HandoffRepository(client, table),
-        sequences=SequenceRepository(client, table),
-        replies=ReplyRepository(client, table),
-        consent=ConsentRepository(client, table),
-        openings=OpeningRepository(client, table),
-        library=MessageLibrary.default(),
-    )
+    service = wiring.staff_service_for(client, table)
     return service, table, deployment
 
 

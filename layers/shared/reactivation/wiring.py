@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from reactivation.services.report import ReportService
     from reactivation.services.segment import SegmentService
     from reactivation.services.send import SendService
+    from reactivation.services.staff import StaffService
     from reactivation.services.unsubscribe import UnsubscribeService
 
 #: How long a warm send function keeps a practice's settings before reading them again.
@@ -292,6 +293,21 @@ def report_service_for(
         reports=ReportRepository(dynamodb, table),
         email_channel=SesEmail(client("sesv2")),
         delivery=ReportDelivery(sender, segment_price, staff_inbox_url),
+    )
+
+
+def staff_service_for(dynamodb: Any, table: str) -> StaffService:
+    """Staff's use cases on a deployment's table: for the CLI now, and the staff inbox."""
+    from reactivation.services.staff import StaffService
+
+    return StaffService(
+        practices=PracticeRepository(dynamodb, table),
+        handoffs=HandoffRepository(dynamodb, table),
+        sequences=SequenceRepository(dynamodb, table),
+        replies=ReplyRepository(dynamodb, table),
+        consent=ConsentRepository(dynamodb, table),
+        openings=OpeningRepository(dynamodb, table),
+        library=MessageLibrary.default(),
     )
 
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
+from reactivation import wiring
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.handoffs import HandoffRepository
 from reactivation.adapters.items import TransactionWriter
-from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
@@ -74,15 +74,7 @@ def test_a_practice_text_is_checked_before_it_replaces_the_approved_one() -> Non
 def staff(aws: Aws) -> StaffService:
     dynamodb, table = aws.client("dynamodb"), aws.table
     PracticeRepository(dynamodb, table).save(make_practice())
-    return StaffService(
-        practices=PracticeRepository(dynamodb, table),
-        handoffs=HandoffRepository(dynamodb, table),
-        sequences=SequenceRepository(dynamodb, table),
-        replies=ReplyRepository(dynamodb, table),
-        consent=ConsentRepository(dynamodb, table),
-        openings=OpeningRepository(dynamodb, table),
-        library=MessageLibrary.default(),
-    )
+    return wiring.staff_service_for(dynamodb, table)
 
 
 def open_handoff(aws: Aws, reason: HandoffReason) -> None:

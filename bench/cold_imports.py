@@ -2,8 +2,9 @@
 
 A fresh Python loads the handler module as Lambda would (imports and module-level work:
 settings, boto3 clients, whatever else the module does at import), timed from inside the
-process; the same number of fresh processes import the bare set every handler starts from
-(boto3, pydantic, jinja2 and Powertools) and build one boto3 client. The runs are
+process, in Lambda's environment (see `_environment`); the same number of fresh processes
+import the bare set every handler starts from (boto3, pydantic, jinja2 and Powertools) and
+build one boto3 client. The runs are
 interleaved (each round measures the bare set, then every handler), so that a machine
 that slows down or speeds up during the run moves both sides alike. Prints the median of
 each, and each handler's ratio to the bare set (at or under 1.00: the goal of issue #23).
@@ -61,13 +62,19 @@ def environments() -> dict[str, tuple[Path, str, dict[str, str]]]:
 
 
 def _environment(extra: dict[str, str]) -> dict[str, str]:
+    """The function's variables, and Lambda's own: with LAMBDA_TASK_ROOT the X-Ray SDK and
+    Powertools take their Lambda paths (tracing on, as `Tracing: Active` has it; outside
+    Lambda the SDK would build a sampler with its own botocore client, which Lambda never
+    does). Nothing is sent at init."""
+    environment = {key: value for key, value in os.environ.items() if "POWERTOOLS" not in key}
     return {
-        **os.environ,
+        **environment,
         **extra,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
-        "POWERTOOLS_TRACE_DISABLED": "true",
+        "LAMBDA_TASK_ROOT": str(ROOT),
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
     }
 
 

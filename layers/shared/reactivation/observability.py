@@ -1,4 +1,5 @@
-"""Logger, metrics and tracer shared by the functions (service name from POWERTOOLS_SERVICE_NAME).
+"""Logger, metrics and tracer shared by the functions (service name from POWERTOOLS_SERVICE_NAME),
+and the entry point every handler is wrapped in.
 
 Log lines carry ids and counts, never a phone number, email, name or message text. The
 formatter also masks anything shaped like a phone number or an email address, in case a
@@ -9,9 +10,19 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+type Event = dict[str, Any]
 
 _CONTACT = re.compile(
     r"\+\d{8,15}"  # E.164
@@ -31,4 +42,53 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(logger_formatter=RedactingFormatter())
 metrics = Metrics()
-tracer = Tracer()
+#: X-Ray subsegments for the AWS calls (botocore) and the signing certificates' HTTPS fetch
+#: (httplib): all the layer calls out with. (Patching every module the X-Ray SDK knows would
+#: import each one it finds at cold start.)
+tracer = Tracer(patch_modules=("botocore", "httplib"))
+
+
+def entry_point[Answer](
+    handle: Callable[[Event, LambdaContext], Answer],
+) -> Callable[[Event, LambdaContext], Answer]:
+    """A function's `lambda_handler`: the invocation's context in every log line (none kept
+    from the last one), traced, and its metrics flushed when it returns."""
+
+    def lambda_handler(event: Event, context: LambdaContext) -> Answer:
+        return handle(event, context)
+
+    traced = tracer.capture_lambda_handler(metrics.log_metrics(lambda_handler))
+    wrapped: Callable[[Event, LambdaContext], Answer] = logger.inject_lambda_context(
+        traced, clear_state=True
+    )
+    return wrapped
+
+
+def sqs_batch(
+    record_handler: Callable[[SQSRecord], None] | Callable[[SQSRecord, LambdaContext], None],
+) -> Callable[[Event, LambdaContext], PartialItemFailureResponse]:
+    """The records of an SQS batch, each handled alone: one that raises is retried (a partial
+    batch response), the others are done."""
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+
+    def handle(event: Event, context: LambdaContext) -> PartialItemFailureResponse:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+
+    return handle
+
+
+def http_api(app: APIGatewayHttpResolver) -> Callable[[Event, LambdaContext], dict[str, Any]]:
+    """An HTTP API's requests, routed by `app` (its routes and error handlers)."""
+
+    def handle(event: Event, context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handle

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from reactivation.adapters.items import (
     Keys,
+    TableRepository,
     from_attributes,
     model_fields,
     model_item,
-    query,
     to_attributes,
 )
 from reactivation.domain.practice import Practice
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 
-class PracticeRepository:
+class PracticeRepository(TableRepository):
     """`cache_seconds` > 0 keeps what `get` read for that long in this instance (a warm Lambda
     reads a practice once a minute, not once a message); 0 reads every time."""
 
@@ -32,8 +32,7 @@ class PracticeRepository:
         cache_seconds: float = 0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
-        self._table = table
+        super().__init__(client, table)
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
         self._cached: dict[str, tuple[float, Practice | None]] = {}
@@ -98,13 +97,7 @@ class PracticeRepository:
         return Practice.model_validate(model_fields(Practice, item))
 
     def all_ids(self) -> Iterator[str]:
-        for item in query(
-            self._client,
-            TableName=self._table,
-            IndexName="ByCollection",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=to_attributes({":pk": Keys.PRACTICES}),
-        ):
+        for item in self._collection(Keys.PRACTICES):
             yield str(item["practice_id"])
 
     def owner_of_number(self, number: str) -> str | None:
@@ -119,12 +112,6 @@ class PracticeRepository:
         return owner
 
     def _owner(self, number: str) -> str | None:
-        for item in query(
-            self._client,
-            TableName=self._table,
-            IndexName="ByCollection",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=to_attributes({":pk": Keys.sending_number(number)}),
-        ):
+        for item in self._collection(Keys.sending_number(number)):
             return str(item["practice_id"])
         return None

@@ -6,13 +6,15 @@ import copy
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
-from typing import Any
-
-from jinja2 import StrictUndefined, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from reactivation.domain.types import Campaign, Language
+
+if TYPE_CHECKING:
+    from jinja2 import Template
+    from jinja2.sandbox import SandboxedEnvironment
 
 #: The only variables a message may use.
 ALLOWED_VARIABLES = frozenset(
@@ -72,6 +74,10 @@ def template_environment() -> SandboxedEnvironment:
 
 
 def _environment() -> SandboxedEnvironment:
+    # Jinja2 is imported when a message is first rendered, not at a function's cold start.
+    from jinja2 import StrictUndefined, select_autoescape
+    from jinja2.sandbox import SandboxedEnvironment
+
     return SandboxedEnvironment(
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=False),
@@ -87,11 +93,17 @@ class MessageLibrary:
     def __init__(self, entries: dict[str, Any]) -> None:
         self._entries = entries
         self._overridden: dict[frozenset[tuple[str, str]], MessageLibrary] = {}
-        self._text = template_environment()
-        self._html = _environment()
-        self._layout = self._html.from_string(
-            resources.files("reactivation").joinpath("templates/email.html.j2").read_text("utf-8")
-        )
+
+    @cached_property
+    def _text(self) -> SandboxedEnvironment:
+        """Compiled when a message is first rendered."""
+        return template_environment()
+
+    @cached_property
+    def _layout(self) -> Template:
+        """The outreach email's HTML layout, compiled when an email is first rendered."""
+        source = resources.files("reactivation").joinpath("templates/email.html.j2")
+        return _environment().from_string(source.read_text("utf-8"))
 
     @classmethod
     def from_toml(cls, text: str) -> MessageLibrary:

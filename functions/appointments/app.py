@@ -7,6 +7,7 @@ never fails its batch."""
 import os
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
@@ -53,4 +54,4 @@ def apply(record: SQSRecord) -> None:
     logger.info("appointment change", extra={"practice_id": detail.practice_id, **outcome})
 
 
-lambda_handler = entry_point(sqs_batch(apply))
+lambda_handler = entry_point(sqs_batch(apply, BatchProcessor(EventType.SQS)))

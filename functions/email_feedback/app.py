@@ -3,6 +3,7 @@
 import os
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from reactivation import clock, wiring
@@ -27,4 +28,4 @@ def apply(record: SQSRecord) -> None:
                 extra={"event_type": feedback.event_type, "suppressed": suppressed})  # fmt: skip
 
 
-lambda_handler = entry_point(sqs_batch(apply))
+lambda_handler = entry_point(sqs_batch(apply, BatchProcessor(EventType.SQS)))

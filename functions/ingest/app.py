@@ -8,6 +8,7 @@ round again (the import resumes from its checkpoint), and after five tries in th
 import os
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -37,4 +38,4 @@ def ingest(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.info("import message handled", extra=outcome.summary())
 
 
-lambda_handler = entry_point(sqs_batch(ingest))
+lambda_handler = entry_point(sqs_batch(ingest, BatchProcessor(EventType.SQS)))

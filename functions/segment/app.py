@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -30,7 +31,7 @@ def run_unit(record: SQSRecord, lambda_context: LambdaContext) -> None:
     )
 
 
-units = sqs_batch(run_unit)
+units = sqs_batch(run_unit, BatchProcessor(EventType.SQS))
 
 
 @entry_point

@@ -3,6 +3,7 @@
 import os
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from reactivation import clock, wiring
@@ -53,4 +54,4 @@ def deliver(record: SQSRecord) -> None:
     )
 
 
-lambda_handler = entry_point(sqs_batch(deliver))
+lambda_handler = entry_point(sqs_batch(deliver, BatchProcessor(EventType.SQS)))

@@ -4,10 +4,11 @@ A fresh Python loads the handler module as Lambda would (imports and module-leve
 settings, boto3 clients, whatever else the module does at import), timed from inside the
 process, in Lambda's environment (see `_environment`); the same number of fresh processes
 import the bare set every handler starts from (boto3, pydantic, jinja2 and Powertools) and
-build one boto3 client. The runs are
-interleaved (each round measures the bare set, then every handler), so that a machine
-that slows down or speeds up during the run moves both sides alike. Prints the median of
-each, and each handler's ratio to the bare set (at or under 1.00: the goal of issue #23).
+build one boto3 client. The runs are interleaved (each round measures the bare set, then
+every handler), so that a machine that slows down or speeds up during the run moves both
+sides alike. Prints the median of each (wall time, and CPU time: a shared machine's load
+moves it least), and each handler's ratios to the bare set (at or under 1.00: the goal of
+issue #23).
 
 `--imports FUNCTION` lists that handler's costliest imports (`-X importtime`, one run).
 
@@ -31,22 +32,22 @@ ROOT = Path(__file__).resolve().parent.parent
 # its file, without importing anything of the tools package first.
 HANDLER_PROBE = """
 import time
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 import importlib.util, sys
 spec = importlib.util.spec_from_file_location("app", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 getattr(module, sys.argv[2])
-print(f"{(time.perf_counter() - start) * 1000:.1f}")
+print(f"{(time.perf_counter() - start) * 1000:.1f} {(time.process_time() - cpu) * 1000:.1f}")
 """
 # The bare import set of issue #23: boto3, pydantic, jinja2, Powertools and one client.
 BARE_PROBE = """
 import time
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 import boto3, pydantic, jinja2
 from aws_lambda_powertools import Logger, Metrics, Tracer
 boto3.client("dynamodb")
-print(f"{(time.perf_counter() - start) * 1000:.1f}")
+print(f"{(time.perf_counter() - start) * 1000:.1f} {(time.process_time() - cpu) * 1000:.1f}")
 """
 BARE = "(bare import set)"
 
@@ -90,9 +91,11 @@ def run_probe(args: list[str], environment: dict[str, str], *, importtime: bool 
     return result.stderr if importtime else result.stdout
 
 
-def measure(name: str, probes: dict[str, tuple[list[str], dict[str, str]]]) -> float:
+def measure(name: str, probes: dict[str, tuple[list[str], dict[str, str]]]) -> tuple[float, float]:
+    """(wall, CPU) milliseconds of one cold init in a fresh process."""
     args, environment = probes[name]
-    return float(run_probe(args, environment).strip().splitlines()[-1])
+    wall, cpu = run_probe(args, environment).strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def costliest_imports(args: list[str], environment: dict[str, str], most: int) -> list[str]:
@@ -116,19 +119,19 @@ def main() -> None:
         return
     for name in probes:  # once untimed: bytecode caches written, files in the page cache
         measure(name, probes)
-    times: dict[str, list[float]] = {name: [] for name in probes}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in probes}
     for _ in range(args.runs):
         for name in probes:
             times[name].append(measure(name, probes))
-    bare = statistics.median(times[BARE])
+    wall = {name: statistics.median(w for w, _ in runs) for name, runs in times.items()}
+    cpu = {name: statistics.median(c for _, c in runs) for name, runs in times.items()}
     print(f"python {sys.version.split()[0]}, {args.runs} fresh processes each, interleaved; median")
-    print(f"{'function':<22} {'cold init ms':>13} {'bare set ms':>12} {'ratio':>6}")
-    for name, runs in times.items():
-        if name != BARE:
-            wall = statistics.median(runs)
-            print(f"{name:<22} {wall:>13.1f} {bare:>12.1f} {wall / bare:>6.2f}")
-    spread = f"{min(times[BARE]):.1f}-{max(times[BARE]):.1f}"
-    print(f"{BARE:<22} {bare:>13.1f} (range {spread} ms)")
+    print(f"{'':<22} {'wall ms':>9} {'ratio':>6}  {'CPU ms':>9} {'ratio':>6}")
+    for name in times:
+        print(f"{name:<22} {wall[name]:>9.1f} {wall[name] / wall[BARE]:>6.2f}  "
+              f"{cpu[name]:>9.1f} {cpu[name] / cpu[BARE]:>6.2f}")  # fmt: skip
+    print("ratio: to the bare import set's. CPU time (user and system) is what a busy machine")
+    print("moves least: on a shared one, compare the CPU ratios.")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from tests.functions.helpers import sent_emails, sent_sms
 QUEUES = ["ImportQueue", "ImportDeadLetterQueue", "AppointmentChangesQueue",
           "AppointmentChangesDeadLetterQueue", "EmailFeedbackQueue",
           "EmailFeedbackDeadLetterQueue", "SegmentQueue", "SegmentDeadLetterQueue", "SendQueue",
-          "SendDeadLetterQueue"]  # fmt: skip
+          "SendDeadLetterQueue", "InboundDeadLetterQueue"]  # fmt: skip
 
 
 def observe(aws: Aws) -> dict[str, Any]:

@@ -44,8 +44,10 @@ _practices = itertools.count()
 def test_any_export_is_imported_or_refused_row_by_row_and_a_rejected_row_writes_nothing(
     aws: Aws, load_function: Callable[[str], Handler], patients: bytes, appointments: str
 ) -> None:
-    # each example is a practice of its own, in the same table
-    practice = make_practice(practice_id=f"fuzz-{next(_practices)}")
+    # each example is a practice of its own, in the same table (with a sending number of its
+    # own: a number belongs to one practice)
+    n = next(_practices)
+    practice = make_practice(practice_id=f"fuzz-{n}", sending_number=f"+1212556{n % 10000:04d}")
     seed(aws, practice)
     dynamodb = aws.client("dynamodb")
     before = set(PatientRepository(dynamodb, aws.table).ids(practice.practice_id))

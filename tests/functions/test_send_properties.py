@@ -90,8 +90,10 @@ def test_whatever_happens_in_whatever_order_the_table_keeps_the_sending_rules(
     aws: Aws, load_function: Callable[[str], Handler], world: dict[str, Any]
 ) -> None:
     dynamodb = aws.client("dynamodb")
-    practice = make_practice(practice_id=f"world-{next(_practices)}", timezone=world["zone"],
-                             sending_window=world["window"])  # fmt: skip
+    n = next(_practices)  # a practice of its own, with a sending number of its own
+    practice = make_practice(practice_id=f"world-{n}", timezone=world["zone"],
+                             sending_window=world["window"],
+                             sending_number=f"+1212557{n % 10000:04d}")  # fmt: skip
     pid = practice.practice_id
     PracticeRepository(dynamodb, aws.table).save(practice)
     patients = PatientRepository(dynamodb, aws.table)

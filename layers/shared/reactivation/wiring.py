@@ -329,7 +329,7 @@ def report_service_for(
     from reactivation.adapters.replies import ReplyRepository
     from reactivation.adapters.reports import ReportRepository
     from reactivation.adapters.sequences import SequenceRepository
-    from reactivation.services.report import ReportService
+    from reactivation.services.report import ReportMailing, ReportService
 
     dynamodb = client("dynamodb")
     return ReportService(
@@ -342,9 +342,7 @@ def report_service_for(
         outcomes=OutcomeRepository(dynamodb, table),
         reports=ReportRepository(dynamodb, table),
         email_channel=SesEmail(client("sesv2")),
-        sender=sender,
-        segment_price=segment_price,
-        staff_inbox_url=staff_inbox_url,
+        mailing=ReportMailing(sender, segment_price, staff_inbox_url),
     )
 
 

@@ -36,6 +36,16 @@ class ReportRunFailed(RuntimeError):
     """Some practices' reports failed; the others were sent. The next hourly run retries."""
 
 
+@dataclass(frozen=True)
+class ReportMailing:
+    """Whom the reports come from, and what each shows unless its practice says otherwise: the
+    price of an SMS segment (the practice's own price first) and the staff inbox's link."""
+
+    sender: str
+    segment_price: float | None = None
+    staff_inbox_url: str | None = None
+
+
 class ReportService:
     def __init__(
         self,
@@ -49,12 +59,10 @@ class ReportService:
         outcomes: OutcomeRepository,
         reports: ReportRepository,
         email_channel: EmailChannel,
-        sender: str,
-        segment_price: float | None = None,
-        staff_inbox_url: str | None = None,
+        mailing: ReportMailing,
     ) -> None:
-        self._segment_price = segment_price or report.DEFAULT_SEGMENT_PRICE
-        self._staff_inbox_url = staff_inbox_url
+        self._segment_price = mailing.segment_price or report.DEFAULT_SEGMENT_PRICE
+        self._staff_inbox_url = mailing.staff_inbox_url
         self._practices = practices
         self._sequences = sequences
         self._outbox = outbox
@@ -64,7 +72,7 @@ class ReportService:
         self._outcomes = outcomes
         self._reports = reports
         self._email = email_channel
-        self._sender = sender
+        self._sender = mailing.sender
 
     def build(
         self, practice: Practice, week: report.ReportWeek, now: datetime

@@ -1,7 +1,17 @@
-"""Cold start of each handler: a fresh Python imports the module as Lambda would (median of runs).
+"""Cold init of each handler beside the bare import set, measured in the same run.
 
-Prints, per function, the median wall time of loading the handler (imports, settings, boto3
-clients: everything that runs at cold start) and the median of `-X importtime`'s total.
+A fresh Python loads the handler module as Lambda would (imports and module-level work:
+settings, boto3 clients, whatever else the module does at import), timed from inside the
+process, in Lambda's environment (see `_environment`); the same number of fresh processes
+import the bare set every handler starts from (boto3, pydantic, jinja2 and Powertools) and
+build one boto3 client. The runs are interleaved (each round measures the bare set, then
+every handler), so that a machine that slows down or speeds up during the run moves both
+sides alike. Prints the median of each (wall time, and CPU time: a shared machine's load
+moves it least), and each handler's ratios to the bare set (at or under 1.00: the goal of
+issue #23).
+
+`--imports FUNCTION` lists that handler's costliest imports (`-X importtime`, one run).
+
 Run: `make bench` (or `python bench/cold_imports.py --runs 9`).
 """
 
@@ -18,56 +28,110 @@ from pathlib import Path
 from reactivation_tools.local.environment import offline_specs
 
 ROOT = Path(__file__).resolve().parent.parent
-PROBE = """
-import sys, time
-start = time.perf_counter()
-from reactivation_tools.local.runtime import load_handler
-load_handler(__import__("pathlib").Path(sys.argv[1]), sys.argv[2], "bench")
-print(f"{(time.perf_counter() - start) * 1000:.1f}")
+# Loads the handler as the Lambda runtime does (and as scripts/layer_check.sh does): from
+# its file, without importing anything of the tools package first.
+HANDLER_PROBE = """
+import time
+start, cpu = time.perf_counter(), time.process_time()
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("app", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+getattr(module, sys.argv[2])
+print(f"{(time.perf_counter() - start) * 1000:.1f} {(time.process_time() - cpu) * 1000:.1f}")
 """
+# The bare import set of issue #23: boto3, pydantic, jinja2, Powertools and one client.
+BARE_PROBE = """
+import time
+start, cpu = time.perf_counter(), time.process_time()
+import boto3, pydantic, jinja2
+from aws_lambda_powertools import Logger, Metrics, Tracer
+boto3.client("dynamodb")
+print(f"{(time.perf_counter() - start) * 1000:.1f} {(time.process_time() - cpu) * 1000:.1f}")
+"""
+BARE = "(bare import set)"
 
 
 def environments() -> dict[str, tuple[Path, str, dict[str, str]]]:
+    """Each function's handler file, handler name and template environment."""
+    found = {}
+    for name, spec in offline_specs(ROOT / "template.yaml").items():
+        module_name, _, function_name = spec.handler.rpartition(".")
+        location = spec.code_dir / f"{module_name.replace('.', '/')}.py"
+        found[name] = (location, function_name, dict(spec.environment))
+    return found
+
+
+def _environment(extra: dict[str, str]) -> dict[str, str]:
+    """The function's variables, and Lambda's own: with LAMBDA_TASK_ROOT the X-Ray SDK and
+    Powertools take their Lambda paths (tracing on, as `Tracing: Active` has it; outside
+    Lambda the SDK would build a sampler with its own botocore client, which Lambda never
+    does). Nothing is sent at init."""
+    environment = {key: value for key, value in os.environ.items() if "POWERTOOLS" not in key}
     return {
-        name: (spec.code_dir, spec.handler, dict(spec.environment))
-        for name, spec in offline_specs(ROOT / "template.yaml").items()
-    }
-
-
-def measure(code_dir: Path, handler: str, environment: dict[str, str]) -> tuple[float, float]:
-    env = {
-        **os.environ,
         **environment,
+        **extra,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
-        "POWERTOOLS_TRACE_DISABLED": "true",
+        "LAMBDA_TASK_ROOT": str(ROOT),
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
     }
+
+
+def run_probe(args: list[str], environment: dict[str, str], *, importtime: bool = False) -> str:
+    flags = ["-X", "importtime"] if importtime else []
     result = subprocess.run(  # noqa: S603 - our own interpreter and probe
-        [sys.executable, "-X", "importtime", "-c", PROBE, str(code_dir), handler],
-        env=env,
+        [sys.executable, *flags, "-c", *args],
+        env=_environment(environment),
         capture_output=True,
         text=True,
         check=True,
     )
-    wall = float(result.stdout.strip().splitlines()[-1])
-    # top-level imports (no leading spaces in the name column) add up to the whole import time
-    top = re.findall(r"import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", result.stderr, re.MULTILINE)
-    imports_us = sum(int(cumulative) for cumulative, name in top if not name.startswith(" "))
-    return wall, imports_us / 1000
+    return result.stderr if importtime else result.stdout
+
+
+def measure(name: str, probes: dict[str, tuple[list[str], dict[str, str]]]) -> tuple[float, float]:
+    """(wall, CPU) milliseconds of one cold init in a fresh process."""
+    args, environment = probes[name]
+    wall, cpu = run_probe(args, environment).strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
+
+
+def costliest_imports(args: list[str], environment: dict[str, str], most: int) -> list[str]:
+    """The top-level packages a handler imports, by their cumulative `-X importtime`."""
+    stderr = run_probe(args, environment, importtime=True)
+    rows = re.findall(r"import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", stderr, re.MULTILINE)
+    top = sorted(((int(us), name) for us, name in rows if not name.startswith(" ")), reverse=True)
+    return [f"{us / 1000:>8.1f} ms  {name}" for us, name in top[:most]]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--imports", metavar="FUNCTION", help="list this handler's imports")
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, {args.runs} runs each, median")
-    print(f"{'function':<18} {'cold init ms':>13} {'imports ms (-X importtime)':>28}")
-    for name, (code_dir, handler, environment) in environments().items():
-        runs = [measure(code_dir, handler, environment) for _ in range(args.runs)]
-        wall = statistics.median(r[0] for r in runs)
-        imports = statistics.median(r[1] for r in runs)
-        print(f"{name:<18} {wall:>13.1f} {imports:>28.1f}")
+    probes: dict[str, tuple[list[str], dict[str, str]]] = {BARE: ([BARE_PROBE], {})}
+    for name, (location, function, environment) in environments().items():
+        probes[name] = ([HANDLER_PROBE, str(location), function], environment)
+    if args.imports:
+        print("\n".join(costliest_imports(*probes[args.imports], most=25)))
+        return
+    for name in probes:  # once untimed: bytecode caches written, files in the page cache
+        measure(name, probes)
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in probes}
+    for _ in range(args.runs):
+        for name in probes:
+            times[name].append(measure(name, probes))
+    wall = {name: statistics.median(w for w, _ in runs) for name, runs in times.items()}
+    cpu = {name: statistics.median(c for _, c in runs) for name, runs in times.items()}
+    print(f"python {sys.version.split()[0]}, {args.runs} fresh processes each, interleaved; median")
+    print(f"{'':<22} {'wall ms':>9} {'ratio':>6}  {'CPU ms':>9} {'ratio':>6}")
+    for name in times:
+        print(f"{name:<22} {wall[name]:>9.1f} {wall[name] / wall[BARE]:>6.2f}  "
+              f"{cpu[name]:>9.1f} {cpu[name] / cpu[BARE]:>6.2f}")  # fmt: skip
+    print("ratio: to the bare import set's. CPU time (user and system) is what a busy machine")
+    print("moves least: on a shared one, compare the CPU ratios.")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the shared layer with the same Makefile `sam build` uses (for this machine's platform
-# instead of arm64), then imports every handler with only the layer and a bare boto3 on the
-# path, as the Lambda runtime would. Prints the layer's installed size.
+# Builds every layer of template.yaml with the same Makefile `sam build` uses (for this
+# machine's platform instead of arm64), then imports every handler with only its layers (those
+# template.yaml gives it) and a bare boto3 on the path, as the Lambda runtime would. Prints
+# each layer's installed size.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -9,22 +10,38 @@ trap 'rm -rf "$work"' EXIT
 python="$root/.venv/bin/python"
 boto3_pin="$(grep -E '^boto3==' "$root/requirements-dev.txt")"
 
-make --no-print-directory -C "$root/layers/shared" build-SharedLayer \
-  ARTIFACTS_DIR="$work/layer" ARCH="$(uname -m)" PYTHON="$python"
+# Every layer of template.yaml (each is built by its target in layers/shared/Makefile).
+layers="$("$python" - "$root/template.yaml" <<'LAYERS'
+import sys
+from pathlib import Path
+from reactivation_tools.local.template import Template
+print(" ".join(Template.load(Path(sys.argv[1])).of_type("AWS::Serverless::LayerVersion")))
+LAYERS
+)"
+for layer in $layers; do
+  make --no-print-directory -C "$root/layers/shared" "build-$layer" \
+    ARTIFACTS_DIR="$work/$layer" ARCH="$(uname -m)" PYTHON="$python"
+done
 # Only what runs in Lambda ships: the tools package (CLI, local stack, demo, preview) stays out.
-if [ -e "$work/layer/python/reactivation_tools" ] || [ -e "$work/layer/python/reactivation/cli.py" ] \
-  || [ -e "$work/layer/python/reactivation/local" ]; then
+if [ -e "$work/SharedLayer/python/reactivation_tools" ] \
+  || [ -e "$work/SharedLayer/python/reactivation/cli.py" ] \
+  || [ -e "$work/SharedLayer/python/reactivation/local" ]; then
   echo "layer check: the layer holds tools" >&2
   exit 1
 fi
 echo "layer check: the layer holds the production package alone (no reactivation_tools)"
+# cryptography is in the SignatureLayer alone.
+if [ -e "$work/SharedLayer/python/cryptography" ] || [ ! -e "$work/SignatureLayer/python/cryptography" ]; then
+  echo "layer check: cryptography is not in the SignatureLayer alone" >&2
+  exit 1
+fi
 "$python" -m venv "$work/runtime"
 "$work/runtime/bin/python" -m pip install --quiet --disable-pip-version-check "$boto3_pin"
 
 cat > "$work/probe.py" <<'PROBE'
 import importlib.util, sys
-layer, app = sys.argv[1], sys.argv[2]
-sys.path.insert(0, layer)
+layers, app, signatures = sys.argv[1], sys.argv[2], sys.argv[3] == "yes"
+sys.path[:0] = layers.split(":")
 spec = importlib.util.spec_from_file_location("app", app)
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
@@ -34,17 +51,40 @@ from datetime import date
 from reactivation.domain.sending import is_us_federal_holiday, number_timezones
 assert is_us_federal_holiday(date(2026, 11, 26)), "holiday data missing from the layer"
 assert number_timezones("+18085550134") == ("Pacific/Honolulu",), "area-code zones missing"
+# cryptography is there exactly for the functions given the SignatureLayer.
+assert (importlib.util.find_spec("cryptography") is not None) == signatures, "SignatureLayer"
+if signatures:
+    from reactivation import verification
 PROBE
 
+# Each function's layers, as template.yaml gives them (the Globals' and its own, in order).
+"$python" - "$root/template.yaml" > "$work/function-layers" <<'LAYERS'
+import sys
+from pathlib import Path
+from reactivation_tools.local.template import Template
+template = Template.load(Path(sys.argv[1]))
+for logical_id in template.of_type("AWS::Serverless::Function"):
+    properties = template.function_properties(logical_id)
+    code = Path(properties["CodeUri"]).name
+    print(code, *(layer["Ref"] for layer in properties.get("Layers", [])))
+LAYERS
+
 for function in $(ls "$root/functions"); do
+  read -r -a given <<< "$(grep -E "^$function( |$)" "$work/function-layers" | cut -d' ' -f2-)"
+  path="" signatures=no
+  for layer in "${given[@]}"; do
+    path="${path:+$path:}$work/$layer/python"
+    [ "$layer" = SignatureLayer ] && signatures=yes
+  done
   # The function's environment as template.yaml gives it (stand-in resource names).
   environment="$("$python" -m reactivation_tools.local.environment "$function" "$root")"
   (
     eval "$environment"
-    PYTHONPATH="$work/layer/python" AWS_DEFAULT_REGION=us-east-1 \
-      "$work/runtime/bin/python" -I "$work/probe.py" "$work/layer/python" \
-      "$root/functions/$function/app.py"
+    AWS_DEFAULT_REGION=us-east-1 "$work/runtime/bin/python" -I "$work/probe.py" "$path" \
+      "$root/functions/$function/app.py" "$signatures"
   )
-  echo "layer check: $function handler imports from the layer alone"
+  echo "layer check: $function handler imports from its layers alone (${given[*]})"
 done
-echo "layer check: installed size $(du -sh "$work/layer" | cut -f1) ($(uname -m) build of the arm64 layer's pins)"
+for layer in $layers; do
+  echo "layer check: $layer installed size $(du -sh "$work/$layer" | cut -f1) ($(uname -m) build of the arm64 layer's pins)"
+done

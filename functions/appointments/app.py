@@ -5,28 +5,21 @@ A change that cannot be applied is retried, then parked in the dead-letter queue
 never fails its batch."""
 
 import os
-from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from reactivation import clock, wiring
 from reactivation.config import AppointmentSettings
 from reactivation.events import ForeignPracticeEvent, OpeningsPublishedEvent, parse_practice_event
-from reactivation.observability import IdsOnlyBatchProcessor, logger, metrics, tracer
+from reactivation.observability import entry_point, logger, metrics, sqs_batch, tracer
 from reactivation.services.appointments import ChangeRefused
 
 settings = AppointmentSettings.from_env(os.environ)
 service = wiring.appointment_change_service(settings)
 dead_letters = wiring.appointment_dead_letters(settings)
-processor = IdsOnlyBatchProcessor(event_type=EventType.SQS)  # errors: ids and types only
 
 
 @tracer.capture_method
@@ -69,10 +62,4 @@ def apply(record: SQSRecord) -> None:
     logger.info("appointment change", extra={"practice_id": detail.practice_id, **outcome})
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=apply, processor=processor, context=context
-    )
+lambda_handler = entry_point(sqs_batch(apply, EventType.SQS))

@@ -1,24 +1,17 @@
 """Email feedback function: SES bounces and complaints, queued; each applied alone."""
 
 import os
-from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reactivation import clock, wiring
 from reactivation.config import EmailFeedbackSettings
 from reactivation.events import EmailFeedback
-from reactivation.observability import IdsOnlyBatchProcessor, logger, metrics, tracer
+from reactivation.observability import entry_point, logger, metrics, sqs_batch, tracer
 
 service = wiring.email_feedback_service(EmailFeedbackSettings.from_env(os.environ))
-processor = IdsOnlyBatchProcessor(event_type=EventType.SQS)  # errors: ids and types only
 
 
 @tracer.capture_method
@@ -35,10 +28,4 @@ def apply(record: SQSRecord) -> None:
                 extra={"event_type": feedback.event_type, "suppressed": suppressed})  # fmt: skip
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=apply, processor=processor, context=context
-    )
+lambda_handler = entry_point(sqs_batch(apply, EventType.SQS))

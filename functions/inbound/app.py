@@ -6,13 +6,12 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from reactivation import clock, wiring
 from reactivation.config import InboundSettings
 from reactivation.events import MAX_INBOUND_BYTES, SnsEnvelope
-from reactivation.observability import logger, metrics, tracer
+from reactivation.observability import entry_point, http_api, logger, metrics, tracer
 from reactivation.services.inbound import outcomes
 
 service = wiring.inbound_service(InboundSettings.from_env(os.environ))
@@ -66,8 +65,4 @@ def refused(error: ValidationError | outcomes.Refused) -> Response[str]:
     )
 
 
-@logger.inject_lambda_context(clear_state=True, correlation_id_path=None)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entry_point(http_api(app))

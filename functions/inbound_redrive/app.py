@@ -9,14 +9,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reactivation import clock, wiring
 from reactivation.config import InboundRedriveSettings
-from reactivation.observability import logger, metrics, tracer
+from reactivation.observability import entry_point, logger, metrics
 
 redrive = wiring.inbound_redrive(InboundRedriveSettings.from_env(os.environ))
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@entry_point
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = redrive.run(clock.now(), lambda: context.get_remaining_time_in_millis() / 1000)
     for outcome, count in report.outcomes.items():

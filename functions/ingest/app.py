@@ -6,14 +6,9 @@ round again (the import resumes from its checkpoint), and after five tries in th
 """
 
 import os
-from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -21,10 +16,9 @@ from reactivation import clock, wiring
 from reactivation.config import IngestSettings
 from reactivation.domain.imports import ExportRef
 from reactivation.events import ExportFileEvent, parse_import_message
-from reactivation.observability import IdsOnlyBatchProcessor, logger, metrics, tracer
+from reactivation.observability import entry_point, logger, metrics, sqs_batch, tracer
 
 service = wiring.ingest_service(IngestSettings.from_env(os.environ))
-processor = IdsOnlyBatchProcessor(event_type=EventType.SQS)  # errors: ids and types only
 
 
 @tracer.capture_method
@@ -44,10 +38,4 @@ def ingest(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.info("import message handled", extra=outcome.summary())
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=ingest, processor=processor, context=context
-    )
+lambda_handler = entry_point(sqs_batch(ingest, EventType.SQS))

@@ -10,15 +10,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from reactivation import wiring
 from reactivation.config import ReportSettings
 from reactivation.events import ScheduledReportEvent
-from reactivation.observability import logger, metrics, tracer
+from reactivation.observability import entry_point, logger, metrics
 from reactivation.services.report import ReportRunFailed
 
 service = wiring.report_service(ReportSettings.from_env(os.environ))
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@entry_point
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     run = ScheduledReportEvent.model_validate(event)
     logger.set_correlation_id(f"report@{run.scheduled_time.isoformat()}")

@@ -7,20 +7,16 @@ import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reactivation import wiring
 from reactivation.config import SegmentSettings
 from reactivation.events import ScheduledSegmentEvent, SegmentUnit
-from reactivation.observability import IdsOnlyBatchProcessor, logger, metrics, tracer
+from reactivation.observability import entry_point, logger, metrics, sqs_batch, tracer
 
 service = wiring.segment_service(SegmentSettings.from_env(os.environ))
-processor = IdsOnlyBatchProcessor(event_type=EventType.SQS)  # errors: ids and types only
 
 
 @tracer.capture_method
@@ -35,16 +31,13 @@ def run_unit(record: SQSRecord, lambda_context: LambdaContext) -> None:
     )
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+units = sqs_batch(run_unit, EventType.SQS)
+
+
+@entry_point
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:  # units of work from the segment queue
-        return dict(
-            process_partial_response(
-                event=event, record_handler=run_unit, processor=processor, context=context
-            )
-        )
+        return dict(units(event, context))
     run = ScheduledSegmentEvent.model_validate(event)
     logger.set_correlation_id(f"{run.run.value}@{run.scheduled_time.isoformat()}")
     plan = service.plan(run.run, run.scheduled_time)

@@ -1,27 +1,20 @@
 """Send function: one SQS batch of send jobs; a failed job is retried alone (partial batch)."""
 
 import os
-from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reactivation import clock, wiring
 from reactivation.config import SendSettings
 from reactivation.domain.outreach import SendJob
-from reactivation.observability import IdsOnlyBatchProcessor, logger, metrics, tracer
+from reactivation.observability import entry_point, logger, metrics, sqs_batch, tracer
 from reactivation.services.send import Outcome
 
 settings = SendSettings.from_env(os.environ)
 service = wiring.send_service(settings)
 dead_letters = wiring.send_dead_letters(settings)
-processor = IdsOnlyBatchProcessor(event_type=EventType.SQS)  # errors: ids and types only
 
 
 def _park(record: SQSRecord, reason: str) -> None:
@@ -61,10 +54,4 @@ def deliver(record: SQSRecord) -> None:
     )
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=deliver, processor=processor, context=context
-    )
+lambda_handler = entry_point(sqs_batch(deliver, EventType.SQS))

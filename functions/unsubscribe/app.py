@@ -1,27 +1,36 @@
 """Unsubscribe function: the signed one-click link of every outreach email (RFC 8058)."""
 
 import os
+from functools import cache
 from http import HTTPStatus
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from jinja2 import select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
 
 from reactivation import clock, wiring
 from reactivation.config import UnsubscribeSettings
 from reactivation.domain.unsubscribe import InvalidLink
-from reactivation.observability import logger, metrics, tracer
+from reactivation.observability import entry_point, http_api, logger, metrics
 from reactivation.services.unsubscribe import UnsubscribePage
+
+if TYPE_CHECKING:
+    from jinja2 import Template
 
 service = wiring.unsubscribe_service(UnsubscribeSettings.from_env(os.environ))
 app = APIGatewayHttpResolver()
-page = SandboxedEnvironment(autoescape=select_autoescape(default=True)).from_string(
-    resources.files("reactivation").joinpath("templates/unsubscribe.html.j2").read_text("utf-8")
-)
+
+
+@cache
+def _page() -> "Template":
+    """The page, compiled when first shown (sandboxed, everything escaped)."""
+    from jinja2 import select_autoescape
+    from jinja2.sandbox import SandboxedEnvironment
+
+    source = resources.files("reactivation").joinpath("templates/unsubscribe.html.j2")
+    environment = SandboxedEnvironment(autoescape=select_autoescape(default=True))
+    return environment.from_string(source.read_text("utf-8"))
 
 
 def _token() -> str:
@@ -44,7 +53,7 @@ def _html(status: int, shown: UnsubscribePage | None) -> Response[str]:
         values.update(practice_name=shown.practice_name, language=shown.language.value,
                       done=shown.done)  # fmt: skip
     return Response(status_code=status, content_type=content_types.TEXT_HTML,
-                    body=page.render(values), headers=HEADERS)  # fmt: skip
+                    body=_page().render(values), headers=HEADERS)  # fmt: skip
 
 
 @app.get("/unsubscribe")
@@ -68,8 +77,4 @@ def invalid(error: InvalidLink) -> Response[str]:
     return _html(HTTPStatus.FORBIDDEN, None)
 
 
-@logger.inject_lambda_context(clear_state=True, correlation_id_path=None)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+lambda_handler = entry_point(http_api(app))

@@ -11,7 +11,9 @@ from reactivation.domain.types import EmailAddress
 
 
 class FunctionSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # defer_build: a model's validator is built when it is first used, so a function's cold
+    # start builds its own settings' alone.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     practice_table: str = Field(alias="PRACTICE_TABLE_NAME", min_length=3)
     #: Seconds an AWS call may take to answer (the local stack gives moto more).

@@ -1,4 +1,5 @@
-"""Logger, metrics and tracer shared by the functions (service name from POWERTOOLS_SERVICE_NAME).
+"""Logger, metrics and tracer shared by the functions (service name from POWERTOOLS_SERVICE_NAME),
+and the entry point every handler is wrapped in.
 
 Log lines carry ids and counts, never a phone number, email, name or message text. The
 formatter also masks anything shaped like a phone number or an email address, in case a
@@ -8,23 +9,30 @@ An error's text can carry what a record held (a validation error its input, a pr
 error an address), and it goes where the formatter never sees it: the Lambda runtime logs a
 function's error itself, and X-Ray records every error it sees. So the models that parse
 outside input hide their input in errors (`domain.types.Parsed`), a failed batch is re-raised
-with each message's id and error type only (`IdsOnlyBatchProcessor`), and the traces carry
-an error's type and place, never its text (`ErrorTypesOnlyEmitter`).
+with each message's id and error type only (`sqs_batch`, with `batches.IdsOnlyBatchProcessor`),
+and the traces carry an error's type and place, never its text (`ErrorTypesOnlyEmitter`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
-from aws_lambda_powertools.utilities.batch import BatchProcessor
-from aws_lambda_powertools.utilities.batch.base import FailureResponse
-from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
 from aws_xray_sdk.core import xray_recorder
 from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+    from aws_lambda_powertools.utilities.batch import EventType
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+type Event = dict[str, Any]
 
 _CONTACT = re.compile(
     r"\+\d{8,15}"  # E.164
@@ -41,25 +49,6 @@ def redact(text: str) -> str:
 class RedactingFormatter(LambdaPowertoolsFormatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
-
-
-class RecordFailed(Exception):
-    """A record of a batch failed: its message id and the error's type, never the error's
-    text (the record's data can be in it)."""
-
-    def __init__(self, message_id: str, error: BaseException) -> None:
-        super().__init__(f"{type(error).__name__} in message {message_id}")
-
-
-class IdsOnlyBatchProcessor(BatchProcessor):
-    """Powertools' batch processor, keeping of each failed record its message id and its
-    error's type and traceback (the code's lines), not the error itself: when the whole batch
-    fails, the error the runtime logs lists those only."""
-
-    def failure_handler(self, record: Any, exception: ExceptionInfo) -> FailureResponse:
-        _, error, traceback = exception
-        failed = RecordFailed(str(getattr(record, "message_id", "?")), error or Exception())
-        return super().failure_handler(record, (RecordFailed, failed, traceback))
 
 
 class ErrorTypesOnlyEmitter(UDPEmitter):  # type: ignore[misc]
@@ -86,5 +75,60 @@ def _without_error_text(entity: Any) -> None:
 
 logger = Logger(logger_formatter=RedactingFormatter())
 metrics = Metrics()
-tracer = Tracer()
+#: X-Ray subsegments for the AWS calls (botocore) and the signing certificates' HTTPS fetch
+#: (httplib): all the layer calls out with. (Patching every module the X-Ray SDK knows would
+#: import each one it finds at cold start.)
+tracer = Tracer(patch_modules=("botocore", "httplib"))
 xray_recorder.configure(emitter=ErrorTypesOnlyEmitter())
+
+
+def entry_point[Answer](
+    handle: Callable[[Event, LambdaContext], Answer],
+) -> Callable[[Event, LambdaContext], Answer]:
+    """A function's `lambda_handler`: the invocation's context in every log line (none kept
+    from the last one), traced, and its metrics flushed when it returns."""
+
+    def lambda_handler(event: Event, context: LambdaContext) -> Answer:
+        return handle(event, context)
+
+    traced = tracer.capture_lambda_handler(metrics.log_metrics(lambda_handler))
+    wrapped: Callable[[Event, LambdaContext], Answer] = logger.inject_lambda_context(
+        traced, clear_state=True
+    )
+    return wrapped
+
+
+def sqs_batch(
+    record_handler: Callable[[SQSRecord], None] | Callable[[SQSRecord, LambdaContext], None],
+    event_type: EventType,
+) -> Callable[[Event, LambdaContext], PartialItemFailureResponse]:
+    """The records of an SQS batch, each handled alone: one that raises is retried (a partial
+    batch response), the others are done. A failed batch is re-raised with each message's id
+    and error type only (`batches.IdsOnlyBatchProcessor`): never a record's data.
+
+    The handler passes `EventType.SQS`, so that it imports Powertools' batch utility among its
+    third-party imports, before pydantic: imported after pydantic, the utility loads the
+    pydantic models of every AWS event its parser knows (for type hints alone), a third of a
+    cold start. (For the same reason the ids-only processor is in its own module, loaded
+    here: this module is imported by every handler, after pydantic.)"""
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    from reactivation.batches import IdsOnlyBatchProcessor
+
+    processor = IdsOnlyBatchProcessor(event_type=event_type)
+
+    def handle(event: Event, context: LambdaContext) -> PartialItemFailureResponse:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+
+    return handle
+
+
+def http_api(app: APIGatewayHttpResolver) -> Callable[[Event, LambdaContext], dict[str, Any]]:
+    """An HTTP API's requests, routed by `app` (its routes and error handlers)."""
+
+    def handle(event: Event, context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handle

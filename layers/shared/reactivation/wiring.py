@@ -9,34 +9,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
-from reactivation import clock, verification
-from reactivation.adapters.certificates import CertificateStore
-from reactivation.adapters.channels import (
-    EndUserMessagingOptOuts,
-    EndUserMessagingSms,
-    OptOutList,
-    SesEmail,
-    SmsChannel,
-    SnsSms,
-)
-from reactivation.adapters.consent import ConsentRepository
-from reactivation.adapters.handoffs import HandoffRepository
-from reactivation.adapters.items import TransactionWriter
-from reactivation.adapters.openings import OpeningRepository
-from reactivation.adapters.outbox import OutboxRepository
-from reactivation.adapters.outcomes import OutcomeRepository
-from reactivation.adapters.parked_replies import ParkedReplies
-from reactivation.adapters.parking import ParkedJobs
-from reactivation.adapters.patients import PatientRepository
-from reactivation.adapters.practice_events import PracticeEvents
-from reactivation.adapters.practices import PracticeRepository
-from reactivation.adapters.queue import DeadLetters, ImportQueue, SegmentQueue, SendQueue
-from reactivation.adapters.recipients import RecipientRepository
-from reactivation.adapters.records import PatientRecords
-from reactivation.adapters.replies import ReplyRepository
-from reactivation.adapters.reports import ReportRepository
-from reactivation.adapters.sequences import SequenceRepository
-from reactivation.adapters.texts import RecordedSms
+from reactivation import clock
 from reactivation.config import (
     AppointmentSettings,
     EmailFeedbackSettings,
@@ -51,13 +24,12 @@ from reactivation.config import (
     UnsubscribeKeySettings,
     UnsubscribeSettings,
 )
-from reactivation.domain.messages import MessageLibrary
-from reactivation.domain.unsubscribe import UnsubscribeLinks
-from reactivation.pacing import Pacer
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
 
+    from reactivation.adapters.channels import OptOutList, SmsChannel
+    from reactivation.adapters.queue import DeadLetters
     from reactivation.services.appointments import AppointmentChangeService
     from reactivation.services.email_feedback import EmailFeedbackService
     from reactivation.services.inbound import InboundService
@@ -72,11 +44,13 @@ if TYPE_CHECKING:
 #: How long a warm send function keeps a practice's settings before reading them again.
 PRACTICE_CACHE_SECONDS = 60.0
 
-# Each builder imports its own service: a function loads only what it runs (cold start; the
-# import's phone-number parsing is heavy).
+# Each builder imports its own service and adapters: a function loads only what it runs
+# (cold start). The table's client is built at cold start (every invocation reads the table);
+# every other client when first used (an SMS channel, SES, a queue, a secret: not every
+# invocation needs each).
 
 
-def _client(service: str, settings: FunctionSettings) -> Any:
+def _build_client(service: str, settings: FunctionSettings) -> Any:
     """Short timeouts and the standard retry mode: a slow call fails inside the function's
     timeout. (The read timeout is a setting: the local stack's moto is slower than AWS.)"""
     config = Config(
@@ -85,6 +59,26 @@ def _client(service: str, settings: FunctionSettings) -> Any:
         read_timeout=settings.aws_read_timeout,
     )
     return boto3.client(service, config=config)  # type: ignore[call-overload]
+
+
+class LazyClient:
+    """A boto3 client built when it is first used (its first attribute asked for)."""
+
+    def __init__(self, service: str, settings: FunctionSettings) -> None:
+        self._service, self._settings = service, settings
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            self._client = _build_client(self._service, self._settings)
+        return getattr(self._client, name)
+
+
+def _client(service: str, settings: FunctionSettings) -> Any:
+    """The table's client now; any other when it is first used."""
+    if service == "dynamodb":
+        return _build_client(service, settings)
+    return LazyClient(service, settings)
 
 
 class SnsSubscriptionConfirmer:
@@ -99,6 +93,8 @@ class SnsSubscriptionConfirmer:
 
 def sms_channel(settings: SmsSettings) -> SmsChannel:
     """SNS Publish by default; AWS End User Messaging SMS when the deployment chose it."""
+    from reactivation.adapters.channels import EndUserMessagingSms, SnsSms
+
     if settings.sms_channel == "end_user_messaging":
         return EndUserMessagingSms(
             _client("pinpoint-sms-voice-v2", settings), settings.sms_configuration_set
@@ -108,6 +104,8 @@ def sms_channel(settings: SmsSettings) -> SmsChannel:
 
 def opt_out_list(settings: SmsSettings) -> OptOutList | None:
     """The End User Messaging opt-out list, when that channel is used with one."""
+    from reactivation.adapters.channels import EndUserMessagingOptOuts
+
     if settings.sms_channel != "end_user_messaging" or not settings.sms_opt_out_list:
         return None
     return EndUserMessagingOptOuts(
@@ -116,6 +114,14 @@ def opt_out_list(settings: SmsSettings) -> OptOutList | None:
 
 
 def segment_service(settings: SegmentSettings) -> SegmentService:
+    from reactivation.adapters.consent import ConsentRepository
+    from reactivation.adapters.parking import ParkedJobs
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.adapters.queue import SegmentQueue, SendQueue
+    from reactivation.adapters.recipients import RecipientRepository
+    from reactivation.adapters.records import PatientRecords
+    from reactivation.adapters.sequences import SequenceRepository
+    from reactivation.domain.messages import MessageLibrary
     from reactivation.services.segment import SegmentService
 
     dynamodb = _client("dynamodb", settings)
@@ -134,6 +140,16 @@ def segment_service(settings: SegmentSettings) -> SegmentService:
 
 
 def send_service(settings: SendSettings) -> SendService:
+    from reactivation.adapters.channels import SesEmail
+    from reactivation.adapters.outbox import OutboxRepository
+    from reactivation.adapters.parking import ParkedJobs
+    from reactivation.adapters.patients import PatientRepository
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.adapters.queue import SendQueue
+    from reactivation.adapters.recipients import RecipientRepository
+    from reactivation.domain.messages import MessageLibrary
+    from reactivation.domain.unsubscribe import UnsubscribeLinks
+    from reactivation.pacing import Pacer
     from reactivation.services.send import SendService
 
     dynamodb = _client("dynamodb", settings)
@@ -154,6 +170,8 @@ def send_service(settings: SendSettings) -> SendService:
 
 
 def send_dead_letters(settings: SendSettings) -> DeadLetters:
+    from reactivation.adapters.queue import DeadLetters
+
     return DeadLetters(_client("sqs", settings), settings.send_dead_letter_queue_url)
 
 
@@ -169,6 +187,7 @@ def _signing_key(settings: UnsubscribeKeySettings) -> Callable[[], bytes]:
 
 
 def email_feedback_service(settings: EmailFeedbackSettings) -> EmailFeedbackService:
+    from reactivation.adapters.consent import ConsentRepository
     from reactivation.services.email_feedback import EmailFeedbackService
 
     return EmailFeedbackService(
@@ -177,6 +196,10 @@ def email_feedback_service(settings: EmailFeedbackSettings) -> EmailFeedbackServ
 
 
 def unsubscribe_service(settings: UnsubscribeSettings) -> UnsubscribeService:
+    from reactivation.adapters.consent import ConsentRepository
+    from reactivation.adapters.patients import PatientRepository
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.domain.unsubscribe import UnsubscribeLinks
     from reactivation.services.unsubscribe import UnsubscribeService
 
     dynamodb = _client("dynamodb", settings)
@@ -192,6 +215,8 @@ def unsubscribe_service(settings: UnsubscribeSettings) -> UnsubscribeService:
 def inbound_redrive(settings: InboundRedriveSettings) -> InboundRedrive:
     """The inbound service as the redrive runs it: a parked reply may be as old as the
     dead-letter queue keeps it; every other check is the same."""
+    from reactivation import verification
+    from reactivation.adapters.parked_replies import ParkedReplies
     from reactivation.services.inbound_redrive import InboundRedrive
 
     return InboundRedrive(
@@ -201,8 +226,25 @@ def inbound_redrive(settings: InboundRedriveSettings) -> InboundRedrive:
 
 
 def inbound_service(
-    settings: InboundSettings, *, max_age: timedelta = verification.MAX_AGE
+    settings: InboundSettings, *, max_age: timedelta | None = None
 ) -> InboundService:
+    """`max_age`: how old a message may be (`verification.MAX_AGE` unless given)."""
+    from reactivation import verification
+    from reactivation.adapters.certificates import CertificateStore
+    from reactivation.adapters.channels import SesEmail
+    from reactivation.adapters.consent import ConsentRepository
+    from reactivation.adapters.handoffs import HandoffRepository
+    from reactivation.adapters.items import TransactionWriter
+    from reactivation.adapters.openings import OpeningRepository
+    from reactivation.adapters.outbox import OutboxRepository
+    from reactivation.adapters.patients import PatientRepository
+    from reactivation.adapters.practice_events import PracticeEvents
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.adapters.recipients import RecipientRepository
+    from reactivation.adapters.replies import ReplyRepository
+    from reactivation.adapters.sequences import SequenceRepository
+    from reactivation.adapters.texts import RecordedSms
+    from reactivation.domain.messages import MessageLibrary
     from reactivation.services.inbound import InboundService
     from reactivation.services.inbound.answers import Answers
     from reactivation.services.inbound.booking import Booking
@@ -233,7 +275,7 @@ def inbound_service(
         confirmer=SnsSubscriptionConfirmer(_client("sns", settings)),
         wall_clock=clock.wall_now,
         accept_signature_version_1=settings.accept_signature_version_1,
-        max_age=max_age,
+        max_age=verification.MAX_AGE if max_age is None else max_age,
     )
     store = ReplyStore(
         consent=ConsentRepository(dynamodb, table),
@@ -279,7 +321,16 @@ def report_service_for(
     staff_inbox_url: str | None = None,
 ) -> ReportService:
     """The report service on any deployment's clients (the function's, or the CLI's)."""
-    from reactivation.services.report import ReportDelivery, ReportService
+    from reactivation.adapters.channels import SesEmail
+    from reactivation.adapters.handoffs import HandoffRepository
+    from reactivation.adapters.openings import OpeningRepository
+    from reactivation.adapters.outbox import OutboxRepository
+    from reactivation.adapters.outcomes import OutcomeRepository
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.adapters.replies import ReplyRepository
+    from reactivation.adapters.reports import ReportRepository
+    from reactivation.adapters.sequences import SequenceRepository
+    from reactivation.services.report import ReportMailing, ReportService
 
     dynamodb = client("dynamodb")
     return ReportService(
@@ -292,12 +343,19 @@ def report_service_for(
         outcomes=OutcomeRepository(dynamodb, table),
         reports=ReportRepository(dynamodb, table),
         email_channel=SesEmail(client("sesv2")),
-        delivery=ReportDelivery(sender, segment_price, staff_inbox_url),
+        mailing=ReportMailing(sender, segment_price, staff_inbox_url),
     )
 
 
 def staff_service_for(dynamodb: Any, table: str) -> StaffService:
     """Staff's use cases on a deployment's table: for the CLI now, and the staff inbox."""
+    from reactivation.adapters.consent import ConsentRepository
+    from reactivation.adapters.handoffs import HandoffRepository
+    from reactivation.adapters.openings import OpeningRepository
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.adapters.replies import ReplyRepository
+    from reactivation.adapters.sequences import SequenceRepository
+    from reactivation.domain.messages import MessageLibrary
     from reactivation.services.staff import StaffService
 
     return StaffService(
@@ -313,6 +371,9 @@ def staff_service_for(dynamodb: Any, table: str) -> StaffService:
 
 def ingest_service(settings: IngestSettings) -> IngestService:
     from reactivation.adapters.imports import ExportStore, ImportRepository
+    from reactivation.adapters.patients import PatientRepository
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.adapters.queue import ImportQueue
     from reactivation.services.ingest import IngestService
 
     dynamodb = _client("dynamodb", settings)
@@ -327,10 +388,18 @@ def ingest_service(settings: IngestSettings) -> IngestService:
 
 
 def appointment_dead_letters(settings: AppointmentSettings) -> DeadLetters:
+    from reactivation.adapters.queue import DeadLetters
+
     return DeadLetters(_client("sqs", settings), settings.appointment_dead_letter_queue_url)
 
 
 def appointment_change_service(settings: AppointmentSettings) -> AppointmentChangeService:
+    from reactivation.adapters.consent import ConsentRepository
+    from reactivation.adapters.openings import OpeningRepository
+    from reactivation.adapters.patients import PatientRepository
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.adapters.sequences import SequenceRepository
+    from reactivation.domain.messages import MessageLibrary
     from reactivation.services.appointments import AppointmentChangeService
 
     dynamodb = _client("dynamodb", settings)

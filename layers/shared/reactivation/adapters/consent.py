@@ -10,23 +10,18 @@ from botocore.exceptions import ClientError
 
 from reactivation.adapters.items import (
     Keys,
+    TableRepository,
     from_attributes,
     is_condition_failure,
     iso,
-    query,
     to_attributes,
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
-class ConsentRepository:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
-
+class ConsentRepository(TableRepository):
     def _key(self, practice_id: str, contact: str) -> dict[str, object]:
         return {"pk": Keys.number(practice_id, contact), "sk": "CONSENT"}
 
@@ -57,16 +52,11 @@ class ConsentRepository:
         segmentation that decides for thousands of patients at once."""
         return frozenset(
             str(item["contact"])
-            for item in query(
-                self._client,
-                TableName=self._table,
-                IndexName="ByCollection",
-                KeyConditionExpression="gsi1pk = :pk",
+            for item in self._collection(
+                Keys.collection(practice_id, "CONSENTS"),
+                values={":out": "opted_out"},
                 FilterExpression="#status = :out",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_attributes(
-                    {":pk": Keys.collection(practice_id, "CONSENTS"), ":out": "opted_out"}
-                ),
             )
         )
 

@@ -8,27 +8,22 @@ from typing import TYPE_CHECKING
 
 from reactivation.adapters.items import (
     Keys,
+    TableRepository,
     conditionally,
     from_attributes,
     iso,
     items_between,
     model_fields,
     model_item,
-    query,
     to_attributes,
 )
 from reactivation.domain.handoffs import Handoff
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
-class HandoffRepository:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
-
+class HandoffRepository(TableRepository):
     @staticmethod
     def _key(practice_id: str, handoff_id: str) -> dict[str, str]:
         return {"pk": Keys.practice(practice_id), "sk": f"HANDOFF#{handoff_id}"}
@@ -59,15 +54,7 @@ class HandoffRepository:
 
     def open_ones(self, practice_id: str) -> Iterator[Handoff]:
         """The practice's open handoffs, oldest first."""
-        for item in query(
-            self._client,
-            TableName=self._table,
-            IndexName="ByCollection",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=to_attributes(
-                {":pk": Keys.collection(practice_id, "HANDOFFS_OPEN")}
-            ),
-        ):
+        for item in self._collection(Keys.collection(practice_id, "HANDOFFS_OPEN")):
             yield Handoff.model_validate(model_fields(Handoff, item))
 
     def close(self, practice_id: str, handoff_id: str, at: datetime, note: str | None) -> bool:

@@ -13,19 +13,18 @@ from botocore.exceptions import ClientError
 
 from reactivation.adapters.items import (
     Keys,
+    TableRepository,
     conditionally,
     from_attributes,
     iso,
     model_fields,
     put_new,
-    query,
     to_attributes,
 )
 from reactivation.domain.importing import MAX_LINE_CHARS, ExportFile
 from reactivation.domain.imports import ExportRef, ImportRecord
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
 
 #: How much of a file is read from S3 at once.
@@ -44,12 +43,8 @@ class Lease:
     until: datetime
 
 
-class ImportRepository:
+class ImportRepository(TableRepository):
     """One item per import; only the worker that holds its lease may move it on."""
-
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
 
     @staticmethod
     def _key(ref: ExportRef) -> dict[str, str]:
@@ -131,16 +126,8 @@ class ImportRepository:
         )
 
     def recent(self, practice_id: str, limit: int = 10) -> list[ImportRecord]:
-        items = query(
-            self._client,
-            TableName=self._table,
-            IndexName="ByCollection",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=to_attributes(
-                {":pk": Keys.collection(practice_id, "IMPORTS")}
-            ),
-            ScanIndexForward=False,
-            Limit=limit,
+        items = self._collection(
+            Keys.collection(practice_id, "IMPORTS"), ScanIndexForward=False, Limit=limit
         )
         records = []
         for item in items:

@@ -92,6 +92,55 @@ def query(client: DynamoDBClient, **kwargs: Any) -> Iterator[Item]:
             yield from_attributes(attributes)
 
 
+def _collection_query(
+    table: str, collection: str, order: str, values: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    condition = "gsi1pk = :pk" + (f" AND {order}" if order else "")
+    return {
+        "TableName": table,
+        "IndexName": "ByCollection",
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeValues": to_attributes({":pk": collection, **(values or {})}),
+    }
+
+
+def in_collection(
+    client: DynamoDBClient,
+    table: str,
+    collection: str,
+    *,
+    order: str = "",
+    values: Mapping[str, Any] | None = None,
+    **parameters: Any,
+) -> Iterator[Item]:
+    """The items of one of the table's collections (the ByCollection index: gsi1pk names the
+    collection, gsi1sk orders it), page after page. `order`: a condition on gsi1sk, such as
+    "gsi1sk < :before"; `values`: the expression's values besides :pk; `parameters`: the
+    query's others (FilterExpression, ExpressionAttributeNames, ScanIndexForward, Limit)."""
+    return query(client, **_collection_query(table, collection, order, values), **parameters)
+
+
+class TableRepository:
+    """A repository of the practice table's items: its client and the table's name."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def _collection(
+        self,
+        collection: str,
+        *,
+        order: str = "",
+        values: Mapping[str, Any] | None = None,
+        **parameters: Any,
+    ) -> Iterator[Item]:
+        """The items of one of the table's collections (see `in_collection`)."""
+        return in_collection(
+            self._client, self._table, collection, order=order, values=values, **parameters
+        )
+
+
 class Keys:
     """Every key of the table. Each starts with the practice it belongs to."""
 
@@ -146,32 +195,22 @@ def count_between(
     """How many items of a time-ordered collection fall in [start, end)."""
     paginator = client.get_paginator("query")
     total = 0
-    for page in paginator.paginate(
-        TableName=table,
-        IndexName="ByCollection",
-        KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
-        ExpressionAttributeValues=to_attributes(
-            {":pk": collection, ":start": iso(start), ":end": iso(end)}
-        ),
-        Select="COUNT",
-    ):
+    between = _collection_query(table, collection, *_between(start, end))
+    for page in paginator.paginate(**between, Select="COUNT"):
         total += page["Count"]
     return total
+
+
+def _between(start: datetime, end: datetime) -> tuple[str, dict[str, str]]:
+    return "gsi1sk BETWEEN :start AND :end", {":start": iso(start), ":end": iso(end)}
 
 
 def items_between(
     client: DynamoDBClient, table: str, collection: str, start: datetime, end: datetime
 ) -> Iterator[Item]:
     """The items of a time-ordered collection in [start, end), oldest first."""
-    return query(
-        client,
-        TableName=table,
-        IndexName="ByCollection",
-        KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
-        ExpressionAttributeValues=to_attributes(
-            {":pk": collection, ":start": iso(start), ":end": iso(end)}
-        ),
-    )
+    order, values = _between(start, end)
+    return in_collection(client, table, collection, order=order, values=values)
 
 
 #: DynamoDB writes at most 25 items per BatchWriteItem.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from reactivation.adapters.items import (
     Keys,
+    TableRepository,
     conditionally,
     iso,
     model_fields,
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
-class OpeningRepository:
+class OpeningRepository(TableRepository):
     """`empty_cache_seconds` > 0 remembers, for that long in this instance, that a practice
     has no upcoming openings (most practices never publish any: a yes to them then costs no
     query); a practice with openings is read fresh every time."""
@@ -38,8 +39,7 @@ class OpeningRepository:
         empty_cache_seconds: float = 0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
-        self._table = table
+        super().__init__(client, table)
         self._empty_cache_seconds = empty_cache_seconds
         self._monotonic = monotonic
         self._none_at: dict[str, float] = {}

@@ -11,23 +11,23 @@ from botocore.exceptions import ClientError
 
 from reactivation.adapters.items import (
     Keys,
+    TableRepository,
     from_attributes,
     is_condition_failure,
     iso,
     items_between,
     model_fields,
     put_new,
-    query,
     to_attributes,
 )
-from reactivation.domain.metrics import PaidText, SentMessage, TextKind
 from reactivation.domain.outreach import SendJob, SendStatus
 from reactivation.domain.sms import SmsEncoding
 from reactivation.domain.types import Campaign, Channel
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    from reactivation.domain.metrics import PaidText, SentMessage, TextKind
 
 
 class Claim(StrEnum):
@@ -37,11 +37,7 @@ class Claim(StrEnum):
     REFUSED = "refused"  # one of the writes claimed with it did not hold (see its position)
 
 
-class OutboxRepository:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
-
+class OutboxRepository(TableRepository):
     def _key(self, job: SendJob) -> dict[str, Any]:
         return {"pk": Keys.patient(job.practice_id, job.patient_id), "sk": f"MESSAGE#{job.job_id}"}
 
@@ -145,17 +141,12 @@ class OutboxRepository:
         a person checks the channel's records (by job id) and the patient's phone."""
         return [
             SendJob.model_validate(model_fields(SendJob, item))
-            for item in query(
-                self._client,
-                TableName=self._table,
-                IndexName="ByCollection",
-                KeyConditionExpression="gsi1pk = :pk AND gsi1sk < :before",
-                ExpressionAttributeValues=to_attributes({
-                    ":pk": Keys.collection(practice_id, "IN_FLIGHT"),
-                    ":before": iso(claimed_before),
-                }),
+            for item in self._collection(
+                Keys.collection(practice_id, "IN_FLIGHT"),
+                order="gsi1sk < :before",
+                values={":before": iso(claimed_before)},
             )
-        ]  # fmt: skip
+        ]
 
     def cancelled(self, job: SendJob, *, reason: str, at: datetime) -> None:
         """Records that the job will never be sent, and why (unless it was settled before)."""
@@ -177,6 +168,9 @@ class OutboxRepository:
     ) -> list[SentMessage]:
         """Every message sent in [start, end): to whom, of which enrolment, by which channel,
         its segments (what the carrier bills) and when."""
+        # The report's metrics are the report function's: the send function never loads them.
+        from reactivation.domain.metrics import SentMessage
+
         return [
             SentMessage(
                 patient_id=str(item["patient_id"]),
@@ -229,6 +223,8 @@ class OutboxRepository:
 
     def texts_between(self, practice_id: str, start: datetime, end: datetime) -> list[PaidText]:
         """The billed texts that are not outreach, sent in [start, end)."""
+        from reactivation.domain.metrics import PaidText, TextKind
+
         return [
             PaidText(
                 kind=TextKind(item["text_kind"]),

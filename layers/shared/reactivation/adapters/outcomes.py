@@ -7,19 +7,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from reactivation.adapters.items import Keys, iso, model_fields, put_new, query, to_attributes
+from reactivation.adapters.items import (
+    Keys,
+    TableRepository,
+    iso,
+    model_fields,
+    put_new,
+    query,
+    to_attributes,
+)
 from reactivation.domain.outcomes import KnownAppointment, Observed
 from reactivation.domain.patients import Appointment
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
+    pass
 
 
-class OutcomeRepository:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
-
+class OutcomeRepository(TableRepository):
     def facts(
         self, practice_id: str, patient_id: str
     ) -> tuple[list[KnownAppointment], dict[str, Observed]]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from reactivation.adapters.items import (
     Keys,
+    TableRepository,
     conditionally,
     iso,
     query,
@@ -18,17 +19,13 @@ from reactivation.adapters.items import (
 from reactivation.domain.outreach import SendJob
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
+    pass
 
 #: A released parked job stays this long (for the record), then DynamoDB's TTL removes it.
 KEPT = timedelta(days=30)
 
 
-class ParkedJobs:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
-
+class ParkedJobs(TableRepository):
     @staticmethod
     def _key(job: SendJob) -> dict[str, str]:
         return {"pk": Keys.patient(job.practice_id, job.patient_id), "sk": f"PARKED#{job.job_id}"}

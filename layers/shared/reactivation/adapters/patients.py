@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from reactivation.adapters.items import (
     Keys,
+    TableRepository,
     batch_put,
     conditionally,
     iso,
@@ -23,14 +24,10 @@ from reactivation.domain.outreach import PatientFile
 from reactivation.domain.patients import Appointment, Patient, PatientRecord, Plan
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
+    pass
 
 
-class PatientRepository:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
-
+class PatientRepository(TableRepository):
     def save(self, practice_id: str, patient: Patient) -> None:
         """Writes the imported fields only: what the system learned lives in other items."""
         self._client.put_item(
@@ -95,17 +92,11 @@ class PatientRepository:
     ) -> Iterator[tuple[str, bool]]:
         """Every patient id of the practice in id order (those after `after`, to resume), with
         whether they are active."""
-        condition = "gsi1pk = :pk"
-        values = {":pk": Keys.collection(practice_id, "PATIENTS")}
-        if after is not None:
-            condition += " AND gsi1sk > :after"
-            values[":after"] = after
-        for item in query(
-            self._client,
-            TableName=self._table,
-            IndexName="ByCollection",
-            KeyConditionExpression=condition,
-            ExpressionAttributeValues=to_attributes(values),
+        resume = after is not None
+        for item in self._collection(
+            Keys.collection(practice_id, "PATIENTS"),
+            order="gsi1sk > :after" if resume else "",
+            values={":after": after} if resume else None,
             ProjectionExpression="gsi1sk, active",
         ):
             yield str(item["gsi1sk"]), bool(item.get("active", True))

@@ -10,11 +10,11 @@ from botocore.exceptions import ClientError
 
 from reactivation.adapters.items import (
     Keys,
+    TableRepository,
     from_attributes,
     is_condition_failure,
     model_fields,
     model_item,
-    query,
     to_attributes,
 )
 from reactivation.domain.practice import Practice
@@ -40,7 +40,7 @@ class PracticeChanged(Exception):
     """Another save changed the practice each time this one tried: nothing was saved."""
 
 
-class PracticeRepository:
+class PracticeRepository(TableRepository):
     """`cache_seconds` > 0 keeps what `get` read for that long in this instance (a warm Lambda
     reads a practice once a minute, not once a message); 0 reads every time."""
 
@@ -52,8 +52,7 @@ class PracticeRepository:
         cache_seconds: float = 0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
-        self._table = table
+        super().__init__(client, table)
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
         self._cached: dict[str, tuple[float, Practice | None]] = {}
@@ -167,13 +166,7 @@ class PracticeRepository:
         return Practice.model_validate(model_fields(Practice, item))
 
     def all_ids(self) -> Iterator[str]:
-        for item in query(
-            self._client,
-            TableName=self._table,
-            IndexName="ByCollection",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=to_attributes({":pk": Keys.PRACTICES}),
-        ):
+        for item in self._collection(Keys.PRACTICES):
             yield str(item["practice_id"])
 
     def owner_of_number(self, number: str) -> str | None:
@@ -198,13 +191,6 @@ class PracticeRepository:
         # A practice saved before numbers had their own item: its mapping counts only when
         # exactly one practice claims the number (two claims: nobody's, until one is saved).
         claims = {
-            str(item["practice_id"])
-            for item in query(
-                self._client,
-                TableName=self._table,
-                IndexName="ByCollection",
-                KeyConditionExpression="gsi1pk = :pk",
-                ExpressionAttributeValues=to_attributes({":pk": Keys.sending_number(number)}),
-            )
+            str(item["practice_id"]) for item in self._collection(Keys.sending_number(number))
         }
         return claims.pop() if len(claims) == 1 else None

@@ -17,12 +17,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from reactivation.adapters.items import Keys, iso, query, to_attributes
+from reactivation.adapters.items import Keys, TableRepository, iso, query, to_attributes
 from reactivation.domain.conversation import AnswerClaim, Offer
 from reactivation.domain.outreach import NumberSend, PendingStep, Recipient
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 #: How long a reply's answer claim is kept (SNS gives up on a delivery within an hour).
@@ -32,11 +31,7 @@ ANSWER_MEMORY = timedelta(days=7)
 SEND_MEMORY = timedelta(days=31)
 
 
-class RecipientRepository:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
-
+class RecipientRepository(TableRepository):
     def read(self, practice_id: str, contact: str) -> Recipient:
         opted_out, version = False, 0
         changed_at: datetime | None = None

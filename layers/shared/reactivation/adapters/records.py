@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from reactivation.adapters.items import Keys, model_fields, query, to_attributes
+from reactivation.adapters.items import Keys, TableRepository, model_fields, query, to_attributes
 from reactivation.adapters.sequences import history_from_state
 from reactivation.domain.outreach import Enrolment, PatientFile, SendStatus
 from reactivation.domain.patients import Appointment, Patient, PatientHistory, PatientRecord, Plan
@@ -63,11 +63,7 @@ def read_patient_file(
     )
 
 
-class PatientRecords:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
-
+class PatientRecords(TableRepository):
     def shard(
         self, practice_id: str, shard: int, opted_out: frozenset[str], after: str | None = None
     ) -> Iterator[tuple[PatientRecord, PatientHistory]]:

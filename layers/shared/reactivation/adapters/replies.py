@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from reactivation.adapters.items import (
     Keys,
+    TableRepository,
     count_between,
     iso,
     items_between,
@@ -18,15 +19,10 @@ from reactivation.adapters.items import (
 from reactivation.domain.conversation import Intent, Reply
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 
-class ReplyRepository:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
-
+class ReplyRepository(TableRepository):
     def _item(self, reply: Reply, recorded_at: datetime) -> dict[str, object]:
         return {
             "pk": Keys.number(reply.practice_id, reply.from_number),
@@ -65,15 +61,10 @@ class ReplyRepository:
 
     def find(self, practice_id: str, inbound_message_id: str) -> Reply | None:
         """A reply by its inbound message id (for staff tools: reads the practice's replies)."""
-        for item in query(
-            self._client,
-            TableName=self._table,
-            IndexName="ByCollection",
-            KeyConditionExpression="gsi1pk = :pk",
+        for item in self._collection(
+            Keys.collection(practice_id, "REPLIES"),
+            values={":id": inbound_message_id},
             FilterExpression="inbound_message_id = :id",
-            ExpressionAttributeValues=to_attributes(
-                {":pk": Keys.collection(practice_id, "REPLIES"), ":id": inbound_message_id}
-            ),
         ):
             return Reply.model_validate(model_fields(Reply, item))
         return None

@@ -8,21 +8,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from reactivation.adapters.items import Keys, conditionally, iso, to_attributes
+from reactivation.adapters.items import Keys, TableRepository, conditionally, iso, to_attributes
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
+    pass
 
 
 #: Longer than the report function's timeout (template.yaml; tests/test_template.py checks).
 CLAIM_ABANDONED = timedelta(minutes=20)
 
 
-class ReportRepository:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
-
+class ReportRepository(TableRepository):
     def _key(self, practice_id: str, week: str) -> dict[str, str]:
         return {"pk": Keys.practice(practice_id), "sk": f"REPORT#{week}"}
 

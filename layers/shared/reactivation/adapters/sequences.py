@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from reactivation.adapters.items import (
     Keys,
+    TableRepository,
     from_attributes,
     is_condition_failure,
     iso,
@@ -23,15 +24,17 @@ from reactivation.adapters.items import (
 from reactivation.domain import sequences as sequences_domain
 from reactivation.domain.outreach import Enrolment
 from reactivation.domain.patients import PatientHistory
-from reactivation.domain.reply_plan import PatientChange
 from reactivation.domain.types import Campaign
 
 #: The index attributes every update of a patient's state sets (values from `_indexed`).
 STATE_INDEX = "gsi4pk = :g4pk, gsi4sk = :g4sk, patient_id = :pid"
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    # Only a type here: the reply classifier behind it is not loaded by the functions that
+    # never read a reply.
+    from reactivation.domain.reply_plan import PatientChange
 
 
 def history_from_state(state: Mapping[str, Any], opted_out: frozenset[str]) -> PatientHistory:
@@ -52,11 +55,7 @@ def history_from_state(state: Mapping[str, Any], opted_out: frozenset[str]) -> P
     )
 
 
-class SequenceRepository:
-    def __init__(self, client: DynamoDBClient, table: str) -> None:
-        self._client = client
-        self._table = table
-
+class SequenceRepository(TableRepository):
     def _sequence_item(self, sequence: Enrolment) -> dict[str, Any]:
         item: dict[str, Any] = {
             "pk": Keys.patient(sequence.practice_id, sequence.patient_id),

@@ -6,13 +6,15 @@ import copy
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache, cached_property
 from importlib import resources
-from typing import Any
-
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from reactivation.domain.types import Campaign, Language
+
+if TYPE_CHECKING:
+    from jinja2 import Template, nodes
+    from jinja2.sandbox import SandboxedEnvironment
 
 #: The only variables a message may use.
 ALLOWED_VARIABLES = frozenset(
@@ -31,17 +33,22 @@ class MessageNotFound(LookupError):
     """The library has no approved text for this campaign, step and language."""
 
 
-#: What a practice's own text may not hold, by the parsed node's kind (anything else too).
-_NOT_PLAIN: tuple[tuple[type[nodes.Node], str], ...] = (
-    (nodes.Filter, "a filter (|)"),
-    (nodes.Test, "a test (is)"),
-    (nodes.Call, "a call"),
-    (nodes.Getattr, "an attribute"),
-    (nodes.Getitem, "an attribute"),
-    (nodes.Const, "a literal value"),
-    (nodes.CondExpr, "an inline if"),
-    (nodes.Expr, "an operator"),
-)
+@cache
+def _not_plain() -> tuple[tuple[type[nodes.Node], str], ...]:
+    """What a practice's own text may not hold, by the parsed node's kind (anything else too).
+    (Jinja2's nodes: imported when a text is first checked, not at a function's cold start.)"""
+    from jinja2 import nodes
+
+    return (
+        (nodes.Filter, "a filter (|)"),
+        (nodes.Test, "a test (is)"),
+        (nodes.Call, "a call"),
+        (nodes.Getattr, "an attribute"),
+        (nodes.Getitem, "an attribute"),
+        (nodes.Const, "a literal value"),
+        (nodes.CondExpr, "an inline if"),
+        (nodes.Expr, "an operator"),
+    )
 
 
 def plain_text_problem(source: str) -> str | None:
@@ -50,6 +57,8 @@ def plain_text_problem(source: str) -> str | None:
     words from the checks, which render it once), no filter, operator, call, attribute or
     literal (`{{ first_name * 50000000 }}` would take the send function's time and memory).
     The parsed template is walked: checked when the text is saved, and again before use."""
+    from jinja2 import TemplateSyntaxError, nodes
+
     try:
         parsed = template_environment().parse(source)
     except TemplateSyntaxError as error:
@@ -67,7 +76,7 @@ def plain_text_problem(source: str) -> str | None:
                 return (f"uses {node.name}: a message may only use "
                         f"{', '.join(sorted(ALLOWED_VARIABLES))}")  # fmt: skip
             kind = next(
-                (what for cls, what in _NOT_PLAIN if isinstance(node, cls)), "an expression"
+                (what for cls, what in _not_plain() if isinstance(node, cls)), "an expression"
             )
             return f"uses {kind}: {_PLAIN}"
     return None
@@ -117,6 +126,10 @@ def template_environment() -> SandboxedEnvironment:
 
 
 def _environment() -> SandboxedEnvironment:
+    # Jinja2 is imported when a message is first rendered, not at a function's cold start.
+    from jinja2 import StrictUndefined, select_autoescape
+    from jinja2.sandbox import SandboxedEnvironment
+
     return SandboxedEnvironment(
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=False),
@@ -135,11 +148,17 @@ class MessageLibrary:
         #: `with_overrides`): their approved texts are used.
         self.refused_overrides = refused
         self._overridden: dict[frozenset[tuple[str, str]], MessageLibrary] = {}
-        self._text = template_environment()
-        self._html = _environment()
-        self._layout = self._html.from_string(
-            resources.files("reactivation").joinpath("templates/email.html.j2").read_text("utf-8")
-        )
+
+    @cached_property
+    def _text(self) -> SandboxedEnvironment:
+        """Compiled when a message is first rendered."""
+        return template_environment()
+
+    @cached_property
+    def _layout(self) -> Template:
+        """The outreach email's HTML layout, compiled when an email is first rendered."""
+        source = resources.files("reactivation").joinpath("templates/email.html.j2")
+        return _environment().from_string(source.read_text("utf-8"))
 
     @classmethod
     def from_toml(cls, text: str) -> MessageLibrary:

@@ -16,16 +16,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import holidays
-import phonenumbers
-from phonenumbers import timezone as number_timezone
 
 from reactivation.domain.outreach import PendingStep
 from reactivation.domain.practice import SendingWindow
 from reactivation.domain.rules import PRIORITY
 from reactivation.domain.types import Campaign
+
+if TYPE_CHECKING:
+    import holidays
 
 SUNDAY = 6
 #: (how many, in how long): rolling caps on outreach per patient and per number.
@@ -35,8 +35,14 @@ ROLLING_CAPS: tuple[tuple[int, timedelta], ...] = ((2, timedelta(days=7)), (4, t
 PENDING_HOLD = timedelta(days=4)
 
 
+# holidays and phonenumbers' timezone data are imported when first asked, not at a function's
+# cold start.
+
+
 @cache
 def _us_holidays() -> holidays.HolidayBase:
+    import holidays
+
     return holidays.country_holidays("US")  # federal, with the observed days
 
 
@@ -46,6 +52,9 @@ def is_us_federal_holiday(day: date) -> bool:
 
 def number_timezones(e164: str) -> tuple[str, ...]:
     """The timezones of a number's area code (several where an area code spans zones)."""
+    import phonenumbers
+    from phonenumbers import timezone as number_timezone
+
     try:
         number = phonenumbers.parse(e164)
     except phonenumbers.NumberParseException:

@@ -37,9 +37,9 @@ class ReportRunFailed(RuntimeError):
 
 
 @dataclass(frozen=True)
-class ReportDelivery:
-    """How the report goes out: from whom, the SMS price it estimates texts at (a practice's
-    own price first), and where the staff inbox is (its link, once it exists)."""
+class ReportMailing:
+    """Whom the reports come from, and what each shows unless its practice says otherwise: the
+    price of an SMS segment (the practice's own price first) and the staff inbox's link."""
 
     sender: str
     segment_price: float | None = None
@@ -59,10 +59,10 @@ class ReportService:
         outcomes: OutcomeRepository,
         reports: ReportRepository,
         email_channel: EmailChannel,
-        delivery: ReportDelivery,
+        mailing: ReportMailing,
     ) -> None:
-        self._segment_price = delivery.segment_price or report.DEFAULT_SEGMENT_PRICE
-        self._staff_inbox_url = delivery.staff_inbox_url
+        self._segment_price = mailing.segment_price or report.DEFAULT_SEGMENT_PRICE
+        self._staff_inbox_url = mailing.staff_inbox_url
         self._practices = practices
         self._sequences = sequences
         self._outbox = outbox
@@ -72,7 +72,7 @@ class ReportService:
         self._outcomes = outcomes
         self._reports = reports
         self._email = email_channel
-        self._sender = delivery.sender
+        self._sender = mailing.sender
 
     def build(
         self, practice: Practice, week: report.ReportWeek, now: datetime

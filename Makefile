@@ -12,7 +12,7 @@ SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup demo local test test-fast lint typecheck unit layer-check bench report-screenshot sam-validate sam-build deploy clean
+.PHONY: help setup demo local test test-fast lint typecheck unit layer-check bench report-screenshot train-replies sam-validate sam-build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -75,6 +75,13 @@ report-screenshot: setup ## Render the demo's weekly reports in headless Chromiu
 	command -v chromium >/dev/null || apt-get install -y chromium || sudo apt-get install -y chromium
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-screenshot.txt
 	$(BIN)/python scripts/report_screenshot.py .local/outbox/weekly-report*.html
+
+# scikit-learn (requirements-train.txt) only here: the layer scores the exported model in plain
+# Python, and CI tests the shipped model file.
+train-replies: setup ## Retrain the reply model on the corpus's training writers (then: make bench)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-train.txt
+	$(BIN)/python -m reactivation_tools.train_replies
+	$(BIN)/python bench/classifier_accuracy.py
 
 # The SAM CLI lives in its own virtualenv: its pins are not the project's.
 $(SAM):

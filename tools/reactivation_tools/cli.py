@@ -107,7 +107,9 @@ def _local_seed(args: argparse.Namespace) -> int:
 
 
 def _classify(args: argparse.Namespace) -> int:
-    """JSON Lines in, the same objects out with "intent" and "notify_staff" added."""
+    """JSON Lines in, the same objects out with "intent" and "notify_staff" added (and
+    "barrier", the reason a decline, not-now, question, billing question or complaint gives:
+    null when it gives none or cannot carry one)."""
     from reactivation.domain.replies import classify
 
     refused = 0
@@ -125,6 +127,7 @@ def _classify(args: argparse.Namespace) -> int:
         result = classify(item["text"], opted_out=item.get("opted_out") is True)
         item["intent"] = result.intent.value
         item["notify_staff"] = result.notify_staff
+        item["barrier"] = result.barrier
         print(json.dumps(item, ensure_ascii=False), flush=True)
     return 1 if refused else 0
 

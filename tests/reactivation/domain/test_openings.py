@@ -158,3 +158,27 @@ def test_the_usual_provider_comes_first_where_they_have_a_time_that_fits() -> No
     assert [o.provider for o in made("saturday", "Dr. Patel")] == ["Dr. Lee"]
     assert made("yes with Dr Lee", "Dr. Patel")[0].provider == "Dr. Lee"  # named wins
     assert made("yes", "Dr. Nobody") == made("yes", None)  # not a provider with openings
+
+
+def test_the_offer_names_as_many_choices_as_times_offered() -> None:
+    from reactivation.domain.messages import MessageLibrary, MessageValues
+    from reactivation.domain.openings import choice_words
+
+    assert [choice_words(n) for n in (1, 2, 3)] == ["1", "1 or 2", "1, 2 or 3"]
+    assert [choice_words(n, Language.ES) for n in (1, 2, 3)] == ["1", "1 o 2", "1, 2 o 3"]
+    library = MessageLibrary.default()
+    two = MessageValues(first_name="", practice_name="Bright Smile Dental",
+                        practice_phone="(212) 555-0100",
+                        offered_times="1) Tue Dec 15 9:00am 2) Tue Dec 15 2:00pm",
+                        choices=choice_words(2))  # fmt: skip
+    assert library.system_sms("offer_times", Language.EN, two) == (
+        "Bright Smile Dental has 1) Tue Dec 15 9:00am 2) Tue Dec 15 2:00pm. Reply 1 or 2 to "
+        "pick one, or a day that suits you."
+    )
+    one_left = MessageValues(first_name="", practice_name="Bright Smile Dental",
+                             practice_phone="(212) 555-0100",
+                             offered_times="1) Tue Dec 15 2:00pm",
+                             choices=choice_words(1, Language.ES))  # fmt: skip
+    assert library.system_sms("time_taken", Language.ES, one_left).endswith(
+        "Quedan: 1) Tue Dec 15 2:00pm. Responda 1 para elegir."
+    )

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 #: The only variables a message may use.
 ALLOWED_VARIABLES = frozenset(
-    {"first_name", "practice_name", "practice_phone", "booking_link", "offered_times"}
+    {"first_name", "practice_name", "practice_phone", "booking_link", "offered_times", "choices"}
 )
 
 
@@ -93,6 +93,8 @@ class MessageValues:
     booking_link: str | None = None
     #: The open times offered to a patient who asked to book ("Tue Dec 1 9:00am, ...").
     offered_times: str | None = None
+    #: The replies that pick one of them, as many as were offered ("1, 2 or 3", "1 or 2").
+    choices: str | None = None
 
     def as_context(self) -> dict[str, Any]:
         return {
@@ -101,6 +103,7 @@ class MessageValues:
             "practice_phone": self.practice_phone,
             "booking_link": self.booking_link or "",
             "offered_times": self.offered_times or "",
+            "choices": self.choices or "",
         }
 
 

@@ -137,6 +137,15 @@ def offered_times(
     return " ".join(f"{n}) {when(o, timezone, language)}" for n, o in enumerate(openings, start=1))
 
 
+def choice_words(count: int, language: Language = Language.EN) -> str:
+    """The replies that pick one of `count` offered times: "1, 2 or 3", "1 or 2", "1"."""
+    numbers = [str(n) for n in range(1, count + 1)]
+    if len(numbers) <= 1:
+        return "".join(numbers)
+    last = "o" if language is Language.ES else "or"
+    return f"{', '.join(numbers[:-1])} {last} {numbers[-1]}"
+
+
 def offer(
     openings: Sequence[Opening],
     body: str,

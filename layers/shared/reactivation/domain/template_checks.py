@@ -73,6 +73,7 @@ LONGEST_VALUES = MessageValues(
     practice_phone="(212) 555-0100",
     booking_link="https://book.example.com/bright-smile-dental",
     offered_times="1) Wed Sep 29 12:30pm 2) Thu Sep 30 12:30pm 3) Fri Oct 22 12:30pm",
+    choices="1, 2 or 3",
 )
 
 #: The opt-out line a first SMS must carry (campaigns.md; the same keyword in Spanish).
@@ -232,5 +233,6 @@ def check_practice(practice: Practice, library_keys: frozenset[str]) -> list[Tem
         practice_phone=format_phone(practice.phone),
         booking_link=practice.booking_link,
         offered_times=LONGEST_VALUES.offered_times,
+        choices=LONGEST_VALUES.choices,
     )
     return check_overrides(practice.message_overrides, library_keys, values)

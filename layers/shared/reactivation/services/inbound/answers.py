@@ -33,11 +33,17 @@ class Answers:
         self._opt_out_list = opt_out_list
 
     def system_text(
-        self, practice: Practice, to: str, kind: str, language: Language, times: str | None = None
+        self,
+        practice: Practice,
+        to: str,
+        kind: str,
+        language: Language,
+        times: str | None = None,
+        choices: str | None = None,
     ) -> Answer:
         """The practice's system text `kind` ("help", "opt_out_confirmation", ...), its own
-        wording where it has one."""
-        return "text", partial(self._system_text, practice, to, kind, language, times)
+        wording where it has one (`times` offered, and the `choices` that pick one)."""
+        return "text", partial(self._system_text, practice, to, kind, language, times, choices)
 
     def faq(self, practice: Practice, to: str, answer: str) -> Answer:
         """One of the practice's approved answers, as it is."""
@@ -63,7 +69,13 @@ class Answers:
             self._opt_out_list.opt_in(number, practice.sms_opt_out_list)
 
     def _system_text(
-        self, practice: Practice, to: str, kind: str, language: Language, times: str | None
+        self,
+        practice: Practice,
+        to: str,
+        kind: str,
+        language: Language,
+        times: str | None,
+        choices: str | None,
     ) -> None:
         values = MessageValues(
             first_name="",
@@ -71,6 +83,7 @@ class Answers:
             practice_phone=format_phone(practice.phone),
             booking_link=practice.booking_link,
             offered_times=times,
+            choices=choices,
         )
         library = self._library.with_overrides(practice.override_texts())
         self._send_text(practice, to, library.system_sms(kind, language, values))

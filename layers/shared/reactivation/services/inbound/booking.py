@@ -14,7 +14,15 @@ from reactivation.adapters.practice_events import PracticeEvents
 from reactivation.adapters.recipients import RecipientRepository
 from reactivation.domain.conversation import BookingRequest, InboundSms, Intent, Offer, Opening
 from reactivation.domain.handoffs import Handoff, HandoffReason
-from reactivation.domain.openings import HORIZON, described, offer, offered_times, picked, when
+from reactivation.domain.openings import (
+    HORIZON,
+    choice_words,
+    described,
+    offer,
+    offered_times,
+    picked,
+    when,
+)
 from reactivation.domain.outreach import Recipient
 from reactivation.domain.practice import Practice
 from reactivation.services.inbound.answers import Answers
@@ -78,8 +86,9 @@ class Booking:
                           campaign=None, timezone=practice.timezone, now=now)  # fmt: skip
             if again is not None:
                 times = offered_times(again.openings, practice.timezone, language)
+                choices = choice_words(len(again.openings), language)
                 answers.append(self._answers.system_text(practice, sms.from_number, "time_taken",
-                                                         language, times))  # fmt: skip
+                                                         language, times, choices))  # fmt: skip
                 writes.append(self.offer_write(pid, sms.from_number, again))
             else:
                 handoff = handoff_for(sms, HandoffReason.BOOKING, (patient_id,), pid, now)

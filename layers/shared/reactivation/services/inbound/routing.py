@@ -11,7 +11,7 @@ from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.recipients import RecipientRepository
 from reactivation.domain.conversation import Classification, InboundSms, Intent
-from reactivation.domain.openings import offered_times
+from reactivation.domain.openings import choice_words, offered_times
 from reactivation.domain.outreach import Recipient
 from reactivation.domain.practice import Practice
 from reactivation.domain.replies import classify
@@ -119,8 +119,9 @@ class ReplyRouter:
         answers: list[Answer] = []
         if plan.answer is not None:
             times = offered_times(plan.offer.openings, timezone, language) if plan.offer else None
+            choices = choice_words(len(plan.offer.openings), language) if plan.offer else None
             answers.append(self._answers.system_text(practice, sms.from_number, plan.answer,
-                                                     language, times))  # fmt: skip
+                                                     language, times, choices))  # fmt: skip
         elif plan.faq is not None:
             answers.append(self._answers.faq(practice, sms.from_number, plan.faq))
         if handoff is not None:

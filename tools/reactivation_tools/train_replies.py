@@ -38,8 +38,9 @@ WITH_BARRIER = frozenset({"decline", "not_now", "question", "billing", "complain
 
 def training_set() -> tuple[list[str], list[str]]:
     """The intents' training replies: the training writers' and the project's own set."""
-    texts = [reply.text for reply in load(CORPUS, "train")]
-    intents = [reply.intent for reply in load(CORPUS, "train")]
+    train = load(CORPUS, "train")
+    texts = [reply.text for reply in train]
+    intents = [reply.intent for reply in train]
     with OWN.open(encoding="utf-8") as lines:
         for line in lines:
             row = json.loads(line)

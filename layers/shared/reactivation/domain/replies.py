@@ -20,8 +20,8 @@ caution under doubt:
 - an action (book, not now, decline) the model is unsure of (under SURE) is not acted on:
   it is `other`, which a person sees.
 
-The regular expressions below are the deterministic layer's, plus the older rules that the
-snooze date and the tests of the keyword layer still use.
+The regular expressions below are the deterministic layer's: the keywords, stop-wording, the
+matters an opt-out hands to staff (handoffs, a wrong number), and the months a snooze names.
 """
 
 from __future__ import annotations
@@ -155,25 +155,6 @@ WRONG_NUMBER = _pattern(
     r"\bnumero equivocado\b|\bse equivoc\w*\b|\bno conozco a\b|\bno es (mi|el) numero\b",
     r"\baqui no (vive|hay)\b|\bequivocad[oa]\b",
 )
-DECLINE = _pattern(
-    r"^\W*(no+|nope|nah|no thanks?|no thank you|no thx|no ty|no gracias|not interested|"
-    r"no,? thank you|no me interesa)\W*$",
-    r"\b(not interested|no thanks|no thank you|no thx|no gracias|no me interesa)\b",
-    r"\b(we|i|she|he|they) (moved|relocated|are moving|am moving|is moving)\b",
-    r"\bmoved (to|away|out)\b|\bmoving (to|away)\b",
-    r"\b(found|have|got|go to|going to|went to|see|seeing|switched to) (a |an )?"
-    r"(another|new|different|other) (dentist|doctor|provider|office|practice|dermatologist|"
-    r"derm|clinic|place|med ?spa)\b",
-    r"\bswitched (dentists|doctors|offices|providers|practices)\b",
-    r"\b(don'?t|do not|no longer|dont) (need|want) (it|this|that|them|the|to|any|one|anything)\b",
-    r"\bdon'?t need\b|\bno longer need\w*\b|\bnot needed\b|\bno need\b",
-    r"\ball set\b|\bi'?m good\b|\bwe'?re good\b|\bi'?ll pass\b|\bbut no\b|\bno,? i'?m fine\b",
-    r"\bdecided (not|against)\b|\bchanged my mind\b",
-    r"\balready (had|did|got|done|have)\b|\bhad it done\b",
-    r"\b(won'?t|will not|not going to) be (coming|booking|needing|back|returning|scheduling)\b",
-    r"\bya no (lo |la )?necesito\b|\bno (lo |la )?necesito\b|\bnos mudamos\b|\bme mude\b",
-    r"\bencontre otr[oa]\b|\bya (tengo|fui|me lo hice)\b|\bno voy a (ir|regresar|volver)\b",
-)
 MONTHS = {
     name: number
     for number, names in enumerate(
@@ -192,50 +173,6 @@ _MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
 MONTH_MENTION = re.compile(
     rf"\b(in|after|until|till|til|around|by|early|mid|late|end of|start of|next|en|para|hasta|"
     rf"despues de|a fines de|a principios de)\s+({_MONTH_NAMES})\b"
-)
-NOT_NOW = _pattern(
-    r"\bnot (right )?now\b|\bnot yet\b|\bnot at the moment\b|\bnot today\b|\bnot at this time\b",
-    r"\bnot this (week|month|year|time)\b|\bmaybe later\b|\blater\b|\banother time\b",
-    r"\bsome other time\b|\bbusy\b|\bswamped\b|\bhectic\b|\bcrazy (week|month|time)\b",
-    r"\bafter (the )?(holidays?|christmas|new year|summer|vacation|surgery|baby|move|wedding)",
-    r"\bnext (month|year|spring|summer|fall|autumn|winter|season)\b",
-    r"\bin (a|a few|few|two|2|three|3|four|4|six|6|\d+) (weeks?|months?)\b",
-    r"\b(try|text|ask|remind|contact|check with|reach out to|hit) me (again |back )?"
-    r"(in|next|after|later|around|up)\b",
-    r"\bremind me\b|\bcan'?t right now\b|\bno time\b|\bpostpone\b|\bhold off\b",
-    r"\bout of town\b|\btravel(l)?ing\b|\baway (until|till|for)\b|\bout of the country\b",
-    r"\bwait (until|till|til|a bit|a while|a few)\b",
-    r"\b(ahora|por ahora|de momento) no\b|\bno por ahora\b|\bmas adelante\b|\bluego\b",
-    r"\bdespues\b|\bel (proximo|otro) mes\b|\bel mes que viene\b|\bocupad[oa]s?\b",
-    r"\ben (unas|unos|un par de) (semanas|meses)\b|\bahorita no\b",
-    MONTH_MENTION.pattern,
-)
-BOOK = _pattern(
-    r"^\W*(yes+|y|yeah|yea|yep|yup|ya|sure|ok|okay|si|sii+|claro|dale|por favor|please|"
-    r"[123]|#[123]|a|b|c|option [123abc]|opcion [123abc]|absolutely|definitely|of course|"
-    r"sounds good|perfect|perfecto|great)\W*$",
-    r"\b(yes|yeah|yep|sure|book|booking|schedule|scheduling|appointment|appt|reschedul\w*|"
-    r"come in|stop by|stop in|swing by|drop by|available|availability|works|sounds good|"
-    r"i can do|can do|i'?m free|free on|opening|openings|slot|slots|morning|mornings|"
-    r"afternoon|afternoons|evening|evenings|after work|before work|lunch|weekend|"
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mondays|tuesdays|wednesdays|"
-    r"thursdays|fridays|saturdays|tues|thurs|tomorrow|today|tonight|next week|this week|"
-    r"asap|soon|cita|citas|agendar|agenda|reservar|programar|manana|tarde|lunes|martes|"
-    r"miercoles|jueves|viernes|sabado|puedo|la proxima semana|esta semana|horario)\b",
-    r"\b\d{1,2}(:\d{2})?\s*(am|pm|a\.m\.|p\.m\.)\b|\bat \d{1,2}\b|\ba las \d",
-    r"\b(after|before|around) \d{1,2}\b|\bbest for me\b|^\W*(si|claro)\b",
-    r"\bcancel (my|the|our|her|his|their|this|that) (appointment|appt|visit|cleaning|"
-    r"consult\w*|session|treatment)\b",
-    r"\bcan (i|we|you) (get|fit|squeeze|see)\b|\bi'?d like to (come|book|schedule|get)\b",
-    r"\bi'?m (her|his|their) (mom|mother|dad|father|wife|husband|parent|guardian)\b",
-)
-QUESTION = _pattern(
-    r"\?\s*\W*$",
-    r"^\W*(what|when|where|who|why|how|which|do you|do i|does|is there|is it|is this|are you|"
-    r"are there|can you|could you|will you|would you|should i|que|cual|cuando|donde|quien|"
-    r"como|tienen|hay|puedo)\b",
-    r"\b(your )?(hours|address|location|located|parking|directions|website|phone number|"
-    r"horario|direccion|estacionamiento)\b",
 )
 
 

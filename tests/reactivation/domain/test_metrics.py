@@ -336,3 +336,17 @@ def test_the_lift_in_bookings() -> None:
     result = lift(outcomes_of(70, 56, 80, 48), COHORT)
     assert result.bookings_anyway == pytest.approx(42)  # 60% of the 70 contacted
     assert result.extra_range == pytest.approx((0.0524 * 70, 0.3339 * 70), abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("reason", "days", "past"),
+    [(HandoffReason.QUESTION, 7, 1), (HandoffReason.OTHER, 8, 1),
+     (HandoffReason.QUESTION, 6.9, 0), (HandoffReason.CLINICAL, 30, 0)],
+)  # fmt: skip
+def test_a_question_open_past_the_pause_deadline_is_counted_as_gone_on_without_an_answer(
+    reason: HandoffReason, days: float, past: int
+) -> None:
+    asked = HANDOFFS[1].model_copy(
+        update={"reason": reason, "team": Team.FRONT_DESK, "opened_at": NOW - timedelta(days=days)}
+    )
+    assert waiting([asked], NOW).past_the_pause == past

@@ -12,6 +12,7 @@ from html import unescape
 
 import pytest
 
+from reactivation.domain.handoffs import HandoffReason
 from reactivation.domain.metrics import (
     Figures,
     PaidText,
@@ -269,3 +270,15 @@ def test_a_quiet_first_week_says_so_without_a_trend_or_empty_columns() -> None:
     assert "Nothing was sent this week" in quiet.text and "Nothing was sent this week" in quiet.html
     assert "Week by week" not in quiet.html and "Last week" not in quiet.text
     assert "Not enough data yet" in quiet.text
+
+
+def test_questions_left_past_the_pause_are_named_in_what_waits() -> None:
+    asked = HANDOFFS[0].model_copy(
+        update={"reason": HandoffReason.QUESTION, "closed_at": None,
+                "opened_at": NOW - timedelta(days=9)}
+    )  # fmt: skip
+    report = render(weekly(waiting=waiting([asked], NOW)))
+    assert (
+        "Unanswered for over 7 days: 1 question or reply; those patients' reminders went on "
+        "without an answer" in report.text
+    )

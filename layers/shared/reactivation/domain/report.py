@@ -363,6 +363,12 @@ def waiting_lines(report: WeeklyReport) -> list[str]:
             f"Bookings to confirm: {w.bookings_to_confirm:,} (times patients picked by text; "
             f"the oldest waiting {age(w.oldest_booking_hours)})"
         )
+    if w.past_the_pause:
+        asked = plural(w.past_the_pause, "question or reply", "questions or replies")
+        lines.append(
+            f"Unanswered for over 7 days: {asked}; those patients' reminders went on without "
+            "an answer"
+        )
     return lines
 
 

@@ -62,6 +62,7 @@ def history_from_state(state: Mapping[str, Any], opted_out: frozenset[str]) -> P
         if key.startswith(COMPLETED) and key.removeprefix(COMPLETED) in Campaign._value2member_map_
     }
     return PatientHistory(
+        active_sequence_id=str(active) if active else None,
         active_campaign=_active_campaign(str(active)) if active else None,
         completed=completed,
         last_reply_at=_moment(state.get("last_reply_at")),
@@ -228,15 +229,26 @@ class SequenceRepository(TableRepository):
         self,
         enrolments: Sequence[Enrolment],
         together: Mapping[tuple[str, str], Sequence[TransactWriteItemTypeDef]] | None = None,
+        over: Mapping[str, str] | None = None,
     ) -> list[Enrolment]:
         """Records many enrolments in few requests (up to 100 writes per transaction); returns
         the ones recorded. A patient who got into a sequence meanwhile is left out (his
         condition fails, the transaction is cancelled and sent again without him).
         `together` holds, by (patient id, sequence id), other writes that go with an
-        enrolment, all or nothing."""
+        enrolment, all or nothing; `over`, by patient id, the sequence a rescue ends
+        (`preempt_writes`)."""
         extra = together or {}
+        replacing = over or {}
         groups = [
-            [*self._enrolment(s), *extra.get((s.patient_id, s.sequence_id), ())] for s in enrolments
+            [
+                *(
+                    self.preempt_writes(replacing[s.patient_id], s)
+                    if s.patient_id in replacing
+                    else self._enrolment(s)
+                ),
+                *extra.get((s.patient_id, s.sequence_id), ()),
+            ]
+            for s in enrolments
         ]
         return self._write_groups(groups, list(enrolments))
 

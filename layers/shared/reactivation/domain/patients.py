@@ -139,7 +139,8 @@ class PatientHistory(Frozen):
     declined: dict[Campaign, date] = Field(default_factory=dict)
     #: Contacts that reached someone else ("wrong number"): as if absent.
     invalid_contacts: frozenset[str] = frozenset()
-    #: The campaign of the unfinished sequence (when `in_sequence`).
+    #: The unfinished sequence and its campaign (when `in_sequence`).
+    active_sequence_id: str | None = None
     active_campaign: Campaign | None = None
     #: Each campaign's latest sequence that sent every step.
     completed: dict[Campaign, CompletedSequence] = Field(default_factory=dict)

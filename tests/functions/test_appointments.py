@@ -13,6 +13,7 @@ from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.outreach import Decision
 from reactivation.domain.patients import AppointmentStatus
 from reactivation.domain.sequences import start as start_sequence
+from reactivation.domain.sequences import stopped
 from reactivation.domain.types import Campaign, Channel
 from tests.builders import at
 from tests.conftest import Aws
@@ -167,7 +168,8 @@ def test_only_a_rescue_in_the_last_30_days_blocks_another_and_a_late_report_wait
     handler(sqs_event(aws, put(aws, change("no_show", "2026-11-24T15:20:00Z"))))
     first = sequences.active("bright-smile", "P-1")
     assert first is not None
-    sequences.replace(first, first.model_copy(update={"next_step": None, "ended_at": first.started_at, "end_reason": "booked"}))  # fmt: skip
+    booked = stopped(first, first.started_at, "booked")
+    assert sequences.replace(first, booked)
     # another miss 10 days later: the first rescue still blocks
     frozen_clock(at("2026-12-04 11:20"))
     later = change(

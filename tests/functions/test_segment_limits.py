@@ -20,6 +20,7 @@ from reactivation.events import SegmentRun, SegmentUnit
 from tests.builders import at, make_patient, make_practice, visit
 from tests.conftest import Aws
 from tests.functions.helpers import queued, scheduled, seed
+from tests.functions.test_report import sent_emails
 from tests.functions.test_segment import run_units, segment_service, send_jobs
 
 Handler = Callable[[dict[str, Any]], Any]
@@ -55,12 +56,12 @@ def test_the_weekly_cap_holds_across_shards_and_the_rest_wait_for_next_week(
     segment = load_function("SegmentFunction")
     first = weekly_run(aws, segment, TUESDAY)
     assert len(first) == 15
-    assert slots(aws).week("bright-smile", "2026-W48") == (15, 25)  # 25 still due
+    assert slots(aws).week("bright-smile", "2026-W48") == (15, 25, 15)  # 25 still due
     second = weekly_run(aws, segment, "2026-12-01T15:00:00Z")
     assert len(second) == 15 and not set(first) & set(second)
     third = weekly_run(aws, segment, "2026-12-08T15:00:00Z")
     assert sorted(first + second + third) == [p.patient_id for p in everyone]
-    assert slots(aws).week("bright-smile", "2026-W50") == (10, 0)
+    assert slots(aws).week("bright-smile", "2026-W50") == (10, 0, 15)
 
 
 def test_within_a_shard_the_cap_takes_the_rescue_then_the_longest_overdue_then_by_id(
@@ -124,7 +125,7 @@ def test_slots_taken_by_another_shard_meanwhile_are_never_given_twice(aws: Aws) 
     counter._read = read_then_lose_the_race  # type: ignore[method-assign]
     assert counter.take("bright-smile", "2026-W48", 4, 10) == 1  # read again: one left
     assert counter.take("bright-smile", "2026-W48", 4, 10) == 0
-    assert counter.week("bright-smile", "2026-W48") == (10, 0)
+    assert counter.week("bright-smile", "2026-W48") == (10, 0, 10)
 
 
 def test_the_weekly_rescue_ends_a_lower_priority_sequence(
@@ -172,3 +173,14 @@ def test_a_campaign_that_went_unanswered_is_not_tried_again_for_180_days(
     tuesday = at("2027-05-25 10:00")  # 164 days after the last step: still cooling down
     assert weekly_run(aws, segment, tuesday.isoformat()) == []
     assert weekly_run(aws, segment, at("2027-06-15 10:00").isoformat()) == ["P-1"]  # 185 days
+
+
+def test_the_owners_report_counts_the_patients_still_due(
+    aws: Aws, load_function: Callable[[str], Handler]
+) -> None:
+    seed(aws, make_practice(weekly_new_sequences=3), *patients(10))
+    weekly_run(aws, load_function("SegmentFunction"), TUESDAY)
+    load_function("ReportFunction")(scheduled(None, "2026-11-30T12:00:00Z"))  # Monday 07:00
+    (email,) = sent_emails()
+    assert "Still due: 7 patients for next week" in email.text
+    assert "(at most 3 a week)" in email.text

@@ -269,3 +269,13 @@ def test_a_quiet_first_week_says_so_without_a_trend_or_empty_columns() -> None:
     assert "Nothing was sent this week" in quiet.text and "Nothing was sent this week" in quiet.html
     assert "Week by week" not in quiet.html and "Last week" not in quiet.text
     assert "Not enough data yet" in quiet.text
+
+
+def test_patients_the_weekly_cap_held_back_are_reported_as_still_due() -> None:
+    assert "Still due" not in render(weekly()).text
+    email = render(weekly(still_due=1234, weekly_limit=150))
+    line = (
+        "Still due: 1,234 patients for next week; this week's new outreach was capped "
+        "(at most 150 a week), so texts go out in manageable batches."
+    )
+    assert line in email.text and line.replace("'", "&#39;") in email.html

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -20,6 +20,12 @@ from reactivation.adapters.items import (
 
 #: The held-back counts are one attribute per shard and page (a page run again rewrites its own).
 HELD = "held_"
+
+
+class WeekSlots(NamedTuple):
+    taken: int
+    still_due: int
+    limit: int | None
 
 
 class WeeklySlots(TableRepository):
@@ -77,11 +83,12 @@ class WeeklySlots(TableRepository):
             ExpressionAttributeValues=to_attributes({":held": held}),
         )
 
-    def week(self, practice_id: str, week: str) -> tuple[int, int]:
-        """The week's new sequences started under the cap, and the patients still due."""
+    def week(self, practice_id: str, week: str) -> WeekSlots:
+        """The week's slots taken, the patients still due, and the week's limit."""
         item = self._read(practice_id, week)
         held = sum(int(v) for k, v in item.items() if k.startswith(HELD))
-        return int(item.get("used", 0)), held
+        limit = item.get("week_limit")
+        return WeekSlots(int(item.get("used", 0)), held, None if limit is None else int(limit))
 
     def first_week(self, practice_id: str, monday: date) -> date:
         """The Monday of the practice's first weekly enrolment (this one's, if it is the

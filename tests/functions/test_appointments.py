@@ -8,6 +8,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.outreach import Decision
@@ -197,3 +199,30 @@ def test_only_a_rescue_in_the_last_30_days_blocks_another_and_a_late_report_wait
     handler(sqs_event(aws, put(aws, again)))
     rescue = sequences.active("bright-smile", "P-1")
     assert rescue is not None and rescue.campaign is Campaign.MISSED_APPOINTMENT
+
+
+def test_a_rescue_whose_lower_sequence_ends_meanwhile_reads_again_and_starts(
+    aws: Aws,
+    load_function: Callable[[str], Handler],
+    frozen_clock: Callable[[datetime], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed(aws)
+    handler = load_function("AppointmentsFunction")
+    sequences = SequenceRepository(aws.client("dynamodb"), aws.table)
+    recall = Decision(patient_id="P-1", campaign=Campaign.RECALL_DUE, channel=Channel.SMS)
+    before = start_sequence("bright-smile", recall, at("2026-11-03 10:00"))
+    assert sequences.enrol(before)
+    stale = sequences.history("bright-smile", "P-1", frozenset())
+    assert sequences.replace(before, stopped(before, at("2026-11-24 10:16"), "completed"))
+    reads = iter([stale])  # the first read is from before the recall's last step ended it
+    real = SequenceRepository.history
+
+    def history(self: SequenceRepository, *args: Any) -> Any:
+        return next(reads, None) or real(self, *args)
+
+    monkeypatch.setattr(SequenceRepository, "history", history)
+    frozen_clock(at("2026-11-24 10:20"))
+    handler(sqs_event(aws, put(aws, change("no_show", "2026-11-24T15:20:00Z"))))
+    active = sequences.active("bright-smile", "P-1")
+    assert active is not None and active.campaign is Campaign.MISSED_APPOINTMENT

@@ -22,6 +22,9 @@ from reactivation.domain.practice import Practice
 from reactivation.domain.rescue import rescue_due_at
 from reactivation.domain.types import Campaign
 
+#: Reads of the patient's state a rescue makes when their sequence moves under it.
+ATTEMPTS = 3
+
 
 class ChangeRefused(ValueError):
     """The change cannot be applied as it is (its message says why, never patient data); it
@@ -103,16 +106,18 @@ class AppointmentChangeService:
             return AppliedChange(applied, appointment, no_rescue=SkipReason.INACTIVE)
         patient = record.patient
         opted_out = self._consent.opted_out(practice.practice_id, (patient.mobile, patient.email))
-        history = self._sequences.history(practice.practice_id, patient.patient_id, opted_out)
-        decision = rules.decide_rescue(settings, record, history, due)
-        if decision.campaign is not Campaign.MISSED_APPOINTMENT:
-            return AppliedChange(applied, appointment, no_rescue=decision.skip)
-        sequence = sequences.start(practice.practice_id, decision, due, practice.timezone)
-        active = self._sequences.active(practice.practice_id, patient.patient_id)
-        if rules.rescue_preempts(history, decision) and active is not None:
-            enrolled = self._sequences.enrol_over(active.sequence_id, sequence)
-        else:
-            enrolled = self._sequences.enrol(sequence)
-        if not enrolled:  # another run moved the patient first: the message comes round again
-            return AppliedChange(applied, appointment, no_rescue=SkipReason.IN_SEQUENCE)
-        return AppliedChange(applied, appointment, rescue=sequence)
+        for _ in range(ATTEMPTS):
+            history = self._sequences.history(practice.practice_id, patient.patient_id, opted_out)
+            decision = rules.decide_rescue(settings, record, history, due)
+            if decision.campaign is not Campaign.MISSED_APPOINTMENT:
+                return AppliedChange(applied, appointment, no_rescue=decision.skip)
+            sequence = sequences.start(practice.practice_id, decision, due, practice.timezone)
+            active = history.active_sequence_id
+            if rules.rescue_preempts(history, decision) and active is not None:
+                enrolled = self._sequences.enrol_over(active, sequence)
+            else:
+                enrolled = self._sequences.enrol(sequence)
+            if enrolled:
+                return AppliedChange(applied, appointment, rescue=sequence)
+            # the patient's sequence moved meanwhile (it ended, or another began): read again
+        return AppliedChange(applied, appointment, no_rescue=SkipReason.IN_SEQUENCE)

@@ -103,11 +103,10 @@ class SegmentService:
         parking: ParkedJobs | None = None,
         *,
         recipients: RecipientRepository | None = None,
-        slots: WeeklySlots | None = None,
         page_margin: float = 60.0,
     ) -> None:
         #: The weekly cap's counter (in the practice table, next to the sequences).
-        self._slots = slots if slots is not None else WeeklySlots.beside(sequences)
+        self._slots = WeeklySlots.beside(sequences)
         self._practices = practices
         # A campaign is tried only once it has approved texts: nothing is enrolled that
         # the send function could not send.

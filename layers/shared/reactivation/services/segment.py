@@ -162,7 +162,8 @@ class SegmentService:
         domain/weekly_cap.py) and queues their first messages. The rest are held for next week
         and counted as still due. When the invocation's time runs short, what was decided is
         enrolled and the rest goes on the segment queue as the next page; a page run again (a
-        retry) changes nothing."""
+        retry) enrols nobody twice (it may take slots again: the cap is then under-filled,
+        never exceeded)."""
         outcome = SegmentOutcome(practices=1)
         practice = self._practices.get(unit.practice_id)
         if practice is None or unit.shard is None:

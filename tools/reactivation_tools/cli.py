@@ -548,6 +548,13 @@ def _practice_show(args: argparse.Namespace) -> int:
     if practice is None:
         return 1
     print(practice.model_dump_json(indent=2))
+    pilot = f"; pilot: {practice.pilot.describe()}" if practice.pilot else "; no pilot"
+    print(
+        f"Limits: at most {practice.weekly_new_sequences} new sequences a week{pilot}; a "
+        f"campaign that went unanswered waits {practice.no_reply_cooldown_days} days "
+        "(any campaign: 60)",
+        file=sys.stderr,
+    )
     return 0
 
 

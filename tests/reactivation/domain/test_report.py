@@ -282,3 +282,13 @@ def test_questions_left_past_the_pause_are_named_in_what_waits() -> None:
         "Unanswered for over 7 days: 1 question or reply; those patients' reminders went on "
         "without an answer" in report.text
     )
+
+
+def test_patients_the_weekly_cap_held_back_are_reported_as_still_due() -> None:
+    assert "Still due" not in render(weekly()).text
+    email = render(weekly(still_due=1234, weekly_limit=150))
+    line = (
+        "Still due: 1,234 patients for next week; this week's new outreach was capped "
+        "(at most 150 a week), so texts go out in manageable batches."
+    )
+    assert line in email.text and line.replace("'", "&#39;") in email.html

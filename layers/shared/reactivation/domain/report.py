@@ -110,6 +110,10 @@ class WeeklyReport:
     segment_price: float = DEFAULT_SEGMENT_PRICE
     #: Where the team answers what waits for it (the staff inbox), once there is one.
     staff_inbox_url: str | None = None
+    #: Patients due this week whom the weekly cap (or the pilot) left for next week.
+    still_due: int = 0
+    #: The week's limit on new sequences (None: the weekly run did not reach it).
+    weekly_limit: int | None = None
 
     @property
     def quiet(self) -> bool:
@@ -372,6 +376,17 @@ def waiting_lines(report: WeeklyReport) -> list[str]:
     return lines
 
 
+def still_due_line(report: WeeklyReport) -> str | None:
+    """The patients the weekly cap held back (no blasts): they wait for next week's run."""
+    if not report.still_due:
+        return None
+    limit = f" (at most {report.weekly_limit:,} a week)" if report.weekly_limit else ""
+    return (
+        f"Still due: {plural(report.still_due, 'patient')} for next week; this week's new "
+        f"outreach was capped{limit}, so texts go out in manageable batches."
+    )
+
+
 def texts_line(report: WeeklyReport) -> str:
     """This week's texts, by kind, with segments and the estimated cost."""
     week = report.this_week
@@ -436,7 +451,8 @@ def render(report: WeeklyReport) -> ReportEmail:
         "r": report, "w": report.this_week, "m": report.four_weeks, "subject": subject(report),
         "headline": headline(report), "table": table(report), "lift": lift_sentences(report),
         "opt_out_warning": opt_out_warning(report), "waiting": waiting_lines(report),
-        "texts": texts_line(report), "trend": trend_rows(report), "money": money,
+        "texts": texts_line(report), "still_due": still_due_line(report),
+        "trend": trend_rows(report), "money": money,
         "percent": percent, "hours": hours, "plural": plural, "reasons": _REASON_LABELS,
         "first_day": short_date(report.week.first_day),
         "last_day": f"{short_date(report.week.last_day)}, {report.week.last_day.year}",

@@ -104,11 +104,13 @@ class OutboxRepository(TableRepository):
         channel_message_id: str,
         at: datetime,
         encoding: SmsEncoding | None = None,
+        contact: str | None = None,
     ) -> None:
         """Confirms the send: the channel's message id and, for a text, its encoding and
-        segments (what the carrier bills)."""
+        segments (what the carrier bills). A text's `contact` (the number it went to) is kept
+        with its message id, in the same transaction, for its delivery receipt."""
         segments = encoding.segments if encoding else 0
-        self._client.update_item(
+        update = dict(
             TableName=self._table,
             Key=to_attributes(self._key(job)),
             UpdateExpression=(
@@ -133,6 +135,18 @@ class OutboxRepository(TableRepository):
                     ":order": f"{iso(at)}#{job.job_id}",
                 }
             ),
+        )
+        if contact is None or encoding is None:
+            self._client.update_item(**update)  # type: ignore[arg-type]
+            return
+        from reactivation.adapters.receipts import SentText, pointer_write
+
+        text = SentText(job.practice_id, job.patient_id, job.job_id, contact)
+        self._client.transact_write_items(
+            TransactItems=[
+                {"Update": update},  # type: ignore[typeddict-item]
+                pointer_write(self._table, channel_message_id, text, at),
+            ]
         )
 
     def unconfirmed(self, practice_id: str, claimed_before: datetime) -> list[SendJob]:

@@ -160,7 +160,10 @@ class SendService:
         except Exception:
             self._outbox.release(job)
             raise
-        self._outbox.sent(job, channel_message_id=message_id, encoding=encoding, at=now)
+        self._outbox.sent(
+            job, channel_message_id=message_id, encoding=encoding, at=now,
+            contact=message.to if message.email is None else None,  # its receipt finds it
+        )  # fmt: skip
         return Delivery(Outcome.SENT, segments=encoding.segments if encoding else 0)
 
     def _next_send_time(

@@ -262,8 +262,9 @@ def test_receipts_are_queued_retried_and_dead_lettered_from_both_channels() -> N
     policy = SPEC.resources["DeliveryReceiptsTopicPolicy"]["Properties"]["PolicyDocument"]
     assert policy["Statement"][0]["Principal"] == {"Service": "sms-voice.amazonaws.com"}
     # SNS: both delivery status log groups handed to the function
-    for name, group in (("SnsDeliveryLogsSubscription", "SnsDeliveryLogs"),
-                        ("SnsDeliveryFailureLogsSubscription", "SnsDeliveryFailureLogs")):  # fmt: skip
+    subscriptions = {"SnsDeliveryLogsSubscription": "SnsDeliveryLogs",
+                     "SnsDeliveryFailureLogsSubscription": "SnsDeliveryFailureLogs"}  # fmt: skip
+    for name, group in subscriptions.items():
         properties = SPEC.resources[name]["Properties"]
         assert properties["DestinationArn"] == {"Fn::GetAtt": ["DeliveryReceiptsFunction", "Arn"]}
         assert properties["LogGroupName"]["Fn::If"][1] == {"Ref": group}

@@ -26,9 +26,9 @@ queue = wiring.receipt_queue(settings)
 
 
 @tracer.capture_method
-def record(message: SQSRecord) -> None:
+def apply(record: SQSRecord) -> None:
     try:
-        receipt = parse_receipt(message.body)
+        receipt = parse_receipt(record.body)
     except ValueError as error:  # retried, then kept in the dead-letter queue for a person
         metrics.add_metric(name="ReceiptsMalformed", unit=MetricUnit.Count, value=1)
         logger.error("receipt not read", extra={"error": type(error).__name__})
@@ -66,7 +66,7 @@ def forward(event: dict[str, Any]) -> dict[str, int]:
     return {"forwarded": forwarded}
 
 
-records = sqs_batch(record, EventType.SQS)
+records = sqs_batch(apply, EventType.SQS)
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> Any:

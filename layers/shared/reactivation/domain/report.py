@@ -255,6 +255,11 @@ def table(report: WeeklyReport) -> Table:
          + " Follow-ups to patients due in earlier weeks count, so this can exceed the patients "
          "due.",
          [_count(f.reached) for _, f in periods]),
+        ("Texts delivered",
+         "Texts delivered: outreach texts sent in the period whose carrier confirmed delivery, "
+         "of those sent (shown once delivery receipts are recorded).",
+         [_maybe(f"{f.delivered:,} of {f.sms:,}", not receipts or f.sms == 0)
+          for _, f in periods]),
         ("Replied",
          "Replied: of the patients messaged in a week, the share who replied within 7 days "
          "of that week's first message to them (over 4 weeks, week by week added up).",

@@ -105,10 +105,12 @@ class OutboxRepository(TableRepository):
         at: datetime,
         encoding: SmsEncoding | None = None,
         contact: str | None = None,
+        also: Sequence[TransactWriteItemTypeDef] = (),
     ) -> None:
         """Confirms the send: the channel's message id and, for a text, its encoding and
         segments (what the carrier bills). A text's `contact` (the number it went to) is kept
-        with its message id, in the same transaction, for its delivery receipt."""
+        with its message id, in the same transaction, for its delivery receipt; `also`: more
+        writes of that transaction (the month's spend)."""
         segments = encoding.segments if encoding else 0
         update = dict(
             TableName=self._table,
@@ -146,6 +148,7 @@ class OutboxRepository(TableRepository):
             TransactItems=[
                 {"Update": update},  # type: ignore[typeddict-item]
                 pointer_write(self._table, channel_message_id, text, at),
+                *also,
             ]
         )
 

@@ -34,9 +34,9 @@ def test_a_receipt_published_by_end_user_messaging_is_recorded_and_a_blocked_num
 
     moment = int(local("2026-11-24T10:01").timestamp() * 1000)
     for job, event_type in zip(jobs, ("TEXT_DELIVERED", "TEXT_BLOCKED"), strict=True):
+        message_id = message(job.patient_id, job.job_id)["channel_message_id"]["S"]
         event = {"eventType": event_type, "eventVersion": "1.0", "eventTimestamp": moment,
-                 "isFinal": True, "messageId": message(job.patient_id, job.job_id)[
-                     "channel_message_id"]["S"], "destinationPhoneNumber": "+1212555010x"}  # fmt: skip
+                 "isFinal": True, "messageId": message_id}  # fmt: skip
         stack.client("sns").publish(
             TopicArn=stack.outputs["DeliveryReceiptsTopicArn"], Message=json.dumps(event)
         )

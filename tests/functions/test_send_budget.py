@@ -1,15 +1,19 @@
 """The send function's spend guard against moto: a practice's monthly SMS budget."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.parking import ParkedJobs
+from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.spend import SmsSpend
 from reactivation.domain.types import Channel
 from tests.builders import at, make_patient, make_practice
 from tests.conftest import Aws
 from tests.functions.helpers import seed, sent_emails, sent_sms, sqs_event
+from tests.functions.test_inbound import envelope, post
+from tests.functions.test_inbound import inbound as inbound  # the fixture, re-exported
 from tests.functions.test_send import RUN, enrolled_job
 
 Handler = Callable[[dict[str, Any]], Any]
@@ -65,3 +69,18 @@ def test_without_a_budget_nothing_is_held_and_email_is_never_counted(
     assert len(sent_sms()) == 1 and len(sent_emails()) == 1
     spend = SmsSpend(aws.client("dynamodb"), aws.table)
     assert spend.segments("bright-smile", "2026-11") == 1  # counted for a budget set later
+
+
+def test_answers_to_a_patient_s_own_text_still_go_over_the_budget(
+    aws: Aws, inbound: Handler
+) -> None:
+    dynamodb = aws.client("dynamodb")
+    practices = PracticeRepository(dynamodb, aws.table)
+    practice = practices.get("bright-smile")
+    assert practice is not None
+    practices.save(practice.model_copy(update={"sms_monthly_budget_usd": 0.01}))
+    spend = SmsSpend(dynamodb, aws.table)
+    dynamodb.transact_write_items(TransactItems=[spend.add("bright-smile", "2026-11", 500, RUN)])
+    assert post(inbound, json.dumps(envelope(aws, "HELP")))[0] == 200
+    [(to, answer)] = sent_sms()
+    assert to == "+12125550101" and "Bright Smile Dental" in answer

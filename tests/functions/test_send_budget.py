@@ -33,13 +33,13 @@ def test_over_its_monthly_budget_outreach_waits_for_next_month_and_the_owner_is_
     assert len(sent_sms()) == 2
     spend = SmsSpend(aws.client("dynamodb"), aws.table)
     assert spend.segments("bright-smile", "2026-11") == 2
-    # the third waits, parked until December 1 (New York), then is sent as any parked job
+    # the third waits, parked a day (the budget is checked again then), as any parked job
     waiting = jobs[2]
     outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
     assert outbox.status(waiting) is None
     parking = ParkedJobs(aws.client("dynamodb"), aws.table)
-    assert list(parking.due("bright-smile", at("2026-11-30 23:59"))) == []
-    assert list(parking.due("bright-smile", at("2026-12-01 00:00"))) == [waiting]
+    assert list(parking.due("bright-smile", at("2026-11-25 09:59"))) == []
+    assert list(parking.due("bright-smile", at("2026-11-25 10:00"))) == [waiting]
     [notice] = sent_emails()
     assert notice.destinations["ToAddresses"] == ["owner@reactivation.test"]
     assert "December 1" in notice.subject and "+1212" not in notice.body
@@ -49,6 +49,12 @@ def test_over_its_monthly_budget_outreach_waits_for_next_month_and_the_owner_is_
     seed(aws, make_practice(sms_monthly_budget_usd=0.02, sms_segment_price=0.01), extra)
     held = enrolled_job(aws, "P-4")
     assert send(sqs_event(aws, [held.model_dump_json()])) == {"batchItemFailures": []}
+    assert len(sent_emails()) == 1 and len(sent_sms()) == 2
+    # on the last evening of the month it waits for midnight, not a day
+    frozen_clock(at("2026-11-30 19:00"))
+    assert send(sqs_event(aws, [waiting.model_dump_json()])) == {"batchItemFailures": []}
+    assert waiting not in list(parking.due("bright-smile", at("2026-11-30 23:59")))
+    assert waiting in list(parking.due("bright-smile", at("2026-12-01 00:00")))
     assert len(sent_emails()) == 1 and len(sent_sms()) == 2
     # December: the month starts again
     frozen_clock(at("2026-12-01 10:00"))

@@ -56,6 +56,9 @@ class Delivery:
     segments: int = 0
 
 
+#: How long a text held by the monthly SMS budget waits before the budget is checked again.
+BUDGET_RECHECK = timedelta(days=1)
+
 #: How often a send decides again when another message to the same number went first.
 CONTENTION_ATTEMPTS = 3
 
@@ -188,8 +191,9 @@ class SendService:
     def _over_budget(
         self, job: SendJob, practice: Practice, message: Rendered, now: datetime
     ) -> Delivery | None:
-        """Over the practice's monthly SMS budget, the text waits for next month (parked, as
-        overnight) and the owner is told once; None: within it, or no budget. One GetItem."""
+        """Over the practice's monthly SMS budget, the text waits (parked, as overnight) and
+        the owner is told once; None: within it, or no budget. One GetItem. It is checked
+        again each day (a budget raised meanwhile lets it go), and the month's end frees it."""
         if self._spend is None or practice.sms_monthly_budget_usd is None:
             return None
         budget = SmsBudget(
@@ -200,7 +204,7 @@ class SendService:
         if budget.allows(used, sms.encode(message.body).segments):
             return None
         resumes = next_month_start(now, practice.timezone)
-        self._parking.park(job, resumes)
+        self._parking.park(job, min(now + BUDGET_RECHECK, resumes))
         if self._spend.notice_once(job.practice_id, month, now):
             try:
                 self._tell_owner(practice, budget, used, resumes)
@@ -220,7 +224,8 @@ class SendService:
             f"New outreach texts wait until {when}, then go out as usual. Answers to your "
             "patients' own texts still go.\n\n"
             "To send more this month, raise sms_monthly_budget_usd in the practice's file and "
-            "save it again (reactivation practice put FILE --replace)."
+            "save it again (reactivation practice put FILE --replace): the texts waiting are "
+            "checked again each day."
         )
         paragraphs = "".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n"))
         self._email.send(

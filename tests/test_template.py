@@ -294,7 +294,9 @@ def _evaluate(value: Any, parameters: dict[str, str]) -> Any:
     raise AssertionError(key)
 
 
-@pytest.mark.parametrize("function", ["SendFunction", "ReportFunction"])
+@pytest.mark.parametrize(
+    "function", ["SendFunction", "ReportFunction", "InboundFunction", "InboundRedriveFunction"]
+)
 @pytest.mark.parametrize("extra", ["", "clinic.example,owner@spa.example"])
 def test_email_goes_only_from_inside_the_stack_s_sender_identities(
     function: str, extra: str
@@ -324,3 +326,13 @@ def test_the_account_s_sms_spend_has_an_alarm_at_a_parameter() -> None:
     assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SNS", "SMSMonthToDateSpentUSD")
     assert alarm["Threshold"] == {"Ref": "SmsSpendAlarmUSD"}
     assert alarm["AlarmActions"] == [{"Ref": "OpsAlertsTopic"}]
+
+
+def test_every_function_that_emails_is_scoped_to_the_sender_identities() -> None:
+    emailing = [f for f in SETTINGS if "ses:SendEmail" in granted(f)]
+    assert sorted(emailing) == ["InboundFunction", "InboundRedriveFunction", "ReportFunction",
+                                "SendFunction"]  # fmt: skip
+    for function in emailing:
+        for statement in statements(function):
+            if "ses:SendEmail" in str(statement["Action"]):
+                assert "ses:FromAddress" in statement["Condition"]["StringLike"], function

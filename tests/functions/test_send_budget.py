@@ -32,7 +32,7 @@ def test_over_its_monthly_budget_outreach_waits_for_next_month_and_the_owner_is_
         assert send(sqs_event(aws, [job.model_dump_json()])) == {"batchItemFailures": []}
     assert len(sent_sms()) == 2
     spend = SmsSpend(aws.client("dynamodb"), aws.table)
-    assert spend.segments("bright-smile", "2026-11") == 2
+    assert spend.month_segments("bright-smile", "2026-11") == 2
     # the third waits, parked a day (the budget is checked again then), as any parked job
     waiting = jobs[2]
     outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
@@ -60,7 +60,7 @@ def test_over_its_monthly_budget_outreach_waits_for_next_month_and_the_owner_is_
     frozen_clock(at("2026-12-01 10:00"))
     assert send(sqs_event(aws, [waiting.model_dump_json()])) == {"batchItemFailures": []}
     assert len(sent_sms()) == 3
-    assert spend.segments("bright-smile", "2026-12") == 1
+    assert spend.month_segments("bright-smile", "2026-12") == 1
 
 
 def test_without_a_budget_nothing_is_held_and_email_is_never_counted(
@@ -74,7 +74,7 @@ def test_without_a_budget_nothing_is_held_and_email_is_never_counted(
     assert send(event) == {"batchItemFailures": []}
     assert len(sent_sms()) == 1 and len(sent_emails()) == 1
     spend = SmsSpend(aws.client("dynamodb"), aws.table)
-    assert spend.segments("bright-smile", "2026-11") == 1  # counted for a budget set later
+    assert spend.month_segments("bright-smile", "2026-11") == 1  # counted for a budget set later
 
 
 def test_answers_to_a_patient_s_own_text_still_go_over_the_budget(
@@ -86,7 +86,9 @@ def test_answers_to_a_patient_s_own_text_still_go_over_the_budget(
     assert practice is not None
     practices.save(practice.model_copy(update={"sms_monthly_budget_usd": 0.01}))
     spend = SmsSpend(dynamodb, aws.table)
-    dynamodb.transact_write_items(TransactItems=[spend.add("bright-smile", "2026-11", 500, RUN)])
+    dynamodb.transact_write_items(
+        TransactItems=[spend.spend_write("bright-smile", "2026-11", 500, RUN)]
+    )
     assert post(inbound, json.dumps(envelope(aws, "HELP")))[0] == 200
     [(to, answer)] = sent_sms()
     assert to == "+12125550101" and "Bright Smile Dental" in answer

@@ -147,7 +147,6 @@ def send_service(settings: SendSettings) -> SendService:
     from reactivation.adapters.practices import PracticeRepository
     from reactivation.adapters.queue import SendQueue
     from reactivation.adapters.recipients import RecipientRepository
-    from reactivation.adapters.spend import SmsSpend
     from reactivation.domain.messages import MessageLibrary
     from reactivation.domain.unsubscribe import UnsubscribeLinks
     from reactivation.pacing import Pacer
@@ -167,7 +166,6 @@ def send_service(settings: SendSettings) -> SendService:
         library=MessageLibrary.default(),
         pacer=Pacer(settings.send_max_concurrency, clock.monotonic, clock.pause),
         unsubscribe=UnsubscribeLinks(settings.unsubscribe_url, _signing_key(settings)),
-        spend=SmsSpend(dynamodb, table),
     )
 
 

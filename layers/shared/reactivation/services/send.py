@@ -15,7 +15,6 @@ from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import MAX_DELAY_SECONDS, SendQueue
 from reactivation.adapters.recipients import RecipientRepository
-from reactivation.adapters.spend import SmsSpend
 from reactivation.domain import sms
 from reactivation.domain.budget import (
     DEFAULT_SEGMENT_PRICE,
@@ -96,9 +95,7 @@ class SendService:
         library: MessageLibrary,
         pacer: Pacer | None = None,
         unsubscribe: UnsubscribeLinks | None = None,
-        spend: SmsSpend | None = None,
     ) -> None:
-        self._spend = spend  # None: no budget is checked (nor spend counted)
         self._pacer = pacer
         self._unsubscribe = unsubscribe
         self._practices = practices
@@ -177,14 +174,11 @@ class SendService:
         except Exception:
             self._outbox.release(job)
             raise
-        also = []
-        if encoding is not None and self._spend is not None:  # the month's spend, counted
-            month = budget_month(now, practice.timezone)
-            also.append(self._spend.add(job.practice_id, month, encoding.segments, now))
+        texted = message.email is None
         self._outbox.sent(
             job, channel_message_id=message_id, encoding=encoding, at=now,
-            contact=message.to if message.email is None else None,  # its receipt finds it
-            also=also,
+            contact=message.to if texted else None,  # its receipt finds it by message id
+            spend_month=budget_month(now, practice.timezone) if texted else None,
         )  # fmt: skip
         return Delivery(Outcome.SENT, segments=encoding.segments if encoding else 0)
 
@@ -194,22 +188,22 @@ class SendService:
         """Over the practice's monthly SMS budget, the text waits (parked, as overnight) and
         the owner is told once; None: within it, or no budget. One GetItem. It is checked
         again each day (a budget raised meanwhile lets it go), and the month's end frees it."""
-        if self._spend is None or practice.sms_monthly_budget_usd is None:
+        if practice.sms_monthly_budget_usd is None:
             return None
         budget = SmsBudget(
             practice.sms_monthly_budget_usd, practice.sms_segment_price or DEFAULT_SEGMENT_PRICE
         )
         month = budget_month(now, practice.timezone)
-        used = self._spend.segments(job.practice_id, month)
+        used = self._outbox.month_segments(job.practice_id, month)
         if budget.allows(used, sms.encode(message.body).segments):
             return None
         resumes = next_month_start(now, practice.timezone)
         self._parking.park(job, min(now + BUDGET_RECHECK, resumes))
-        if self._spend.notice_once(job.practice_id, month, now):
+        if self._outbox.budget_notice_once(job.practice_id, month, now):
             try:
                 self._tell_owner(practice, budget, used, resumes)
             except Exception:
-                self._spend.forget_notice(job.practice_id, month)
+                self._outbox.forget_budget_notice(job.practice_id, month)
                 raise
         return Delivery(Outcome.DEFERRED, reason="sms_budget")
 

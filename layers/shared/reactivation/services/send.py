@@ -110,7 +110,9 @@ class SendService:
 
     def deliver(self, job: SendJob, now: datetime) -> Delivery:
         """At most 4 requests to the table per message: the patient's file, the recipient's
-        state, the claim (one transaction) and the confirmation (the practice is cached)."""
+        state, the claim (one transaction) and the confirmation (the practice is cached; a
+        text's confirmation is one transaction with its receipt pointer and its month's
+        spend). A practice with a monthly SMS budget adds one: the month's spend."""
         for _ in range(CONTENTION_ATTEMPTS):
             delivery = self._attempt(job, now)
             if delivery is not None:

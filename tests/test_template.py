@@ -322,10 +322,15 @@ def test_email_goes_only_from_inside_the_stack_s_sender_identities(
 
 
 def test_the_account_s_sms_spend_has_an_alarm_at_a_parameter() -> None:
-    alarm = SPEC.resources["SmsSpendAlarm"]["Properties"]
-    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SNS", "SMSMonthToDateSpentUSD")
-    assert alarm["Threshold"] == {"Ref": "SmsSpendAlarmUSD"}
-    assert alarm["AlarmActions"] == [{"Ref": "OpsAlertsTopic"}]
+    alarms = {
+        "SmsSpendAlarm": ("AWS/SNS", "SMSMonthToDateSpentUSD"),
+        "EndUserMessagingSpendAlarm": ("AWS/SMSVoice", "TextMessageMonthlySpend"),
+    }
+    for name, metric in alarms.items():
+        alarm = SPEC.resources[name]["Properties"]
+        assert (alarm["Namespace"], alarm["MetricName"]) == metric
+        assert alarm["Threshold"] == {"Ref": "SmsSpendAlarmUSD"}
+        assert alarm["AlarmActions"] == [{"Ref": "OpsAlertsTopic"}]
 
 
 def test_every_function_that_emails_is_scoped_to_the_sender_identities() -> None:

@@ -13,7 +13,6 @@ import pytest
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.domain.outreach import SendJob
-from tests.builders import at
 from tests.conftest import Aws
 from tests.functions.helpers import queued, seed, sqs_event
 from tests.functions.test_send import RUN, enrolled_job
@@ -203,4 +202,4 @@ def test_the_receipt_pointer_is_kept_a_week(aws: Aws, handlers: tuple[Handler, H
     key = {"pk": {"S": f"CHANNEL_MESSAGE#{message_id}"}, "sk": {"S": "MESSAGE"}}
     item = aws.client("dynamodb").get_item(TableName=aws.table, Key=key)["Item"]
     assert int(item["expires_at"]["N"]) == int((RUN + timedelta(days=7)).timestamp())
-    assert at("2026-11-24 10:00") == RUN
+    assert (item["practice_id"]["S"], item["patient_id"]["S"]) == ("bright-smile", "P-1")

@@ -21,6 +21,8 @@ def practices(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> PracticeRepository:
         return aws.client("dynamodb"), aws.table
 
     monkeypatch.setattr(cli, "_practice_table", table)
+    # the local stack's SenderIdentities (tools/reactivation_tools/local/stack.py)
+    monkeypatch.setattr(cli, "_sender_identities", lambda args: ["reactivation.test"])
     return PracticeRepository(aws.client("dynamodb"), aws.table)
 
 

@@ -298,6 +298,7 @@ def test_reached_counts_what_the_carrier_delivered_once_receipts_are_recorded() 
     week = week_of(sent=receipts)
     assert week.receipts  # type: ignore[attr-defined]
     assert week.reached == 1  # type: ignore[attr-defined]  # P-5 only: P-1's failed, P-6 no receipt
+    assert week.delivered == 1 and week_of().delivered == 0  # type: ignore[attr-defined]
 
 
 def test_a_reply_is_timed_by_when_it_was_recorded_not_the_carrier_s_clock() -> None:

@@ -202,8 +202,12 @@ def test_reached_is_labelled_sent_until_delivery_receipts_are_recorded() -> None
     labels = [r.label for r in table(weekly()).rows]
     assert "Patients sent a message" in labels and "Patients reached" not in labels
     report = weekly()
-    delivered = replace(report, this_week=replace(report.this_week, receipts=True))
-    assert "Patients reached" in [r.label for r in table(delivered).rows]
+    assert "Texts delivered" not in labels
+    delivered = replace(report, this_week=replace(report.this_week, receipts=True, delivered=1))
+    rows = {r.label: r for r in table(delivered).rows}
+    assert "Patients reached" in rows
+    sms = report.this_week.sms
+    assert rows["Texts delivered"].cells[0].text == f"1 of {sms:,}"
 
 
 def test_the_lift_in_plain_words_and_a_practice_without_holdout_is_told_how_to_measure_it() -> None:

@@ -110,6 +110,8 @@ class Figures:
     #: True once the carrier's delivery receipts are recorded: `reached` counts delivered
     #: messages; until then it counts sent ones.
     receipts: bool = False
+    #: The outreach messages the carrier's receipt says were delivered (of `messages`).
+    delivered: int = 0
     #: The patient-weeks with a reply within REPLY_WINDOW of that week's first message.
     replied: int = 0
     opt_outs: int = 0
@@ -238,6 +240,7 @@ def figures(
         texts={kind: count for kind, count in texts.items() if count},
         segments={kind: count for kind, count in segments.items() if texts[kind]},
         receipts=receipts,
+        delivered=sum(1 for m in messages if m.delivered),
         replied=len(replied_weeks),
         opt_outs=sum(1 for r in answers if r.intent is Intent.OPT_OUT),
         rebooked=len(booked),

@@ -142,6 +142,10 @@ class Practice(Frozen):
     #: What the practice pays for one SMS segment, in dollars (the weekly report's estimate of
     #: what its texts cost; None: the deployment's default rate).
     sms_segment_price: float | None = Field(default=None, gt=0, le=1)
+    #: The most its outreach texts may cost in a calendar month, in dollars (segments sent x
+    #: the segment price); over it, outreach waits for the next month and the owner is told
+    #: once. None: no budget (the account's spend alarm still watches).
+    sms_monthly_budget_usd: float | None = Field(default=None, gt=0, le=1_000_000)
     from_email: EmailAddress
     owner_emails: tuple[EmailAddress, ...] = Field(min_length=1)
     front_desk_email: EmailAddress | None = None

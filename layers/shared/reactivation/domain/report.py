@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from reactivation.domain import budget
 from reactivation.domain.handoffs import Team
 from reactivation.domain.metrics import Figures, Lift, TrendWeek, Waiting
 
@@ -83,8 +84,8 @@ OPT_OUT_WARNING = 0.05
 HISTORY_FOR_BEFORE = 8
 #: The trend covers this many weeks.
 TREND_WEEKS = 12
-#: The default estimated price of one SMS segment (US, SNS, before carrier fees).
-DEFAULT_SEGMENT_PRICE = 0.0079
+#: The default estimated price of one SMS segment: the budget's (one price for both).
+DEFAULT_SEGMENT_PRICE = budget.DEFAULT_SEGMENT_PRICE
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,11 @@ def table(report: WeeklyReport) -> Table:
          + " Follow-ups to patients due in earlier weeks count, so this can exceed the patients "
          "due.",
          [_count(f.reached) for _, f in periods]),
+        ("Texts delivered",
+         "Texts delivered: outreach texts sent in the period whose carrier confirmed delivery, "
+         "of those sent (shown once delivery receipts are recorded).",
+         [_maybe(f"{f.delivered:,} of {f.sms:,}", not receipts or f.sms == 0)
+          for _, f in periods]),
         ("Replied",
          "Replied: of the patients messaged in a week, the share who replied within 7 days "
          "of that week's first message to them (over 4 weeks, week by week added up).",

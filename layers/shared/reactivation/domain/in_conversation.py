@@ -88,9 +88,11 @@ def read_in_conversation(
     if intent is Intent.OPT_IN and opted_out and not _opt_in_word(text):
         # "ok" / "thanks" to "You are unsubscribed ... Reply START": heard, not a resubscription
         return InConversation(Intent.OTHER, False, Reading.ACKNOWLEDGEMENT)
+    if intent in _AS_SAID:
+        return as_classified
     if kind is SentKind.OPT_OUT_CONFIRMATION and not opted_out and _bare_yes(text):
         return InConversation(Intent.OPT_IN, False, Reading.OPT_IN)
-    if intent in _AS_SAID or intent is Intent.OPT_IN:
+    if intent is Intent.OPT_IN:
         return as_classified
     if (
         not opted_out

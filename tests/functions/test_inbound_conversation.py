@@ -247,3 +247,17 @@ def test_not_now_is_answered_with_the_check_back_date_and_read_as_an_answer(
     assert last is not None and last.kind is SentKind.ANSWER
     reply(aws, inbound, "thank you!", 2)
     assert everything_sent() == (1, 0) and handoffs(aws) == []
+
+
+def test_thanks_while_an_offer_stands_leaves_the_offer_and_tells_nobody(
+    aws: Aws, inbound: Handler
+) -> None:
+    publish_openings(aws)
+    reply(aws, inbound, "yes", 1)
+    offer = recipient(aws).offer
+    before = (everything_sent(), handoffs(aws))
+    reply(aws, inbound, "ok thanks", 2)  # not a pick, not a second yes
+    assert (everything_sent(), handoffs(aws)) == before
+    assert recipient(aws).offer == offer  # still open to a pick
+    reply(aws, inbound, "1", 3)
+    assert sent_sms()[-1][1].startswith("Done! Thu Nov 26 9:00am is held for you")

@@ -140,12 +140,14 @@ _ACK_CORE = frozenset(
 _ACK_FILL = frozenset(
     {"you", "u", "so", "much", "very", "again", "for", "the", "info", "reminder", "message",
      "a", "lot", "many", "mil", "muchas", "muchisimas", "y", "and", "dear", "senora", "senor",
-     "mucho", "por", "todo", "la", "informacion", "el", "mensaje", "recordatorio", "it"}
+     "mucho", "por", "todo", "la", "informacion", "el", "mensaje", "recordatorio", "it", "then",
+     "soon", "there", "pronto", "entonces"}
 )  # fmt: skip
 #: Phrases that acknowledge as one word does.
 _ACK_PHRASES = (
     ("sounds", "good"), ("got", "it"), ("will", "do"), ("all", "good"), ("all", "set"),
-    ("de", "acuerdo"), ("muy", "bien"), ("esta", "bien"), ("no", "problem"),
+    ("de", "acuerdo"), ("muy", "bien"), ("esta", "bien"), ("no", "problem"), ("see", "you"),
+    ("nos", "vemos"),
 )  # fmt: skip
 #: A plain "ok": right after an outreach message, a yes.
 _PLAIN_YES = frozenset({"ok", "okay", "okey", "oki", "okie", "k", "kk", "vale", "dale"})

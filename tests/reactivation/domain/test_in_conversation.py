@@ -168,6 +168,9 @@ def test_a_yes_after_the_opt_out_confirmation_is_an_opt_in_and_an_ok_is_heard() 
     # the confirmation was the last text but the number is in (a staff's opt-in meanwhile)
     assert read(OPT_OUT_CONF, "yes", Intent.BOOK) == (Intent.OPT_IN, OPT_IN)
     assert read(CONFIRMATION, "yes", Intent.BOOK)[0] is Intent.BOOK
+    # opted out since the last outreach message (a staff's or the carrier's opt-out): a
+    # thumbs-up is heard, never a yes that books
+    assert read(OUTREACH, "👍", Intent.OTHER, opted_out=True) == (Intent.OTHER, ACK)
 
 
 def test_each_system_text_is_a_kind_of_last_text() -> None:

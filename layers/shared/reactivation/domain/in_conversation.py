@@ -115,7 +115,7 @@ def read_in_conversation(
     if is_tapback(text):
         return acknowledged
     if kind is SentKind.OUTREACH:
-        if is_plain_yes(text):
+        if is_plain_yes(text) and not opted_out:  # to an opted-out number: heard, no more
             return InConversation(Intent.BOOK, False, Reading.YES)
         return acknowledged if is_acknowledgement(text) else as_classified
     if is_acknowledgement(text) or (kind is SentKind.CONFIRMATION and _bare_yes(text)):

@@ -165,6 +165,8 @@ def test_a_yes_after_the_opt_out_confirmation_is_an_opt_in_and_an_ok_is_heard() 
     assert read(OPT_OUT_CONF, "START", Intent.OPT_IN, opted_out=True) == (Intent.OPT_IN, AS_IS)
     assert read(OPT_OUT_CONF, "ok", Intent.OPT_IN, opted_out=True) == (Intent.OTHER, ACK)
     assert read(None, "okay", Intent.OPT_IN, opted_out=True) == (Intent.OTHER, ACK)
+    resume = read(OPT_OUT_CONF, "please send me the reminders again", Intent.OPT_IN, opted_out=True)
+    assert resume == (Intent.OPT_IN, AS_IS)  # a resubscription in words is one
     # the confirmation was the last text but the number is in (a staff's opt-in meanwhile)
     assert read(OPT_OUT_CONF, "yes", Intent.BOOK) == (Intent.OPT_IN, OPT_IN)
     assert read(CONFIRMATION, "yes", Intent.BOOK)[0] is Intent.BOOK

@@ -85,7 +85,12 @@ def read_in_conversation(
     kind = last_sent.kind if last_sent is not None else None
     if intent is Intent.OPT_OUT:
         return as_classified
-    if intent is Intent.OPT_IN and opted_out and not _opt_in_word(text):
+    if (
+        intent is Intent.OPT_IN
+        and opted_out
+        and is_acknowledgement(text)
+        and not _opt_in_word(text)
+    ):
         # "ok" / "thanks" to "You are unsubscribed ... Reply START": heard, not a resubscription
         return InConversation(Intent.OTHER, False, Reading.ACKNOWLEDGEMENT)
     if intent in _AS_SAID:

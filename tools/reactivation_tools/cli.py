@@ -454,19 +454,37 @@ def _handoffs_list(args: argparse.Namespace) -> int:
 
 
 def _handoffs_close(args: argparse.Namespace) -> int:
-    """Closes a handoff; closing a complaint or a sensitive reply lets outreach resume."""
+    """Closes a handoff with its outcome (resume, booked, end, opt_out); closing a clinical
+    reply, a complaint or a sensitive reply lets outreach resume."""
+    from reactivation.domain.handoffs import HandoffOutcome
     from reactivation.services.staff import NoOpenHandoff
 
     staff, _, deployment = _staff(args)
     try:
         closed = staff.close_handoff(
-            args.practice_id, args.handoff_id, _business_now(deployment), args.note
-        )
+            args.practice_id, args.handoff_id, _business_now(deployment),
+            HandoffOutcome(args.outcome), args.note, by="cli",
+        )  # fmt: skip
     except NoOpenHandoff as error:
         print(error, file=sys.stderr)
         return 1
-    print(f"closed {args.handoff_id}" + (" (outreach may resume)" if closed.released else ""))
+    said = [f"closed {args.handoff_id} as {closed.outcome.value}"]
+    if closed.released:
+        said.append("outreach may resume")
+    if closed.resumed:
+        said.append(f"{_plural(len(closed.resumed), 'sequence')} resumed")
+    if closed.ended:
+        said.append(f"{_plural(len(closed.ended), 'sequence')} ended")
+    if closed.follow_up:
+        said.append("the patient will be asked later whether to book")
+    if closed.opted_out:
+        said.append("the number is opted out")
+    print("; ".join(said))
     return 0
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _replies_correct(args: argparse.Namespace) -> int:
@@ -770,9 +788,16 @@ def main(argv: list[str] | None = None) -> int:
     list_ = handoff_commands.add_parser("list", help="a practice's open handoffs, oldest first")
     list_.add_argument("practice_id")
     list_.set_defaults(run=_handoffs_list)
-    close = handoff_commands.add_parser("close", help="close one (a complaint's hold ends)")
+    close = handoff_commands.add_parser("close", help="close one with its outcome")
     close.add_argument("practice_id")
     close.add_argument("handoff_id")
+    close.add_argument(
+        "--outcome",
+        choices=["resume", "booked", "end", "opt_out"],
+        default="resume",
+        help="answered, the sequence goes on (default); booked; end the sequence; opt the "
+        "number out",
+    )
     close.add_argument("--note", help="what was done")
     close.set_defaults(run=_handoffs_close)
     message_commands = _stack_group(commands, "messages", "the practice's outbound messages")

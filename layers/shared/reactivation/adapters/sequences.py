@@ -21,8 +21,9 @@ from reactivation.adapters.items import (
     record_index,
     to_attributes,
 )
+from reactivation.adapters.question_follow_ups import QuestionFollowUps
 from reactivation.domain import sequences as sequences_domain
-from reactivation.domain.outreach import Enrolment
+from reactivation.domain.outreach import Enrolment, PendingFollowUp
 from reactivation.domain.patients import PatientHistory
 from reactivation.domain.types import Campaign
 
@@ -335,16 +336,16 @@ class SequenceRepository(TableRepository):
             condition = "active_sequence_id = :sid"
             values[":sid"] = active.sequence_id
         elif change.pause and active is not None:
-            writes.append({
-                "Update": {
-                    "TableName": self._table,
-                    "Key": to_attributes({"pk": Keys.patient(practice_id, patient_id),
-                                          "sk": f"SEQUENCE#{active.sequence_id}"}),
-                    "UpdateExpression": "REMOVE gsi3pk, gsi3sk SET paused_at = :at",
-                    "ConditionExpression": "attribute_exists(pk)",
-                    "ExpressionAttributeValues": to_attributes({":at": iso(now)}),
-                }
-            })  # fmt: skip
+            # the step waits for staff, or for the pause's deadline (then it resumes itself)
+            writes += self._replacement(active, sequences_domain.paused(active, now))
+        if change.follow_up_at is not None:
+            follow_up = PendingFollowUp(
+                practice_id=practice_id,
+                patient_id=patient_id,
+                answered_at=now,
+                due_at=change.follow_up_at,
+            )
+            writes.append(QuestionFollowUps(self._client, self._table).schedule_write(follow_up))
         if change.snoozed_until is not None:
             assignments.append("snoozed_until = :until")
             values[":until"] = change.snoozed_until.isoformat()

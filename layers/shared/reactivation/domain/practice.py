@@ -134,6 +134,9 @@ class Practice(Frozen):
     lapsed_max_months: int = Field(default=36, ge=12, le=120)
     #: An enrolment is credited with a booking made this many days after its first message.
     attribution_days: int = Field(default=30, ge=7, le=90)
+    #: An answered question not followed by a booking is followed up this many days later
+    #: (question_follow_up, campaigns.md).
+    question_follow_up_days: int = Field(default=5, ge=1, le=30)
     #: The practice's own texts, by library key ("recall_due.1.en.sms", "system.help.es").
     message_overrides: dict[str, MessageOverride] = Field(default_factory=dict)
 

@@ -348,3 +348,29 @@ def decide_for(
             holdout=in_holdout(settings, patient_id, campaign, facts.today),
         )
     return Decision(patient_id=patient_id, skip=SkipReason.NOT_ELIGIBLE)
+
+
+def question_follow_up(
+    settings: CampaignSettings, record: PatientRecord, history: PatientHistory, now: datetime
+) -> Decision:
+    """`question_follow_up` (campaigns.md): once a question was answered and no step is left
+    to send, one message asking whether to book; blocked by every exclusion but the 30-day
+    cooldown of the conversation it follows. No holdout draw: it answers the patient's own
+    question, and the control group is drawn among the campaigns of the records."""
+    visits = Visits.of(record.appointments, now, settings.timezone)
+    facts = Facts(
+        patient=record.patient,
+        plans=record.plans,
+        visits=visits,
+        today=local_date(now, settings.timezone),
+        lapsed_max_months=settings.lapsed_max_months,
+    )
+    patient_id = record.patient.patient_id
+    channels = _contact_channels(record.patient, history)
+    conversation_over = history.model_copy(update={"last_sequence_ended_at": None})
+    skip = _exclusion(facts, conversation_over, channels, now)
+    if skip is not None:
+        return Decision(patient_id=patient_id, skip=skip)
+    return Decision(
+        patient_id=patient_id, campaign=Campaign.QUESTION_FOLLOW_UP, channel=channels[0]
+    )

@@ -23,6 +23,7 @@ from reactivation.domain.outreach import Enrolment, PendingStep
 from reactivation.domain.patients import Patient
 from reactivation.domain.types import Channel
 from reactivation.events import SegmentRun, SegmentUnit
+from reactivation.services.question_follow_up import QuestionFollowUpService
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -88,7 +89,9 @@ class SegmentService:
         *,
         recipients: RecipientRepository | None = None,
         page_margin: float = 60.0,
+        question_follow_ups: QuestionFollowUpService | None = None,
     ) -> None:
+        self._question_follow_ups = question_follow_ups
         self._practices = practices
         # A campaign is tried only once it has approved texts: nothing is enrolled that
         # the send function could not send.
@@ -133,6 +136,10 @@ class SegmentService:
     def run_unit(self, unit: SegmentUnit, time_left: TimeLeft) -> SegmentOutcome:
         if unit.run is SegmentRun.FOLLOW_UPS:
             outcome = SegmentOutcome(practices=1)
+            if self._question_follow_ups is not None:  # enrolled first: queued just below
+                started = self._question_follow_ups.start_due(unit.practice_id, unit.run_start)
+                outcome.enrolled["question_follow_up"] += started.pop("enrolled", 0)
+                outcome.skipped += started
             outcome.queued = self._queue_due(unit.practice_id, unit.run_start)
             return outcome
         return self.enrol_shard(unit, time_left)

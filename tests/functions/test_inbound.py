@@ -572,3 +572,12 @@ def test_a_delivery_that_died_answering_leaves_the_text_in_doubt_and_the_changes
     assert not recipients.claim_answers("bright-smile", "+12125550101", "in-1", RUN)
     recipients.release_answers("bright-smile", "+12125550101", "in-1", [])
     assert recipients.claim_answers("bright-smile", "+12125550101", "in-1", RUN)
+
+
+@pytest.mark.parametrize("text", ["do you have parking?", "no thanks, we found another dentist"])
+def test_every_reply_marks_the_numbers_patients_as_having_answered(
+    aws: Aws, inbound: Handler, text: str
+) -> None:
+    post(inbound, json.dumps(envelope(aws, text)))
+    for patient_id in ("P-1", "P-2"):  # the family shares the number: no no-reply cooldown
+        assert history(aws, patient_id).last_reply_at == at("2026-11-24 10:05")

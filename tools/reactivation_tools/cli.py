@@ -209,6 +209,13 @@ def _practice_table(args: argparse.Namespace) -> tuple[Any, str]:
     return deployment.client("dynamodb"), deployment.outputs["PracticeTableName"]
 
 
+def _sender_identities(args: argparse.Namespace) -> list[str] | None:
+    """The SES identities the stack may send from (its SenderIdentities output); None: a stack
+    deployed before it had them (nothing to check against)."""
+    value = _deployment(args).outputs.get("SenderIdentities")
+    return None if value is None else [i for i in value.split(",") if i.strip()]
+
+
 def _stored_practice(client: Any, table: str, practice_id: str) -> Any:
     """The stored practice, or None after saying on stderr that there is none."""
     from reactivation.adapters.practices import PracticeRepository
@@ -294,7 +301,11 @@ def _progress(record: Any) -> None:
 
 def _practice_put(args: argparse.Namespace) -> int:
     from reactivation.adapters.practices import NumberTaken, PracticeChanged, PracticeRepository
-    from reactivation_tools.onboarding import PracticeConfigError, parse_practice
+    from reactivation_tools.onboarding import (
+        PracticeConfigError,
+        outside_sender_identities,
+        parse_practice,
+    )
 
     path = Path(args.file)
     try:
@@ -315,6 +326,11 @@ def _practice_put(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(f"{path}: valid ({practice.name}, {len(practice.campaigns())} campaigns)")
         return 0
+    identities = _sender_identities(args)
+    refused = outside_sender_identities(practice.from_email, identities or [])
+    if identities is not None and refused is not None:
+        print(f"not saved: {refused}", file=sys.stderr)
+        return 1
     client, table = _practice_table(args)
     practices = PracticeRepository(client, table)
     stored = practices.get(practice.practice_id)
@@ -548,6 +564,13 @@ def _practice_show(args: argparse.Namespace) -> int:
     if practice is None:
         return 1
     print(practice.model_dump_json(indent=2))
+    pilot = f"; pilot: {practice.pilot.describe()}" if practice.pilot else "; no pilot"
+    print(
+        f"Limits: at most {practice.weekly_new_sequences} new sequences a week{pilot}; a "
+        f"campaign that went unanswered waits {practice.no_reply_cooldown_days} days "
+        "(any campaign: 60)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -599,6 +622,7 @@ def _practice_check(args: argparse.Namespace) -> int:
         practice,
         args.aws_stack,
         sms_channel=parameters.get("SmsChannel", "sns"),
+        configuration_set=parameters.get("SmsConfigurationSet", ""),
     )
     for line in checks:
         print(line.render())

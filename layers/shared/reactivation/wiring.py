@@ -425,3 +425,29 @@ def appointment_change_service(settings: AppointmentSettings) -> AppointmentChan
         MessageLibrary.default().campaigns(),
         OpeningRepository(dynamodb, table),
     )
+
+
+if TYPE_CHECKING:
+    from reactivation.adapters.receipts import ReceiptQueue
+    from reactivation.config import DeliveryReceiptSettings
+    from reactivation.services.delivery import DeliveryReceiptService
+
+
+def delivery_receipt_service(settings: DeliveryReceiptSettings) -> DeliveryReceiptService:
+    from reactivation.adapters.consent import ConsentRepository
+    from reactivation.adapters.receipts import DeliveryRepository
+    from reactivation.services.delivery import DeliveryReceiptService
+    from reactivation.services.suppression import ContactSuppression
+
+    dynamodb = _client("dynamodb", settings)
+    table = settings.practice_table
+    return DeliveryReceiptService(
+        DeliveryRepository(dynamodb, table),
+        ContactSuppression(ConsentRepository(dynamodb, table)),
+    )
+
+
+def receipt_queue(settings: DeliveryReceiptSettings) -> ReceiptQueue:
+    from reactivation.adapters.receipts import ReceiptQueue
+
+    return ReceiptQueue(_client("sqs", settings), settings.delivery_receipts_queue_url)

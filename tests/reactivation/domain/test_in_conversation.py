@@ -365,3 +365,22 @@ def test_on_the_corpus_no_reply_that_must_be_seen_is_read_away(part: str) -> Non
     # and the replies its writers wrote as "already booked" are read as such
     said_booked = [r for r in replies if r.intent == "book" and already_booked(r.text)]
     assert said_booked, part
+
+
+@pytest.mark.parametrize("part", ["train", "dev"])  # never the test writers
+def test_on_the_corpus_the_classifier_and_the_conversation_never_read_away_what_must_be_seen(
+    part: str,
+) -> None:
+    """The whole reading, whatever was sent last: none of these is an acknowledgement, a yes
+    read from a thumbs-up, or an "already booked" (even where the classifier erred)."""
+    read_away = []
+    for r in load(ROOT / "corpus" / "replies", part):
+        if r.intent not in MUST_BE_SEEN:
+            continue
+        classification = classify(r.text, opted_out=r.opted_out)
+        for kind in (None, *SentKind):
+            found = read_in_conversation(classification, r.text, sent(kind),
+                                         opted_out=r.opted_out)  # fmt: skip
+            if found.reading in (ACK, YES, BOOKED):
+                read_away.append((r.id, kind, found.reading))
+    assert read_away == []

@@ -243,7 +243,11 @@ _ELSEWHERE = re.compile(
     r"\b(another|other|different|new|elsewhere|somewhere else|otro|otra|otros|nuevo|nueva)\b"
 )
 #: A booking that went wrong is a complaint, not one to confirm ("booked online, but ...").
-_TROUBLE = re.compile(r"\b(but|pero|showed up|no record|lost|mix ?up)\b")
+#: Nor is "4 texts about a visit I already booked, does your system talk to itself?".
+_TROUBLE = re.compile(
+    r"\b(but|pero|showed up|no record|lost|mix ?up|your system)\b"
+    r"|\b\d+ (texts|messages|reminders|mensajes)\b"
+)
 _ASKING = re.compile(
     r"^\W*(do|did|can|could|should|is|was|am|are|have|has|when|how|puedo|tengo que)\b"
 )

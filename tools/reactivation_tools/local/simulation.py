@@ -18,13 +18,14 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from reactivation.adapters.handoffs import HandoffRepository
+from reactivation import wiring
 from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.domain.conversation import Intent
+from reactivation.domain.handoffs import HandoffOutcome, HandoffReason
 from reactivation.domain.patients import Appointment, AppointmentStatus, Patient
 from reactivation.domain.practice import Practice
 from reactivation.domain.types import ServiceCategory, Vertical
@@ -282,18 +283,24 @@ class Simulation:
             week.visits += came
 
     def staff(self) -> None:
-        """The front desk closes the handoffs a few hours old, and re-classifies unclear ones."""
+        """The front desk closes the handoffs a few hours old through the staff's own use cases
+        (a picked time booked; a question answered, the sequence resuming), and re-classifies
+        unclear ones."""
         now = self.stack.clock.now()
-        handoffs = HandoffRepository(self.dynamodb, self.table)
+        staff = wiring.staff_service_for(self.dynamodb, self.table)
         replies = ReplyRepository(self.dynamodb, self.table)
         for practice, _, _ in practices():
-            for handoff in handoffs.open_ones(practice.practice_id):
+            for handoff in list(staff.open_handoffs(practice.practice_id)):
                 if now - handoff.opened_at < timedelta(hours=3):
                     continue
                 reply = replies.find(practice.practice_id, handoff.handoff_id)
                 if reply is not None and reply.intent is Intent.OTHER:
-                    replies.correct(reply, Intent.NOT_NOW, now)
-                handoffs.close(practice.practice_id, handoff.handoff_id, now, "called back")
+                    staff.correct_reply(practice.practice_id, handoff.handoff_id,
+                                        Intent.NOT_NOW, now)  # fmt: skip
+                booked = handoff.reason in (HandoffReason.BOOKING_REQUEST, HandoffReason.BOOKING)
+                outcome = HandoffOutcome.BOOKED if booked else HandoffOutcome.RESUME
+                staff.close_handoff(practice.practice_id, handoff.handoff_id, now, outcome,
+                                    "called back", by="simulation")  # fmt: skip
 
     def note_holdouts(self) -> None:
         """Which patients the enrolment held back (each read from their own partition once)."""

@@ -128,3 +128,21 @@ class AppointmentSettings(FunctionSettings):
     appointment_dead_letter_queue_url: str = Field(
         alias="APPOINTMENT_CHANGES_DEAD_LETTER_QUEUE_URL", min_length=8
     )
+
+
+class StaffInboxSettings(SmsSettings):
+    """The staff inbox: the Cognito user pool and app client staff sign in with."""
+
+    staff_user_pool_id: str = Field(alias="STAFF_USER_POOL_ID", pattern=r"^[\w-]+_[0-9a-zA-Z]+$")
+    staff_user_pool_client_id: str = Field(alias="STAFF_USER_POOL_CLIENT_ID", min_length=1)
+    #: The pool's token issuer (https://cognito-idp.<region>.amazonaws.com/<pool id>).
+    staff_token_issuer: str = Field(alias="STAFF_TOKEN_ISSUER", pattern=r"^https://\S+$")
+    #: Where the pool's JWKS is served instead of the issuer: set by the local stack only.
+    staff_jwks_base_url: str | None = Field(default=None, alias="STAFF_JWKS_BASE_URL")
+    #: The inbox's own address (its root, /inbox), for the links it sends.
+    staff_inbox_url: str | None = Field(default=None, alias="STAFF_INBOX_URL")
+
+    @property
+    def jwks_url(self) -> str:
+        base = self.staff_jwks_base_url or self.staff_token_issuer.rsplit("/", 1)[0]
+        return f"{base.rstrip('/')}/{self.staff_user_pool_id}/.well-known/jwks.json"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from reactivation.config import (
     SegmentSettings,
     SendSettings,
     SmsSettings,
+    StaffInboxSettings,
     UnsubscribeKeySettings,
     UnsubscribeSettings,
 )
@@ -38,7 +40,8 @@ if TYPE_CHECKING:
     from reactivation.services.report import ReportService
     from reactivation.services.segment import SegmentService
     from reactivation.services.send import SendService
-    from reactivation.services.staff import StaffService
+    from reactivation.services.staff import StaffInboxParts, StaffService
+    from reactivation.services.staff_inbox import Authenticator, InboxService
     from reactivation.services.unsubscribe import UnsubscribeService
 
 #: How long a warm send function keeps a practice's settings before reading them again.
@@ -347,7 +350,9 @@ def report_service_for(
     )
 
 
-def staff_service_for(dynamodb: Any, table: str) -> StaffService:
+def staff_service_for(
+    dynamodb: Any, table: str, inbox: StaffInboxParts | None = None
+) -> StaffService:
     """Staff's use cases on a deployment's table: for the CLI now, and the staff inbox."""
     from reactivation.adapters.consent import ConsentRepository
     from reactivation.adapters.handoffs import HandoffRepository
@@ -366,6 +371,7 @@ def staff_service_for(dynamodb: Any, table: str) -> StaffService:
         consent=ConsentRepository(dynamodb, table),
         openings=OpeningRepository(dynamodb, table),
         library=MessageLibrary.default(),
+        inbox=inbox,
     )
 
 
@@ -412,3 +418,67 @@ def appointment_change_service(settings: AppointmentSettings) -> AppointmentChan
         MessageLibrary.default().campaigns(),
         OpeningRepository(dynamodb, table),
     )
+
+
+# -- the staff inbox ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffInbox:
+    authenticator: Authenticator
+    inbox: InboxService
+    staff: StaffService
+
+
+def staff_inbox(settings: StaffInboxSettings) -> StaffInbox:
+    """The staff inbox's sign-in, pages and actions (the same StaffService as the CLI's)."""
+    from reactivation.adapters.cognito import CognitoSignIn, JwksVerifier
+    from reactivation.adapters.consent import ConsentRepository
+    from reactivation.adapters.handoffs import HandoffRepository
+    from reactivation.adapters.outbox import OutboxRepository
+    from reactivation.adapters.patients import PatientRepository
+    from reactivation.adapters.replies import ReplyRepository
+    from reactivation.adapters.sequences import SequenceRepository
+    from reactivation.adapters.staff_inbox import (
+        AuditRepository,
+        ConversationReads,
+        SessionRepository,
+    )
+    from reactivation.services.staff import StaffInboxParts
+    from reactivation.services.staff_inbox import Authenticator, InboxService
+
+    dynamodb = _client("dynamodb", settings)
+    table = settings.practice_table
+    audit = AuditRepository(dynamodb, table)
+    reads = ConversationReads(dynamodb, table)
+    consent = ConsentRepository(dynamodb, table)
+    patients = PatientRepository(dynamodb, table)
+    parts = StaffInboxParts(
+        sms=sms_channel(settings), texts=OutboxRepository(dynamodb, table), audit=audit,
+        conversation=reads, opt_out_list=opt_out_list(settings),
+    )  # fmt: skip
+    staff = staff_service_for(dynamodb, table, parts)
+
+    def first_name(practice_id: str, patient_ids: tuple[str, ...]) -> str:
+        for patient_id in patient_ids:
+            record = patients.record(practice_id, patient_id)
+            if record is not None:
+                return record.patient.first_name
+        return ""
+
+    def opted_out(practice_id: str, number: str) -> bool:
+        return bool(consent.opted_out(practice_id, [number]))
+
+    authenticator = Authenticator(
+        cognito=CognitoSignIn(_client("cognito-idp", settings), settings.staff_user_pool_client_id),
+        verifier=JwksVerifier(settings.jwks_url),
+        sessions=SessionRepository(dynamodb, table),
+        issuer=settings.staff_token_issuer,
+        client_id=settings.staff_user_pool_client_id,
+    )
+    inbox = InboxService(
+        staff=staff, handoffs=HandoffRepository(dynamodb, table),
+        replies=ReplyRepository(dynamodb, table), sequences=SequenceRepository(dynamodb, table),
+        reads=reads, audit=audit, first_name=first_name, opted_out=opted_out,
+    )  # fmt: skip
+    return StaffInbox(authenticator, inbox, staff)

@@ -108,7 +108,7 @@ def _form() -> dict[str, str]:
 
 
 def _session() -> "StaffSession | None":
-    return inbox.authenticator.session(_cookies().get(SESSION_COOKIE), clock.now())
+    return inbox.authenticator.session(_cookies().get(SESSION_COOKIE), clock.wall_now())
 
 
 # -- signing in ------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def sign_in() -> Response[str]:
         return _forbidden()
     try:
         result = inbox.authenticator.password(
-            form.get("email", ""), form.get("password", ""), clock.now()
+            form.get("email", ""), form.get("password", ""), clock.wall_now()
         )
     except SignInRefused:
         logger.info("staff sign-in refused")
@@ -183,9 +183,9 @@ def _challenge_step(step: str) -> Response[str]:
             if form.get("password", "") != form.get("confirm", ""):
                 raise SignInRefused("the two passwords differ")
             result = inbox.authenticator.new_password(challenge, form.get("password", ""),
-                                                      clock.now())  # fmt: skip
+                                                      clock.wall_now())  # fmt: skip
         else:
-            result = inbox.authenticator.totp(challenge, form.get("code", ""), clock.now())
+            result = inbox.authenticator.totp(challenge, form.get("code", ""), clock.wall_now())
     except SignInRefused as refused:
         logger.info("staff sign-in step refused", extra={"step": step})
         template = "new_password.html.j2" if step == "NEW_PASSWORD_REQUIRED" else "mfa.html.j2"
@@ -314,7 +314,6 @@ def conversation(practice_id: str, handoff_id: str) -> Response[str]:
 @app.post(f"{ROOT}/p/<practice_id>/h/<handoff_id>/<action>")
 def act(practice_id: str, handoff_id: str, action: str) -> Response[str]:
     from reactivation.domain.conversation import Intent
-    from reactivation.domain.handoffs import HandoffOutcome
     from reactivation.domain.staff_access import csrf_matches
     from reactivation.services.staff import (
         NoHeldTime,
@@ -338,6 +337,8 @@ def act(practice_id: str, handoff_id: str, action: str) -> Response[str]:
                 staff.reply_to_patient(practice_id, handoff_id, form.get("text", ""), now, by)
                 notice = "replied"
             case "close":
+                from reactivation.domain.handoffs import HandoffOutcome
+
                 outcome = HandoffOutcome(form.get("outcome", HandoffOutcome.RESUME.value))
                 staff.close_handoff(practice_id, handoff_id, now, outcome=outcome,
                                     note=form.get("note") or None, by=by)  # fmt: skip
@@ -352,6 +353,8 @@ def act(practice_id: str, handoff_id: str, action: str) -> Response[str]:
                                        confirm=confirm)  # fmt: skip
                 notice = "confirmed" if confirm else "released"
             case "booked-by-phone":
+                from reactivation.domain.handoffs import HandoffOutcome
+
                 staff.close_handoff(practice_id, handoff_id, now, outcome=HandoffOutcome.BOOKED,
                                     note="booked by phone", by=by)  # fmt: skip
                 notice = "booked"
@@ -406,7 +409,7 @@ def unknown_practice(_: UnknownPractice) -> Response[str]:
     return _not_found()
 
 
-@app.not_found  # type: ignore[untyped-decorator]
+@app.not_found
 def not_found(_: Exception) -> Response[str]:
     return _not_found()
 

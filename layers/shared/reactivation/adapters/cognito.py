@@ -122,7 +122,7 @@ class JwksVerifier:
     """Checks a token's RS256 signature against the pool's published keys (fetched once per
     instance, again when a token names a key not seen yet: the pool rotated its keys)."""
 
-    def __init__(self, jwks_url: str, fetch: Callable[[str], Any] = _fetch_json) -> None:
+    def __init__(self, jwks_url: str, fetch: Callable[[str], Any] | None = None) -> None:
         self._url = jwks_url
         self._fetch = fetch
         self._keys: dict[str, Any] | None = None
@@ -131,7 +131,7 @@ class JwksVerifier:
         from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
 
         keys = {}
-        for jwk in self._fetch(self._url).get("keys", []):
+        for jwk in (self._fetch or _fetch_json)(self._url).get("keys", []):
             if jwk.get("kty") != "RSA" or "kid" not in jwk:
                 continue
             numbers = RSAPublicNumbers(

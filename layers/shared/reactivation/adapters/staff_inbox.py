@@ -9,6 +9,7 @@ cookie's random token (the token itself is never stored), and it expires with th
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -75,7 +76,8 @@ class AuditRepository(TableRepository):
             TableName=self._table,
             Item=to_attributes({
                 "pk": self._pk(entry.practice_id, entry.handoff_id),
-                "sk": f"AUDIT#{iso(entry.at)}#{uuid.uuid4().hex[:8]}",
+                # two actions of one moment (a frozen business clock) in the order they came
+                "sk": f"AUDIT#{iso(entry.at)}#{time.time_ns():020d}{uuid.uuid4().hex[:6]}",
                 "kind": "audit", **model_item(entry),
             }),
         )  # fmt: skip

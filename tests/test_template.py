@@ -15,6 +15,7 @@ from reactivation.config import (
     ReportSettings,
     SegmentSettings,
     SendSettings,
+    StaffInboxSettings,
     UnsubscribeSettings,
 )
 from reactivation_tools.local.template import Template
@@ -31,6 +32,7 @@ SETTINGS: dict[str, type[FunctionSettings]] = {
     "AppointmentsFunction": AppointmentSettings,
     "UnsubscribeFunction": UnsubscribeSettings,
     "EmailFeedbackFunction": EmailFeedbackSettings,
+    "StaffInboxFunction": StaffInboxSettings,
 }
 
 
@@ -157,7 +159,10 @@ def test_functions_run_a_current_python_on_arm() -> None:
         assert properties["Runtime"] in {"python3.12", "python3.13"}
         assert properties["Architectures"] == ["arm64"]
         # cryptography (SignatureLayer) only where SNS signatures are checked
-        checks_signatures = function in {"InboundFunction", "InboundRedriveFunction"}
+        # (and the staff inbox, for the ID tokens' signatures)
+        checks_signatures = function in {
+            "InboundFunction", "InboundRedriveFunction", "StaffInboxFunction"
+        }  # fmt: skip
         signatures = [{"Ref": "SignatureLayer"}] if checks_signatures else []
         assert properties["Layers"] == [{"Ref": "SharedLayer"}, *signatures]
 
@@ -218,3 +223,37 @@ def test_a_report_claim_outlives_the_report_function() -> None:
     # a claim is taken again only once the run that took it cannot be alive any more
     report = SPEC.function_properties("ReportFunction")
     assert CLAIM_ABANDONED.total_seconds() > report["Timeout"]
+
+
+def test_the_staff_inbox_reads_and_writes_the_table_and_texts_phone_numbers_only() -> None:
+    granted_actions = granted("StaffInboxFunction")
+    assert {a.split(":")[0] for a in granted_actions} <= {"dynamodb", "sns", "sms-voice"}
+    # no Cognito admin call: sign-in and sign-out are the app client's own public calls,
+    # and inviting or removing staff is the operator's (reactivation staff ...)
+    assert not any(a.startswith("cognito-idp:") for a in granted_actions)
+    assert not {"ses:SendEmail", "sqs:SendMessage", "events:PutEvents"} & granted_actions
+    assert "sms-voice:DeleteOptedOutNumber" not in granted_actions  # staff never opt back in
+    table = [s for s in statements("StaffInboxFunction") if "dynamodb:Query" in s["Action"]]
+    assert [s["Resource"] for s in table] == [
+        [{"Fn::GetAtt": ["PracticeTable", "Arn"]}, {"Fn::Sub": "${PracticeTable.Arn}/index/*"}]
+    ]
+    assert not any(a in granted_actions for a in ("dynamodb:Scan", "dynamodb:DeleteTable"))
+
+
+def test_staff_are_invited_never_sign_up_and_cannot_change_their_role_or_practices() -> None:
+    pool = SPEC.resources["StaffUserPool"]
+    properties = pool["Properties"]
+    assert pool["DeletionPolicy"] == "Retain"
+    assert properties["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert properties["MfaConfiguration"] == "OPTIONAL"
+    assert properties["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert properties["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    client = SPEC.resources["StaffUserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_PASSWORD_AUTH",
+                                                "ALLOW_REFRESH_TOKEN_AUTH"}  # fmt: skip
+    assert not any(a.startswith("custom:") for a in client["WriteAttributes"])
+    assert {"custom:role", "custom:practices"} <= set(client["ReadAttributes"])
+    api = SPEC.resources["StaffInboxApi"]["Properties"]
+    assert set(api["DefaultRouteSettings"]) == {"ThrottlingRateLimit", "ThrottlingBurstLimit"}
+    assert "$context.path" not in api["AccessLogSettings"]["Format"]

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from reactivation.domain.handoffs import Handoff, Team
+from reactivation.domain.handoffs import Handoff, HandoffReason, Team
 from reactivation.domain.types import Frozen, Moment
 
 
@@ -167,3 +167,31 @@ class AuditEntry(Frozen):
     #: What was done, in words staff read ("booked", "question -> book"); a staff reply's
     #: text is kept here too (it is part of the conversation, like the patient's replies).
     detail: str = Field(default="", max_length=1000)
+
+
+_SYSTEM_DID = {
+    "opt_out": "opted the number out and confirmed it by text",
+    "opt_in": "lifted the opt-out and confirmed it",
+    "help": "answered with the practice's name, phone and how to opt out",
+    "book": "offered open times (or the booking link)",
+    "question": "answered from the practice's approved answers",
+    "not_now": "snoozed outreach and said when the practice will check back",
+    "decline": "ended the sequence (180-day cooldown for the campaign)",
+    "wrong_number": "marked the number invalid for that patient",
+}
+_HANDED = {
+    HandoffReason.CLINICAL: "handed to clinical staff at once, marked urgent",
+    HandoffReason.SENSITIVE: "held all outreach to the number and handed it to staff",
+    HandoffReason.COMPLAINT: "handed to the manager; no outreach until staff close it",
+    HandoffReason.BOOKING_REQUEST: "held the time picked and asked the front desk to book it",
+    HandoffReason.BOOKING: "handed to the front desk to find a time (no openings known)",
+    HandoffReason.OPT_OUT_NOTE: "opted the number out and handed the note to staff",
+}
+
+
+def system_did(intent: str, handed: HandoffReason | None) -> str:
+    """What the system did with a reply (spec/replies.md), in staff's words: for the reply a
+    handoff is about, what handing it over meant."""
+    if handed is not None:
+        return _HANDED.get(handed, "handed to staff")
+    return _SYSTEM_DID.get(intent, "handed to staff")

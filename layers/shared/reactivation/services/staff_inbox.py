@@ -162,6 +162,8 @@ class ConversationPage:
     held: list[HeldTime]
     audit: list[AuditEntry]
     opted_out: bool
+    #: The handed reply's intent as it stands (the classifier's, or staff's correction).
+    reply_intent: str | None = None
 
 
 class InboxService:
@@ -257,4 +259,7 @@ class InboxService:
             held=self._reads.held_times(practice_id, handoff.patient_ids),
             audit=trail,
             opted_out=self._opted_out(practice_id, handoff.from_number),
+            reply_intent=next(
+                (r.intent.value for r in replies if r.inbound_message_id == handoff_id), None
+            ),
         )

@@ -5,7 +5,7 @@ patient data in a URL or a log line (a page's address names a practice and a han
 inbound message's id)."""
 
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from http import HTTPStatus
 from importlib import resources
@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from reactivation import clock
+from reactivation.domain.staff_access import system_did
 from reactivation.observability import logger, metrics
 from reactivation.services.staff import UnknownHandoff, UnknownPractice
 
@@ -59,7 +60,17 @@ def _environment() -> "Environment":
         loader=DictLoader(sources), autoescape=select_autoescape(default=True)
     )
     environment.globals["root"] = ROOT
+    environment.globals["system_did"] = system_did
+    environment.filters["local"] = _local_time
     return environment
+
+
+def _local_time(at: datetime, timezone: str, pattern: str = "%a %b %d %H:%M") -> str:
+    """A moment as the practice's clock shows it."""
+    from zoneinfo import ZoneInfo
+
+    local = at.astimezone(ZoneInfo(timezone))
+    return f"{local.strftime(pattern)} {local.tzname()}"
 
 
 def _headers(nonce: str) -> dict[str, str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -98,7 +97,6 @@ def sign_in_first_time(page: Any, inbox: str, email: str, password: str) -> None
 def test_staff_sign_in_answer_book_and_close_in_the_inbox(
     stack: LocalStack, tmp_path: Path, browser: Any
 ) -> None:
-    started = time.monotonic()
     start, _ = seeded_for_cli(stack, tmp_path)
     dynamodb, table = stack.client("dynamodb"), stack.outputs["PracticeTableName"]
     day = start.date()
@@ -179,4 +177,3 @@ def test_staff_sign_in_answer_book_and_close_in_the_inbox(
     answer = other_page.goto(conversation_url)
     assert answer is not None and answer.status == 404
     accessible(other_page)
-    print(f"\nstaff inbox browser test: {time.monotonic() - started:.1f} s wall")

@@ -25,6 +25,7 @@ from reactivation_tools.staff_users import invite_demo_user
 from tests.builders import make_practice
 from tests.e2e.helpers import seeded_for_cli
 from tests.e2e.test_handoffs import reply
+from tests.e2e.test_slice import actions_needed
 
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
@@ -177,3 +178,6 @@ def test_staff_sign_in_answer_book_and_close_in_the_inbox(
     answer = other_page.goto(conversation_url)
     assert answer is not None and answer.status == 404
     accessible(other_page)
+    # every AWS action the inbox needed on the way is granted to it (moto checks none)
+    needed = actions_needed(stack)[stack.functions["StaffInboxFunction"].name]
+    assert {"dynamodb:Query", "sns:Publish"} <= needed

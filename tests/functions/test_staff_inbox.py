@@ -335,3 +335,42 @@ def test_pages_carry_no_patient_data_in_urls_and_strict_headers(aws: Aws, inbox:
         assert not urlsplit(url).query or urlsplit(url).query.startswith("scope="), url
     policy = page["headers"]["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+
+
+def test_an_owner_sets_up_a_second_factor_before_anything_else_then_needs_it(
+    aws: Aws, inbox: Handler
+) -> None:
+    seed(aws)
+    seed_handoff(aws)
+    owner = invite_demo_user(aws.client("cognito-idp"), aws.ref("StaffUserPool"),
+                             "bright-smile", "owner@bright-smile.test", Role.OWNER)  # fmt: skip
+    browser = Browser(inbox)
+    form = browser.get("/inbox/sign-in")
+    challenge = browser.post("/inbox/sign-in", {"csrf": csrf(form), "email": owner.email,
+                                                "password": owner.temporary_password})  # fmt: skip
+    browser.post("/inbox/new-password", {
+        "csrf": csrf(challenge), "session": hidden(challenge, "session"),
+        "username": hidden(challenge, "username"), "password": NEW_PASSWORD,
+        "confirm": NEW_PASSWORD,
+    })  # fmt: skip
+    for url in ("/inbox", "/inbox/p/bright-smile/h/in-bright-smile-1"):
+        answer = browser.get(url)
+        assert answer["statusCode"] == 303 and answer["headers"]["Location"] == "/inbox/mfa-setup"
+    setup = browser.get("/inbox/mfa-setup")
+    assert setup["statusCode"] == 200 and "otpauth://totp/" in setup["body"]
+    assert browser.post("/inbox/mfa-setup", {"code": "123456"})["statusCode"] == 403  # no CSRF
+    done = browser.post("/inbox/mfa-setup", {"csrf": csrf(setup), "code": "123456"})
+    assert done["statusCode"] == 303 and done["headers"]["Location"] == "/inbox"
+    assert browser.get("/inbox")["statusCode"] == 200
+
+    # the next sign-in asks for the code
+    again = Browser(inbox)
+    form = again.get("/inbox/sign-in")
+    asked = again.post("/inbox/sign-in", {"csrf": csrf(form), "email": owner.email,
+                                          "password": NEW_PASSWORD})  # fmt: skip
+    assert asked["statusCode"] == 200 and "Your code" in asked["body"]
+    signed = again.post("/inbox/mfa", {"csrf": csrf(asked), "session": hidden(asked, "session"),
+                                       "username": hidden(asked, "username"),
+                                       "code": "654321"})  # fmt: skip
+    assert signed["statusCode"] == 303 and signed["headers"]["Location"] == "/inbox"
+    assert again.get("/inbox")["statusCode"] == 200  # no setup asked again

@@ -98,6 +98,30 @@ class CognitoSignIn:
         )
         return _step(response, username)
 
+    def totp_secret(self, access_token: str) -> str:
+        """A new TOTP secret for the signed-in user's authenticator app."""
+        try:
+            return str(
+                self._client.associate_software_token(AccessToken=access_token)["SecretCode"]
+            )
+        except ClientError as error:
+            raise SignInRefused(error.response.get("Error", {}).get("Code", "")) from error
+
+    def enable_totp(self, access_token: str, code: str) -> None:
+        """The app's first code checked, then TOTP required at each of the user's sign-ins."""
+        try:
+            answer = self._client.verify_software_token(
+                AccessToken=access_token, UserCode=code, FriendlyDeviceName="staff inbox"
+            )
+            if answer.get("Status") != "SUCCESS":
+                raise SignInRefused("CodeMismatchException")
+            self._client.set_user_mfa_preference(
+                AccessToken=access_token,
+                SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
+            )
+        except ClientError as error:
+            raise SignInRefused(error.response.get("Error", {}).get("Code", "")) from error
+
     def sign_out(self, access_token: str) -> None:
         """Revokes the user's tokens (best effort: the session is deleted either way)."""
         try:

@@ -49,6 +49,18 @@ class SessionRepository(TableRepository):
             ConditionExpression="attribute_not_exists(pk)",
         )  # fmt: skip
 
+    def replace(self, token: str, session: StaffSession) -> None:
+        """The session's user changed (a second factor set up): the same token, still there."""
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_attributes({
+                **self._key(token), "kind": "staff_session",
+                "session": session.model_dump_json(),
+                "expires_at": int(session.expires_at.timestamp()),
+            }),
+            ConditionExpression="attribute_exists(pk)",
+        )  # fmt: skip
+
     def get(self, token: str) -> StaffSession | None:
         if not token or len(token) > 200:
             return None

@@ -120,6 +120,18 @@ class Authenticator:
         if session is not None and session.access_token:
             self._cognito.sign_out(session.access_token)
 
+    def totp_secret(self, session: StaffSession) -> str:
+        return self._cognito.totp_secret(session.access_token or "")
+
+    def enable_totp(self, token: str, session: StaffSession, code: str) -> StaffSession:
+        """The user's authenticator app set up (its code checked): this session and every
+        later sign-in have the second factor."""
+        self._cognito.enable_totp(session.access_token or "", code.strip())
+        user = session.user.model_copy(update={"mfa": True})
+        changed = session.model_copy(update={"user": user})
+        self._sessions.replace(token, changed)
+        return changed
+
     @staticmethod
     def needs_mfa_setup(session: StaffSession) -> bool:
         """An owner signed in without a second factor sets one up before anything else."""

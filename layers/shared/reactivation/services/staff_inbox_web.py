@@ -252,7 +252,49 @@ def _signed_in() -> "StaffSession | Response[str]":
     session = _session()
     if session is None:
         return _redirect(f"{ROOT}/sign-in")
+    if inbox.authenticator.needs_mfa_setup(session):  # an owner without a second factor
+        return _redirect(f"{ROOT}/mfa-setup")
     return session
+
+
+def _mfa_setup_page(session: "StaffSession", error: str | None = None) -> Response[str]:
+    from urllib.parse import quote
+
+    secret = inbox.authenticator.totp_secret(session)
+    uri = f"otpauth://totp/Staff%20inbox:{quote(session.user.email)}?secret={secret}"
+    return _page("mfa_setup.html.j2", HTTPStatus.BAD_REQUEST if error else HTTPStatus.OK,
+                 session=session, secret=secret, uri=uri, error=error)  # fmt: skip
+
+
+@app.get(f"{ROOT}/mfa-setup")
+def mfa_setup_form() -> Response[str]:
+    session = _session()
+    if session is None:
+        return _redirect(f"{ROOT}/sign-in")
+    if session.user.mfa:
+        return _redirect(ROOT)
+    return _mfa_setup_page(session)
+
+
+@app.post(f"{ROOT}/mfa-setup")
+def mfa_setup() -> Response[str]:
+    from reactivation.adapters.cognito import SignInRefused
+    from reactivation.domain.staff_access import csrf_matches
+
+    session = _session()
+    if session is None:
+        return _redirect(f"{ROOT}/sign-in")
+    form = _form()
+    if not csrf_matches(session.csrf_token, form.get("csrf")):
+        return _forbidden()
+    try:
+        inbox.authenticator.enable_totp(_cookies().get(SESSION_COOKIE, ""), session,
+                                        form.get("code", ""))  # fmt: skip
+    except SignInRefused:
+        logger.info("staff second factor refused")
+        return _mfa_setup_page(session, "That code was refused: scan the new key and try again.")
+    logger.info("staff second factor set up", extra={"role": session.user.role.value})
+    return _redirect(ROOT)
 
 
 @app.get(ROOT)

@@ -118,6 +118,9 @@ def test_staff_sign_in_answer_book_and_close_in_the_inbox(
     desk = invite_demo_user(cognito, pool, demo.PRACTICE.practice_id, "desk@bright-smile.test")
     other = invite_demo_user(cognito, pool, "lakeside", "desk@lakeside.test", Role.FRONT_DESK)
     inbox = f"{stack.api_url}/inbox"
+    # the handoff's email links to the conversation, with no more patient data than before
+    (email,) = [e for e in stack.sent_emails() if "practice manager" in e.subject]
+    assert f"{inbox}/p/bright-smile/h/in-complaint" in email.body
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
 

@@ -95,6 +95,10 @@ class InboundSettings(SmsSettings):
     certificate_endpoint: str | None = Field(default=None, alias="SNS_CERTIFICATE_ENDPOINT")
     #: Where "Booking Requested" goes, for the practice's system.
     practice_events_bus: str = Field(alias="PRACTICE_EVENTS_BUS_NAME", min_length=1)
+    #: The staff inbox (its /inbox address): a handoff's email links to the conversation.
+    staff_inbox_url: str | None = Field(
+        default=None, alias="STAFF_INBOX_URL", pattern=r"^https?://\S+$", max_length=200
+    )
 
 
 class InboundRedriveSettings(InboundSettings):

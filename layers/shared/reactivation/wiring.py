@@ -271,6 +271,7 @@ def inbound_service(
         email_channel=SesEmail(_client("sesv2", settings)),
         library=MessageLibrary.default(),
         opt_out_list=opt_out_list(settings),
+        staff_inbox_url=settings.staff_inbox_url,
     )
     gate = SnsGate(
         topic_arn=settings.inbound_topic_arn,

@@ -145,6 +145,14 @@ def _presession_ok(form: dict[str, str]) -> bool:
     return bool(expected) and csrf_matches(expected or "", form.get("csrf"))
 
 
+#: The page that asks for each sign-in challenge's answer.
+CHALLENGE_PAGES = {
+    # B105: Cognito's challenge names and the pages' file names, no secret
+    "NEW_PASSWORD_REQUIRED": "new_password.html.j2",  # nosec B105
+    "SOFTWARE_TOKEN_MFA": "mfa.html.j2",  # nosec B105
+}
+
+
 @app.get(f"{ROOT}/sign-in")
 def sign_in_form() -> Response[str]:
     return _sign_in_page()
@@ -154,10 +162,7 @@ def _after_sign_in(result: Any) -> Response[str]:
     from reactivation.services.staff_inbox import Challenge
 
     if isinstance(result, Challenge):
-        template = {
-            "NEW_PASSWORD_REQUIRED": "new_password.html.j2",
-            "SOFTWARE_TOKEN_MFA": "mfa.html.j2",
-        }.get(result.name)
+        template = CHALLENGE_PAGES.get(result.name)
         if template is None:
             logger.warning("sign-in challenge not supported", extra={"challenge": result.name})
             return _sign_in_page("This sign-in step is not supported here.", HTTPStatus.OK)

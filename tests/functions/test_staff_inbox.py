@@ -307,6 +307,8 @@ def test_correct_the_intent_snooze_and_confirm_a_held_time(aws: Aws, inbox: Hand
 
     trail = AuditRepository(dynamodb, aws.table).trail("bright-smile", opened.handoff_id)
     assert [e.action.value for e in trail] == ["corrected", "snoozed", "confirmed_hold"]
+    # "mine": the ones this user acted on
+    assert "ending 0101" in browser.get("/inbox?scope=mine")["body"]
     assert {e.by for e in trail} == {"desk@bright-smile.test"}
     assert trail[0].detail == "question -> book"
     shown = browser.get(base)["body"]

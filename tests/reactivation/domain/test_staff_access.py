@@ -91,10 +91,10 @@ def test_the_inbox_puts_clinical_first_then_urgent_then_oldest_and_hides_other_p
         (Team.MANAGER, ["complaint"]),
         (Team.FRONT_DESK, ["sensitive", "q-old", "q-new"]),
     ]
-    mine = inbox_order(found, desk, Scope.MINE)
-    assert [team for team, _ in mine] == [Team.FRONT_DESK]
+    team = inbox_order(found, desk, Scope.TEAM)
+    assert [team for team, _ in team] == [Team.FRONT_DESK]
     owner = desk.model_copy(update={"role": Role.OWNER})
-    assert len(inbox_order(found, owner, Scope.MINE)) == 3  # owners answer for every team
+    assert len(inbox_order(found, owner, Scope.TEAM)) == 3  # owners answer for every team
 
 
 @pytest.mark.parametrize(

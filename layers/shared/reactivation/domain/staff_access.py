@@ -108,9 +108,9 @@ def csrf_matches(expected: str, given: str | None) -> bool:
 
 
 class Scope(StrEnum):
-    MINE = "mine"  # my role's team
-    TEAM = "team"  # my practices' handoffs of any team, with mine first
-    ALL = "all"
+    MINE = "mine"  # the ones I have acted on (in their audit trail)
+    TEAM = "team"  # my role's team's (an owner's: every team)
+    ALL = "all"  # every handoff of my practices
 
 
 #: The inbox's order: clinical first, then the practice manager's, then the front desk's.
@@ -120,10 +120,11 @@ TEAM_ORDER = (Team.CLINICAL, Team.MANAGER, Team.FRONT_DESK)
 def inbox_order(
     handoffs: Sequence[Handoff], user: StaffUser, scope: Scope
 ) -> list[tuple[Team, list[Handoff]]]:
-    """The handoffs grouped by team, clinical first, urgent then oldest first in each; `mine`
-    keeps only the user's team (an owner sees every team: owners answer for everything)."""
+    """The handoffs grouped by team, clinical first, urgent then oldest first in each; `team`
+    keeps only the user's team (an owner's is every team: owners answer for everything).
+    (`mine`, the ones the user acted on, is the caller's to pick: it reads their trails.)"""
     kept = [h for h in handoffs if user.may_see(h.practice_id)]
-    if scope is Scope.MINE and user.role is not Role.OWNER:
+    if scope is Scope.TEAM and user.role is not Role.OWNER:
         kept = [h for h in kept if h.team is user.team]
     groups = []
     for team in TEAM_ORDER:

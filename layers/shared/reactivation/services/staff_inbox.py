@@ -216,6 +216,8 @@ class InboxService:
                 found += [h for h in self._handoffs.since(practice_id, since) if h.closed_at]
             else:
                 found += self._handoffs.open_ones(practice_id)
+        if scope is Scope.MINE:  # the ones the user acted on (open ones are few)
+            found = [h for h in found if self._acted_on(user, h)]
         groups = inbox_order(found, user, scope)
         open_count = self.open_count(user) if closed else sum(len(r) for _, r in groups)
         if closed:
@@ -229,6 +231,12 @@ class InboxService:
             scope,
             closed,
         )
+
+    def _acted_on(self, user: StaffUser, handoff: Handoff) -> bool:
+        if not user.may_see(handoff.practice_id):
+            return False
+        trail = self._audit.trail(handoff.practice_id, handoff.handoff_id)
+        return any(entry.by == user.email for entry in trail)
 
     def open_count(self, user: StaffUser) -> int:
         found = [h for p in user.practice_ids for h in self._handoffs.open_ones(p)]

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from reactivation.services.report import ReportService
     from reactivation.services.segment import SegmentService
     from reactivation.services.send import SendService
-    from reactivation.services.staff import StaffInboxParts, StaffService
+    from reactivation.services.staff import StaffInboxActions, StaffService
     from reactivation.services.staff_inbox import Authenticator, InboxService
     from reactivation.services.unsubscribe import UnsubscribeService
 
@@ -351,9 +351,7 @@ def report_service_for(
     )
 
 
-def staff_service_for(
-    dynamodb: Any, table: str, inbox: StaffInboxParts | None = None
-) -> StaffService:
+def staff_service_for(dynamodb: Any, table: str) -> StaffService:
     """Staff's use cases on a deployment's table: for the CLI now, and the staff inbox."""
     from reactivation.adapters.consent import ConsentRepository
     from reactivation.adapters.handoffs import HandoffRepository
@@ -372,7 +370,6 @@ def staff_service_for(
         consent=ConsentRepository(dynamodb, table),
         openings=OpeningRepository(dynamodb, table),
         library=MessageLibrary.default(),
-        inbox=inbox,
     )
 
 
@@ -428,7 +425,7 @@ def appointment_change_service(settings: AppointmentSettings) -> AppointmentChan
 class StaffInbox:
     authenticator: Authenticator
     inbox: InboxService
-    staff: StaffService
+    actions: StaffInboxActions
 
 
 def staff_inbox(settings: StaffInboxSettings) -> StaffInbox:
@@ -445,7 +442,7 @@ def staff_inbox(settings: StaffInboxSettings) -> StaffInbox:
         ConversationReads,
         SessionRepository,
     )
-    from reactivation.services.staff import StaffInboxParts
+    from reactivation.services.staff import StaffInboxActions, StaffInboxParts
     from reactivation.services.staff_inbox import Authenticator, InboxService
 
     dynamodb = _client("dynamodb", settings)
@@ -456,9 +453,10 @@ def staff_inbox(settings: StaffInboxSettings) -> StaffInbox:
     patients = PatientRepository(dynamodb, table)
     parts = StaffInboxParts(
         sms=sms_channel(settings), texts=OutboxRepository(dynamodb, table), audit=audit,
-        conversation=reads, opt_out_list=opt_out_list(settings),
+        conversation=reads, consent=consent, sequences=SequenceRepository(dynamodb, table),
+        opt_out_list=opt_out_list(settings),
     )  # fmt: skip
-    staff = staff_service_for(dynamodb, table, parts)
+    staff = staff_service_for(dynamodb, table)
 
     def first_name(practice_id: str, patient_ids: tuple[str, ...]) -> str:
         for patient_id in patient_ids:
@@ -482,4 +480,4 @@ def staff_inbox(settings: StaffInboxSettings) -> StaffInbox:
         replies=ReplyRepository(dynamodb, table), sequences=SequenceRepository(dynamodb, table),
         reads=reads, audit=audit, first_name=first_name, opted_out=opted_out,
     )  # fmt: skip
-    return StaffInbox(authenticator, inbox, staff)
+    return StaffInbox(authenticator, inbox, StaffInboxActions(staff, parts))

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from reactivation.adapters.channels import OptOutList, SmsChannel
     from reactivation.adapters.outbox import OutboxRepository
     from reactivation.adapters.staff_inbox import AuditRepository, ConversationReads
+    from reactivation.domain.handoffs import HandoffOutcome
     from reactivation.domain.staff_access import AuditAction
 
 
@@ -130,7 +131,6 @@ class StaffService:
         consent: ConsentRepository,
         openings: OpeningRepository,
         library: MessageLibrary,
-        inbox: StaffInboxParts | None = None,
     ) -> None:
         self._practices = practices
         self._handoffs = handoffs
@@ -139,7 +139,6 @@ class StaffService:
         self._consent = consent
         self._openings = openings
         self._library = library
-        self._inbox = inbox
 
     def practice(self, practice_id: str) -> Practice:
         practice = self._practices.get(practice_id)
@@ -206,29 +205,49 @@ class StaffService:
         added = self._openings.publish(practice_id, parsed.openings)
         return OpeningsPublished(len(parsed.openings), added, tuple(parsed.problems))
 
-    # -- the staff inbox's actions (each recorded in the conversation's audit trail) ------
-
-    def _parts(self) -> StaffInboxParts:
-        if self._inbox is None:
-            raise RuntimeError("built without the staff inbox's parts")
-        return self._inbox
-
-    def _audit(
-        self, handoff: Handoff, now: datetime, by: str, action: AuditAction, detail: str = ""
-    ) -> None:
-        from reactivation.domain.staff_access import AuditEntry
-
-        self._parts().audit.record(AuditEntry(
-            practice_id=handoff.practice_id, handoff_id=handoff.handoff_id, at=now, by=by,
-            action=action, detail=detail[:1000],
-        ))  # fmt: skip
-
     def handoff(self, practice_id: str, handoff_id: str) -> Handoff:
         """A handoff, open or closed (UnknownHandoff: none of this practice's)."""
         handoff = self._handoffs.get(practice_id, handoff_id)
         if handoff is None:
             raise UnknownHandoff(practice_id, handoff_id)
         return handoff
+
+
+class StaffInboxActions:
+    """What staff do from the staff inbox: StaffService's use cases (the CLI's) and the
+    inbox's own (a text to the patient, a held time confirmed or released, a snooze, an
+    opt-out at the patient's request), each written to the conversation's audit trail."""
+
+    def __init__(self, staff: StaffService, parts: StaffInboxParts) -> None:
+        self.staff = staff
+        self._parts = parts
+
+    def _audit(
+        self, handoff: Handoff, now: datetime, by: str, action: AuditAction, detail: str = ""
+    ) -> None:
+        from reactivation.domain.staff_access import AuditEntry
+
+        self._parts.audit.record(AuditEntry(
+            practice_id=handoff.practice_id, handoff_id=handoff.handoff_id, at=now, by=by,
+            action=action, detail=detail[:1000],
+        ))  # fmt: skip
+
+    def close_handoff(
+        self,
+        practice_id: str,
+        handoff_id: str,
+        now: datetime,
+        outcome: HandoffOutcome,
+        note: str | None,
+        by: str,
+    ) -> ClosedHandoff:
+        """StaffService.close_handoff, with who closed it and how in the trail."""
+        from reactivation.domain.staff_access import AuditAction
+
+        closed = self.staff.close_handoff(practice_id, handoff_id, now, outcome, note, by=by)
+        detail = outcome.value + (f" ({note})" if note else "")
+        self._audit(closed.handoff, now, by, AuditAction.CLOSED, detail)
+        return closed
 
     def reply_to_patient(
         self, practice_id: str, handoff_id: str, text: str, now: datetime, by: str
@@ -241,21 +260,20 @@ class StaffService:
         from reactivation.domain.staff_access import AuditAction
         from reactivation.domain.template_checks import denied_terms
 
-        handoff = self.handoff(practice_id, handoff_id)
+        handoff = self.staff.handoff(practice_id, handoff_id)
         body = " ".join(text.split())
         if not body or len(body) > STAFF_REPLY_MAX_CHARACTERS:
             raise TextRefused(f"a reply has 1 to {STAFF_REPLY_MAX_CHARACTERS} characters")
         if denied := denied_terms(body):
             raise TextRefused("no diagnosis or procedure in a text: " + ", ".join(denied))
-        if self._consent.opted_out(practice_id, [handoff.from_number]):
+        if self._parts.consent.opted_out(practice_id, [handoff.from_number]):
             raise NumberOptedOut(practice_id)
-        practice = self.practice(practice_id)
-        parts = self._parts()
-        message_id = parts.sms.send(
+        practice = self.staff.practice(practice_id)
+        message_id = self._parts.sms.send(
             to=handoff.from_number, sender=practice.sending_number, body=body,
             identity=practice.origination_identity,
         )  # fmt: skip
-        parts.texts.record_text(
+        self._parts.texts.record_text(
             practice_id, message_id, TextKind.STAFF_REPLY, encode(body).segments, now
         )
         self._audit(handoff, now, by, AuditAction.REPLIED, body)
@@ -264,11 +282,11 @@ class StaffService:
     def correct_intent(
         self, practice_id: str, handoff_id: str, intent: Intent, now: datetime, by: str
     ) -> Correction:
-        """`correct_reply` for the reply a handoff is about, recorded in its trail."""
+        """StaffService.correct_reply for the reply a handoff is about, in its trail."""
         from reactivation.domain.staff_access import AuditAction
 
-        handoff = self.handoff(practice_id, handoff_id)
-        correction = self.correct_reply(practice_id, handoff_id, intent, now)
+        handoff = self.staff.handoff(practice_id, handoff_id)
+        correction = self.staff.correct_reply(practice_id, handoff_id, intent, now)
         if correction.changed:
             self._audit(handoff, now, by, AuditAction.CORRECTED,
                         f"{correction.before.value} -> {correction.after.value}")  # fmt: skip
@@ -282,11 +300,10 @@ class StaffService:
         patient; NoHeldTime when it is not held for them (any more)."""
         from reactivation.domain.staff_access import AuditAction
 
-        handoff = self.handoff(practice_id, handoff_id)
-        parts = self._parts()
-        held = {h.opening_key: h for h in parts.conversation.held_times(
-            practice_id, handoff.patient_ids)}  # fmt: skip
-        if opening_key not in held or not parts.conversation.settle_hold(
+        handoff = self.staff.handoff(practice_id, handoff_id)
+        reads = self._parts.conversation
+        held = {h.opening_key: h for h in reads.held_times(practice_id, handoff.patient_ids)}
+        if opening_key not in held or not reads.settle_hold(
             practice_id, opening_key, handoff.patient_ids, now, booked=confirm
         ):
             raise NoHeldTime(practice_id)
@@ -300,28 +317,25 @@ class StaffService:
         """No outreach to the handoff's patients before `until` (the patient asked for later)."""
         from reactivation.domain.staff_access import AuditAction
 
-        handoff = self.handoff(practice_id, handoff_id)
+        handoff = self.staff.handoff(practice_id, handoff_id)
         if until <= now.date():
             raise TextRefused("a snooze ends after today")
         for patient_id in handoff.patient_ids:
-            self._sequences.snooze(practice_id, patient_id, until)
+            self._parts.sequences.snooze(practice_id, patient_id, until)
         self._audit(handoff, now, by, AuditAction.SNOOZED, f"until {until.isoformat()}")
 
     def opt_out_number(self, practice_id: str, handoff_id: str, now: datetime, by: str) -> bool:
         """Opts the handoff's number out at the patient's request (False: it already was)."""
         from reactivation.domain.staff_access import AuditAction
 
-        handoff = self.handoff(practice_id, handoff_id)
-        if self._consent.opted_out(practice_id, [handoff.from_number]):
+        handoff = self.staff.handoff(practice_id, handoff_id)
+        consent = self._parts.consent
+        if consent.opted_out(practice_id, [handoff.from_number]):
             return False
-        self._consent.record(
-            practice_id, handoff.from_number, opted_out=True, at=now, recorded_at=now
-        )
-        parts = self._parts()
-        if parts.opt_out_list is not None:
-            parts.opt_out_list.opt_out(
-                handoff.from_number, self.practice(practice_id).sms_opt_out_list
-            )
+        consent.record(practice_id, handoff.from_number, opted_out=True, at=now, recorded_at=now)
+        if self._parts.opt_out_list is not None:
+            practice = self.staff.practice(practice_id)
+            self._parts.opt_out_list.opt_out(handoff.from_number, practice.sms_opt_out_list)
         self._audit(handoff, now, by, AuditAction.OPTED_OUT, "at the patient's request")
         return True
 
@@ -332,13 +346,15 @@ STAFF_REPLY_MAX_CHARACTERS = 459
 
 @dataclass(frozen=True)
 class StaffInboxParts:
-    """What the staff inbox's actions need beyond the CLI's: the SMS channel, the billed
-    texts' record, the audit trail and the conversation's reads."""
+    """What the staff inbox's actions need beyond StaffService: the SMS channel, the billed
+    texts' record, the audit trail, the conversation's reads, consent and outreach state."""
 
     sms: SmsChannel
     texts: OutboxRepository
     audit: AuditRepository
     conversation: ConversationReads
+    consent: ConsentRepository
+    sequences: SequenceRepository
     opt_out_list: OptOutList | None = None
 
 

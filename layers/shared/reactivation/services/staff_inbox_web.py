@@ -327,7 +327,7 @@ def _practice_names(session: "StaffSession") -> dict[str, str]:
     names = {}
     for practice_id in session.user.practice_ids:
         try:
-            names[practice_id] = inbox.staff.practice(practice_id).name
+            names[practice_id] = inbox.actions.staff.practice(practice_id).name
         except UnknownPractice:
             names[practice_id] = practice_id
     return names
@@ -394,41 +394,41 @@ def act(practice_id: str, handoff_id: str, action: str) -> Response[str]:
     if not csrf_matches(session.csrf_token, form.get("csrf")):
         return _forbidden()
     inbox.inbox.find(session.user, practice_id, handoff_id)  # another practice's: 404
-    staff, now, by = inbox.staff, clock.now(), session.user.email
+    actions, now, by = inbox.actions, clock.now(), session.user.email
     back = f"{ROOT}/p/{practice_id}/h/{handoff_id}"
     try:
         match action:
             case "reply":
-                staff.reply_to_patient(practice_id, handoff_id, form.get("text", ""), now, by)
+                actions.reply_to_patient(practice_id, handoff_id, form.get("text", ""), now, by)
                 notice = "replied"
             case "close":
                 from reactivation.domain.handoffs import HandoffOutcome
 
                 outcome = HandoffOutcome(form.get("outcome", HandoffOutcome.RESUME.value))
-                staff.close_handoff(practice_id, handoff_id, now, outcome=outcome,
-                                    note=form.get("note") or None, by=by)  # fmt: skip
+                actions.close_handoff(practice_id, handoff_id, now, outcome,
+                                      form.get("note") or None, by)  # fmt: skip
                 notice = "closed"
             case "correct":
-                staff.correct_intent(practice_id, handoff_id, Intent(form.get("intent", "")),
+                actions.correct_intent(practice_id, handoff_id, Intent(form.get("intent", "")),
                                      now, by)  # fmt: skip
                 notice = "corrected"
             case "confirm-hold" | "release-hold":
                 confirm = action == "confirm-hold"
-                staff.settle_held_time(practice_id, handoff_id, form.get("opening", ""), now, by,
+                actions.settle_held_time(practice_id, handoff_id, form.get("opening", ""), now, by,
                                        confirm=confirm)  # fmt: skip
                 notice = "confirmed" if confirm else "released"
             case "booked-by-phone":
                 from reactivation.domain.handoffs import HandoffOutcome
 
-                staff.close_handoff(practice_id, handoff_id, now, outcome=HandoffOutcome.BOOKED,
-                                    note="booked by phone", by=by)  # fmt: skip
+                actions.close_handoff(practice_id, handoff_id, now, HandoffOutcome.BOOKED,
+                                      "booked by phone", by)  # fmt: skip
                 notice = "booked"
             case "snooze":
                 until = date.fromisoformat(form.get("until", ""))
-                staff.snooze_patient(practice_id, handoff_id, until, now, by)
+                actions.snooze_patient(practice_id, handoff_id, until, now, by)
                 notice = "snoozed"
             case "opt-out":
-                staff.opt_out_number(practice_id, handoff_id, now, by)
+                actions.opt_out_number(practice_id, handoff_id, now, by)
                 notice = "opted_out"
             case _:
                 return _not_found()

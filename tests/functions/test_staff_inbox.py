@@ -376,3 +376,22 @@ def test_an_owner_sets_up_a_second_factor_before_anything_else_then_needs_it(
                                        "code": "654321"})  # fmt: skip
     assert signed["statusCode"] == 303 and signed["headers"]["Location"] == "/inbox"
     assert again.get("/inbox")["statusCode"] == 200  # no setup asked again
+
+
+def test_the_conversation_shows_an_open_offer_in_the_practice_s_time(
+    aws: Aws, inbox: Handler
+) -> None:
+    from reactivation.adapters.recipients import RecipientRepository
+    from reactivation.domain.conversation import Offer
+
+    seed(aws)
+    opened = seed_handoff(aws)
+    dynamodb = aws.client("dynamodb")
+    offer = Offer(patient_id="P-1", offered_at=NOW - timedelta(hours=1), openings=(
+        Opening(starts_at=datetime(2026, 11, 26, 14, 0, tzinfo=UTC), provider="Dr Lee"),))  # fmt: skip
+    dynamodb.transact_write_items(TransactItems=[
+        RecipientRepository(dynamodb, aws.table).offer_write("bright-smile", opened.from_number,
+                                                              offer)])  # fmt: skip
+    browser = signed_in(aws, inbox)
+    page = browser.get(f"/inbox/p/bright-smile/h/{opened.handoff_id}")["body"]
+    assert "1) Thu Nov 26 09:00 EST with Dr Lee" in page  # 14:00 UTC, New York's 9:00

@@ -26,6 +26,7 @@ from reactivation.adapters.items import (
     query,
     to_attributes,
 )
+from reactivation.domain.conversation import Offer
 from reactivation.domain.staff_access import AuditEntry, StaffSession
 
 
@@ -150,6 +151,16 @@ class ConversationReads(TableRepository):
                     status=str(item.get("status", "")),
                 ))  # fmt: skip
         return sorted(steps, key=lambda s: s.at)
+
+    def open_offer(self, practice_id: str, number: str) -> Offer | None:
+        """The times offered to the number by text and not picked yet (None: none)."""
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=to_attributes({"pk": Keys.number(practice_id, number), "sk": "OFFER"}),
+            ConsistentRead=True,
+        )
+        item = from_attributes(response.get("Item", {}))
+        return Offer.model_validate(item["offer"]) if "offer" in item else None
 
     def _openings_pk(self, practice_id: str) -> str:
         return Keys.collection(practice_id, "OPENINGS")

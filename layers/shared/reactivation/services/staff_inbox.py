@@ -23,7 +23,7 @@ from reactivation.adapters.staff_inbox import (
     SentStep,
     SessionRepository,
 )
-from reactivation.domain.conversation import Reply
+from reactivation.domain.conversation import Offer, Reply
 from reactivation.domain.handoffs import Handoff, Team
 from reactivation.domain.outreach import Enrolment
 from reactivation.domain.practice import Practice
@@ -176,6 +176,8 @@ class ConversationPage:
     opted_out: bool
     #: The handed reply's intent as it stands (the classifier's, or staff's correction).
     reply_intent: str | None = None
+    #: Times offered by text and not picked yet (an offer stands three days).
+    offer: Offer | None = None
 
 
 class InboxService:
@@ -279,6 +281,7 @@ class InboxService:
             held=self._reads.held_times(practice_id, handoff.patient_ids),
             audit=trail,
             opted_out=self._opted_out(practice_id, handoff.from_number),
+            offer=self._reads.open_offer(practice_id, handoff.from_number),
             reply_intent=next(
                 (r.intent.value for r in replies if r.inbound_message_id == handoff_id), None
             ),

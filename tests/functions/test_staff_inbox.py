@@ -387,8 +387,8 @@ def test_the_conversation_shows_an_open_offer_in_the_practice_s_time(
     seed(aws)
     opened = seed_handoff(aws)
     dynamodb = aws.client("dynamodb")
-    offer = Offer(patient_id="P-1", offered_at=NOW - timedelta(hours=1), openings=(
-        Opening(starts_at=datetime(2026, 11, 26, 14, 0, tzinfo=UTC), provider="Dr Lee"),))  # fmt: skip
+    time = Opening(starts_at=datetime(2026, 11, 26, 14, 0, tzinfo=UTC), provider="Dr Lee")
+    offer = Offer(patient_id="P-1", offered_at=NOW - timedelta(hours=1), openings=(time,))
     dynamodb.transact_write_items(TransactItems=[
         RecipientRepository(dynamodb, aws.table).offer_write("bright-smile", opened.from_number,
                                                               offer)])  # fmt: skip

@@ -150,3 +150,10 @@ class StaffInboxSettings(SmsSettings):
     def jwks_url(self) -> str:
         base = self.staff_jwks_base_url or self.staff_token_issuer.rsplit("/", 1)[0]
         return f"{base.rstrip('/')}/{self.staff_user_pool_id}/.well-known/jwks.json"
+
+
+class DeliveryReceiptSettings(FunctionSettings):
+    """The delivery receipts function: the table, and its own queue (where it puts the SNS
+    delivery status log entries CloudWatch Logs hands it, one message each)."""
+
+    delivery_receipts_queue_url: str = Field(alias="DELIVERY_RECEIPTS_QUEUE_URL", min_length=8)

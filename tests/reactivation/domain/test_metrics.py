@@ -298,6 +298,7 @@ def test_reached_counts_what_the_carrier_delivered_once_receipts_are_recorded() 
     week = week_of(sent=receipts)
     assert week.receipts  # type: ignore[attr-defined]
     assert week.reached == 1  # type: ignore[attr-defined]  # P-5 only: P-1's failed, P-6 no receipt
+    assert week.delivered == 1 and week_of().delivered == 0  # type: ignore[attr-defined]
 
 
 def test_a_reply_is_timed_by_when_it_was_recorded_not_the_carrier_s_clock() -> None:
@@ -336,3 +337,17 @@ def test_the_lift_in_bookings() -> None:
     result = lift(outcomes_of(70, 56, 80, 48), COHORT)
     assert result.bookings_anyway == pytest.approx(42)  # 60% of the 70 contacted
     assert result.extra_range == pytest.approx((0.0524 * 70, 0.3339 * 70), abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("reason", "days", "past"),
+    [(HandoffReason.QUESTION, 7, 1), (HandoffReason.OTHER, 8, 1),
+     (HandoffReason.QUESTION, 6.9, 0), (HandoffReason.CLINICAL, 30, 0)],
+)  # fmt: skip
+def test_a_question_open_past_the_pause_deadline_is_counted_as_gone_on_without_an_answer(
+    reason: HandoffReason, days: float, past: int
+) -> None:
+    asked = HANDOFFS[1].model_copy(
+        update={"reason": reason, "team": Team.FRONT_DESK, "opened_at": NOW - timedelta(days=days)}
+    )
+    assert waiting([asked], NOW).past_the_pause == past

@@ -434,6 +434,8 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
         say(f"   {text.splitlines()[0]}")
         proof = text.split("Proof it was the outreach:")[1].split("\n\n")[0]
         say("   " + " ".join(proof.split()))
+        for line in (ln for ln in text.splitlines() if ln.startswith("Still due:")):
+            say(f"   {line}")  # the weekly cap held these for next week
         say(f"   Read it: {path.resolve()} (and .txt, .csv)")
     return DemoResult(
         sms=len(stack.sent_sms()),

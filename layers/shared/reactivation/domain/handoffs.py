@@ -31,6 +31,15 @@ class HandoffReason(StrEnum):
     BOOKING_REQUEST = "booking_request"  # a patient picked an offered time: book it
 
 
+class HandoffOutcome(StrEnum):
+    """How staff close a handoff (campaigns.md, "Readings of the sequence rules")."""
+
+    RESUME = "resume"  # answered: a paused sequence goes on
+    BOOKED = "booked"  # the patient booked (by phone, at the desk): the sequence ends
+    END = "end"  # nothing more to send: the sequence ends
+    OPT_OUT = "opt_out"  # the patient asked for no more messages
+
+
 class Handoff(Frozen):
     """A reply handed to a person, until staff close it."""
 
@@ -44,12 +53,17 @@ class Handoff(Frozen):
     opened_at: Moment
     closed_at: Moment | None = None
     note: str | None = None  # staff's, when they close it
+    outcome: HandoffOutcome | None = None  # how staff closed it
+    closed_by: str | None = None  # who closed it (a staff user's id, or "cli")
     #: What the system adds for staff (the time a patient picked); never clinical.
     detail: str | None = None
 
 
 #: The handoffs whose patients get no outreach until staff close them (service recovery).
-HOLDING_REASONS = frozenset({HandoffReason.COMPLAINT, HandoffReason.SENSITIVE})
+#: A clinical, complaint or sensitive hold lasts until staff close it (campaigns.md).
+HOLDING_REASONS = frozenset(
+    {HandoffReason.CLINICAL, HandoffReason.COMPLAINT, HandoffReason.SENSITIVE}
+)
 
 _ROUTES: dict[HandoffReason, tuple[Team, bool]] = {
     HandoffReason.CLINICAL: (Team.CLINICAL, True),  # "handed to clinical staff at once, urgent"

@@ -17,6 +17,7 @@ from reactivation.domain.conversation import Intent, Reply
 from reactivation.domain.handoffs import Handoff, HandoffReason, Team
 from reactivation.domain.outcomes import Outcome
 from reactivation.domain.outreach import Enrolment
+from reactivation.domain.sequences import PAUSE_DEADLINE
 from reactivation.domain.types import Campaign, Channel
 
 #: Each group needs this many enrolments before the lift is worth stating.
@@ -109,6 +110,8 @@ class Figures:
     #: True once the carrier's delivery receipts are recorded: `reached` counts delivered
     #: messages; until then it counts sent ones.
     receipts: bool = False
+    #: The outreach messages the carrier's receipt says were delivered (of `messages`).
+    delivered: int = 0
     #: The patient-weeks with a reply within REPLY_WINDOW of that week's first message.
     replied: int = 0
     opt_outs: int = 0
@@ -237,6 +240,7 @@ def figures(
         texts={kind: count for kind, count in texts.items() if count},
         segments={kind: count for kind, count in segments.items() if texts[kind]},
         receipts=receipts,
+        delivered=sum(1 for m in messages if m.delivered),
         replied=len(replied_weeks),
         opt_outs=sum(1 for r in answers if r.intent is Intent.OPT_OUT),
         rebooked=len(booked),
@@ -298,6 +302,9 @@ class Waiting:
     teams: tuple[TeamWaiting, ...] = ()
     bookings_to_confirm: int = 0
     oldest_booking_hours: float | None = None
+    #: Questions and unplaced replies open past the pause's deadline: the sequences they
+    #: paused went on by themselves, with nobody's answer.
+    past_the_pause: int = 0
 
     @property
     def nothing(self) -> bool:
@@ -317,7 +324,12 @@ def waiting(handoffs: Iterable[Handoff], now: datetime) -> Waiting:
         for team in Team
         if (mine := [h for h in others if h.team is team])
     )
-    return Waiting(teams, len(bookings), max((age(h) for h in bookings), default=None))
+    past = sum(1 for h in others if h.reason in PAUSING and now - h.opened_at >= PAUSE_DEADLINE)
+    return Waiting(teams, len(bookings), max((age(h) for h in bookings), default=None), past)
+
+
+#: The handoffs whose reply paused a sequence (a question nobody answered, an unplaced reply).
+PAUSING = frozenset({HandoffReason.QUESTION, HandoffReason.OTHER})
 
 
 @dataclass(frozen=True)

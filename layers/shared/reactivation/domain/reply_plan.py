@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from reactivation.domain.conversation import Intent, Offer, Opening
 from reactivation.domain.handoffs import HandoffReason, faq_answer, handoff_reason
@@ -23,11 +23,19 @@ class PatientChange:
     patient_id: str
     active: Campaign | None = None
     stop: str | None = None  # end the active sequence, with this reason
-    pause: bool = False  # keep it, no further step until staff answer
+    pause: bool = False  # keep it, no step until staff answer or the pause's deadline
     snoozed_until: date | None = None
     declined: Campaign | None = None
     hold: str | None = None  # service recovery: no outreach until staff close it
     invalid_contact: str | None = None
+    #: An answered question with no step left to send: ask once, then, whether to book
+    #: (`question_follow_up`, campaigns.md), unless the patient booked or wrote again.
+    follow_up_at: datetime | None = None
+
+
+#: How long after an answered question the patient is asked whether to book (a practice
+#: setting; campaigns.md's default).
+QUESTION_FOLLOW_UP_AFTER = timedelta(days=5)
 
 
 @dataclass(frozen=True)
@@ -81,11 +89,15 @@ def plan_reply(
     later_consent_change: bool,
     faq: Sequence[FaqAnswer] = (),
     open_times: OpenTimes | None = None,
+    now: datetime | None = None,
+    follow_up_after: timedelta = QUESTION_FOLLOW_UP_AFTER,
 ) -> ReplyPlan:
     """`patients`: each patient of the practice with this number, and the campaign of their
     active sequence. `later_consent_change`: the carrier stamped a later opt-out or opt-in
     already (replies arrive out of order): this one's consent change is stale. `open_times`:
-    what a yes can be offered (without it, a yes gets the booking way and the front desk)."""
+    what a yes can be offered (without it, a yes gets the booking way and the front desk).
+    `now` and `follow_up_after`: when a question answered with no step left to send is
+    followed up (without `now`, it is not)."""
     known = bool(patients)
     if intent is Intent.OPT_OUT:
         stops = tuple(PatientChange(p, a, stop="opt_out" if a else None) for p, a in patients)
@@ -106,10 +118,13 @@ def plan_reply(
         return ReplyPlan(answer="help")
     if not known:  # stored and handed off; never answered, never a patient
         return ReplyPlan(handoff=handoff_reason(intent, notify_staff, known_number=False))
+    follow_up_at = now + follow_up_after if now is not None else None
     if opted_out:  # no automatic text to an opted-out number but START's and HELP's answers
-        return replace(_known_reply(intent, notify_staff, body, patients, number, today, faq,
-                                    None), answer=None, faq=None)  # fmt: skip
-    return _known_reply(intent, notify_staff, body, patients, number, today, faq, open_times)
+        plan = _known_reply(intent, notify_staff, body, patients, number, today, faq, None, None)
+        return replace(plan, answer=None, faq=None)
+    return _known_reply(
+        intent, notify_staff, body, patients, number, today, faq, open_times, follow_up_at
+    )
 
 
 def _known_reply(
@@ -121,11 +136,14 @@ def _known_reply(
     today: date,
     faq: Sequence[FaqAnswer],
     open_times: OpenTimes | None,
+    follow_up_at: datetime | None,
 ) -> ReplyPlan:
     if intent in (Intent.QUESTION, Intent.OTHER):
         answer = faq_answer(body, faq) if intent is Intent.QUESTION else None
         return ReplyPlan(
-            changes=tuple(PatientChange(p, a, pause=a is not None) for p, a in patients),
+            changes=_question_changes(
+                patients, answered=answer is not None, follow_up_at=follow_up_at
+            ),
             faq=answer,
             handoff=handoff_reason(
                 intent, notify_staff, known_number=True, answered_from_faq=answer is not None
@@ -138,7 +156,9 @@ def _known_reply(
             change = _with(change, snoozed_until=snooze_until(body, today))
         elif intent is Intent.DECLINE and active is not None:
             change = _with(change, declined=active)
-        elif intent in (Intent.COMPLAINT, Intent.SENSITIVE):
+        elif intent in (Intent.CLINICAL, Intent.COMPLAINT, Intent.SENSITIVE):
+            # no outreach until staff close it (campaigns.md: a clinical, complaint or
+            # sensitive hold lasts until staff close it)
             change = _with(change, hold=intent.value)
         elif intent is Intent.WRONG_NUMBER:
             change = _with(change, invalid_contact=number)
@@ -162,6 +182,24 @@ def _known_reply(
         answer=answer,
         handoff=handoff_reason(intent, notify_staff, known_number=True),
     )
+
+
+def _question_changes(
+    patients: Sequence[tuple[str, Campaign | None]],
+    *,
+    answered: bool,
+    follow_up_at: datetime | None,
+) -> tuple[PatientChange, ...]:
+    """A question the FAQ answered does not pause: the sequence goes on, and its next step is
+    the booking prompt; with no sequence to go on, one patient of the number (the first) is
+    asked once later whether to book. Unanswered (a person must), or a reply nobody could
+    place: the sequences pause until staff answer, or until the pause's deadline."""
+    if not answered:
+        return tuple(PatientChange(p, a, pause=a is not None) for p, a in patients)
+    if follow_up_at is None or any(a is not None for _, a in patients):
+        return ()
+    first, _ = patients[0]
+    return (PatientChange(first, None, follow_up_at=follow_up_at),)
 
 
 def _with(change: PatientChange, **values: object) -> PatientChange:

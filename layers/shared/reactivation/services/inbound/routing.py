@@ -3,7 +3,7 @@ planned (spec/replies.md, domain/reply_plan.py: opt-out first), answered and sto
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -103,6 +103,7 @@ class ReplyRouter:
             intent, notify_staff, sms.body, patients,
             number=sms.from_number, today=now.astimezone(ZoneInfo(timezone)).date(),
             opted_out=recipient.opted_out, later_consent_change=later, faq=practice.faq,
+            now=now, follow_up_after=timedelta(days=practice.question_follow_up_days),
             open_times=OpenTimes(
                 upcoming=partial(self._booking.open_times, pid, now), timezone=timezone,
                 now=now, language=language,

@@ -395,3 +395,36 @@ def test_the_conversation_shows_an_open_offer_in_the_practice_s_time(
     browser = signed_in(aws, inbox)
     page = browser.get(f"/inbox/p/bright-smile/h/{opened.handoff_id}")["body"]
     assert "1) Thu Nov 26 09:00 EST with Dr Lee" in page  # 14:00 UTC, New York's 9:00
+
+
+@pytest.mark.parametrize(
+    ("action", "form", "outcome", "detail"),
+    [
+        ("close", {"outcome": "booked", "note": "called back"}, "booked", "booked (called back)"),
+        ("close", {"outcome": "resume"}, "resume", "resume"),
+        ("booked-by-phone", {}, "booked", "booked (booked by phone)"),
+    ],
+)
+def test_closing_records_its_outcome_and_who_closed_it(
+    aws: Aws, inbox: Handler, action: str, form: dict[str, str], outcome: str, detail: str
+) -> None:
+    seed(aws)
+    opened = seed_handoff(aws)
+    browser = signed_in(aws, inbox)
+    base = f"/inbox/p/bright-smile/h/{opened.handoff_id}"
+    token = csrf(browser.get(base))
+    answer = browser.post(f"{base}/{action}", {"csrf": token, **form})
+    assert answer["statusCode"] == 303 and answer["headers"]["Location"].startswith(f"{base}?n=")
+    dynamodb = aws.client("dynamodb")
+    closed = HandoffRepository(dynamodb, aws.table).get("bright-smile", opened.handoff_id)
+    assert closed is not None and closed.closed_at is not None
+    assert closed.outcome is not None and closed.outcome.value == outcome
+    assert closed.closed_by == "desk@bright-smile.test"
+    (entry,) = AuditRepository(dynamodb, aws.table).trail("bright-smile", opened.handoff_id)
+    assert (entry.action.value, entry.detail) == ("closed", detail)
+    again = browser.post(f"{base}/{action}", {"csrf": token, **form})
+    assert again["headers"]["Location"] == f"{base}?n=already_closed"
+    assert browser.get("/inbox")["body"].count("ending 0101") == 0  # no longer open
+    assert "ending 0101" in browser.get("/inbox?state=closed")["body"]
+    bad = browser.post(f"{base}/close", {"csrf": token, "outcome": "maybe"})
+    assert bad["headers"]["Location"] == f"{base}?n=bad_request"

@@ -105,7 +105,7 @@ def test_staff_sign_in_answer_book_and_close_in_the_inbox(
         Opening(starts_at=start.replace(day=day.day) + timedelta(days=2, hours=-1),
                 provider="Dr. Lee"),
     ])  # fmt: skip
-    # the week's replies: a yes that picks a time (held), a complaint, a question
+    # the week's replies: a yes that picks a time (held), a complaint, an insurance question
     reply(stack, "+12125550106", "yes please", "in-yes")
     reply(stack, "+12125550106", "1", "in-pick")
     reply(stack, "+12125550102", "you people overcharged me and were rude", "in-complaint")
@@ -154,14 +154,14 @@ def test_staff_sign_in_answer_book_and_close_in_the_inbox(
     assert "confirmed hold" in trail and "replied" in trail and "closed" in trail
     assert "desk@bright-smile.test" in trail
 
-    # the question: staff read it as a yes
+    # the insurance question: staff read it as a yes
     page.goto(inbox)
     assert page.title() == f"({open_count - 1}) Staff inbox"
-    page.get_by_role("link", name="Question").first.click()
+    page.get_by_role("link", name="Billing or insurance").first.click()
     page.get_by_label("The reply really is").select_option("book")
     page.get_by_role("button", name="Correct the intent").click()
     page.get_by_text("The reply's intent was corrected.").wait_for()
-    assert "question -> book" in page.get_by_role("table").inner_text()
+    assert "billing -> book" in page.get_by_role("table").inner_text()
     conversation_url = page.url
 
     # keyboard only: the first Tab reaches the inbox link, Enter follows it

@@ -428,3 +428,31 @@ def test_closing_records_its_outcome_and_who_closed_it(
     assert "ending 0101" in browser.get("/inbox?state=closed")["body"]
     bad = browser.post(f"{base}/close", {"csrf": token, "outcome": "maybe"})
     assert bad["headers"]["Location"] == f"{base}?n=bad_request"
+
+
+def test_an_email_s_link_leads_to_the_conversation_after_signing_in(
+    aws: Aws, inbox: Handler
+) -> None:
+    seed(aws)
+    opened = seed_handoff(aws)
+    link = f"/inbox/p/bright-smile/h/{opened.handoff_id}"
+    user = invite_demo_user(aws.client("cognito-idp"), aws.ref("StaffUserPool"), "bright-smile",
+                            "desk@bright-smile.test")  # fmt: skip
+    browser = Browser(inbox)
+    assert browser.get(link)["headers"]["Location"] == "/inbox/sign-in"
+    form = browser.get("/inbox/sign-in")
+    challenge = browser.post("/inbox/sign-in", {"csrf": csrf(form), "email": user.email,
+                                                "password": user.temporary_password})  # fmt: skip
+    done = browser.post("/inbox/new-password", {
+        "csrf": csrf(challenge), "session": hidden(challenge, "session"),
+        "username": hidden(challenge, "username"), "password": NEW_PASSWORD,
+        "confirm": NEW_PASSWORD,
+    })  # fmt: skip
+    assert done["headers"]["Location"] == link
+    assert "inbox_next" not in browser.cookies
+    # a page elsewhere is never where signing in leads
+    stranger = Browser(inbox, {"inbox_next": "https://evil.example/phish"})
+    form = stranger.get("/inbox/sign-in")
+    signed = stranger.post("/inbox/sign-in", {"csrf": csrf(form), "email": user.email,
+                                              "password": NEW_PASSWORD})  # fmt: skip
+    assert signed["headers"]["Location"] == "/inbox"

@@ -4,6 +4,7 @@ token; every page checks the session server-side and the practice against the us
 patient data in a URL or a log line (a page's address names a practice and a handoff id, the
 inbound message's id)."""
 
+import re
 import secrets
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -39,6 +40,9 @@ def bind(built: "StaffInbox") -> APIGatewayHttpResolver:
 
 
 SESSION_COOKIE = "inbox_session"
+#: The page to go back to after signing in: a conversation's (no open redirect).
+NEXT_COOKIE = "inbox_next"
+NEXT_PAGES = r"/inbox/p/[\w.-]{1,64}/h/[\w.:-]{1,200}"
 #: Before sign-in, a form's CSRF token is also in this cookie (double submit).
 PRESESSION_COOKIE = "inbox_csrf"
 ROOT = "/inbox"
@@ -172,8 +176,11 @@ def _after_sign_in(result: Any) -> Response[str]:
     metrics.add_metric(name="StaffSignIns", unit=MetricUnit.Count, value=1)
     logger.info("staff signed in", extra={"role": result.session.user.role.value})
     max_age = int((result.session.expires_at - result.session.created_at).total_seconds())
-    return _redirect(ROOT, [_cookie(SESSION_COOKIE, result.token, max_age),
-                            _cookie(PRESESSION_COOKIE, "", 0)])  # fmt: skip
+    wanted = _cookies().get(NEXT_COOKIE, "")  # the page asked for before signing in
+    to = wanted if re.fullmatch(NEXT_PAGES, wanted) else ROOT
+    cookies = [_cookie(SESSION_COOKIE, result.token, max_age),
+               _cookie(PRESESSION_COOKIE, "", 0), _cookie(NEXT_COOKIE, "", 0)]  # fmt: skip
+    return _redirect(to, cookies)
 
 
 @app.post(f"{ROOT}/sign-in")
@@ -255,8 +262,10 @@ def sign_out() -> Response[str]:
 
 def _signed_in() -> "StaffSession | Response[str]":
     session = _session()
-    if session is None:
-        return _redirect(f"{ROOT}/sign-in")
+    if session is None:  # back to this page after signing in (an email's link)
+        path = app.current_event.path
+        later = [_cookie(NEXT_COOKIE, path, 900)] if re.fullmatch(NEXT_PAGES, path) else []
+        return _redirect(f"{ROOT}/sign-in", later)
     if inbox.authenticator.needs_mfa_setup(session):  # an owner without a second factor
         return _redirect(f"{ROOT}/mfa-setup")
     return session

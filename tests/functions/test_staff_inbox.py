@@ -456,3 +456,26 @@ def test_an_email_s_link_leads_to_the_conversation_after_signing_in(
     signed = stranger.post("/inbox/sign-in", {"csrf": csrf(form), "email": user.email,
                                               "password": NEW_PASSWORD})  # fmt: skip
     assert signed["headers"]["Location"] == "/inbox"
+
+
+def test_a_weak_new_password_or_a_forged_challenge_is_refused_with_a_page(
+    aws: Aws, inbox: Handler
+) -> None:
+    user = invite_demo_user(aws.client("cognito-idp"), aws.ref("StaffUserPool"), "bright-smile",
+                            "desk@bright-smile.test")  # fmt: skip
+    browser = Browser(inbox)
+    form = browser.get("/inbox/sign-in")
+    challenge = browser.post("/inbox/sign-in", {"csrf": csrf(form), "email": user.email,
+                                                "password": user.temporary_password})  # fmt: skip
+    step = {"csrf": csrf(challenge), "session": hidden(challenge, "session"),
+            "username": hidden(challenge, "username")}  # fmt: skip
+    weak = browser.post("/inbox/new-password", {**step, "password": "short", "confirm": "short"})
+    assert weak["statusCode"] == 400 and "at least 12 characters" in weak["body"]
+    differ = browser.post("/inbox/new-password", {**step, "csrf": csrf(weak),
+                          "password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"})  # fmt: skip
+    assert differ["statusCode"] == 400 and "The two passwords differ." in differ["body"]
+    forged = browser.post("/inbox/new-password", {**step, "csrf": csrf(differ),
+                          "session": "forged", "password": NEW_PASSWORD,
+                          "confirm": NEW_PASSWORD})  # fmt: skip
+    assert forged["statusCode"] == 200 and "please start again" in forged["body"]
+    assert "inbox_session" not in browser.cookies

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from reactivation.domain.staff_access import InvalidToken, Role, practices_attribute
 
@@ -42,6 +42,7 @@ _REFUSALS = {
     "PasswordResetRequiredException",
     "UserNotConfirmedException",
     "EnableSoftwareTokenMFAException",
+    "ResourceNotFoundException",  # a challenge's session that is no more (moto)
 }
 
 
@@ -67,6 +68,8 @@ class CognitoSignIn:
     def _call(self, operation: str, **kwargs: Any) -> Any:
         try:
             return getattr(self._client, operation)(ClientId=self._client_id, **kwargs)
+        except ParamValidationError as error:  # a form's fields Cognito would never take
+            raise SignInRefused("NotAuthorizedException") from error
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in _REFUSALS:
                 raise SignInRefused(error.response["Error"]["Code"]) from error

@@ -251,7 +251,11 @@ def test_not_now_ends_the_sequence_and_snoozes_until_the_month_named(
     for patient_id in ("P-1", "P-2"):  # the family shares the number
         state = history(aws, patient_id)
         assert not state.in_sequence and state.snoozed_until == date(2027, 3, 1)
-    assert sent_sms() == []
+    # a short acknowledgement that names when the practice checks back (replies.md)
+    assert sent_sms() == [
+        ("+12125550101", "No problem. Bright Smile Dental will check back with you around "
+         "March 1. Reply STOP to opt out.")
+    ]  # fmt: skip
 
 
 def test_decline_starts_the_180_day_cooldown_of_that_campaign(aws: Aws, inbound: Handler) -> None:

@@ -181,7 +181,7 @@ def test_the_no_reply_days_are_a_practice_setting_and_a_lower_campaign_may_follo
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(list(Campaign)), st.integers(0, 400), st.from_regex(r"P-[0-9]{1,4}")
+            st.sampled_from(rules.PRIORITY), st.integers(0, 400), st.from_regex(r"P-[0-9]{1,4}")
         ),
         max_size=40,
         unique_by=lambda c: c[2],

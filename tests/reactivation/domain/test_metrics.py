@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reactivation.domain.conversation import BookingRequest, Intent, Opening, Reply
+from reactivation.domain.conversation import BookingRequest, Intent, Opening, Reading, Reply
 from reactivation.domain.handoffs import Handoff, HandoffReason, Team
 from reactivation.domain.metrics import (
     PaidText,
@@ -313,6 +313,23 @@ def test_the_barriers_patients_named_count_and_a_reply_without_one_counts_as_non
     week = week_of(replies=[*named, REPLIES[0].model_copy(update={"inbound_message_id": "x"})])
     assert week.barriers == {"cost": 2}  # type: ignore[attr-defined]
     assert week_of().barriers == {}  # type: ignore[attr-defined]
+
+
+def test_the_acknowledgements_are_counted_with_the_replies_they_are() -> None:
+    thanks = REPLIES[0].model_copy(
+        update={"inbound_message_id": "thanks", "reading": Reading.ACKNOWLEDGEMENT}
+    )
+    week = week_of(replies=[*REPLIES, thanks])
+    assert week.acknowledgements == 1  # type: ignore[attr-defined]
+    assert week_of().acknowledgements == 0  # type: ignore[attr-defined]
+
+
+def test_a_booking_the_patient_says_they_made_waits_with_the_bookings_to_confirm() -> None:
+    changes = {"closed_at": None, "handoff_id": "in-booked",
+               "reason": HandoffReason.BOOKING_TO_CONFIRM}  # fmt: skip
+    booked = HANDOFFS[0].model_copy(update=changes)
+    result = waiting([booked], NOW)
+    assert (result.bookings_to_confirm, result.teams) == (1, ())
 
 
 def test_the_trend_counts_bookings_and_revenue_per_week_and_marks_the_first_outreach() -> None:

@@ -276,6 +276,15 @@ def test_a_quiet_first_week_says_so_without_a_trend_or_empty_columns() -> None:
     assert "Not enough data yet" in quiet.text
 
 
+def test_acknowledgements_have_their_row_once_there_are_some() -> None:
+    report = weekly()
+    assert "Acknowledgements" not in [r.label for r in table(report).rows]
+    thanked = replace(report, this_week=replace(report.this_week, acknowledgements=3))
+    [row] = [r for r in table(thanked).rows if r.label == "Acknowledgements"]
+    assert row.cells[0].text == "3"
+    assert "only thanked or acknowledged" in " ".join(table(thanked).footnotes)
+
+
 def test_questions_left_past_the_pause_are_named_in_what_waits() -> None:
     asked = HANDOFFS[0].model_copy(
         update={"reason": HandoffReason.QUESTION, "closed_at": None,

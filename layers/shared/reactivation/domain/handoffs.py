@@ -29,6 +29,8 @@ class HandoffReason(StrEnum):
     OPT_OUT_NOTE = "opt_out_note"  # an opt-out that also says something staff must see
     BOOKING = "booking"  # a yes with no openings known: the front desk finds a time
     BOOKING_REQUEST = "booking_request"  # a patient picked an offered time: book it
+    #: "Already booked" / "I called and booked": the front desk confirms it in its system.
+    BOOKING_TO_CONFIRM = "booking_to_confirm"
 
 
 class HandoffOutcome(StrEnum):
@@ -76,6 +78,7 @@ _ROUTES: dict[HandoffReason, tuple[Team, bool]] = {
     HandoffReason.OPT_OUT_NOTE: (Team.FRONT_DESK, False),
     HandoffReason.BOOKING: (Team.FRONT_DESK, False),
     HandoffReason.BOOKING_REQUEST: (Team.FRONT_DESK, False),
+    HandoffReason.BOOKING_TO_CONFIRM: (Team.FRONT_DESK, False),
 }
 
 
@@ -154,6 +157,8 @@ _REASON_WORDS = {
     HandoffReason.BOOKING: "a yes: please find a time (no openings are loaded)",
     HandoffReason.BOOKING_REQUEST: "a booking: the patient picked an offered time (held for"
     " them); please book it and confirm",
+    HandoffReason.BOOKING_TO_CONFIRM: "the patient says they already booked (their texts have"
+    " stopped); please check the booking is in your system",
 }
 
 

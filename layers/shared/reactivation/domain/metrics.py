@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from reactivation.domain.conversation import Intent, Reply
+from reactivation.domain.conversation import Intent, Reading, Reply
 from reactivation.domain.handoffs import Handoff, HandoffReason, Team
 from reactivation.domain.outcomes import Outcome
 from reactivation.domain.outreach import Enrolment
@@ -130,6 +130,9 @@ class Figures:
     visits_booked: tuple[datetime, ...] = ()
     #: The barriers patients named in their replies, most frequent first.
     barriers: dict[str, int] = field(default_factory=dict)
+    #: Replies that only acknowledged ("thanks", "👍" after a confirmation or an answer):
+    #: stored, nobody notified, nothing changed.
+    acknowledgements: int = 0
 
     @property
     def texts_paid(self) -> int:
@@ -256,6 +259,7 @@ def figures(
         by_campaign=tuple(for_campaign(c) for c in campaigns),
         visits_booked=tuple(visits),
         barriers=dict(sorted(barriers.items(), key=lambda item: (-item[1], item[0]))),
+        acknowledgements=sum(1 for r in answers if r.reading is Reading.ACKNOWLEDGEMENT),
     )
 
 
@@ -311,10 +315,14 @@ class Waiting:
         return not self.teams and not self.bookings_to_confirm
 
 
+#: The handoffs that are a booking for the front desk to confirm in the practice's system.
+_TO_CONFIRM = frozenset({HandoffReason.BOOKING_REQUEST, HandoffReason.BOOKING_TO_CONFIRM})
+
+
 def waiting(handoffs: Iterable[Handoff], now: datetime) -> Waiting:
     open_ones = [h for h in handoffs if h.closed_at is None and h.opened_at <= now]
-    bookings = [h for h in open_ones if h.reason is HandoffReason.BOOKING_REQUEST]
-    others = [h for h in open_ones if h.reason is not HandoffReason.BOOKING_REQUEST]
+    bookings = [h for h in open_ones if h.reason in _TO_CONFIRM]
+    others = [h for h in open_ones if h.reason not in _TO_CONFIRM]
 
     def age(handoff: Handoff) -> float:
         return (now - handoff.opened_at).total_seconds() / 3600

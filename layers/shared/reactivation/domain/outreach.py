@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from reactivation.domain.conversation import AnswerClaim, Offer
+from reactivation.domain.conversation import AnswerClaim, LastSent, Offer
 from reactivation.domain.patients import PatientHistory, PatientRecord
 from reactivation.domain.types import Campaign, Channel, Frozen, Moment, TimeZoneName
 
@@ -142,6 +142,9 @@ class Recipient(Frozen):
     offer: Offer | None = None
     #: The answers to its replies that were claimed, by inbound message id.
     answers: dict[str, AnswerClaim] = Field(default_factory=dict)
+    #: The last text sent to it (outreach, an offer, a confirmation, an answer), if known:
+    #: the conversation a reply is read in.
+    last_sent: LastSent | None = None
 
     def has_reply(self, inbound_message_id: str) -> bool:
         return any(message_id == inbound_message_id for _, message_id, _ in self.replies)

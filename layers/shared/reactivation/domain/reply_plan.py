@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from reactivation.domain.conversation import Intent, Offer, Opening
+from reactivation.domain.conversation import Intent, Offer, Opening, Reading
 from reactivation.domain.handoffs import HandoffReason, faq_answer, handoff_reason
 from reactivation.domain.openings import offer
 from reactivation.domain.practice import FaqAnswer
@@ -50,6 +50,8 @@ class ReplyPlan:
     handoff: HandoffReason | None = None
     #: The times a yes is offered (with `answer` "offer_times"), if the practice has some.
     offer: Offer | None = None
+    #: When the practice will check back (with `answer` "not_now_ack": the snooze's end).
+    check_back: date | None = None
 
 
 @dataclass(frozen=True)
@@ -91,13 +93,16 @@ def plan_reply(
     open_times: OpenTimes | None = None,
     now: datetime | None = None,
     follow_up_after: timedelta = QUESTION_FOLLOW_UP_AFTER,
+    reading: Reading | None = None,
 ) -> ReplyPlan:
     """`patients`: each patient of the practice with this number, and the campaign of their
     active sequence. `later_consent_change`: the carrier stamped a later opt-out or opt-in
     already (replies arrive out of order): this one's consent change is stale. `open_times`:
     what a yes can be offered (without it, a yes gets the booking way and the front desk).
     `now` and `follow_up_after`: when a question answered with no step left to send is
-    followed up (without `now`, it is not)."""
+    followed up (without `now`, it is not). `reading`: how the conversation reads the reply
+    (domain/in_conversation.py): an acknowledgement changes nothing; "already booked" ends
+    the sequences for the front desk to confirm."""
     known = bool(patients)
     if intent is Intent.OPT_OUT:
         stops = tuple(PatientChange(p, a, stop="opt_out" if a else None) for p, a in patients)
@@ -108,6 +113,8 @@ def plan_reply(
             answer="opt_out_confirmation" if changing else None,
             handoff=handoff_reason(intent, notify_staff, known_number=known),
         )
+    if reading is Reading.ACKNOWLEDGEMENT:  # stored and counted; nothing else
+        return ReplyPlan()
     if intent is Intent.OPT_IN:
         changing = not later_consent_change and opted_out
         return ReplyPlan(
@@ -118,6 +125,12 @@ def plan_reply(
         return ReplyPlan(answer="help")
     if not known:  # stored and handed off; never answered, never a patient
         return ReplyPlan(handoff=handoff_reason(intent, notify_staff, known_number=False))
+    if reading is Reading.ALREADY_BOOKED:
+        return ReplyPlan(
+            changes=tuple(PatientChange(p, a, stop="already_booked" if a else None)
+                          for p, a in patients),
+            handoff=HandoffReason.BOOKING_TO_CONFIRM,
+        )  # fmt: skip
     follow_up_at = now + follow_up_after if now is not None else None
     if opted_out:  # no automatic text to an opted-out number but START's and HELP's answers
         plan = _known_reply(intent, notify_staff, body, patients, number, today, faq, None, None)
@@ -176,11 +189,15 @@ def _known_reply(
     answer = None
     if intent in (Intent.CLINICAL, Intent.BILLING, Intent.COMPLAINT):
         answer = "handoff_ack"
+    check_back = None
+    if intent is Intent.NOT_NOW:  # a short acknowledgement naming when we check back
+        answer, check_back = "not_now_ack", snooze_until(body, today)
     # sensitive: no automatic text, a person answers; wrong number: no more texts to it
     return ReplyPlan(
         changes=tuple(changes),
         answer=answer,
         handoff=handoff_reason(intent, notify_staff, known_number=True),
+        check_back=check_back,
     )
 
 

@@ -269,6 +269,10 @@ def table(report: WeeklyReport) -> Table:
          "Replied: of the patients messaged in a week, the share who replied within 7 days "
          "of that week's first message to them (over 4 weeks, week by week added up).",
          [_maybe(percent(f.response_rate), f.response_rate is None) for _, f in periods]),
+        ("Acknowledgements",
+         "Acknowledgements: replies that only thanked or acknowledged (\"thanks\", \"ok\", a "
+         "thumbs-up after a confirmation or an answer): stored, nobody notified.",
+         [_count(f.acknowledgements) for _, f in periods]),
         ("Visits booked",
          f"Visits booked: bookings credited to the texts (made within {days} days of the first "
          "message), counted in the week they were made.",
@@ -490,4 +494,5 @@ _REASON_LABELS = {
     "opt_out_note": "Opt-outs with a note",
     "booking": "Yes, no openings known",
     "booking_request": "Bookings to confirm",
+    "booking_to_confirm": "Booked by the patient, to confirm",
 }

@@ -32,7 +32,9 @@ type RankKey = tuple[int, int, str]
 
 
 def rank_key(campaign: Campaign, days_past_due: int, patient_id: str) -> RankKey:
-    return PRIORITY.index(campaign), -days_past_due, patient_id
+    """A campaign of no rule of the records (question_follow_up) ranks after them all."""
+    priority = PRIORITY.index(campaign) if campaign in PRIORITY else len(PRIORITY)
+    return priority, -days_past_due, patient_id
 
 
 def week_of(run_start: datetime, timezone: str) -> date:

@@ -22,6 +22,7 @@ from reactivation.domain.budget import (
     budget_month,
     next_month_start,
 )
+from reactivation.domain.conversation import LastSent, SentKind
 from reactivation.domain.messages import EmailContent, MessageLibrary, MessageValues, format_phone
 from reactivation.domain.outreach import NumberSend, PatientFile, Recipient, SendJob, SendStatus
 from reactivation.domain.patients import Patient
@@ -163,7 +164,9 @@ class SendService:
         together = [self._recipients.not_opted_out(job.practice_id, contact)]
         if job.channel is Channel.SMS:
             send = NumberSend(at=now, patient_id=patient.patient_id, job_id=job.job_id)
-            together += self._recipients.take_slot(recipient, job.practice_id, send)
+            last = LastSent(kind=SentKind.OUTREACH, at=now, patient_id=patient.patient_id,
+                            sequence_id=job.sequence_id, step=job.step)  # fmt: skip
+            together += self._recipients.take_slot(recipient, job.practice_id, send, last)
         claim, refused = self._outbox.claim(job, now, together)
         if claim is Claim.REFUSED:
             if refused == 0:

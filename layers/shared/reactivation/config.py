@@ -95,6 +95,23 @@ class InboundSettings(SmsSettings):
     certificate_endpoint: str | None = Field(default=None, alias="SNS_CERTIFICATE_ENDPOINT")
     #: Where "Booking Requested" goes, for the practice's system.
     practice_events_bus: str = Field(alias="PRACTICE_EVENTS_BUS_NAME", min_length=1)
+    #: The Amazon Bedrock model (a foundation model id) asked for a second opinion on the
+    #: replies the classifier is unsure of; None (the default): no second opinion.
+    reply_second_opinion_model: str | None = Field(
+        default=None,
+        alias="REPLY_SECOND_OPINION_MODEL",
+        pattern=r"^[a-z0-9-]+\.[A-Za-z0-9._:-]+$",
+        max_length=128,
+    )
+    #: The region the model is called in (None: the function's own).
+    reply_second_opinion_region: str | None = Field(
+        default=None, alias="REPLY_SECOND_OPINION_REGION", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$"
+    )
+
+    @field_validator("reply_second_opinion_model", "reply_second_opinion_region", mode="before")
+    @classmethod
+    def _no_second_opinion(cls, value: object) -> object:
+        return value or None
 
 
 class InboundRedriveSettings(InboundSettings):

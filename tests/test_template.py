@@ -39,6 +39,12 @@ SETTINGS: dict[str, type[FunctionSettings]] = {
 }
 
 
+#: The one model a second opinion on replies may come from (the stack's parameter).
+SECOND_OPINION_MODEL_ARN = (
+    "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/${ReplySecondOpinionModel}"
+)
+
+
 def statements(function: str) -> list[dict[str, Any]]:
     """Every statement of the function's policies (both sides of a condition's `Fn::If`)."""
     found: list[dict[str, Any]] = []
@@ -91,6 +97,8 @@ def test_policies_name_only_this_stack_s_resources_in_this_account(function: str
             statement["Resource"]
         ]:  # fmt: skip
             if "Fn::Sub" in resource and resource["Fn::Sub"].startswith("arn:"):
+                if resource == {"Fn::Sub": SECOND_OPINION_MODEL_ARN}:
+                    continue  # a foundation model is AWS's: its ARN names no account
                 assert "${AWS::AccountId}" in resource["Fn::Sub"], resource  # never another's
 
 
@@ -380,3 +388,47 @@ def test_every_function_that_emails_is_scoped_to_the_sender_identities() -> None
         for statement in statements(function):
             if "ses:SendEmail" in str(statement["Action"]):
                 assert "ses:FromAddress" in statement["Condition"]["StringLike"], function
+
+
+def test_only_the_inbound_functions_may_ask_bedrock_and_only_for_the_model_named() -> None:
+    for function in SETTINGS:
+        asking = [
+            statement
+            for statement in statements(function)
+            if any(str(a).startswith("bedrock") for a in [statement["Action"]])
+        ]
+        if function not in {"InboundFunction", "InboundRedriveFunction"}:
+            assert asking == [], function
+            continue
+        assert asking == [
+            {
+                "Effect": "Allow",
+                "Action": "bedrock:InvokeModel",  # what Converse needs, nothing else
+                "Resource": {"Fn::Sub": SECOND_OPINION_MODEL_ARN},
+            }
+        ]
+        # granted only when the stack names a model: the statement is the condition's
+        (guarded,) = [
+            s["Fn::If"]
+            for policy in SPEC.function_properties(function)["Policies"]
+            for s in policy["Statement"]
+            if "Fn::If" in s and s["Fn::If"][1] == asking[0]
+        ]
+        assert guarded == ["HasReplySecondOpinion", asking[0], {"Ref": "AWS::NoValue"}]
+        variables = SPEC.function_properties(function)["Environment"]["Variables"]
+        assert variables["REPLY_SECOND_OPINION_MODEL"] == {"Ref": "ReplySecondOpinionModel"}
+        assert variables["REPLY_SECOND_OPINION_REGION"] == {"Ref": "AWS::Region"}
+
+
+def test_the_second_opinion_is_off_by_default() -> None:
+    parameter = SPEC.body["Parameters"]["ReplySecondOpinionModel"]
+    assert parameter["Default"] == ""
+    assert SPEC.body["Conditions"]["HasReplySecondOpinion"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ReplySecondOpinionModel"}, ""]}]
+    }
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("") and pattern.fullmatch("amazon.nova-micro-v1:0")
+    assert pattern.fullmatch("anthropic.claude-3-haiku-20240307-v1:0")
+    # a wildcard or an ARN would widen the grant beyond one model
+    for widened in ("*", "amazon.*", "arn:aws:bedrock:us-east-1::foundation-model/x"):
+        assert not pattern.fullmatch(widened), widened

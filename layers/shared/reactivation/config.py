@@ -100,6 +100,24 @@ class InboundSettings(SmsSettings):
         default=None, alias="STAFF_INBOX_URL", pattern=r"^https?://\S+$", max_length=200
     )
 
+    #: The Amazon Bedrock model (a foundation model id) asked for a second opinion on the
+    #: replies the classifier is unsure of; None (the default): no second opinion.
+    reply_second_opinion_model: str | None = Field(
+        default=None,
+        alias="REPLY_SECOND_OPINION_MODEL",
+        pattern=r"^[a-z0-9-]+\.[A-Za-z0-9._:-]+$",
+        max_length=128,
+    )
+    #: The region the model is called in (None: the function's own).
+    reply_second_opinion_region: str | None = Field(
+        default=None, alias="REPLY_SECOND_OPINION_REGION", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$"
+    )
+
+    @field_validator("reply_second_opinion_model", "reply_second_opinion_region", mode="before")
+    @classmethod
+    def _no_second_opinion(cls, value: object) -> object:
+        return value or None
+
 
 class InboundRedriveSettings(InboundSettings):
     #: The replies SNS could not deliver to the inbound endpoint.

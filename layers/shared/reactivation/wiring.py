@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from reactivation.adapters.channels import OptOutList, SmsChannel
     from reactivation.adapters.queue import DeadLetters
+    from reactivation.adapters.second_opinion import BedrockSecondOpinion
     from reactivation.services.appointments import AppointmentChangeService
     from reactivation.services.email_feedback import EmailFeedbackService
     from reactivation.services.inbound import InboundService
@@ -67,13 +68,21 @@ def _build_client(service: str, settings: FunctionSettings) -> Any:
 class LazyClient:
     """A boto3 client built when it is first used (its first attribute asked for)."""
 
-    def __init__(self, service: str, settings: FunctionSettings) -> None:
+    def __init__(
+        self,
+        service: str,
+        settings: FunctionSettings,
+        build: Callable[[], Any] | None = None,
+    ) -> None:
         self._service, self._settings = service, settings
+        self._build = build  # when the client needs its own configuration
         self._client: Any = None
 
     def __getattr__(self, name: str) -> Any:
         if self._client is None:
-            self._client = _build_client(self._service, self._settings)
+            self._client = (
+                self._build() if self._build else _build_client(self._service, self._settings)
+            )
         return getattr(self._client, name)
 
 
@@ -306,6 +315,7 @@ def inbound_service(
         practice_events=PracticeEvents(_client("events", settings), settings.practice_events_bus),
         answers=answers,
     )
+    opinion = second_opinion(settings)
     router = ReplyRouter(
         practices=PracticeRepository(dynamodb, table, cache_seconds=PRACTICE_CACHE_SECONDS),
         patients=PatientRepository(dynamodb, table),
@@ -313,8 +323,39 @@ def inbound_service(
         store=store,
         booking=booking,
         answers=answers,
+        second_opinion=opinion.ask if opinion is not None else None,
     )
     return InboundService(gate, router)
+
+
+#: A second opinion is a nicety: one try, answered fast, or the local reading stands.
+SECOND_OPINION_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=4
+)
+
+
+def second_opinion(settings: InboundSettings) -> BedrockSecondOpinion | None:
+    """The hosted model asked about unsure replies, when the stack names one (None: off).
+    Its client is built when first used; each call's outcome is a metric."""
+    model = settings.reply_second_opinion_model
+    if model is None:
+        return None
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from reactivation.adapters.second_opinion import BedrockSecondOpinion
+    from reactivation.observability import metrics
+
+    def build() -> Any:
+        return boto3.client(
+            "bedrock-runtime",
+            region_name=settings.reply_second_opinion_region,
+            config=SECOND_OPINION_CONFIG,
+        )
+
+    def count(name: str) -> None:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+    return BedrockSecondOpinion(LazyClient("bedrock-runtime", settings, build), model, count)
 
 
 def report_service(settings: ReportSettings) -> ReportService:

@@ -36,7 +36,11 @@ def _demo(args: argparse.Namespace) -> int:
     with LocalStack(_template(args.template), Path(args.state_dir)) as stack:
         result = demo.run(stack)
         if args.keep_running:
+            _print_inbox(stack)  # the week's handoffs are waiting there
             print(f"\nLocal stack still up (API {stack.api_url}); Ctrl-C stops it.")
+        else:
+            print("\nThe week's handoffs wait in the staff inbox: "
+                  "`reactivation demo --keep-running` prints its address and a user.")  # fmt: skip
             _wait()
     return 0 if result.opted_out and result.report_html.exists() else 1
 
@@ -61,9 +65,25 @@ def _local_up(args: argparse.Namespace) -> int:
         description = stack.describe()
         (Path(args.state_dir) / "stack.json").write_text(json.dumps(description, indent=2))
         print(json.dumps(description, indent=2))
+        _print_inbox(stack)
         print("\nUp. `reactivation local fire WeeklyEnrolment` from another shell; Ctrl-C stops.")
         _wait()
     return 0
+
+
+def _print_inbox(stack: Any) -> None:
+    """The staff inbox's address and a demo user of the demo practice (its temporary
+    password is printed: moto sends no invitation email)."""
+    from reactivation_tools.local import demo
+    from reactivation_tools.staff_users import invite_demo_user
+
+    user = invite_demo_user(
+        stack.client("cognito-idp"), stack.outputs["StaffUserPoolId"],
+        demo.PRACTICE.practice_id, f"front-desk@{demo.PRACTICE.practice_id}.test",
+    )  # fmt: skip
+    print(f"\nStaff inbox: {stack.outputs['StaffInboxUrl']}")
+    print(f"  sign in as {user.email} ({user.role.value}, {user.practice_id}) with the "
+          f"temporary password {user.temporary_password} (you choose your own next)")  # fmt: skip
 
 
 def _local_state(args: argparse.Namespace, hint: str = "") -> dict[str, Any]:
@@ -742,6 +762,81 @@ def _practice_policy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _staff_directory(args: argparse.Namespace) -> tuple[Any, Deployment]:
+    from reactivation.adapters.cognito import StaffDirectory
+
+    deployment = _deployment(args)
+    pool = deployment.outputs["StaffUserPoolId"]
+    return StaffDirectory(deployment.client("cognito-idp"), pool), deployment
+
+
+def _staff_invite(args: argparse.Namespace) -> int:
+    """Invites a member of staff: Cognito emails a temporary password (on the local stack,
+    which sends no email, it is printed), changed at the first sign-in."""
+    from reactivation.domain.staff_access import Role
+    from reactivation_tools.staff_users import temporary_password
+
+    directory, deployment = _staff_directory(args)
+    if _stored_practice(*_practice_table(args), args.practice_id) is None:
+        return 1
+    local = deployment.local_api is not None
+    password = temporary_password() if local else None
+    member, new = directory.invite(args.practice_id, args.email.strip().lower(),
+                                   Role(args.role), password)  # fmt: skip
+    if not new:
+        print(f"{member.email} now works for {', '.join(member.practice_ids)} as {member.role}")
+        return 0
+    print(f"invited {member.email} to {args.practice_id} as {member.role}")
+    if password:
+        print(f"temporary password (the local stack sends no email): {password}")
+    else:
+        print("Cognito emailed them a temporary password, changed at their first sign-in")
+    return 0
+
+
+def _staff_list(args: argparse.Namespace) -> int:
+    directory, _ = _staff_directory(args)
+    members = directory.members(args.practice_id)
+    for member in members:
+        others = [p for p in member.practice_ids if p != args.practice_id]
+        print(f"{member.email}  {member.role}  {member.status.lower()}"
+              + ("" if member.enabled else "  disabled")
+              + (f"  also {', '.join(others)}" if others else ""))  # fmt: skip
+    print(f"{len(members)} staff", file=sys.stderr)
+    return 0
+
+
+def _staff_remove(args: argparse.Namespace) -> int:
+    directory, _ = _staff_directory(args)
+    if not directory.remove(args.practice_id, args.email.strip().lower()):
+        print(f"no staff {args.email} for {args.practice_id}", file=sys.stderr)
+        return 1
+    print(f"removed {args.email} from {args.practice_id} (signed out everywhere)")
+    return 0
+
+
+def _staff_commands(commands: Any) -> None:
+    from reactivation.domain.staff_access import Role
+
+    staff_commands = _stack_group(commands, "staff", "who may sign in to the staff inbox")
+    invite = staff_commands.add_parser(
+        "invite", help="invite someone by email (a temporary password, changed at sign-in)"
+    )
+    invite.add_argument("practice_id")
+    invite.add_argument("email")
+    invite.add_argument("--role", required=True, choices=[r.value for r in Role])
+    invite.set_defaults(run=_staff_invite)
+    listed = staff_commands.add_parser("list", help="a practice's staff, their role and status")
+    listed.add_argument("practice_id")
+    listed.set_defaults(run=_staff_list)
+    remove = staff_commands.add_parser(
+        "remove", help="take the practice from someone (no practice left: deleted)"
+    )
+    remove.add_argument("practice_id")
+    remove.add_argument("email")
+    remove.set_defaults(run=_staff_remove)
+
+
 def _stack_group(commands: Any, name: str, help: str) -> Any:
     """A command group that works on the running local stack, or a deployed one
     (`--aws-stack NAME`); returns its subcommands."""
@@ -842,6 +937,8 @@ def main(argv: list[str] | None = None) -> int:
     correct.add_argument("inbound_id")
     correct.add_argument("intent", choices=[i.value for i in _intents()])
     correct.set_defaults(run=_replies_correct)
+
+    _staff_commands(commands)
 
     opening_commands = _stack_group(commands, "openings", "the times a practice can see patients")
     load = opening_commands.add_parser(

@@ -370,6 +370,7 @@ def staff_service_for(dynamodb: Any, table: str) -> StaffService:
 
 
 def ingest_service(settings: IngestSettings) -> IngestService:
+    from reactivation.adapters.channels import SesEmail
     from reactivation.adapters.imports import ExportStore, ImportRepository
     from reactivation.adapters.patients import PatientRepository
     from reactivation.adapters.practices import PracticeRepository
@@ -384,6 +385,8 @@ def ingest_service(settings: IngestSettings) -> IngestService:
         imports=ImportRepository(dynamodb, table),
         exports=ExportStore(_client("s3", settings), settings.imports_bucket),
         continuations=ImportQueue(_client("sqs", settings), settings.import_queue_url),
+        email=SesEmail(_client("sesv2", settings)),
+        sender=settings.report_sender_address,
     )
 
 

@@ -241,7 +241,7 @@ def test_a_revenue_that_is_not_an_amount_is_left_out_with_a_warning() -> None:
         ("PL1,P1,treatment_plan,Restorative,3/4/2026,,,,Declined", None),
         ("PL1,P1,surveillance,skin_check,2026-03-04,2027-03-04,,,open", None),
         ("PL1,P1,chronic_review,,2026-03-04,,,,open", "missing due_on"),
-        ("PL1,P1,series,laser,2026-03-04,,0,0,open", "sessions_planned:"),
+        ("PL1,P1,series,laser,2026-03-04,,0,0,open", "sessions_planned must be at least 1"),
         ("PL1,P1,series,laser,2026-03-04,,6,,open", "missing sessions_completed"),
         ("PL1,P1,wish,,2026-03-04,,,,open", "kind must be one of"),
         ("PL1,P1,consultation,,2026-03-04,,,,pending", "status must be one of"),

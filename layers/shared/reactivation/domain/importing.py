@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from pydantic import BaseModel, ValidationError
 
+from reactivation.domain.export_text import FileRefused
 from reactivation.domain.patients import (
     Appointment,
     AppointmentStatus,
@@ -31,6 +32,7 @@ from reactivation.domain.patients import (
     PlanStatus,
 )
 from reactivation.domain.practice import Practice
+from reactivation.domain.refusals import in_plain_words
 from reactivation.domain.types import EMAIL, Language, ServiceCategory
 
 PATIENT_COLUMNS = (
@@ -97,6 +99,15 @@ class ExportFile(StrEnum):
             ExportFile.PATIENTS: PATIENT_COLUMNS,
             ExportFile.APPOINTMENTS: APPOINTMENT_COLUMNS,
             ExportFile.PLANS: PLAN_COLUMNS,
+        }[self]
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The columns every file must have (a row may still leave a conditional one blank)."""
+        return {
+            ExportFile.PATIENTS: ("patient_id", "first_name"),
+            ExportFile.APPOINTMENTS: APPOINTMENT_COLUMNS[:5],
+            ExportFile.PLANS: ("plan_id", "patient_id", "kind", "created_on", "status"),
         }[self]
 
     @property
@@ -200,35 +211,106 @@ MAX_LINE_CHARS = 64 * 1024
 TOO_LONG = f"the line is longer than {MAX_LINE_CHARS} characters (no row of the format is)"
 
 
+#: A quote left open is given up on (its row refused, the lines after it read again) when its
+#: field grows past this (csv's own limit: a quoted field of the format is never near it).
+MAX_FIELD_CHARS = csv.field_size_limit()
+
+
+def _broken_quote(line: int) -> str:
+    return (
+        f"a quote opened on line {line} is never closed: this row is refused and the lines "
+        "after it are read as rows; close the quote and send the row again"
+    )
+
+
+_CSV_ERRORS = {
+    "',' expected after '\"'": "a quoted value is followed by more text before the comma "
+    '(write the whole value inside the quotes, a quote inside it as "")',
+}
+
+
+class _Lines:
+    """The physical lines, numbered, fed to the CSV reader one record at a time (it never
+    reads ahead): the lines of the current record are kept, so that a record whose quote
+    was left open can be given up and its lines after the first read again as rows."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._source = enumerate(lines, start=1)
+        self._replay: list[tuple[int, str]] = []
+        self.record: list[tuple[int, str]] = []
+        self.too_long: set[int] = set()
+        self.next_number = 1
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if self._replay:
+            number, line = self._replay.pop()
+        else:
+            number, line = next(self._source)
+            if len(line) > MAX_LINE_CHARS:
+                self.too_long.add(number)
+                line = "\n"
+        self.record.append((number, line))
+        return line
+
+    def start(self) -> int:
+        """The number of the first line of the next record."""
+        return self._replay[-1][0] if self._replay else self.next_number
+
+    def done(self) -> None:
+        """The current record is read."""
+        if self.record:
+            self.next_number = self.record[-1][0] + 1
+        self.record = []
+
+    def give_up(self) -> int:
+        """The current record is refused as its first line: the others are read again."""
+        first, *rest = self.record
+        self._replay += reversed(rest)
+        self.next_number = first[0] + 1
+        self.record = []
+        return first[0]
+
+
 def read_rows(
-    lines: Iterable[str], settings: ImportSettings, columns: tuple[str, ...]
+    lines: Iterable[str],
+    settings: ImportSettings,
+    columns: tuple[str, ...],
+    required: tuple[str, ...] = (),
+    name: str = "the file",
 ) -> tuple[Iterator[tuple[int, dict[str, str]]], dict[str, str], tuple[str, ...]]:
     """CSV rows as {our column: value}, each with the line it starts on; the header of our
-    columns as the file spells them; and the unknown columns (never read further)."""
-    too_long: list[int] = []  # the physical lines over MAX_LINE_CHARS, read as empty
+    columns as the file spells them; and the unknown columns (never read further).
 
-    def bounded() -> Iterator[str]:
-        for number, line in enumerate(lines, start=1):
-            if len(line) > MAX_LINE_CHARS:
-                too_long.append(number)
-                line = "\n"
-            yield line
-
-    reader = csv.reader(bounded())
+    FileRefused (naming the columns and the fix) for a file with no header, a column of the
+    format twice, or a required one missing. A row the CSV reader cannot read is a row with
+    the UNREADABLE key, and the rows after it are read: a quote left open (never closed, or
+    closed by the next value's opening quote) refuses the row where it opened only."""
+    source = _Lines(lines)
+    reader = csv.reader(source, strict=True)
     try:
         header = next(reader)
     except StopIteration:
-        return iter(()), {}, ()
+        raise FileRefused(f"{name} is empty: not even a header line") from None
+    except csv.Error as error:
+        raise FileRefused(f"{name}: the header line cannot be read as CSV ({error})") from None
+    source.done()
     mapping = {k.strip().lower(): v.strip().lower() for k, v in settings.column_map.items()}
     names = []
     spelled: dict[str, str] = {}
-    for raw in header:
+    positions: dict[str, list[int]] = {}
+    for position, raw in enumerate(header, start=1):
         original = raw.strip().lstrip("\ufeff").strip()
-        name = mapping.get(original.lower(), original.lower())
-        names.append(name)
-        if name in columns:
-            spelled.setdefault(name, original)
-    unknown = tuple(n for n in names if n not in columns)
+        ours = mapping.get(original.lower(), original.lower())
+        names.append(ours)
+        if ours in columns:
+            spelled.setdefault(ours, original)
+            positions.setdefault(ours, []).append(position)
+    _check_header(name, header, columns, required, positions)
+    # a blank header (a spreadsheet's trailing empty columns) is no column
+    unknown = tuple(n for n in names if n not in columns and n)
 
     known = [(index, name) for index, name in enumerate(names) if name in columns]
     known_names = [name for _, name in known]
@@ -237,29 +319,63 @@ def read_rows(
     full = max((index for index, _ in known), default=-1) + 1
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        start = reader.line_num + 1
         while True:
+            start = source.start()
             try:
                 values = next(reader)
             except StopIteration:
                 return
             except csv.Error as error:  # the reader goes on at the next line
-                yield start, {UNREADABLE: f"not readable as CSV: {error}"}
-                start = reader.line_num + 1
+                if len(source.record) > 1 or str(error) == "unexpected end of data":
+                    yield source.give_up(), {UNREADABLE: _broken_quote(start)}
+                    continue
+                reason = _CSV_ERRORS.get(str(error), f"not readable as CSV ({error})")
+                source.done()
+                yield start, {UNREADABLE: reason}
                 continue
-            if too_long and too_long[-1] >= start:
+            if any(number in source.too_long for number, _ in source.record):
+                source.done()
                 yield start, {UNREADABLE: TOO_LONG}
-                start = reader.line_num + 1
                 continue
             if "".join(values).strip():  # not a blank row
                 width = len(values)
                 if pick is not None and width >= full:
-                    yield start, dict(zip(known_names, map(str.strip, pick(values)), strict=True))
+                    row = dict(zip(known_names, map(str.strip, pick(values)), strict=True))
                 else:
-                    yield start, {name: values[i].strip() for i, name in known if i < width}
-            start = reader.line_num + 1
+                    row = {name: values[i].strip() for i, name in known if i < width}
+                source.done()
+                yield start, row
+            else:
+                source.done()
 
     return rows(), spelled, unknown
+
+
+def _check_header(
+    name: str,
+    header: list[str],
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    positions: Mapping[str, list[int]],
+) -> None:
+    twice = {column: at for column, at in positions.items() if len(at) > 1}
+    if twice:
+        described = "; ".join(
+            f"{column} is columns {' and '.join(map(str, at))}" for column, at in twice.items()
+        )
+        raise FileRefused(
+            f"{name}: a column of the format appears more than once ({described}): keep one "
+            "of each (or fix the practice's column_map) and send the file again"
+        )
+    missing = [column for column in required if column not in positions]
+    if missing:
+        found = ", ".join(h.strip() for h in header[:12] if h.strip()) or "none"
+        more = f" and {len(header) - 12} more" if len(header) > 12 else ""
+        raise FileRefused(
+            f"{name}: no {', '.join(missing)} column (required; the file's columns: "
+            f"{found}{more}): rename the file's columns, or map them in the practice's "
+            "column_map, and send the file again"
+        )
 
 
 def parse_bool(value: str, column: str) -> bool | None:
@@ -369,9 +485,8 @@ def _validated[Model: BaseModel](model: type[Model], values: dict[str, Any]) -> 
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "row"
-        raise RowError(f"{where}: {first['msg']}") from error
+        # in the operator's words, never the value (a row's values are a patient's data)
+        raise RowError(in_plain_words(error.errors()[0], show_value=False)) from error
 
 
 def _patient(
@@ -531,8 +646,14 @@ def _check(
     before, its patient (for appointments and plans) one that patients.csv imported."""
     if UNREADABLE in row:  # the reason, as the reader gave it (a broken row, a line too long)
         raise RowError(row[UNREADABLE])
-    if NOT_TEXT in "".join(row.values()):
-        raise RowError("not UTF-8 text (save the export as UTF-8)")
+    joined = "".join(row.values())
+    if NOT_TEXT in joined:
+        raise RowError(
+            "has characters that are not UTF-8 text: save the export as 'CSV UTF-8' and send "
+            "the row again"
+        )
+    if "\x00" in joined:
+        raise RowError("has a NUL character (a damaged file?): fix the line and send it again")
     if row.get(id_column) in seen:
         raise RowError(f"duplicate {id_column} (first on line {seen[row[id_column]]})")
     if known_patients is not None and row.get("patient_id") not in known_patients:
@@ -558,7 +679,7 @@ def stream_file(
     """The rows of one export file, one outcome at a time (appointments and plans are checked
     against `known_patients`, the ids patients.csv imported). Each row becomes its model, or
     what `build` makes of it (the same checks: `appointment_values`)."""
-    rows, header, unknown = read_rows(lines, settings, file.columns)
+    rows, header, unknown = read_rows(lines, settings, file.columns, file.required, file.value)
     if build is None:
         build = _builder(file)
     id_column = file.id_column
@@ -594,7 +715,7 @@ def _parse(
     each: Callable[[Any], None] | None = None,
 ) -> FileImport[Any]:
     """stream_file's outcomes, gathered (its loop, without an outcome object per row)."""
-    rows, _, unknown = read_rows(lines, settings, file.columns)
+    rows, _, unknown = read_rows(lines, settings, file.columns, file.required, file.value)
     if build is None:
         build = _builder(file)
     id_column = file.id_column

@@ -77,7 +77,7 @@ def test_bad_options_and_a_missing_export_are_clear_errors(
     assert main(["preview", str(tmp_path), "--as-of", "2026-11-24", "--holdout", "80"]) == 2
 
 
-def test_a_row_that_is_not_utf8_is_rejected_as_the_import_rejects_it(
+def test_a_windows_1252_file_is_read_as_such_with_a_warning_naming_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "patients.csv").write_bytes(
@@ -85,5 +85,17 @@ def test_a_row_that_is_not_utf8_is_rejected_as_the_import_rejects_it(
     )
     assert main(["preview", str(tmp_path), "--as-of", "2026-11-24"]) == 0
     out, err = capsys.readouterr()
+    assert [json.loads(line)["patient_id"] for line in out.splitlines()] == ["P1", "P2"]
+    assert "warning: patients.csv is not UTF-8: read as Windows-1252" in err
+
+
+def test_a_row_that_is_not_utf8_after_utf8_text_is_rejected_as_the_import_rejects_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "patients.csv").write_bytes(
+        "patient_id,first_name,mobile\nP1,Zoë,4155550134\n".encode() + b"P2,Jos\xe9,4155550135\n"
+    )
+    assert main(["preview", str(tmp_path), "--as-of", "2026-11-24"]) == 0
+    out, err = capsys.readouterr()
     assert [json.loads(line)["patient_id"] for line in out.splitlines()] == ["P1"]
-    assert "line 3: rejected: not UTF-8 text" in err
+    assert "line 3: rejected: has characters that are not UTF-8 text: save the export" in err

@@ -141,10 +141,14 @@ def _preview(args: argparse.Namespace) -> int:
     try:
         ZoneInfo(args.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        print(f"--timezone {args.timezone!r} is not an IANA timezone", file=sys.stderr)
+        print(f"--timezone {args.timezone!r} is not a timezone name: write one like "
+              "America/New_York (IANA)", file=sys.stderr)  # fmt: skip
         return 2
     if not 0 <= args.holdout <= 50:
-        print("--holdout must be a percent from 0 to 50", file=sys.stderr)
+        print(f"--holdout {args.holdout} must be a percent from 0 to 50", file=sys.stderr)
+        return 2
+    practice = _preview_practice(args) if args.practice else None
+    if args.practice and practice is None:
         return 2
     try:
         result = run_preview(
@@ -154,14 +158,22 @@ def _preview(args: argparse.Namespace) -> int:
             timezone=args.timezone,
             holdout_percent=args.holdout,
             country=args.country.upper(),
+            practice=practice,
+            explain=args.summary,
         )
     except PreviewError as error:
         print(error, file=sys.stderr)
         return 2
     for file in result.files:
         print(file.summary(), file=sys.stderr)
+    if practice is not None:
+        print(f"with {practice.practice_id}'s settings: {practice.timezone}, holdout "
+              f"{practice.holdout_percent}%, campaigns {', '.join(sorted(practice.campaigns()))}",
+              file=sys.stderr)  # fmt: skip
     if args.summary:
         print(result.table())
+        print()
+        print(result.explained())
         return 0
     for decision in result.decisions:
         print(
@@ -176,6 +188,27 @@ def _preview(args: argparse.Namespace) -> int:
             )
         )
     return 0
+
+
+def _preview_practice(args: argparse.Namespace) -> Any:
+    """--practice: a configuration file (YAML or JSON), or a stored practice's id (the local
+    stack's, or --aws-stack's); None after saying why on stderr."""
+    from reactivation_tools.onboarding import PracticeConfigError, parse_practice
+
+    path = Path(args.practice)
+    if path.suffix in {".yaml", ".yml", ".json"} or path.is_file():
+        try:
+            return parse_practice(path.read_text(encoding="utf-8"),
+                                  yaml_file=path.suffix in {".yaml", ".yml"})  # fmt: skip
+        except OSError as error:
+            print(f"--practice {path}: cannot be read ({error.strerror})", file=sys.stderr)
+        except PracticeConfigError as error:
+            print(f"--practice {path}: {error}", file=sys.stderr)
+            for problem in error.problems:
+                print(f"  {problem}", file=sys.stderr)
+        return None
+    client, table = _practice_table(args)
+    return _stored_practice(client, table, args.practice)
 
 
 @dataclass(frozen=True)
@@ -261,7 +294,7 @@ def _import(args: argparse.Namespace) -> int:
         record = imports.get(ref)
         if record is not None:
             _progress(record)
-            if record.status is ImportStatus.COMPLETED:
+            if record.finished:
                 break
         elif drained.is_set():
             break  # the local stack ran its queues and no import started
@@ -269,7 +302,7 @@ def _import(args: argparse.Namespace) -> int:
     if deployment.local_api is not None:  # the local stack is idle when the command returns
         drained.wait(timeout=max(0.0, deadline - time.monotonic()))
     print(file=sys.stderr)
-    if record is None or record.status is not ImportStatus.COMPLETED:
+    if record is None or not record.finished:
         print(f"the import of {ref.export_id} did not finish (see the ingest function's log; a "
               "failed import waits in the import dead-letter queue)", file=sys.stderr)  # fmt: skip
         return 1
@@ -279,6 +312,57 @@ def _import(args: argparse.Namespace) -> int:
         (results / key.rsplit("/", 1)[1]).write_bytes(store.read_result(key))
     print(record.summary())
     print(f"results (summary.txt, rejected rows to fix and send again): {results}")
+    if record.status is ImportStatus.NEEDS_REVIEW:
+        print(f"needs review: no patient was marked inactive (the owners are emailed); "
+              f"`reactivation import confirm {ref.practice_id} {ref.export_id}` once the "
+              "export is known to be right", file=sys.stderr)  # fmt: skip
+        return IMPORT_NEEDS_REVIEW
+    return 0
+
+
+#: `reactivation import`'s exit code for an import that waits for review (1: it did not
+#: finish; 2: the command was wrong).
+IMPORT_NEEDS_REVIEW = 3
+
+
+def _import_confirm(args: argparse.Namespace) -> int:
+    """Applies the inactive marking an import held back for review (`needs_review`)."""
+    from reactivation import clock
+    from reactivation.adapters.imports import ExportStore, ImportRepository
+    from reactivation.adapters.patients import PatientRepository
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.domain.imports import ExportRef, ImportStatus
+    from reactivation.services.ingest import IngestService, IngestStatus
+
+    deployment = _deployment(args)
+    dynamodb, table = deployment.client("dynamodb"), deployment.outputs["PracticeTableName"]
+
+    class _NoContinuations:
+        def request(self, ref: ExportRef) -> None:
+            """The command runs the marking to its end itself."""
+
+    service = IngestService(
+        practices=PracticeRepository(dynamodb, table),
+        patients=PatientRepository(dynamodb, table),
+        imports=ImportRepository(dynamodb, table),
+        exports=ExportStore(deployment.client("s3"), deployment.outputs["ImportsBucketName"]),
+        continuations=_NoContinuations(),
+    )
+    ref = ExportRef(args.practice_id, args.export_id)
+    record = ImportRepository(dynamodb, table).get(ref)
+    if record is None:
+        print(f"no import {args.export_id} of {args.practice_id} (see `reactivation import`)",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    if record.status is not ImportStatus.NEEDS_REVIEW:
+        print(f"the import {args.export_id} of {args.practice_id} is {record.status.value}: "
+              "nothing to confirm", file=sys.stderr)  # fmt: skip
+        return 1
+    outcome = service.confirm(ref, clock.now(), "operator")
+    if outcome.status is not IngestStatus.COMPLETED or outcome.record is None:
+        print(f"not confirmed ({outcome.status.value}): run it again", file=sys.stderr)
+        return 1
+    print(outcome.record.summary())
     return 0
 
 
@@ -845,7 +929,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Uploads DIR/patients.csv, appointments.csv and plans.csv to the imports "
         "bucket under incoming/PRACTICE/EXPORT_ID/, as a practice's sync does, follows the "
         "import with a progress bar, prints its summary and writes its results (summary.txt, "
-        "rejected-*.csv) to DIR/import-EXPORT_ID/. The running local stack, or --aws-stack.",
+        "rejected-*.csv) to DIR/import-EXPORT_ID/. The running local stack, or --aws-stack. "
+        "Exit 3: imported, but it would mark too many patients inactive (or too many rows "
+        "were rejected): none was; `reactivation import confirm PRACTICE EXPORT_ID` does it.",
     )
     import_.add_argument("practice_id", metavar="PRACTICE")
     import_.add_argument("directory", metavar="DIR")
@@ -853,6 +939,15 @@ def main(argv: list[str] | None = None) -> int:
     import_.add_argument("--export-id", help="default: the upload time, e.g. 20261123T104500Z")
     import_.add_argument("--wait", type=float, default=3600, help="seconds to follow it")
     import_.set_defaults(run=_import)
+    confirm = commands.add_parser(
+        "import-confirm",
+        help="(`import confirm PRACTICE EXPORT_ID`) mark inactive the patients an import held "
+        "back for review",
+    )
+    confirm.add_argument("practice_id", metavar="PRACTICE")
+    confirm.add_argument("export_id", metavar="EXPORT_ID")
+    confirm.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
+    confirm.set_defaults(run=_import_confirm)
 
     preview = commands.add_parser(
         "preview",
@@ -872,7 +967,15 @@ def main(argv: list[str] | None = None) -> int:
     preview.add_argument("--holdout", type=int, default=10, metavar="PERCENT")
     preview.add_argument("--country", default="US", help="for phone numbers without +")
     preview.add_argument("--summary", action="store_true",
-                         help="a table of counts per campaign and skip reason instead")  # fmt: skip
+                         help="tables instead: counts per campaign and skip reason, then each "
+                         "patient with the fact that decided it")  # fmt: skip
+    preview.add_argument(
+        "--practice",
+        metavar="FILE_OR_ID",
+        help="a practice's configuration file (YAML/JSON) or stored id: its column map, "
+        "campaigns, holdout, timezone and country (instead of those options)",
+    )
+    preview.add_argument("--aws-stack", help="with a stored --practice: a deployed stack's name")
     preview.set_defaults(run=_preview)
 
     local = commands.add_parser("local", help="the local stack (moto on 127.0.0.1)")
@@ -907,6 +1010,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["import", "confirm"]:  # `import PRACTICE DIR` keeps its positionals
+        argv[:2] = ["import-confirm"]
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

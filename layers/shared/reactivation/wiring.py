@@ -375,7 +375,7 @@ def ingest_service(settings: IngestSettings) -> IngestService:
     from reactivation.adapters.patients import PatientRepository
     from reactivation.adapters.practices import PracticeRepository
     from reactivation.adapters.queue import ImportQueue
-    from reactivation.services.ingest import IngestService
+    from reactivation.services.ingest import IngestService, OwnerNotices
 
     dynamodb = _client("dynamodb", settings)
     table = settings.practice_table
@@ -385,8 +385,7 @@ def ingest_service(settings: IngestSettings) -> IngestService:
         imports=ImportRepository(dynamodb, table),
         exports=ExportStore(_client("s3", settings), settings.imports_bucket),
         continuations=ImportQueue(_client("sqs", settings), settings.import_queue_url),
-        email=SesEmail(_client("sesv2", settings)),
-        sender=settings.report_sender_address,
+        owners=OwnerNotices(SesEmail(_client("sesv2", settings)), settings.report_sender_address),
     )
 
 

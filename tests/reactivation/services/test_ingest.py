@@ -21,7 +21,7 @@ from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.importing import ExportFile
 from reactivation.domain.imports import ExportRef, ImportPhase, ImportStatus
 from reactivation.domain.practice import Practice
-from reactivation.services.ingest import IngestService, IngestStatus
+from reactivation.services.ingest import ImportLimits, IngestService, IngestStatus
 from tests.builders import at, make_practice
 from tests.conftest import Aws
 
@@ -124,8 +124,7 @@ def make_harness(aws: Aws, chunk_rows: int = 2, practice: Practice | None = None
         imports=imports,
         exports=store,
         continuations=continuations,
-        chunk_rows=chunk_rows,
-        margin=timedelta(seconds=120),
+        limits=ImportLimits(chunk_rows=chunk_rows, margin=timedelta(seconds=120)),
     )
     return Harness(aws, service, continuations, store, imports, patients)
 
@@ -244,16 +243,15 @@ def test_a_later_export_is_the_new_truth_absent_patients_become_inactive(harness
     )
     # a quarter of the active patients would go (and many rows were rejected): not on its own
     assert later.status is IngestStatus.NEEDS_REVIEW
+    ref = later.ref
     assert (later.record.would_deactivate, later.record.active_before) == (1, 4)
     assert later.record.not_in_export == 0
     ben = harness.patients.record("bright-smile", "P-2")
     assert ben is not None and ben.patient.active is True
-    later = harness.service.confirm(later.ref, NOW, "operator")
-    assert later.status is IngestStatus.COMPLETED
-    assert later.record.not_in_export == 1
-    assert "import 2026-11-30 of bright-smile: completed" in harness.result(
-        later.ref, "summary.txt"
-    )
+    confirmed = harness.service.confirm(ref, NOW, "operator")
+    assert confirmed.status is IngestStatus.COMPLETED
+    assert confirmed.record is not None and confirmed.record.not_in_export == 1
+    assert "import 2026-11-30 of bright-smile: completed" in harness.result(ref, "summary.txt")
     ben = harness.patients.record("bright-smile", "P-2")
     assert ben is not None and ben.patient.active is False  # kept, never contacted
     ana = harness.patients.record("bright-smile", "P-1")

@@ -57,7 +57,7 @@ def _refusal(name: str, head: bytes) -> str | None:
                                              or sample[0::2].count(0) > nuls * 0.9):  # fmt: skip
         return f"{name} looks like UTF-16 text without a byte-order mark: {SAVE_AS_CSV}"
     controls = len(sample) - len(sample.translate(None, _CONTROL))
-    if controls * 100 > len(sample):  # more than 1% control bytes: not a text file
+    if controls > max(8, len(sample) // 100):  # over 1% control bytes: not a text file
         return f"{name} is not a text file (a spreadsheet or other binary file?): {SAVE_AS_CSV}"
     return None
 
@@ -119,8 +119,8 @@ def _utf8_or_windows_1252(head: bytes, rest: Iterator[bytes], notes: TextNotes) 
         data, carry = data[:cut], data[cut:]
         try:
             text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            if ascii_so_far:
+        except UnicodeDecodeError as error:
+            if ascii_so_far and data[: error.start].isascii():
                 windows = True
                 notes.encoding = "windows-1252"
                 notes.warnings.append(

@@ -186,6 +186,8 @@ class FileImport[Model]:
     warnings: list[tuple[int, str]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     unknown_columns: tuple[str, ...] = ()
+    #: What was found about the file as a whole (read as Windows-1252, ...).
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         counts = ImportCounts(
@@ -195,6 +197,7 @@ class FileImport[Model]:
             rejected=len(self.rejected),
         )
         lines = [counts.line(self.name)]
+        lines += [f"  warning: {note}" for note in self.notes]
         if self.unknown_columns:
             lines.append(f"  {len(self.unknown_columns)} unknown columns ignored: "
                          f"{', '.join(self.unknown_columns)}")  # fmt: skip
@@ -368,6 +371,14 @@ def _check_header(
             "of each (or fix the practice's column_map) and send the file again"
         )
     missing = [column for column in required if column not in positions]
+    if missing and len(header) == 1:
+        signs = (("\t", "tabs"), (";", "semicolons"), ("|", "bars"))
+        separator = next((name for sign, name in signs if sign in header[0]), None)
+        if separator is not None:
+            raise FileRefused(
+                f"{name}: its columns are separated by {separator}, not commas: save it as "
+                "'CSV UTF-8 (Comma delimited)' and send it again"
+            )
     if missing:
         found = ", ".join(h.strip() for h in header[:12] if h.strip()) or "none"
         more = f" and {len(header) - 12} more" if len(header) > 12 else ""

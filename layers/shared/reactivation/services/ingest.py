@@ -105,6 +105,24 @@ class _Counted:
             yield line
 
 
+@dataclass(frozen=True)
+class ImportLimits:
+    """How an import paces itself: rows per checkpoint, the time it keeps in hand to hand on,
+    the largest file it reads."""
+
+    chunk_rows: int = 5000
+    margin: timedelta = timedelta(seconds=120)
+    max_file_bytes: int = MAX_FILE_BYTES
+
+
+@dataclass(frozen=True)
+class OwnerNotices:
+    """Where an import that waits for review is told to the practice's owners."""
+
+    email: EmailChannel
+    sender: str
+
+
 class IngestService:
     def __init__(
         self,
@@ -114,22 +132,18 @@ class IngestService:
         imports: ImportRepository,
         exports: ExportStore,
         continuations: Continuations,
-        chunk_rows: int = 5000,
-        margin: timedelta = timedelta(seconds=120),
-        max_file_bytes: int = MAX_FILE_BYTES,
-        email: EmailChannel | None = None,
-        sender: str | None = None,
+        limits: ImportLimits = ImportLimits(),
+        owners: OwnerNotices | None = None,
     ) -> None:
-        self._email = email
-        self._sender = sender
         self._practices = practices
         self._patients = patients
         self._imports = imports
         self._exports = exports
         self._continuations = continuations
-        self._chunk_rows = chunk_rows
-        self._margin = margin.total_seconds()
-        self._max_file_bytes = max_file_bytes
+        self._chunk_rows = limits.chunk_rows
+        self._margin = limits.margin.total_seconds()
+        self._max_file_bytes = limits.max_file_bytes
+        self._owners = owners
 
     # -- entry points -----------------------------------------------------------------
     def file_arrived(
@@ -281,7 +295,7 @@ class IngestService:
     def _tell_owners(self, record: ImportRecord, practice: Practice) -> None:
         """The owners learn that the export waits for them (a failed email loses nothing:
         the record and summary.txt say it too)."""
-        if self._email is None or self._sender is None:
+        if self._owners is None:
             return
         text = (
             f"The practice data export {record.export_id} of {practice.name} was imported, "
@@ -291,9 +305,9 @@ class IngestService:
         )
         html = "<pre>" + text.replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
         with contextlib.suppress(Exception):
-            self._email.send(
+            self._owners.email.send(
                 to=practice.owner_emails,
-                sender=self._sender,
+                sender=self._owners.sender,
                 subject=f"{practice.name}: the latest patient export needs your review",
                 text=text,
                 html=html,

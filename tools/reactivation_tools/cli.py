@@ -679,10 +679,12 @@ def _practice_check(args: argparse.Namespace) -> int:
 def _openings_import(args: argparse.Namespace) -> int:
     from reactivation.services.staff import UnknownPractice
 
-    staff, table, _ = _staff(args)
+    staff, table, deployment = _staff(args)
     path = Path(args.file)
     try:
-        published = staff.publish_openings(args.practice_id, path.read_text(encoding="utf-8"))
+        published = staff.publish_openings(
+            args.practice_id, path.read_text(encoding="utf-8"), _business_now(deployment)
+        )
     except UnknownPractice:
         print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
         return 1
@@ -1011,8 +1013,10 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:2] == ["import", "confirm"]:  # `import PRACTICE DIR` keeps its positionals
-        argv[:2] = ["import-confirm"]
+    at = argv.index("import") if "import" in argv else -1
+    if at >= 0 and argv[at + 1 : at + 2] == ["confirm"]:  # `import PRACTICE DIR` keeps its
+        argv[at : at + 2] = ["import-confirm"]  # positionals
+
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

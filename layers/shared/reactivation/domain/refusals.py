@@ -20,6 +20,8 @@ def field_name(location: tuple[int | str, ...] | list[int | str]) -> str:
 
 
 def _shown(value: object) -> str:
+    if isinstance(value, bool | int | float):
+        return str(value)
     text = str(value)
     return repr(text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…")
 
@@ -30,6 +32,12 @@ def _fix(kind: str, context: Mapping[str, Any], message: str) -> str:
         return "is required: add it"
     if kind == "string_too_short":
         return "is empty: fill it in"
+    if kind == "too_short":
+        least = context.get("min_length", 1)
+        items = "1 item: add one" if least == 1 else f"{least} items: add them"
+        return f"needs at least {items}"
+    if kind == "too_long":
+        return f"has more than {context.get('max_length')} items: remove some"
     if kind == "string_too_long":
         return f"is longer than {context.get('max_length')} characters: shorten it"
     if kind == "string_pattern_mismatch":
@@ -73,6 +81,16 @@ def _fix(kind: str, context: Mapping[str, Any], message: str) -> str:
             return "is not an email address: write one like frontdesk@example.com"
         return reason
     return message[0].lower() + message[1:] if message else "is not valid"
+
+
+def plain_fix(error: Mapping[str, Any]) -> str:
+    """Why one of pydantic's `errors()` refuses its value, and the fix, without the field."""
+    return _fix(str(error.get("type", "")), error.get("ctx") or {}, str(error.get("msg", "")))
+
+
+def is_private(error: Mapping[str, Any]) -> bool:
+    """Whether the error's field holds contact data (its value is not repeated)."""
+    return any(str(part) in PRIVATE_FIELDS for part in error.get("loc", ()))
 
 
 def in_plain_words(error: Mapping[str, Any], *, show_value: bool = True) -> str:

@@ -36,8 +36,15 @@ def _demo(args: argparse.Namespace) -> int:
     with LocalStack(_template(args.template), Path(args.state_dir)) as stack:
         result = demo.run(stack)
         if args.keep_running:
-            print(f"\nLocal stack still up (API {stack.api_url}); Ctrl-C stops it.")
+            state = Path(args.state_dir) / "stack.json"
+            state.write_text(json.dumps(stack.describe(), indent=2))
+            print(f"\nThe local stack is still up (AWS on {stack.moto_url}, the API on "
+                  f"{stack.api_url}): look around from another shell with `reactivation local "
+                  "outbox`, `reactivation conversation bright-smile P-1001`, `reactivation "
+                  "handoffs list bright-smile`, or `reactivation local reply +12125550102 "
+                  "\"yes\"`. Ctrl-C here stops it.", flush=True)  # fmt: skip
             _wait()
+            state.unlink(missing_ok=True)
     return 0 if result.opted_out and result.report_html.exists() else 1
 
 
@@ -58,11 +65,15 @@ def _local_up(args: argparse.Namespace) -> int:
         moto_port=args.moto_port,
         api_port=args.api_port,
     ) as stack:
+        from reactivation_tools.console import stack_lines
+
         description = stack.describe()
-        (Path(args.state_dir) / "stack.json").write_text(json.dumps(description, indent=2))
-        print(json.dumps(description, indent=2))
-        print("\nUp. `reactivation local fire WeeklyEnrolment` from another shell; Ctrl-C stops.")
+        state = Path(args.state_dir) / "stack.json"
+        state.write_text(json.dumps(description, indent=2))
+        print(json.dumps(description, indent=2) if args.json else
+              "\n".join(stack_lines(description, str(state))), flush=True)  # fmt: skip
         _wait()
+        state.unlink(missing_ok=True)
     return 0
 
 
@@ -77,20 +88,118 @@ def _local_state(args: argparse.Namespace, hint: str = "") -> dict[str, Any]:
     return description
 
 
-def _control(args: argparse.Namespace, method: str, path: str, body: object = None) -> int:
+def _control(
+    args: argparse.Namespace,
+    method: str,
+    path: str,
+    body: object = None,
+    lines: Callable[[Any], list[str]] | None = None,
+) -> int:
+    """Asks the running local stack's control API; prints its answer with `lines` (JSON with
+    --json, or when no `lines` is given)."""
     api = _local_state(args)["api"]
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(api + path, data=data, method=method)
     try:
         # B310: the local stack's own control API (stack.json), never a user's URL
         with urllib.request.urlopen(request, timeout=600) as response:  # nosec B310
-            print(json.dumps(json.loads(response.read()), indent=2))
+            answer = json.loads(response.read())
+            if lines is None or getattr(args, "json", False):
+                print(json.dumps(answer, indent=2))
+            else:
+                print("\n".join(lines(answer)))
     except urllib.error.HTTPError as error:
         print(f"{error.code}: {error.read().decode()}", file=sys.stderr)
         return 1
     except urllib.error.URLError as error:
         print(f"the local stack at {api} does not answer ({error.reason})", file=sys.stderr)
         return 2
+    return 0
+
+
+def _local_reply(args: argparse.Namespace) -> int:
+    """A patient's text, as the carrier hands it to SNS: published on the inbound topic, which
+    signs it and posts it to the webhook (InboundFunction); then what it was answered."""
+    from reactivation_tools.local.stack import LocalStack
+
+    description = _local_state(args)
+    client = LocalStack.client_for(description["moto"])
+    table = description["outputs"]["PracticeTableName"]
+    practice = _stored_practice(client("dynamodb"), table, args.practice)
+    if practice is None:
+        return 1
+    before = _outbox_to(description["api"], args.number)
+    client("sns").publish(
+        TopicArn=description["outputs"]["InboundSmsTopicArn"],
+        Message=json.dumps({
+            "originationNumber": args.number,
+            "destinationNumber": practice.sending_number,
+            "messageBody": args.text,
+            "inboundMessageId": f"local-{time.time_ns()}",
+        }),
+    )  # fmt: skip
+    request = urllib.request.Request(f"{description['api']}/_local/drain", data=b"{}",
+                                     method="POST")  # fmt: skip
+    with urllib.request.urlopen(request, timeout=600):  # nosec B310 (the local stack's API)
+        pass
+    answers = _outbox_to(description["api"], args.number)[len(before) :]
+    print(f'{args.number} -> {practice.name}: "{args.text}"')
+    for body in answers:
+        print(f'{practice.name} -> {args.number}: "{body}"')
+    if not answers:
+        print("no text answered it (see `reactivation conversation` and `handoffs list`)")
+    return 0
+
+
+def _outbox_to(api: str, number: str) -> list[str]:
+    """The texts the local stack delivered to a number, oldest first."""
+    with urllib.request.urlopen(f"{api}/_local/outbox", timeout=60) as answer:  # nosec B310
+        return [m["body"] for m in json.loads(answer.read())["sms"] if m["to"] == number]
+
+
+def _conversation(args: argparse.Namespace) -> int:
+    """One patient's conversation: each outreach message (when, campaign, channel) and each
+    reply (when, its words, how it was read), oldest first."""
+    from datetime import timedelta
+
+    from reactivation.adapters.outbox import OutboxRepository
+    from reactivation.adapters.patients import PatientRepository
+    from reactivation.adapters.replies import ReplyRepository
+    from reactivation_tools.console import table
+
+    deployment = _deployment(args)
+    client, name = deployment.client("dynamodb"), deployment.outputs["PracticeTableName"]
+    practice = _stored_practice(client, name, args.practice_id)
+    if practice is None:
+        return 1
+    record = PatientRepository(client, name).record(args.practice_id, args.patient_id)
+    if record is None:
+        print(f"no patient {args.patient_id} at {args.practice_id}", file=sys.stderr)
+        return 1
+    now = _business_now(deployment)
+    since = now - timedelta(days=args.days)
+    rows: list[tuple[datetime, str, str, str]] = []
+    for message in OutboxRepository(client, name).messages_between(
+        args.practice_id, since, now + timedelta(days=1)
+    ):
+        if message.patient_id == args.patient_id:
+            rows.append((message.sent_at, "sent", f"{message.campaign.value} by "
+                         f"{message.channel.value}", ""))  # fmt: skip
+    patient = record.patient
+    if patient.mobile:
+        for reply in ReplyRepository(client, name).conversation(args.practice_id, patient.mobile):
+            rows.append((reply.received_at, "replied", f'"{reply.body}"', reply.intent.value))
+    zone = practice.timezone
+    print(f"{patient.first_name} ({args.patient_id}) at {practice.name}, the last "
+          f"{args.days} days, {zone} time:")  # fmt: skip
+    if not rows:
+        print("  no message and no reply")
+        return 0
+    from zoneinfo import ZoneInfo
+
+    shown = [(f"{at.astimezone(ZoneInfo(zone)):%a %b %d %H:%M}", what, text, read)
+             for at, what, text, read in sorted(rows)]  # fmt: skip
+    print(table(("when", "", "message", "read as"), shown))
     return 0
 
 
@@ -811,7 +920,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="run the whole slice on the local stack")
-    demo.add_argument("--keep-running", action="store_true", help="leave the stack up afterwards")
+    demo.add_argument("--keep", "--keep-running", dest="keep_running", action="store_true",
+                      help="leave the stack up afterwards (Ctrl-C stops it)")  # fmt: skip
     demo.set_defaults(run=_demo)
 
     classify = commands.add_parser(
@@ -980,26 +1090,55 @@ def main(argv: list[str] | None = None) -> int:
     preview.add_argument("--aws-stack", help="with a stored --practice: a deployed stack's name")
     preview.set_defaults(run=_preview)
 
+    conversation = commands.add_parser(
+        "conversation",
+        help="one patient's conversation: the messages sent and the replies, oldest first",
+    )
+    conversation.add_argument("practice_id", metavar="PRACTICE")
+    conversation.add_argument("patient_id", metavar="PATIENT")
+    conversation.add_argument("--days", type=int, default=90, help="how far back (default 90)")
+    conversation.add_argument("--aws-stack", help="a deployed stack's name (default: local)")
+    conversation.set_defaults(run=_conversation)
+
     local = commands.add_parser("local", help="the local stack (moto on 127.0.0.1)")
     local_commands = local.add_subparsers(dest="local_command", required=True)
     up = local_commands.add_parser("up", help="start it in the foreground")
     up.add_argument("--moto-port", type=int, default=5055)
     up.add_argument("--api-port", type=int, default=3055)
+    up.add_argument("--json", action="store_true", help="print the whole description as JSON")
     up.set_defaults(run=_local_up)
+    from reactivation_tools import console
+
     fire = local_commands.add_parser("fire", help="fire a schedule of the template now")
     fire.add_argument("schedule", help="WeeklyEnrolment, DueFollowUps, WeeklyReport, ...")
     fire.add_argument("--at", type=datetime.fromisoformat, help="ISO time to fire it at")
+    fire.add_argument("--json", action="store_true", help="the control API's answer, as JSON")
     fire.set_defaults(
         run=lambda a: _control(
-            a, "POST", f"/_local/schedules/{a.schedule}", {"at": a.at.isoformat() if a.at else None}
+            a, "POST", f"/_local/schedules/{a.schedule}",
+            {"at": a.at.isoformat() if a.at else None},
+            lambda answer: console.fired_lines(a.schedule, answer),
         )
-    )
+    )  # fmt: skip
     seed = local_commands.add_parser("seed", help="write the demo practice and its patients")
     seed.set_defaults(run=_local_seed)
     drain = local_commands.add_parser("drain", help="feed the queues to their functions")
-    drain.set_defaults(run=lambda a: _control(a, "POST", "/_local/drain", {}))
+    drain.add_argument("--json", action="store_true", help="the control API's answer, as JSON")
+    drain.set_defaults(
+        run=lambda a: _control(a, "POST", "/_local/drain", {}, console.drained_lines)
+    )
     outbox = local_commands.add_parser("outbox", help="SMS and emails AWS (moto) delivered")
-    outbox.set_defaults(run=lambda a: _control(a, "GET", "/_local/outbox"))
+    outbox.add_argument("--json", action="store_true", help="the control API's answer, as JSON")
+    outbox.set_defaults(run=lambda a: _control(a, "GET", "/_local/outbox", None,
+                                               console.outbox_lines))  # fmt: skip
+    reply = local_commands.add_parser(
+        "reply",
+        help="a patient's text to the practice, through the SNS topic (signed, as SNS posts it)",
+    )
+    reply.add_argument("number", metavar="NUMBER", help="the patient's mobile, e.g. +12125550102")
+    reply.add_argument("text", metavar="TEXT")
+    reply.add_argument("--practice", default="bright-smile", help="default: the demo's")
+    reply.set_defaults(run=_local_reply)
     clock = local_commands.add_parser("clock", help="set or advance the local clock")
     clock.add_argument("--at", type=datetime.fromisoformat)
     clock.add_argument("--advance-hours", type=float, default=0)

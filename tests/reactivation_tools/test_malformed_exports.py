@@ -146,3 +146,28 @@ def test_a_refused_appointments_file_is_named_and_nothing_is_previewed(
     code, out, err = preview(tmp_path, capsys)
     assert (code, out) == (2, "")
     assert "appointments.csv: no starts_at, category, status column" in err
+
+
+def test_the_console_speaks_in_sentences_and_tables() -> None:
+    from reactivation_tools import console
+
+    assert console.plural(1, "holdout patient") == "1 holdout patient"
+    assert console.plural(3, "reply", "replies") == "3 replies"
+    assert console.counts({"recall_due": 5, "no_channel": 1}) == "5 recall_due, 1 no_channel"
+    assert console.counts({}) == "none"
+    assert console.table(("to", "text"), [("+1212", "Hi"), ("+1", "Yo")]).splitlines() == [
+        "to     text", "+1212  Hi", "+1     Yo",
+    ]  # fmt: skip
+    lines = console.stack_lines(
+        {"moto": "http://127.0.0.1:5055", "api": "http://127.0.0.1:3055", "schedules": ["A"],
+         "resources": {"T": {"type": "AWS::DynamoDB::Table"}, "Q": {"type": "AWS::SQS::Queue"},
+                       "R": {"type": "AWS::SQS::Queue"}},
+         "outputs": {"InboundSmsWebhookUrl": "http://127.0.0.1:3055/sms"}, "logs": "/x/logs"},
+        ".local/stack.json",
+    )  # fmt: skip
+    assert len(lines) <= 8 and "Ctrl-C stops it" in lines[-1]
+    assert "1 dynamodb, 2 SQS queues; 1 schedule" in lines[1]
+    assert console.fired_lines("X", {"ok": True, "payload": {"units": 2, "by": {"a": 1}}}) == [
+        "X fired: the function ran", "  units: 2", "  by: 1 a",
+        "  `reactivation local drain` feeds the queued work to the functions",
+    ]  # fmt: skip

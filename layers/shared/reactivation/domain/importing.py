@@ -199,7 +199,8 @@ class FileImport[Model]:
         lines = [counts.line(self.name)]
         lines += [f"  warning: {note}" for note in self.notes]
         if self.unknown_columns:
-            lines.append(f"  {len(self.unknown_columns)} unknown columns ignored: "
+            lines.append(f"  {len(self.unknown_columns)} unknown column"
+                         f"{'' if len(self.unknown_columns) == 1 else 's'} ignored: "
                          f"{', '.join(self.unknown_columns)}")  # fmt: skip
         lines += [f"  line {r.line}: rejected: {r.reason}" for r in self.rejected]
         lines += [f"  line {line}: warning: {reason}" for line, reason in self.warnings]

@@ -167,8 +167,9 @@ class ImportRecord(BaseModel):
                 lines.append(progress.counts.line(file.value))
             lines += [f"  warning: {note}" for note in progress.notes]
             if progress.unknown_columns:
-                lines.append(f"  {len(progress.unknown_columns)} unknown columns ignored: "
-                             f"{', '.join(progress.unknown_columns)}")  # fmt: skip
+                unknown = progress.unknown_columns
+                lines.append(f"  {counted(len(unknown), 'unknown column')} ignored: "
+                             f"{', '.join(unknown)}")  # fmt: skip
         if status is ImportStatus.COMPLETED:
             lines.append(f"patients not in this export (inactive): {self.not_in_export}")
         elif status is ImportStatus.NEEDS_REVIEW:

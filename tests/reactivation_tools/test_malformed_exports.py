@@ -25,7 +25,7 @@ def preview(directory: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 def accounted(err: str) -> tuple[int, int, int]:
     """patients.csv's counts, checked to add up."""
-    match = re.search(r"patients\.csv: (\d+) rows read, (\d+) imported .*?, (\d+) rejected", err)
+    match = re.search(r"patients\.csv: (\d+) rows? read, (\d+) imported .*?, (\d+) rejected", err)
     assert match is not None, err
     read, imported, rejected = map(int, match.groups())
     assert read == imported + rejected
@@ -79,6 +79,7 @@ CASES: dict[str, tuple[bytes, int, str, tuple[int, int, int] | None]] = {
         "line 3: rejected: has a NUL character",
         (2, 1, 1),
     ),
+    "excel's sep= first line": (("sep=,\r\n" + HEADER + GOOD).encode(), 0, "", (3, 3, 0)),
     "a line over the limit": (
         (HEADER + "P1,Ana,4155550134\nP2," + "x" * 70_000 + "\nP3,Cleo,\n").encode(),
         0,

@@ -169,7 +169,8 @@ class ImportCounts(BaseModel):
 
     def line(self, name: str) -> str:
         return (
-            f"{name}: {self.rows_read} rows read, {self.imported} imported "
+            f"{name}: {self.rows_read} row{'' if self.rows_read == 1 else 's'} read, "
+            f"{self.imported} imported "
             f"({self.with_warnings} with warnings), {self.rejected} rejected"
         )
 
@@ -301,6 +302,20 @@ def read_rows(
     except csv.Error as error:
         raise FileRefused(f"{name}: the header line cannot be read as CSV ({error})") from None
     source.done()
+    cells = [cell.strip() for cell in header if cell.strip()]
+    if len(cells) == 1 and cells[0].lower().startswith("sep="):
+        # Excel's own first line naming the separator ("sep=,"): the header is the next line
+        separator = cells[0][4:] or ","  # "sep=," is read as the cells "sep=" and ""
+        if separator != ",":
+            raise FileRefused(
+                f"{name}: its first line says its columns are separated by {separator!r}, not "
+                "commas: save it as 'CSV UTF-8 (Comma delimited)' and send it again"
+            )
+        try:
+            header = next(reader)
+        except (StopIteration, csv.Error):
+            raise FileRefused(f"{name} has no header line after its 'sep=,' line") from None
+        source.done()
     mapping = {k.strip().lower(): v.strip().lower() for k, v in settings.column_map.items()}
     names = []
     spelled: dict[str, str] = {}

@@ -99,6 +99,8 @@ class WeekResult:
     bookings: int = 0
     holdout_bookings: int = 0
     visits: int = 0
+    #: The patients who read a text this week (the reports' base: patients messaged a week).
+    readers: set[str] = field(default_factory=set)
 
 
 class Simulation:
@@ -222,6 +224,7 @@ class Simulation:
 
     def _decide(self, sim: SimPatient, week: WeekResult) -> None:
         week.texts += 1
+        week.readers.add(f"{sim.practice.practice_id}/{sim.patient.patient_id}")
         action = self._action()
         if action is None:
             return
@@ -369,7 +372,7 @@ def run(
         + ", ".join(f"{k} {v:.0%}" for k, v in REPLY_RATES.items())
         + f" (opt-outs: the {REPLY_RATES['stop']:.0%} who reply stop); the holdout "
         f"patients book on their own at {HOLDOUT_DAILY:.2%} a day")  # fmt: skip
-    totals = WeekResult(0)
+    totals, patient_weeks = WeekResult(0), 0
     for number in range(1, weeks + 1):
         tuesday = first_tuesday + timedelta(weeks=number - 1)
         if number > 1:
@@ -382,13 +385,17 @@ def run(
             f"{plural(result.holdout_bookings, 'holdout patient')} on their own; "
             f"{plural(result.visits, 'visit')} happened")  # fmt: skip
         totals.texts += result.texts
+        patient_weeks += len(result.readers)
         for name, count in result.replies.items():
             totals.replies[name] = totals.replies.get(name, 0) + count
     stops = totals.replies.get("stop", 0)
     if totals.texts:
-        drawn = REPLY_RATES["stop"]
-        say(f"   in all: {plural(totals.texts, 'text')} read, {plural(stops, 'opt-out')} "
-            f"({stops / totals.texts:.1%} of the texts read; drawn at {drawn:.0%})")  # fmt: skip
+        drawn, weeks_read = REPLY_RATES["stop"], max(patient_weeks, 1)
+        say(f"   in all: {plural(totals.texts, 'text')} read, {plural(stops, 'opt-out')}: "
+            f"{stops / totals.texts:.1%} of the texts read (drawn at {drawn:.0%}); the reports "
+            f"count them per patient texted in a week, {stops / weeks_read:.1%} of "
+            f"{weeks_read} (a patient reads about {totals.texts / weeks_read:.1f} texts a "
+            "week: a first message and, four days on, its follow-up)")  # fmt: skip
     outbox = stack.state_dir / "outbox"
     outbox.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

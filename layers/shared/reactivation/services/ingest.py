@@ -280,17 +280,17 @@ class IngestService:
         record.active_before, record.would_deactivate = active, missing
         if not missing:  # nothing to protect (a first export): the summary tells the rest
             return None
-        if refused:
-            return "; ".join(refused) + " (see above)"
-        if read and rejected * 100 > REJECTED_REVIEW_PERCENT * read:
-            return (f"{rejected:,} of its {read:,} rows were rejected ({100 * rejected // read}%, "
-                    f"more than {REJECTED_REVIEW_PERCENT}%)")  # fmt: skip
+        reasons = [f"{'; '.join(refused)} (see above)"] if refused else []
         limit = practice.deactivation_review_percent
         if active and missing * 100 > limit * active:
-            return (f"it would mark {counted(missing, 'active patient')} of "
-                    f"{active:,} inactive ({100 * missing // active}%, more than the "
-                    f"practice's {limit}%)")  # fmt: skip
-        return None
+            reasons.append(f"it would mark {counted(missing, 'active patient')} of "
+                           f"{active:,} inactive ({100 * missing // active}%, more than the "
+                           f"practice's {limit}%)")  # fmt: skip
+        most = REJECTED_REVIEW_PERCENT
+        if read and rejected * 100 > most * read:
+            reasons.append(f"{rejected:,} of its {read:,} rows were rejected "
+                           f"({100 * rejected // read}%, more than {most}%)")  # fmt: skip
+        return "; ".join(reasons) or None
 
     def _tell_owners(self, record: ImportRecord, practice: Practice) -> None:
         """The owners learn that the export waits for them (a failed email loses nothing:

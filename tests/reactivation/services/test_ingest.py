@@ -161,7 +161,8 @@ def test_every_row_is_imported_or_rejected_with_its_line_and_reason(harness: Har
         ["Patient_ID", "First_Name", "Last_Name", "MOBILE", "Email", "SMS_Opt_In",
          "import_line", "import_reason"],
         ["P-4", "", "Nobody", "2125550104", "", "", "5", "missing first_name"],
-        ["P-5", "Dev", "Patel", "2125550105", "", "maybe", "6", "sms_opt_in is not yes/no"],
+        ["P-5", "Dev", "Patel", "2125550105", "", "maybe", "6",
+         "sms_opt_in is not yes/no: write yes or no, or leave it blank"],
         ["P-1", "Ana", "Again", "2125550101", "", "", "7",
          "duplicate patient_id (first on line 2)"],
     ]  # fmt: skip

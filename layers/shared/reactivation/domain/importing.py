@@ -65,6 +65,10 @@ US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 DUE_DATE_KINDS = frozenset({PlanKind.FOLLOW_UP, PlanKind.CHRONIC_REVIEW, PlanKind.SURVEILLANCE})
 
 
+#: How to write a date-time the format reads (the practice's local time unless it has an offset).
+DATE_TIME_FIX = "write YYYY-MM-DDTHH:MM, e.g. 2026-04-20T10:00 (the practice's local time)"
+
+
 class RowError(ValueError):
     """The row cannot be imported; the message says why (never the patient's data)."""
 
@@ -413,7 +417,7 @@ def parse_bool(value: str, column: str) -> bool | None:
         return True
     if folded in FALSE:
         return False
-    raise RowError(f"{column} is not yes/no")
+    raise RowError(f"{column} is not yes/no: write yes or no, or leave it blank")
 
 
 def parse_date(value: str, column: str) -> date | None:
@@ -433,7 +437,7 @@ def parse_date(value: str, column: str) -> date | None:
 def parse_moment(value: str, column: str, timezone: str) -> datetime:
     moment = _moment(value, timezone)
     if moment is None:
-        raise RowError(f"{column} is not an ISO date-time")
+        raise RowError(f"{column} is not an ISO date-time: {DATE_TIME_FIX}")
     return moment
 
 
@@ -601,7 +605,7 @@ def appointment_values(
     # parse_moment and parse_enum, inlined: a million rows
     starts_at = _moment(row["starts_at"], settings.timezone)
     if starts_at is None:
-        raise RowError("starts_at is not an ISO date-time")
+        raise RowError(f"starts_at is not an ISO date-time: {DATE_TIME_FIX}")
     category = _CATEGORIES.get(row["category"]) or parse_enum(
         ServiceCategory, row["category"], "category"
     )

@@ -172,3 +172,12 @@ def test_the_console_speaks_in_sentences_and_tables() -> None:
         "X fired: the function ran", "  units: 2", "  by: 1 a",
         "  `reactivation local drain` feeds the queued work to the functions",
     ]  # fmt: skip
+
+
+def test_import_given_a_file_for_the_folder_says_so_before_uploading(tmp_path: Path) -> None:
+    from reactivation.domain.imports import ExportRef
+    from reactivation_tools.exports import ExportDirectoryError, upload_export
+
+    (tmp_path / "patients.csv").write_text(HEADER + GOOD)
+    with pytest.raises(ExportDirectoryError, match="is a file: give the folder"):
+        upload_export(None, ExportRef("bright-smile", "x"), tmp_path / "patients.csv")  # type: ignore[arg-type]

@@ -148,3 +148,16 @@ def test_a_first_export_with_nothing_to_mark_inactive_completes(aws: Aws) -> Non
     bad = patients(2) + "P-3,,\nP-4,,\n"
     outcome = run(harness, "first", export(bad))
     assert outcome.status is IngestStatus.COMPLETED and outbox.sent == []
+
+
+def test_a_refused_file_in_a_first_export_is_said_to_the_owners_too(aws: Aws) -> None:
+    harness, outbox = harness_with_outbox(aws)
+    outcome = run(harness, "first", export(b"patient_id;first_name\nP-1;Ana\n"))
+    assert outcome.status is IngestStatus.NEEDS_REVIEW
+    assert "patients.csv was refused" in outcome.record.review_reason
+    summary = harness.result(outcome.ref, "summary.txt")
+    assert (
+        "patients.csv: refused, no row read: patients.csv: its columns are separated by "
+        "semicolons, not commas" in summary
+    )
+    assert len(outbox.sent) == 1

@@ -267,9 +267,9 @@ class IngestService:
     def _review_reason(
         self, record: ImportRecord, practice: Practice, accepted: set[str]
     ) -> str | None:
-        """Why the export must not mark patients inactive on its own, or None: it would mark
-        some inactive, and a file was refused, or more than 20% of its rows were rejected,
-        or they are more than the practice's share of its active patients."""
+        """Why the export must not mark patients inactive on its own, or None: a file was
+        refused; or it would mark some inactive, and they are more than the practice's share
+        of its active patients, or more than 20% of its rows were rejected."""
         refused = [f"{file.value} was refused" for file, p in record.files.items() if p.refused]
         rejected, read = record.rejected_share()
         active = missing = 0
@@ -278,9 +278,9 @@ class IngestService:
                 active += 1
                 missing += patient_id not in accepted
         record.active_before, record.would_deactivate = active, missing
-        if not missing:  # nothing to protect (a first export): the summary tells the rest
-            return None
         reasons = [f"{'; '.join(refused)} (see above)"] if refused else []
+        if not missing:  # nothing to protect (a first export): only a refused file is said
+            return reasons[0] if reasons else None
         limit = practice.deactivation_review_percent
         if active and missing * 100 > limit * active:
             reasons.append(f"it would mark {counted(missing, 'active patient')} of "

@@ -246,40 +246,32 @@ class _Lines:
     def __init__(self, lines: Iterable[str]) -> None:
         self._source = enumerate(lines, start=1)
         self._replay: list[tuple[int, str]] = []
+        #: The current record's lines (cleared, never replaced: the feed holds it).
         self.record: list[tuple[int, str]] = []
         self.too_long: set[int] = set()
-        self.next_number = 1
 
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        if self._replay:
-            number, line = self._replay.pop()
-        else:
-            number, line = next(self._source)
-            if len(line) > MAX_LINE_CHARS:
-                self.too_long.add(number)
-                line = "\n"
-        self.record.append((number, line))
-        return line
-
-    def start(self) -> int:
-        """The number of the first line of the next record."""
-        return self._replay[-1][0] if self._replay else self.next_number
-
-    def done(self) -> None:
-        """The current record is read."""
-        if self.record:
-            self.next_number = self.record[-1][0] + 1
-        self.record = []
+    def feed(self) -> Iterator[str]:
+        """What the CSV reader reads (a generator: cheaper per line than a method call)."""
+        source, replay, record = self._source, self._replay, self.record
+        append, too_long = record.append, self.too_long
+        while True:
+            if replay:
+                item = replay.pop()
+            else:
+                item = next(source, None)
+                if item is None:
+                    return
+                if len(item[1]) > MAX_LINE_CHARS:
+                    too_long.add(item[0])
+                    item = (item[0], "\n")
+            append(item)
+            yield item[1]
 
     def give_up(self) -> int:
         """The current record is refused as its first line: the others are read again."""
         first, *rest = self.record
         self._replay += reversed(rest)
-        self.next_number = first[0] + 1
-        self.record = []
+        self.record.clear()
         return first[0]
 
 
@@ -298,14 +290,14 @@ def read_rows(
     the UNREADABLE key, and the rows after it are read: a quote left open (never closed, or
     closed by the next value's opening quote) refuses the row where it opened only."""
     source = _Lines(lines)
-    reader = csv.reader(source, strict=True)
+    reader = csv.reader(source.feed(), strict=True)
     try:
         header = next(reader)
     except StopIteration:
         raise FileRefused(f"{name} is empty: not even a header line") from None
     except csv.Error as error:
         raise FileRefused(f"{name}: the header line cannot be read as CSV ({error})") from None
-    source.done()
+    source.record.clear()
     cells = [cell.strip() for cell in header if cell.strip()]
     if len(cells) == 1 and cells[0].lower().startswith("sep="):
         # Excel's own first line naming the separator ("sep=,"): the header is the next line
@@ -319,7 +311,7 @@ def read_rows(
             header = next(reader)
         except (StopIteration, csv.Error):
             raise FileRefused(f"{name} has no header line after its 'sep=,' line") from None
-        source.done()
+        source.record.clear()
     mapping = {k.strip().lower(): v.strip().lower() for k, v in settings.column_map.items()}
     names = []
     spelled: dict[str, str] = {}
@@ -342,34 +334,33 @@ def read_rows(
     full = max((index for index, _ in known), default=-1) + 1
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        record, too_long, clear = source.record, source.too_long, source.record.clear
         while True:
-            start = source.start()
             try:
                 values = next(reader)
             except StopIteration:
                 return
             except csv.Error as error:  # the reader goes on at the next line
-                if len(source.record) > 1 or str(error) == "unexpected end of data":
+                start = record[0][0]
+                if len(record) > 1 or str(error) == "unexpected end of data":
                     yield source.give_up(), {UNREADABLE: _broken_quote(start)}
                     continue
+                clear()
                 reason = _CSV_ERRORS.get(str(error), f"not readable as CSV ({error})")
-                source.done()
                 yield start, {UNREADABLE: reason}
                 continue
-            if any(number in source.too_long for number, _ in source.record):
-                source.done()
+            start = record[0][0]
+            if too_long and any(number in too_long for number, _ in record):
+                clear()
                 yield start, {UNREADABLE: TOO_LONG}
                 continue
+            clear()
             if "".join(values).strip():  # not a blank row
                 width = len(values)
                 if pick is not None and width >= full:
-                    row = dict(zip(known_names, map(str.strip, pick(values)), strict=True))
+                    yield start, dict(zip(known_names, map(str.strip, pick(values)), strict=True))
                 else:
-                    row = {name: values[i].strip() for i, name in known if i < width}
-                source.done()
-                yield start, row
-            else:
-                source.done()
+                    yield start, {name: values[i].strip() for i, name in known if i < width}
 
     return rows(), spelled, unknown
 

@@ -312,3 +312,25 @@ def test_folding_appointments_reads_every_row_as_parsing_them_does() -> None:
             for _, a in parsed.imported] == [
         (v[0], v[2], v[3], v[4], v[5], v[6]) for v in folded
     ]  # fmt: skip
+
+
+@given(
+    count=st.integers(min_value=1, max_value=12),
+    broken=st.integers(min_value=0, max_value=11),
+    ends=st.sampled_from(["\n", "\r\n", "\r"]),
+)
+def test_a_quote_left_open_costs_its_own_row_only(count: int, broken: int, ends: str) -> None:
+    """Whichever row opens a quote it never closes (the rows after it quoting their own values
+    or not), that row is refused on its own line and every other row is imported."""
+    broken %= count
+    rows = [f'P{i},"Ana {i}",4155550{100 + i}' if i % 2 else f"P{i},Ben,4155550{100 + i}"
+            for i in range(count)]  # fmt: skip
+    rows[broken] = f'P{broken},"Cleo,4155550199'
+    text = ends.join(["patient_id,first_name,mobile", *rows]) + ends
+    result = parse_patients(text.splitlines(keepends=True), SETTINGS)
+    assert [(r.line, r.reason.split(":")[0]) for r in result.rejected] == [
+        (broken + 2, f"a quote opened on line {broken + 2} is never closed")
+    ]
+    assert sorted(p.patient_id for _, p in result.imported) == sorted(
+        f"P{i}" for i in range(count) if i != broken
+    )

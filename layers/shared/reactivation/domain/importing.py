@@ -258,9 +258,10 @@ class _Lines:
             if replay:
                 item = replay.pop()
             else:
-                item = next(source, None)
-                if item is None:
+                read = next(source, None)
+                if read is None:
                     return
+                item = read
                 if len(item[1]) > MAX_LINE_CHARS:
                     too_long.add(item[0])
                     item = (item[0], "\n")
@@ -334,6 +335,7 @@ def read_rows(
     full = max((index for index, _ in known), default=-1) + 1
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        nonlocal reader
         record, too_long, clear = source.record, source.too_long, source.record.clear
         while True:
             try:
@@ -343,7 +345,9 @@ def read_rows(
             except csv.Error as error:  # the reader goes on at the next line
                 start = record[0][0]
                 if len(record) > 1 or str(error) == "unexpected end of data":
-                    yield source.give_up(), {UNREADABLE: _broken_quote(start)}
+                    given_up = source.give_up()
+                    reader = csv.reader(source.feed(), strict=True)  # the feed may have ended
+                    yield given_up, {UNREADABLE: _broken_quote(start)}
                     continue
                 clear()
                 reason = _CSV_ERRORS.get(str(error), f"not readable as CSV ({error})")

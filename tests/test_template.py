@@ -1,12 +1,14 @@
 """template.yaml: least privilege, queue settings, and each function's settings declared once."""
 
 import re
+from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
 
 from reactivation.config import (
     AppointmentSettings,
+    DeliveryReceiptSettings,
     EmailFeedbackSettings,
     FunctionSettings,
     InboundRedriveSettings,
@@ -31,6 +33,7 @@ SETTINGS: dict[str, type[FunctionSettings]] = {
     "AppointmentsFunction": AppointmentSettings,
     "UnsubscribeFunction": UnsubscribeSettings,
     "EmailFeedbackFunction": EmailFeedbackSettings,
+    "DeliveryReceiptsFunction": DeliveryReceiptSettings,
 }
 
 
@@ -218,3 +221,123 @@ def test_a_report_claim_outlives_the_report_function() -> None:
     # a claim is taken again only once the run that took it cannot be alive any more
     report = SPEC.function_properties("ReportFunction")
     assert CLAIM_ABANDONED.total_seconds() > report["Timeout"]
+
+
+def test_the_receipts_function_reads_one_pointer_and_writes_message_items_and_opt_outs() -> None:
+    assert granted("DeliveryReceiptsFunction") == {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:PutItem",
+        "sqs:SendMessage",
+    }
+    [table, queues] = statements("DeliveryReceiptsFunction")
+    assert table["Resource"] == {"Fn::GetAtt": ["PracticeTable", "Arn"]}  # no index, no scan
+    assert queues["Resource"] == [
+        {"Fn::GetAtt": ["DeliveryReceiptsQueue", "Arn"]},
+        {"Fn::GetAtt": ["DeliveryReceiptsDeadLetterQueue", "Arn"]},
+    ]
+
+
+def test_receipts_are_queued_retried_and_dead_lettered_from_both_channels() -> None:
+    queue = SPEC.resources["DeliveryReceiptsQueue"]["Properties"]
+    receipts = SPEC.function_properties("DeliveryReceiptsFunction")
+    assert queue["VisibilityTimeout"] >= 6 * receipts["Timeout"]
+    dead_letters = {"Fn::GetAtt": ["DeliveryReceiptsDeadLetterQueue", "Arn"]}
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == dead_letters
+    assert receipts["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": dead_letters}
+    event = receipts["Events"]["Receipts"]["Properties"]
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    alarm = SPEC.resources["DeliveryReceiptsDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {
+        "Fn::GetAtt": ["DeliveryReceiptsDeadLetterQueue", "QueueName"]
+    }
+    # End User Messaging: the configuration set's events to the topic, raw to the queue
+    [destination] = SPEC.resources["SmsReceiptsConfigurationSet"]["Properties"]["EventDestinations"]
+    assert destination["SnsDestination"] == {"TopicArn": {"Ref": "DeliveryReceiptsTopic"}}
+    assert {"TEXT_DELIVERED", "TEXT_BLOCKED", "TEXT_INVALID"} <= set(
+        destination["MatchingEventTypes"]
+    )
+    subscription = SPEC.resources["DeliveryReceiptsSubscription"]["Properties"]
+    assert subscription["RawMessageDelivery"] is True
+    policy = SPEC.resources["DeliveryReceiptsTopicPolicy"]["Properties"]["PolicyDocument"]
+    assert policy["Statement"][0]["Principal"] == {"Service": "sms-voice.amazonaws.com"}
+    # SNS: both delivery status log groups handed to the function
+    subscriptions = {"SnsDeliveryLogsSubscription": "SnsDeliveryLogs",
+                     "SnsDeliveryFailureLogsSubscription": "SnsDeliveryFailureLogs"}  # fmt: skip
+    for name, group in subscriptions.items():
+        properties = SPEC.resources[name]["Properties"]
+        assert properties["DestinationArn"] == {"Fn::GetAtt": ["DeliveryReceiptsFunction", "Arn"]}
+        assert properties["LogGroupName"]["Fn::If"][1] == {"Ref": group}
+    assert SPEC.resources["SnsDeliveryLogs"]["Properties"]["LogGroupName"] == {
+        "Fn::Sub": "sns/${AWS::Region}/${AWS::AccountId}/DirectPublishToPhoneNumber"
+    }
+
+
+def _evaluate(value: Any, parameters: dict[str, str]) -> Any:
+    """The few intrinsics the SES statements use, for these parameter values."""
+    if isinstance(value, list):
+        return [_evaluate(v, parameters) for v in value]
+    if not isinstance(value, dict):
+        return value
+    ((key, arg),) = value.items()
+    if key == "Ref":
+        return parameters[arg]
+    if key == "Fn::Sub":
+        return re.sub(r"\$\{([^}]+)\}", lambda m: parameters[m.group(1)], arg)
+    if key == "Fn::Join":
+        return arg[0].join(_evaluate(arg[1], parameters))
+    if key == "Fn::Split":
+        return _evaluate(arg[1], parameters).split(arg[0])
+    if key == "Fn::If":
+        assert arg[0] == "HasSenderIdentities"
+        return _evaluate(arg[1] if parameters["SenderIdentities"] else arg[2], parameters)
+    raise AssertionError(key)
+
+
+@pytest.mark.parametrize(
+    "function", ["SendFunction", "ReportFunction", "InboundFunction", "InboundRedriveFunction"]
+)
+@pytest.mark.parametrize("extra", ["", "clinic.example,owner@spa.example"])
+def test_email_goes_only_from_inside_the_stack_s_sender_identities(
+    function: str, extra: str
+) -> None:
+    [ses] = [s for s in statements(function) if "ses:SendEmail" in str(s["Action"])]
+    identities = [r for r in ses["Resource"]] if isinstance(ses["Resource"], list) else [
+        ses["Resource"]]  # fmt: skip
+    assert {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"} in (
+        identities
+    )
+    parameters = {"EmailSenderIdentity": "mail.example.com", "SenderIdentities": extra}
+    patterns = _evaluate(ses["Condition"]["StringLike"]["ses:FromAddress"], parameters)
+
+    def allowed(address: str) -> bool:
+        return any(fnmatchcase(address, pattern) for pattern in patterns)
+
+    assert allowed("reports@mail.example.com") and allowed("mail.example.com")
+    assert not allowed("frontdesk@example.com") and not allowed("x@evil.example")
+    assert "" not in patterns and "*@" not in patterns
+    assert allowed("frontdesk@clinic.example") is bool(extra)
+    assert allowed("owner@spa.example") is bool(extra)
+    assert not allowed("other@spa.example")
+
+
+def test_the_account_s_sms_spend_has_an_alarm_at_a_parameter() -> None:
+    alarms = {
+        "SmsSpendAlarm": ("AWS/SNS", "SMSMonthToDateSpentUSD"),
+        "EndUserMessagingSpendAlarm": ("AWS/SMSVoice", "TextMessageMonthlySpend"),
+    }
+    for name, metric in alarms.items():
+        alarm = SPEC.resources[name]["Properties"]
+        assert (alarm["Namespace"], alarm["MetricName"]) == metric
+        assert alarm["Threshold"] == {"Ref": "SmsSpendAlarmUSD"}
+        assert alarm["AlarmActions"] == [{"Ref": "OpsAlertsTopic"}]
+
+
+def test_every_function_that_emails_is_scoped_to_the_sender_identities() -> None:
+    emailing = [f for f in SETTINGS if "ses:SendEmail" in granted(f)]
+    assert sorted(emailing) == ["InboundFunction", "InboundRedriveFunction", "ReportFunction",
+                                "SendFunction"]  # fmt: skip
+    for function in emailing:
+        for statement in statements(function):
+            if "ses:SendEmail" in str(statement["Action"]):
+                assert "ses:FromAddress" in statement["Condition"]["StringLike"], function

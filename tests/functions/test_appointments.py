@@ -8,11 +8,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.outreach import Decision
 from reactivation.domain.patients import AppointmentStatus
 from reactivation.domain.sequences import start as start_sequence
+from reactivation.domain.sequences import stopped
 from reactivation.domain.types import Campaign, Channel
 from tests.builders import at
 from tests.conftest import Aws
@@ -124,7 +127,7 @@ def test_a_no_show_starts_the_rescue_15_minutes_after_the_missed_start(
     ]
 
 
-def test_no_rescue_for_an_early_cancellation_or_a_patient_already_in_a_sequence(
+def test_no_rescue_for_an_early_cancellation(
     aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[datetime], None]
 ) -> None:
     seed(aws)
@@ -133,9 +136,93 @@ def test_no_rescue_for_an_early_cancellation_or_a_patient_already_in_a_sequence(
     frozen_clock(at("2026-11-20 09:00"))  # four days ahead: a reschedule, not a rescue
     handler(sqs_event(aws, put(aws, change("cancelled", "2026-11-20T14:00:00Z"))))
     assert sequences.active("bright-smile", "P-1") is None
+
+
+def test_the_rescue_ends_a_sequence_of_lower_priority_and_takes_its_place(
+    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[datetime], None]
+) -> None:
+    seed(aws)
+    handler = load_function("AppointmentsFunction")
+    sequences = SequenceRepository(aws.client("dynamodb"), aws.table)
     recall = Decision(patient_id="P-1", campaign=Campaign.RECALL_DUE, channel=Channel.SMS)
-    assert sequences.enrol(start_sequence("bright-smile", recall, at("2026-11-17 10:00")))
+    before = start_sequence("bright-smile", recall, at("2026-11-17 10:00"))
+    assert sequences.enrol(before)
     frozen_clock(at("2026-11-24 10:20"))
     handler(sqs_event(aws, put(aws, change("no_show", "2026-11-24T15:20:00Z"))))
     active = sequences.active("bright-smile", "P-1")
-    assert active is not None and active.campaign is Campaign.RECALL_DUE  # never two sequences
+    assert active is not None and active.campaign is Campaign.MISSED_APPOINTMENT
+    ended = sequences.get("bright-smile", "P-1", before.sequence_id)
+    assert ended is not None and ended.end_reason == "rescue" and ended.next_step is None
+    assert ended.ended_at == at("2026-11-24 10:20")
+    due = [s.campaign for s in sequences.due("bright-smile", at("2026-12-31 10:00"))]
+    assert due == [Campaign.MISSED_APPOINTMENT]  # the recall sends nothing more
+    history = sequences.history("bright-smile", "P-1", frozenset())
+    assert history.rescued_at == at("2026-11-24 10:20")
+
+
+def test_only_a_rescue_in_the_last_30_days_blocks_another_and_a_late_report_waits(
+    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[datetime], None]
+) -> None:
+    seed(aws)
+    handler = load_function("AppointmentsFunction")
+    sequences = SequenceRepository(aws.client("dynamodb"), aws.table)
+    frozen_clock(at("2026-11-24 10:20"))
+    handler(sqs_event(aws, put(aws, change("no_show", "2026-11-24T15:20:00Z"))))
+    first = sequences.active("bright-smile", "P-1")
+    assert first is not None
+    booked = stopped(first, first.started_at, "booked")
+    assert sequences.replace(first, booked)
+    # another miss 10 days later: the first rescue still blocks
+    frozen_clock(at("2026-12-04 11:20"))
+    later = change(
+        "no_show", "2026-12-04T16:20:00Z", appointment_id="A-78", starts_at="2026-12-04T11:00"
+    )
+    handler(sqs_event(aws, put(aws, later)))
+    assert sequences.active("bright-smile", "P-1") is None
+    # a miss reported more than a day after its start is left to the weekly run
+    frozen_clock(at("2027-01-06 11:01"))
+    late = change(
+        "no_show", "2027-01-06T16:01:00Z", appointment_id="A-79", starts_at="2027-01-05T11:00"
+    )
+    handler(sqs_event(aws, put(aws, late)))
+    assert sequences.active("bright-smile", "P-1") is None
+    # a holdout recall enrolment 9 days ago: the 30-day cooldown does not hold a rescue back
+    recall = Decision(
+        patient_id="P-1", campaign=Campaign.RECALL_DUE, channel=Channel.SMS, holdout=True
+    )
+    assert sequences.enrol(start_sequence("bright-smile", recall, at("2026-12-28 10:00")))
+    # 31 days on, in time: rescued again
+    frozen_clock(at("2027-01-06 11:20"))
+    again = change(
+        "no_show", "2027-01-06T16:20:00Z", appointment_id="A-80", starts_at="2027-01-06T11:00"
+    )
+    handler(sqs_event(aws, put(aws, again)))
+    rescue = sequences.active("bright-smile", "P-1")
+    assert rescue is not None and rescue.campaign is Campaign.MISSED_APPOINTMENT
+
+
+def test_a_rescue_whose_lower_sequence_ends_meanwhile_reads_again_and_starts(
+    aws: Aws,
+    load_function: Callable[[str], Handler],
+    frozen_clock: Callable[[datetime], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed(aws)
+    handler = load_function("AppointmentsFunction")
+    sequences = SequenceRepository(aws.client("dynamodb"), aws.table)
+    recall = Decision(patient_id="P-1", campaign=Campaign.RECALL_DUE, channel=Channel.SMS)
+    before = start_sequence("bright-smile", recall, at("2026-11-03 10:00"))
+    assert sequences.enrol(before)
+    stale = sequences.history("bright-smile", "P-1", frozenset())
+    assert sequences.replace(before, stopped(before, at("2026-11-24 10:16"), "completed"))
+    reads = iter([stale])  # the first read is from before the recall's last step ended it
+    real = SequenceRepository.history
+
+    def history(self: SequenceRepository, *args: Any) -> Any:
+        return next(reads, None) or real(self, *args)
+
+    monkeypatch.setattr(SequenceRepository, "history", history)
+    frozen_clock(at("2026-11-24 10:20"))
+    handler(sqs_event(aws, put(aws, change("no_show", "2026-11-24T15:20:00Z"))))
+    active = sequences.active("bright-smile", "P-1")
+    assert active is not None and active.campaign is Campaign.MISSED_APPOINTMENT

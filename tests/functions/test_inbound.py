@@ -19,6 +19,7 @@ from reactivation.domain.handoffs import Handoff, HandoffReason, Team
 from reactivation.domain.openings import parse_openings
 from reactivation.domain.outreach import Decision
 from reactivation.domain.practice import FaqAnswer
+from reactivation.domain.sequences import step_due
 from reactivation.domain.types import Campaign, Channel
 from reactivation_tools.local.api import http_api_event
 from tests.builders import at, make_patient, make_practice
@@ -250,7 +251,11 @@ def test_not_now_ends_the_sequence_and_snoozes_until_the_month_named(
     for patient_id in ("P-1", "P-2"):  # the family shares the number
         state = history(aws, patient_id)
         assert not state.in_sequence and state.snoozed_until == date(2027, 3, 1)
-    assert sent_sms() == []
+    # a short acknowledgement that names when the practice checks back (replies.md)
+    assert sent_sms() == [
+        ("+12125550101", "No problem. Bright Smile Dental will check back with you around "
+         "March 1. Reply STOP to opt out.")
+    ]  # fmt: skip
 
 
 def test_decline_starts_the_180_day_cooldown_of_that_campaign(aws: Aws, inbound: Handler) -> None:
@@ -293,11 +298,29 @@ def test_book_ends_the_sequence_and_sends_the_booking_way(aws: Aws, inbound: Han
     ]
 
 
-def test_a_question_pauses_the_sequence_for_staff(aws: Aws, inbound: Handler) -> None:
-    assert sorted(due_steps(aws)) == ["P-1", "P-2"]
-    post(inbound, json.dumps(envelope(aws, "do you have parking?")))
-    assert due_steps(aws) == []  # no further step goes out on its own
-    assert history(aws).in_sequence  # but the sequence is not over: staff answer and resume
+def test_a_question_nobody_answered_pauses_the_sequence_until_staff_or_its_deadline(
+    aws: Aws, inbound: Handler
+) -> None:
+    repository = SequenceRepository(aws.client("dynamodb"), aws.table)
+    before = repository.active("bright-smile", "P-1")
+    assert before is not None and sorted(due_steps(aws)) == ["P-1", "P-2"]
+    post(inbound, json.dumps(envelope(aws, "do you do sedation?")))
+    for patient_id in ("P-1", "P-2"):
+        paused = repository.active("bright-smile", patient_id)
+        assert paused is not None and paused.paused_at is not None and paused.next_step
+        assert paused.paused_until == paused.paused_at + timedelta(days=7)  # never for good
+        # the clock stopped: the waiting step is due its interval after the deadline
+        assert paused.next_step_due_at == step_due(paused, paused.next_step, paused.paused_until)
+        assert paused.next_step_due_at > before.next_step_due_at  # type: ignore[operator]
+    assert history(aws).in_sequence  # the sequence is not over: staff answer, or it resumes
+
+
+def test_a_question_the_faq_answered_does_not_pause(aws: Aws, inbound: Handler) -> None:
+    repository = SequenceRepository(aws.client("dynamodb"), aws.table)
+    before = repository.active("bright-smile", "P-1")
+    post(inbound, json.dumps(envelope(aws, "what are your hours?")))
+    after = repository.active("bright-smile", "P-1")
+    assert after == before and after is not None and not after.paused  # its next step: booking
 
 
 def handoffs(aws: Aws) -> list[Handoff]:
@@ -549,3 +572,12 @@ def test_a_delivery_that_died_answering_leaves_the_text_in_doubt_and_the_changes
     assert not recipients.claim_answers("bright-smile", "+12125550101", "in-1", RUN)
     recipients.release_answers("bright-smile", "+12125550101", "in-1", [])
     assert recipients.claim_answers("bright-smile", "+12125550101", "in-1", RUN)
+
+
+@pytest.mark.parametrize("text", ["do you have parking?", "no thanks, we found another dentist"])
+def test_every_reply_marks_the_numbers_patients_as_having_answered(
+    aws: Aws, inbound: Handler, text: str
+) -> None:
+    post(inbound, json.dumps(envelope(aws, text)))
+    for patient_id in ("P-1", "P-2"):  # the family shares the number: no no-reply cooldown
+        assert history(aws, patient_id).last_reply_at == at("2026-11-24 10:05")

@@ -64,6 +64,12 @@ def unsubscribe_link(_aws: Aws) -> dict[str, Any]:
 CASES: dict[str, tuple[str, Callable[[Aws], dict[str, Any]]]] = {
     "appointments": ("AppointmentsFunction", queued(appointment_changed())),
     "email feedback": ("EmailFeedbackFunction", queued(bounce())),
+    "delivery receipt": ("DeliveryReceiptsFunction", queued(
+        {"eventType": "TEXT_BLOCKED", "eventTimestamp": NAME, "messageId": f"{NAME} {NUMBER}",
+         "destinationPhoneNumber": NUMBER, "messageStatusDescription": DIAGNOSIS})),
+    "sns delivery status": ("DeliveryReceiptsFunction", queued(
+        {"notification": {"messageId": EMAIL, "timestamp": NAME}, "status": "FAILURE",
+         "delivery": {"destination": NUMBER, "providerResponse": DIAGNOSIS}})),
     "ingest": ("IngestFunction", queued({"practice_id": NAME, "export_id": NUMBER})),
     "segment unit": ("SegmentFunction", queued({"run": "enrolment", "practice_id": NAME,
                                                 "run_start": "2026-11-24T15:00:00Z"})),

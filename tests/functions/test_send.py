@@ -13,6 +13,7 @@ from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
+from reactivation.domain.conversation import LastSent, SentKind
 from reactivation.domain.outreach import Decision, PendingStep, SendJob, SendStatus
 from reactivation.domain.patients import AppointmentStatus
 from reactivation.domain.practice import MessageOverride
@@ -303,3 +304,16 @@ def test_a_job_failing_on_its_last_try_is_parked_with_its_reason(
     assert SendJob.model_validate_json(parked["Body"]) == job
     assert parked["MessageAttributes"]["reason"]["StringValue"] == "ClientError on try 3"
     assert OutboxRepository(aws.client("dynamodb"), aws.table).status(job) is None
+
+
+def test_a_sent_text_is_the_numbers_last_sent_read_by_its_replies(aws: Aws, send: Handler) -> None:
+    seed(aws)
+    job = enrolled_job(aws)
+    assert send(sqs_event(aws, [job.model_dump_json()])) == {"batchItemFailures": []}
+    recipient = RecipientRepository(aws.client("dynamodb"), aws.table).read(
+        "bright-smile", "+12125550101"
+    )
+    assert recipient.last_sent == LastSent(
+        kind=SentKind.OUTREACH, at=RUN, patient_id="P-1", sequence_id=job.sequence_id, step=1
+    )
+    assert len(recipient.sends) == 1  # written with the send, in the same claim

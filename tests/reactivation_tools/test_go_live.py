@@ -230,3 +230,90 @@ def test_practice_check_reads_a_real_account_only(capsys: pytest.CaptureFixture[
 
     assert main(["practice", "check", "bright-smile"]) == 2
     assert "--aws-stack" in capsys.readouterr().err
+
+
+ROLE = "arn:aws:iam::123456789012:role/reactivation-DeliveryStatusLogsRole-x1"
+RECEIPTS_TOPIC = "arn:aws:sns:us-east-1:123456789012:reactivation-DeliveryReceiptsTopic-x1"
+RECEIPT_OUTPUTS = {
+    "InboundSmsTopicArn": TOPIC,
+    "DeliveryReceiptsQueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/receipts",
+    "DeliveryReceiptsTopicArn": RECEIPTS_TOPIC,
+    "DeliveryStatusLogsRoleArn": ROLE,
+    "SenderIdentities": "reactivation.test,mail.example.com",
+}
+
+
+@pytest.mark.parametrize(
+    ("role", "rate", "ready"), [(ROLE, "100", True), (None, None, False), (ROLE, "10", False)]
+)
+def test_sns_must_log_every_text_s_delivery_status_with_the_stack_s_role(
+    stubbed: dict[str, Stubber], role: str | None, rate: str | None, ready: bool
+) -> None:
+    attributes = {"DeliveryStatusIAMRole": role, "DeliveryStatusSuccessSamplingRate": rate}
+    stubbed["sns"].add_response(
+        "get_sms_attributes",
+        {"attributes": {k: v for k, v in attributes.items() if v is not None}},
+        {"attributes": ["DeliveryStatusIAMRole", "DeliveryStatusSuccessSamplingRate"]},
+    )
+    [receipts] = go_live.check_delivery_receipts(
+        client_of(stubbed), RECEIPT_OUTPUTS, sms_channel="sns"
+    )
+    assert receipts.ok is ready
+    assert receipts.fix == (
+        f"aws sns set-sms-attributes --attributes DeliveryStatusIAMRole={ROLE},"
+        "DeliveryStatusSuccessSamplingRate=100"
+    )
+
+
+def test_a_stack_reading_no_sns_receipts_is_told_how_and_an_old_stack_is_not_checked(
+    stubbed: dict[str, Stubber],
+) -> None:
+    outputs = {k: v for k, v in RECEIPT_OUTPUTS.items() if k != "DeliveryStatusLogsRoleArn"}
+    [receipts] = go_live.check_delivery_receipts(client_of(stubbed), outputs, sms_channel="sns")
+    assert not receipts.ok and "SnsDeliveryStatusLogs=create" in receipts.fix
+    old = {"InboundSmsTopicArn": TOPIC}
+    assert go_live.check_delivery_receipts(client_of(stubbed), old, sms_channel="sns") == []
+
+
+def test_an_operator_s_configuration_set_must_publish_to_the_receipts_topic(
+    stubbed: dict[str, Stubber],
+) -> None:
+    def configuration_set(destinations: list[dict[str, Any]]) -> None:
+        stubbed["pinpoint-sms-voice-v2"].add_response(
+            "describe_configuration_sets",
+            {"ConfigurationSets": [{
+                "ConfigurationSetArn": "arn:aws:sms-voice:us-east-1:123456789012:"
+                                       "configuration-set/practice-texts",
+                "ConfigurationSetName": "practice-texts", "EventDestinations": destinations,
+                "CreatedTimestamp": datetime(2026, 12, 1, tzinfo=UTC)}]},
+            {"ConfigurationSetNames": ["practice-texts"]},
+        )  # fmt: skip
+
+    def receipts() -> go_live.Check:
+        [check] = go_live.check_delivery_receipts(
+            client_of(stubbed), RECEIPT_OUTPUTS, sms_channel="end_user_messaging",
+            configuration_set="practice-texts",
+        )  # fmt: skip
+        return check
+
+    configuration_set([])
+    missing = receipts()
+    assert not missing.ok
+    assert f"--sns-destination TopicArn={RECEIPTS_TOPIC}" in missing.fix
+    configuration_set([{"EventDestinationName": "delivery-receipts", "Enabled": True,
+                        "MatchingEventTypes": ["TEXT_ALL"],
+                        "SnsDestination": {"TopicArn": RECEIPTS_TOPIC}}])  # fmt: skip
+    assert receipts().ok
+    [own] = go_live.check_delivery_receipts(
+        client_of(stubbed), RECEIPT_OUTPUTS, sms_channel="end_user_messaging"
+    )
+    assert own.ok  # the stack's own set publishes to its topic by construction
+
+
+def test_the_practice_s_sender_must_be_inside_the_stack_s_identities() -> None:
+    [inside] = go_live.check_sender_identity(make_practice(), RECEIPT_OUTPUTS)
+    assert inside.ok
+    outside = make_practice(from_email="hello@newclinic.example")
+    [refused] = go_live.check_sender_identity(outside, RECEIPT_OUTPUTS)
+    assert not refused.ok and "SenderIdentities" in refused.fix
+    assert go_live.check_sender_identity(outside, {"InboundSmsTopicArn": TOPIC}) == []

@@ -21,6 +21,8 @@ def practices(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> PracticeRepository:
         return aws.client("dynamodb"), aws.table
 
     monkeypatch.setattr(cli, "_practice_table", table)
+    # the local stack's SenderIdentities (tools/reactivation_tools/local/stack.py)
+    monkeypatch.setattr(cli, "_sender_identities", lambda args: ["reactivation.test"])
     return PracticeRepository(aws.client("dynamodb"), aws.table)
 
 
@@ -76,3 +78,27 @@ def test_a_number_another_practice_sends_from_is_refused_and_its_owner_named(
     assert "+12125550199 belongs to the practice bright-smile" in err
     assert practices.get("other") is None
     assert practices.owner_of_number("+12125550199") == "bright-smile"
+
+
+def test_practice_show_shows_the_weekly_cap_the_pilot_and_the_no_reply_cooldown(
+    practices: PracticeRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    piloted = _variant(
+        tmp_path,
+        "piloted",
+        **{
+            "weekly_new_sequences: 150": "weekly_new_sequences: 80",
+            "# pilot: {weekly_runs: 4, patients: 50}": "pilot: {weekly_runs: 3, share_percent: 10}",
+        },
+    )
+    assert cli.main(["practice", "put", str(piloted)]) == 0
+    capsys.readouterr()
+    assert cli.main(["practice", "show", "bright-smile"]) == 0
+    out, err = capsys.readouterr()
+    assert '"weekly_new_sequences": 80' in out and '"share_percent": 10' in out
+    assert '"no_reply_cooldown_days": 180' in out
+    assert (
+        "Limits: at most 80 new sequences a week; pilot: at most 10% of those due in each of "
+        "the first 3 weekly runs; a campaign that went unanswered waits 180 days (any "
+        "campaign: 60)"
+    ) in err

@@ -351,6 +351,13 @@ def _practice_table(args: argparse.Namespace) -> tuple[Any, str]:
     return deployment.client("dynamodb"), deployment.outputs["PracticeTableName"]
 
 
+def _sender_identities(args: argparse.Namespace) -> list[str] | None:
+    """The SES identities the stack may send from (its SenderIdentities output); None: a stack
+    deployed before it had them (nothing to check against)."""
+    value = _deployment(args).outputs.get("SenderIdentities")
+    return None if value is None else [i for i in value.split(",") if i.strip()]
+
+
 def _stored_practice(client: Any, table: str, practice_id: str) -> Any:
     """The stored practice, or None after saying on stderr that there is none."""
     from reactivation.adapters.practices import PracticeRepository
@@ -487,7 +494,11 @@ def _progress(record: Any) -> None:
 
 def _practice_put(args: argparse.Namespace) -> int:
     from reactivation.adapters.practices import NumberTaken, PracticeChanged, PracticeRepository
-    from reactivation_tools.onboarding import PracticeConfigError, parse_practice
+    from reactivation_tools.onboarding import (
+        PracticeConfigError,
+        outside_sender_identities,
+        parse_practice,
+    )
 
     path = Path(args.file)
     try:
@@ -508,6 +519,11 @@ def _practice_put(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(f"{path}: valid ({practice.name}, {len(practice.campaigns())} campaigns)")
         return 0
+    identities = _sender_identities(args)
+    refused = outside_sender_identities(practice.from_email, identities or [])
+    if identities is not None and refused is not None:
+        print(f"not saved: {refused}", file=sys.stderr)
+        return 1
     client, table = _practice_table(args)
     practices = PracticeRepository(client, table)
     stored = practices.get(practice.practice_id)
@@ -647,19 +663,37 @@ def _handoffs_list(args: argparse.Namespace) -> int:
 
 
 def _handoffs_close(args: argparse.Namespace) -> int:
-    """Closes a handoff; closing a complaint or a sensitive reply lets outreach resume."""
+    """Closes a handoff with its outcome (resume, booked, end, opt_out); closing a clinical
+    reply, a complaint or a sensitive reply lets outreach resume."""
+    from reactivation.domain.handoffs import HandoffOutcome
     from reactivation.services.staff import NoOpenHandoff
 
     staff, _, deployment = _staff(args)
     try:
         closed = staff.close_handoff(
-            args.practice_id, args.handoff_id, _business_now(deployment), args.note
-        )
+            args.practice_id, args.handoff_id, _business_now(deployment),
+            HandoffOutcome(args.outcome), args.note, by="cli",
+        )  # fmt: skip
     except NoOpenHandoff as error:
         print(error, file=sys.stderr)
         return 1
-    print(f"closed {args.handoff_id}" + (" (outreach may resume)" if closed.released else ""))
+    said = [f"closed {args.handoff_id} as {closed.outcome.value}"]
+    if closed.released:
+        said.append("outreach may resume")
+    if closed.resumed:
+        said.append(f"{_plural(len(closed.resumed), 'sequence')} resumed")
+    if closed.ended:
+        said.append(f"{_plural(len(closed.ended), 'sequence')} ended")
+    if closed.follow_up:
+        said.append("the patient will be asked later whether to book")
+    if closed.opted_out:
+        said.append("the number is opted out")
+    print("; ".join(said))
     return 0
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _replies_correct(args: argparse.Namespace) -> int:
@@ -723,6 +757,13 @@ def _practice_show(args: argparse.Namespace) -> int:
     if practice is None:
         return 1
     print(practice.model_dump_json(indent=2))
+    pilot = f"; pilot: {practice.pilot.describe()}" if practice.pilot else "; no pilot"
+    print(
+        f"Limits: at most {practice.weekly_new_sequences} new sequences a week{pilot}; a "
+        f"campaign that went unanswered waits {practice.no_reply_cooldown_days} days "
+        "(any campaign: 60)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -774,6 +815,7 @@ def _practice_check(args: argparse.Namespace) -> int:
         practice,
         args.aws_stack,
         sms_channel=parameters.get("SmsChannel", "sns"),
+        configuration_set=parameters.get("SmsConfigurationSet", ""),
     )
     for line in checks:
         print(line.render())
@@ -966,9 +1008,16 @@ def main(argv: list[str] | None = None) -> int:
     list_ = handoff_commands.add_parser("list", help="a practice's open handoffs, oldest first")
     list_.add_argument("practice_id")
     list_.set_defaults(run=_handoffs_list)
-    close = handoff_commands.add_parser("close", help="close one (a complaint's hold ends)")
+    close = handoff_commands.add_parser("close", help="close one with its outcome")
     close.add_argument("practice_id")
     close.add_argument("handoff_id")
+    close.add_argument(
+        "--outcome",
+        choices=["resume", "booked", "end", "opt_out"],
+        default="resume",
+        help="answered, the sequence goes on (default); booked; end the sequence; opt the "
+        "number out",
+    )
     close.add_argument("--note", help="what was done")
     close.set_defaults(run=_handoffs_close)
     message_commands = _stack_group(commands, "messages", "the practice's outbound messages")

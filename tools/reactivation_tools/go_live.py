@@ -233,6 +233,96 @@ def check_email(sesv2: Any, practice: Practice) -> list[Check]:
     return checks
 
 
+def check_sender_identity(practice: Practice, outputs: dict[str, str]) -> list[Check]:
+    """The practice's from_email inside the SES identities the stack may send from (none to
+    check on a stack deployed before it named them)."""
+    from reactivation_tools.onboarding import outside_sender_identities
+
+    value = outputs.get("SenderIdentities")
+    if value is None:
+        return []
+    identities = [i for i in value.split(",") if i.strip()]
+    why = outside_sender_identities(practice.from_email, identities)
+    return [
+        Check(
+            "sender allowed by the stack",
+            why is None,
+            f"{practice.from_email} is inside {', '.join(identities)}" if why is None else why,
+            "add the identity to SenderIdentities and deploy again (sam deploy "
+            "--parameter-overrides SenderIdentities=...), or change from_email",
+        )
+    ]
+
+
+def check_delivery_receipts(
+    client: Callable[[str], Any],
+    outputs: dict[str, str],
+    *,
+    sms_channel: str,
+    configuration_set: str = "",
+) -> list[Check]:
+    """Delivery receipts reach the stack: SNS writes its SMS delivery status logs with the
+    stack's role (every success sampled), or the End User Messaging configuration set texts
+    go with publishes its events to the stack's receipts topic."""
+    if "DeliveryReceiptsQueueUrl" not in outputs:
+        return []  # a stack deployed before receipts were read
+    topic = outputs.get("DeliveryReceiptsTopicArn", "")
+    if sms_channel == "end_user_messaging":
+        if not configuration_set:
+            return [Check("delivery receipts", True, "the stack's own configuration set")]
+        try:
+            sets = client("pinpoint-sms-voice-v2").describe_configuration_sets(
+                ConfigurationSetNames=[configuration_set]
+            )["ConfigurationSets"]
+        except ClientError as error:
+            sets, detail = [], f"configuration set {configuration_set}: {_error(error)}"
+        else:
+            detail = f"configuration set {configuration_set} sends no events to {topic}"
+        ready = any(
+            d.get("Enabled") and d.get("SnsDestination", {}).get("TopicArn") == topic
+            for s in sets
+            for d in s.get("EventDestinations", [])
+        )
+        return [
+            Check(
+                "delivery receipts",
+                ready,
+                f"{configuration_set} publishes its events to the receipts topic" if ready
+                else detail,
+                f"aws pinpoint-sms-voice-v2 create-event-destination --configuration-set-name "
+                f"{configuration_set} --event-destination-name delivery-receipts "
+                f"--matching-event-types TEXT_ALL --sns-destination TopicArn={topic}",
+            )
+        ]  # fmt: skip
+    role = outputs.get("DeliveryStatusLogsRoleArn")
+    if role is None:
+        return [
+            Check(
+                "delivery receipts",
+                False,
+                "the stack reads no SNS delivery status (SnsDeliveryStatusLogs is none)",
+                "sam deploy --parameter-overrides SnsDeliveryStatusLogs=create (or existing, "
+                "when the account has the sns/REGION/ACCOUNT/DirectPublishToPhoneNumber groups)",
+            )
+        ]
+    wanted = ["DeliveryStatusIAMRole", "DeliveryStatusSuccessSamplingRate"]
+    attributes = client("sns").get_sms_attributes(attributes=wanted)["attributes"]
+    ready = (
+        attributes.get("DeliveryStatusIAMRole") == role
+        and attributes.get("DeliveryStatusSuccessSamplingRate") == "100"
+    )
+    return [
+        Check(
+            "delivery receipts",
+            ready,
+            "SNS logs every text's delivery status with the stack's role" if ready
+            else "SNS does not log every text's delivery status with the stack's role",
+            f"aws sns set-sms-attributes --attributes DeliveryStatusIAMRole={role},"
+            "DeliveryStatusSuccessSamplingRate=100",
+        )
+    ]  # fmt: skip
+
+
 def check_stack(
     sns: Any, cloudformation: Any, scheduler: Any, stack: str, inbound_topic: str
 ) -> list[Check]:
@@ -274,6 +364,7 @@ def check(
     stack: str,
     *,
     sms_channel: str,
+    configuration_set: str = "",
 ) -> list[Check]:
     """Every go-live step for one practice on a deployed stack; reads only."""
     topic = outputs["InboundSmsTopicArn"]
@@ -283,7 +374,11 @@ def check(
         else check_sns_sms(client("sns"))
     )
     checks += check_email(client("sesv2"), practice)
+    checks += check_sender_identity(practice, outputs)
     checks += check_stack(
         client("sns"), client("cloudformation"), client("scheduler"), stack, topic
+    )
+    checks += check_delivery_receipts(
+        client, outputs, sms_channel=sms_channel, configuration_set=configuration_set
     )
     return checks

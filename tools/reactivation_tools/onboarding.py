@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,3 +69,30 @@ def parse_practice(text: str, *, yaml_file: bool) -> Practice:
             for item in error.errors()
         ]
         raise PracticeConfigError(problems) from error
+
+
+def sender_identity_of(from_email: str, identities: Iterable[str]) -> str | None:
+    """The stack's SES identity `from_email` is inside: the address itself, or its domain (the
+    send and report functions' IAM allows exactly these); None: outside every one."""
+    address = from_email.strip().lower()
+    domain = address.rsplit("@", 1)[-1]
+    for identity in identities:
+        if identity.strip().lower() in (address, domain):
+            return identity.strip()
+    return None
+
+
+def outside_sender_identities(from_email: str, identities: Iterable[str]) -> str | None:
+    """Why a practice's from_email cannot be sent from, with the fix (None: it can)."""
+    allowed = [i.strip() for i in identities if i.strip()]
+    if sender_identity_of(from_email, allowed) is not None:
+        return None
+    domain = from_email.rsplit("@", 1)[-1]
+    return (
+        f"from_email {from_email} is not inside any SES identity this stack may send from "
+        f"({', '.join(allowed) or 'none'}), so its emails would be refused. Either use an "
+        f"address at one of them, or verify {domain} in SES (aws sesv2 create-email-identity "
+        f"--email-identity {domain}, then its DKIM records in DNS) and add it to the stack's "
+        f"SenderIdentities parameter (sam deploy --parameter-overrides "
+        f"SenderIdentities={','.join([*allowed[1:], domain])})."
+    )

@@ -130,3 +130,10 @@ class AppointmentSettings(FunctionSettings):
     appointment_dead_letter_queue_url: str = Field(
         alias="APPOINTMENT_CHANGES_DEAD_LETTER_QUEUE_URL", min_length=8
     )
+
+
+class DeliveryReceiptSettings(FunctionSettings):
+    """The delivery receipts function: the table, and its own queue (where it puts the SNS
+    delivery status log entries CloudWatch Logs hands it, one message each)."""
+
+    delivery_receipts_queue_url: str = Field(alias="DELIVERY_RECEIPTS_QUEUE_URL", min_length=8)

@@ -116,16 +116,26 @@ def opt_out_list(settings: SmsSettings) -> OptOutList | None:
 def segment_service(settings: SegmentSettings) -> SegmentService:
     from reactivation.adapters.consent import ConsentRepository
     from reactivation.adapters.parking import ParkedJobs
+    from reactivation.adapters.patients import PatientRepository
     from reactivation.adapters.practices import PracticeRepository
+    from reactivation.adapters.question_follow_ups import QuestionFollowUps
     from reactivation.adapters.queue import SegmentQueue, SendQueue
     from reactivation.adapters.recipients import RecipientRepository
     from reactivation.adapters.records import PatientRecords
     from reactivation.adapters.sequences import SequenceRepository
     from reactivation.domain.messages import MessageLibrary
+    from reactivation.services.question_follow_up import QuestionFollowUpService
     from reactivation.services.segment import SegmentService
 
     dynamodb = _client("dynamodb", settings)
     table = settings.practice_table
+    question_follow_ups = QuestionFollowUpService(
+        practices=PracticeRepository(dynamodb, table),
+        patients=PatientRepository(dynamodb, table),
+        recipients=RecipientRepository(dynamodb, table),
+        follow_ups=QuestionFollowUps(dynamodb, table),
+        sequences=SequenceRepository(dynamodb, table),
+    )
     return SegmentService(
         PracticeRepository(dynamodb, table),
         PatientRecords(dynamodb, table),
@@ -136,6 +146,7 @@ def segment_service(settings: SegmentSettings) -> SegmentService:
         SegmentQueue(_client("sqs", settings), settings.segment_queue_url),
         ParkedJobs(dynamodb, table),
         recipients=RecipientRepository(dynamodb, table),
+        question_follow_ups=question_follow_ups,
     )
 
 
@@ -353,6 +364,7 @@ def staff_service_for(dynamodb: Any, table: str) -> StaffService:
     from reactivation.adapters.handoffs import HandoffRepository
     from reactivation.adapters.openings import OpeningRepository
     from reactivation.adapters.practices import PracticeRepository
+    from reactivation.adapters.question_follow_ups import QuestionFollowUps
     from reactivation.adapters.replies import ReplyRepository
     from reactivation.adapters.sequences import SequenceRepository
     from reactivation.domain.messages import MessageLibrary
@@ -366,6 +378,7 @@ def staff_service_for(dynamodb: Any, table: str) -> StaffService:
         consent=ConsentRepository(dynamodb, table),
         openings=OpeningRepository(dynamodb, table),
         library=MessageLibrary.default(),
+        follow_ups=QuestionFollowUps(dynamodb, table),
     )
 
 
@@ -414,3 +427,29 @@ def appointment_change_service(settings: AppointmentSettings) -> AppointmentChan
         MessageLibrary.default().campaigns(),
         OpeningRepository(dynamodb, table),
     )
+
+
+if TYPE_CHECKING:
+    from reactivation.adapters.receipts import ReceiptQueue
+    from reactivation.config import DeliveryReceiptSettings
+    from reactivation.services.delivery import DeliveryReceiptService
+
+
+def delivery_receipt_service(settings: DeliveryReceiptSettings) -> DeliveryReceiptService:
+    from reactivation.adapters.consent import ConsentRepository
+    from reactivation.adapters.receipts import DeliveryRepository
+    from reactivation.services.delivery import DeliveryReceiptService
+    from reactivation.services.suppression import ContactSuppression
+
+    dynamodb = _client("dynamodb", settings)
+    table = settings.practice_table
+    return DeliveryReceiptService(
+        DeliveryRepository(dynamodb, table),
+        ContactSuppression(ConsentRepository(dynamodb, table)),
+    )
+
+
+def receipt_queue(settings: DeliveryReceiptSettings) -> ReceiptQueue:
+    from reactivation.adapters.receipts import ReceiptQueue
+
+    return ReceiptQueue(_client("sqs", settings), settings.delivery_receipts_queue_url)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reactivation.domain.conversation import BookingRequest, Intent, Opening, Reply
+from reactivation.domain.conversation import BookingRequest, Intent, Opening, Reading, Reply
 from reactivation.domain.handoffs import Handoff, HandoffReason, Team
 from reactivation.domain.metrics import (
     PaidText,
@@ -298,6 +298,7 @@ def test_reached_counts_what_the_carrier_delivered_once_receipts_are_recorded() 
     week = week_of(sent=receipts)
     assert week.receipts  # type: ignore[attr-defined]
     assert week.reached == 1  # type: ignore[attr-defined]  # P-5 only: P-1's failed, P-6 no receipt
+    assert week.delivered == 1 and week_of().delivered == 0  # type: ignore[attr-defined]
 
 
 def test_a_reply_is_timed_by_when_it_was_recorded_not_the_carrier_s_clock() -> None:
@@ -312,6 +313,23 @@ def test_the_barriers_patients_named_count_and_a_reply_without_one_counts_as_non
     week = week_of(replies=[*named, REPLIES[0].model_copy(update={"inbound_message_id": "x"})])
     assert week.barriers == {"cost": 2}  # type: ignore[attr-defined]
     assert week_of().barriers == {}  # type: ignore[attr-defined]
+
+
+def test_the_acknowledgements_are_counted_with_the_replies_they_are() -> None:
+    thanks = REPLIES[0].model_copy(
+        update={"inbound_message_id": "thanks", "reading": Reading.ACKNOWLEDGEMENT}
+    )
+    week = week_of(replies=[*REPLIES, thanks])
+    assert week.acknowledgements == 1  # type: ignore[attr-defined]
+    assert week_of().acknowledgements == 0  # type: ignore[attr-defined]
+
+
+def test_a_booking_the_patient_says_they_made_waits_with_the_bookings_to_confirm() -> None:
+    changes = {"closed_at": None, "handoff_id": "in-booked",
+               "reason": HandoffReason.BOOKING_TO_CONFIRM}  # fmt: skip
+    booked = HANDOFFS[0].model_copy(update=changes)
+    result = waiting([booked], NOW)
+    assert (result.bookings_to_confirm, result.teams) == (1, ())
 
 
 def test_the_trend_counts_bookings_and_revenue_per_week_and_marks_the_first_outreach() -> None:
@@ -336,3 +354,17 @@ def test_the_lift_in_bookings() -> None:
     result = lift(outcomes_of(70, 56, 80, 48), COHORT)
     assert result.bookings_anyway == pytest.approx(42)  # 60% of the 70 contacted
     assert result.extra_range == pytest.approx((0.0524 * 70, 0.3339 * 70), abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("reason", "days", "past"),
+    [(HandoffReason.QUESTION, 7, 1), (HandoffReason.OTHER, 8, 1),
+     (HandoffReason.QUESTION, 6.9, 0), (HandoffReason.CLINICAL, 30, 0)],
+)  # fmt: skip
+def test_a_question_open_past_the_pause_deadline_is_counted_as_gone_on_without_an_answer(
+    reason: HandoffReason, days: float, past: int
+) -> None:
+    asked = HANDOFFS[1].model_copy(
+        update={"reason": reason, "team": Team.FRONT_DESK, "opened_at": NOW - timedelta(days=days)}
+    )
+    assert waiting([asked], NOW).past_the_pause == past

@@ -12,6 +12,7 @@ from html import unescape
 
 import pytest
 
+from reactivation.domain.handoffs import HandoffReason
 from reactivation.domain.metrics import (
     Figures,
     PaidText,
@@ -201,8 +202,12 @@ def test_reached_is_labelled_sent_until_delivery_receipts_are_recorded() -> None
     labels = [r.label for r in table(weekly()).rows]
     assert "Patients sent a message" in labels and "Patients reached" not in labels
     report = weekly()
-    delivered = replace(report, this_week=replace(report.this_week, receipts=True))
-    assert "Patients reached" in [r.label for r in table(delivered).rows]
+    assert "Texts delivered" not in labels
+    delivered = replace(report, this_week=replace(report.this_week, receipts=True, delivered=1))
+    rows = {r.label: r for r in table(delivered).rows}
+    assert "Patients reached" in rows
+    sms = report.this_week.sms
+    assert rows["Texts delivered"].cells[0].text == f"1 of {sms:,}"
 
 
 def test_the_lift_in_plain_words_and_a_practice_without_holdout_is_told_how_to_measure_it() -> None:
@@ -269,3 +274,34 @@ def test_a_quiet_first_week_says_so_without_a_trend_or_empty_columns() -> None:
     assert "Nothing was sent this week" in quiet.text and "Nothing was sent this week" in quiet.html
     assert "Week by week" not in quiet.html and "Last week" not in quiet.text
     assert "Not enough data yet" in quiet.text
+
+
+def test_acknowledgements_have_their_row_once_there_are_some() -> None:
+    report = weekly()
+    assert "Acknowledgements" not in [r.label for r in table(report).rows]
+    thanked = replace(report, this_week=replace(report.this_week, acknowledgements=3))
+    [row] = [r for r in table(thanked).rows if r.label == "Acknowledgements"]
+    assert row.cells[0].text == "3"
+    assert "only thanked or acknowledged" in " ".join(table(thanked).footnotes)
+
+
+def test_questions_left_past_the_pause_are_named_in_what_waits() -> None:
+    asked = HANDOFFS[0].model_copy(
+        update={"reason": HandoffReason.QUESTION, "closed_at": None,
+                "opened_at": NOW - timedelta(days=9)}
+    )  # fmt: skip
+    report = render(weekly(waiting=waiting([asked], NOW)))
+    assert (
+        "Unanswered for over 7 days: 1 question or reply; those patients' reminders went on "
+        "without an answer" in report.text
+    )
+
+
+def test_patients_the_weekly_cap_held_back_are_reported_as_still_due() -> None:
+    assert "Still due" not in render(weekly()).text
+    email = render(weekly(still_due=1234, weekly_limit=150))
+    line = (
+        "Still due: 1,234 patients for next week; this week's new outreach was capped "
+        "(at most 150 a week), so texts go out in manageable batches."
+    )
+    assert line in email.text and line.replace("'", "&#39;") in email.html

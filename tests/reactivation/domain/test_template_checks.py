@@ -33,7 +33,7 @@ GOOD = "Hi {{ first_name }}, it's {{ practice_name }}. Time for a visit. Reply S
     ("source", "reason"),
     [
         ("Hi {{ first_name }} {{ last_name }}. Reply STOP to opt out.",
-         "uses last_name: a message may only use booking_link, choices, first_name, "
+         "uses last_name: a message may only use booking_link, check_back, choices, first_name, "
          "offered_times, practice_name, practice_phone"),
         ("Hi {{ first_name }}, time for your Botox touch-up. Reply STOP to opt out.",
          "names a diagnosis, procedure, drug or product (botox)"),

@@ -13,12 +13,16 @@ from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.handoffs import HandoffRepository
 from reactivation.adapters.items import TransactionWriter
 from reactivation.adapters.practices import PracticeRepository
+from reactivation.adapters.question_follow_ups import QuestionFollowUps
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain import sequences
 from reactivation.domain.conversation import Intent, Reply
-from reactivation.domain.handoffs import Handoff, HandoffReason, Team
+from reactivation.domain.handoffs import Handoff, HandoffOutcome, HandoffReason, Team
 from reactivation.domain.messages import MessageLibrary
+from reactivation.domain.outreach import Decision, Enrolment
 from reactivation.domain.practice import MessageOverride
+from reactivation.domain.types import Campaign, Channel
 from reactivation.services.staff import (
     NoOpenHandoff,
     StaffService,
@@ -44,10 +48,10 @@ def handoff(reason: HandoffReason, handoff_id: str = "in-1") -> Handoff:
 
 # ---------------------------------------------------------------- the rules, pure
 @pytest.mark.parametrize("reason", list(HandoffReason))
-def test_closing_a_complaint_or_a_sensitive_reply_ends_its_hold_and_nothing_else_does(
+def test_closing_a_clinical_complaint_or_sensitive_reply_ends_its_hold_and_nothing_else_does(
     reason: HandoffReason,
 ) -> None:
-    held = reason in (HandoffReason.COMPLAINT, HandoffReason.SENSITIVE)
+    held = reason in (HandoffReason.CLINICAL, HandoffReason.COMPLAINT, HandoffReason.SENSITIVE)
     assert released_by_closing(handoff(reason)) == (("P-1", "P-2") if held else ())
 
 
@@ -94,21 +98,103 @@ def held(aws: Aws, patient_id: str) -> bool:
 def test_closing_a_complaint_releases_both_patients_once(aws: Aws, staff: StaffService) -> None:
     open_handoff(aws, HandoffReason.COMPLAINT)
     assert held(aws, "P-1") and held(aws, "P-2")
-    closed = staff.close_handoff("bright-smile", "in-1", NOW, "called, apologised")
+    closed = staff.close_handoff("bright-smile", "in-1", NOW, note="called, apologised")
     assert closed.released == ("P-1", "P-2")
     assert not held(aws, "P-1") and not held(aws, "P-2")
     assert list(staff.open_handoffs("bright-smile")) == []
     [stored] = HandoffRepository(aws.client("dynamodb"), aws.table).since("bright-smile", NOW)
     assert (stored.closed_at, stored.note) == (NOW, "called, apologised")  # the time passed in
     with pytest.raises(NoOpenHandoff):
-        staff.close_handoff("bright-smile", "in-1", NOW, None)
+        staff.close_handoff("bright-smile", "in-1", NOW)
     with pytest.raises(NoOpenHandoff):
-        staff.close_handoff("bright-smile", "in-nobody", NOW, None)
+        staff.close_handoff("bright-smile", "in-nobody", NOW)
 
 
 def test_closing_a_question_releases_nothing(aws: Aws, staff: StaffService) -> None:
     open_handoff(aws, HandoffReason.QUESTION)
     assert staff.close_handoff("bright-smile", "in-1", NOW).released == ()
+
+
+def paused_sequence(aws: Aws, patient_id: str) -> Enrolment:
+    """The patient in a recall sequence whose step 2 is waiting, paused by a reply an hour ago."""
+    repository = SequenceRepository(aws.client("dynamodb"), aws.table)
+    started = NOW - timedelta(days=2)
+    enrolment = sequences.start(
+        "bright-smile", Decision(patient_id=patient_id, campaign=Campaign.RECALL_DUE,
+                                 channel=Channel.SMS), started,
+    )  # fmt: skip
+    assert repository.enrol(enrolment)
+    after_first = sequences.after_step_queued(enrolment)
+    assert repository.replace(enrolment, after_first)
+    pausing = sequences.paused(after_first, NOW - timedelta(hours=1))
+    assert repository.replace(after_first, pausing)
+    return pausing
+
+
+def active(aws: Aws, patient_id: str) -> Enrolment | None:
+    return SequenceRepository(aws.client("dynamodb"), aws.table).active("bright-smile", patient_id)
+
+
+def test_resume_lets_the_paused_sequence_go_on_its_interval_from_now(
+    aws: Aws, staff: StaffService
+) -> None:
+    open_handoff(aws, HandoffReason.QUESTION)
+    pausing = paused_sequence(aws, "P-1")
+    assert pausing.next_step_due_at == NOW - timedelta(hours=1) + timedelta(days=7 + 4)
+    closed = staff.close_handoff("bright-smile", "in-1", NOW, HandoffOutcome.RESUME, by="u-1")
+    assert closed.resumed == ("P-1",) and closed.ended == () and closed.follow_up is None
+    going_on = active(aws, "P-1")
+    assert going_on is not None and not going_on.paused
+    assert going_on.next_step == 2 and going_on.next_step_due_at == NOW + timedelta(days=4)
+    [stored] = HandoffRepository(aws.client("dynamodb"), aws.table).since("bright-smile", NOW)
+    assert (stored.outcome, stored.closed_by) == (HandoffOutcome.RESUME, "u-1")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason"),
+    [(HandoffOutcome.BOOKED, "booked"), (HandoffOutcome.END, "ended_by_staff"),
+     (HandoffOutcome.OPT_OUT, "opt_out")],
+)  # fmt: skip
+def test_booked_end_and_opt_out_end_the_sequence(
+    aws: Aws, staff: StaffService, outcome: HandoffOutcome, reason: str
+) -> None:
+    open_handoff(aws, HandoffReason.OTHER)
+    pausing = paused_sequence(aws, "P-1")
+    closed = staff.close_handoff("bright-smile", "in-1", NOW, outcome)
+    assert closed.ended == ("P-1",) and closed.resumed == ()
+    assert active(aws, "P-1") is None
+    repository = SequenceRepository(aws.client("dynamodb"), aws.table)
+    ended = repository.get("bright-smile", "P-1", pausing.sequence_id)
+    assert ended is not None and ended.end_reason == reason and ended.next_step_due_at is None
+    consent = ConsentRepository(aws.client("dynamodb"), aws.table)
+    opted = consent.opted_out("bright-smile", [NUMBER])
+    assert opted == ({NUMBER} if outcome is HandoffOutcome.OPT_OUT else frozenset())
+    assert closed.opted_out is (outcome is HandoffOutcome.OPT_OUT)
+    assert closed.follow_up is None  # not a question
+
+
+@pytest.mark.parametrize("outcome", [HandoffOutcome.RESUME, HandoffOutcome.END])
+def test_a_question_staff_answered_with_nothing_left_to_send_is_followed_up(
+    aws: Aws, staff: StaffService, outcome: HandoffOutcome
+) -> None:
+    open_handoff(aws, HandoffReason.QUESTION)
+    closed = staff.close_handoff("bright-smile", "in-1", NOW, outcome)
+    assert closed.follow_up == "P-1"  # one prompt for one question: the number's first patient
+    follow_ups = QuestionFollowUps(aws.client("dynamodb"), aws.table)
+    [pending] = follow_ups.due("bright-smile", NOW + timedelta(days=5))
+    assert (pending.patient_id, pending.answered_at) == ("P-1", NOW)
+    assert list(follow_ups.due("bright-smile", NOW + timedelta(days=5, seconds=-1))) == []
+
+
+def test_a_question_answered_while_a_sequence_goes_on_gets_no_second_prompt(
+    aws: Aws, staff: StaffService
+) -> None:
+    open_handoff(aws, HandoffReason.QUESTION)
+    paused_sequence(aws, "P-1")
+    closed = staff.close_handoff("bright-smile", "in-1", NOW, HandoffOutcome.RESUME)
+    assert closed.follow_up is None  # its next step is the booking prompt
+    follow_ups = QuestionFollowUps(aws.client("dynamodb"), aws.table)
+    assert list(follow_ups.due("bright-smile", NOW + timedelta(days=30))) == []
 
 
 def stored_reply(aws: Aws, intent: Intent = Intent.OTHER) -> None:

@@ -176,12 +176,14 @@ def seed(
             repository.save_appointment(PRACTICE.practice_id, appointment)
 
 
-#: Who replies what, in the demo, in order (Fay picks one of the times she is offered).
+#: Who replies what, in the demo, in order (Fay picks one of the times she is offered, and
+#: thanks for the confirmation: an acknowledgement, which changes nothing and tells nobody).
 REPLIES = [
     ("+12125550101", "STOP"),
     ("+12125550106", "Tuesday works"),
     ("+12125550107", "busy this month, try me in March"),
     ("+12125550106", "2"),
+    ("+12125550106", "Thanks!"),
 ]
 
 
@@ -360,6 +362,8 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
         )
         stored = replies.conversation(PRACTICE.practice_id, name)
         intent = stored[-1].intent.value if stored else "not stored"
+        if stored and stored[-1].reading is not None:  # read in its conversation
+            intent += f" ({stored[-1].reading.value})"
         answers = [f'"{sms.body}"' for sms in stack.sent_sms()[before:]]
         say(f'   {mask(name)} "{text}" -> {intent}; answered: {", ".join(answers) or "nothing"}')
     opted_out = "+12125550101" in ConsentRepository(dynamodb, table).opted_out(
@@ -437,6 +441,8 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
         say(f"   {text.splitlines()[0]}")
         proof = text.split("Proof it was the outreach:")[1].split("\n\n")[0]
         say("   " + " ".join(proof.split()))
+        for line in (ln for ln in text.splitlines() if ln.startswith("Still due:")):
+            say(f"   {line}")  # the weekly cap held these for next week
         say(f"   Read it: {path.resolve()} (and .txt, .csv)")
     return DemoResult(
         sms=len(stack.sent_sms()),

@@ -50,6 +50,9 @@ HOLDOUT_DAILY = 0.0025
 SHOWS = 0.88
 UNBILLED = 0.1
 
+#: Harbor's weekly cap on new sequences (the default is 150): the demo shows patients held.
+HARBOR_WEEKLY_CAP = 6
+
 FIRST_NAMES = ["Ava", "Ben", "Cara", "Dan", "Eli", "Fern", "Gil", "Hana", "Ivo", "Jade", "Kai",
                "Lena", "Milo", "Nia", "Omar", "Pia", "Quin", "Rosa", "Sam", "Tess"]  # fmt: skip
 
@@ -58,7 +61,7 @@ def practices() -> list[tuple[Practice, int, list[str]]]:
     """The simulated practices, their patient count and the area codes of their numbers (the
     fictional 555-01xx block: 100 numbers an area code). Lakeside holds back more patients
     than a practice would (35%, the default is 10%) so that the demo's few weeks can measure
-    the lift; Harbor's group stays too small to say."""
+    the lift; Harbor's group stays too small to say, and its weekly cap is small."""
 
     def practice(practice_id: str, name: str, timezone: str, area: str, holdout: int) -> Practice:
         return Practice.model_validate({
@@ -72,6 +75,8 @@ def practices() -> list[tuple[Practice, int, list[str]]]:
 
     lakeside = practice("lakeside-dental", "Lakeside Dental", "America/Chicago", "312", 35)
     harbor = practice("harbor-dental", "Harbor Family Dental", "America/Denver", "303", 20)
+    # No blasts: Harbor's small weekly cap holds some of its due patients for the next week.
+    harbor = harbor.model_copy(update={"weekly_new_sequences": HARBOR_WEEKLY_CAP})
     return [(lakeside, 100, ["312"]), (harbor, 40, ["303"])]
 
 

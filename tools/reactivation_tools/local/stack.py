@@ -41,6 +41,8 @@ ACCOUNT = "123456789012"  # moto's default account
 LOCAL_PARAMETERS = {
     "EmailSenderIdentity": "reactivation.test",
     "ReportSenderAddress": "reports@reactivation.test",
+    # the demo practices' from_email (reactivation.test, EmailSenderIdentity, covers it too)
+    "SenderIdentities": "frontdesk@reactivation.test",
 }
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",

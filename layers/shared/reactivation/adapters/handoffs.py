@@ -17,7 +17,7 @@ from reactivation.adapters.items import (
     model_item,
     to_attributes,
 )
-from reactivation.domain.handoffs import Handoff
+from reactivation.domain.handoffs import Handoff, HandoffOutcome
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -57,7 +57,15 @@ class HandoffRepository(TableRepository):
         for item in self._collection(Keys.collection(practice_id, "HANDOFFS_OPEN")):
             yield Handoff.model_validate(model_fields(Handoff, item))
 
-    def close(self, practice_id: str, handoff_id: str, at: datetime, note: str | None) -> bool:
+    def close(
+        self,
+        practice_id: str,
+        handoff_id: str,
+        at: datetime,
+        note: str | None,
+        outcome: HandoffOutcome | None = None,
+        by: str | None = None,
+    ) -> bool:
         """Closes an open handoff (False: none open with that id). Counted by when it closed."""
         values: dict[str, object] = {
             ":at": iso(at),
@@ -65,6 +73,12 @@ class HandoffRepository(TableRepository):
             ":order": f"{iso(at)}#{handoff_id}",
         }
         expression = "SET closed_at = :at, gsi1pk = :closed, gsi1sk = :order"
+        if outcome is not None:
+            expression += ", outcome = :outcome"
+            values[":outcome"] = outcome.value
+        if by:
+            expression += ", closed_by = :by"
+            values[":by"] = by[:200]
         if note:
             expression += ", note = :note"
             values[":note"] = note[:500]

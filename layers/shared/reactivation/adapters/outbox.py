@@ -11,7 +11,6 @@ from botocore.exceptions import ClientError
 
 from reactivation.adapters.items import (
     Keys,
-    TableRepository,
     from_attributes,
     is_condition_failure,
     iso,
@@ -20,6 +19,7 @@ from reactivation.adapters.items import (
     put_new,
     to_attributes,
 )
+from reactivation.adapters.spend import SmsSpend
 from reactivation.domain.outreach import SendJob, SendStatus
 from reactivation.domain.sms import SmsEncoding
 from reactivation.domain.types import Campaign, Channel
@@ -37,7 +37,7 @@ class Claim(StrEnum):
     REFUSED = "refused"  # one of the writes claimed with it did not hold (see its position)
 
 
-class OutboxRepository(TableRepository):
+class OutboxRepository(SmsSpend):  # its texts' spend, for the monthly budget
     def _key(self, job: SendJob) -> dict[str, Any]:
         return {"pk": Keys.patient(job.practice_id, job.patient_id), "sk": f"MESSAGE#{job.job_id}"}
 
@@ -104,11 +104,15 @@ class OutboxRepository(TableRepository):
         channel_message_id: str,
         at: datetime,
         encoding: SmsEncoding | None = None,
+        contact: str | None = None,
+        spend_month: str | None = None,
     ) -> None:
         """Confirms the send: the channel's message id and, for a text, its encoding and
-        segments (what the carrier bills)."""
+        segments (what the carrier bills). A text's `contact` (the number it went to) is kept
+        with its message id, in the same transaction, for its delivery receipt, and its
+        segments added to its `spend_month`'s (the practice's budget month)."""
         segments = encoding.segments if encoding else 0
-        self._client.update_item(
+        update = dict(
             TableName=self._table,
             Key=to_attributes(self._key(job)),
             UpdateExpression=(
@@ -134,6 +138,19 @@ class OutboxRepository(TableRepository):
                 }
             ),
         )
+        if contact is None or encoding is None:
+            self._client.update_item(**update)  # type: ignore[arg-type]
+            return
+        from reactivation.adapters.receipts import SentText, pointer_write
+
+        text = SentText(job.practice_id, job.patient_id, job.job_id, contact)
+        writes: list[TransactWriteItemTypeDef] = [
+            {"Update": update},  # type: ignore[typeddict-item]
+            pointer_write(self._table, channel_message_id, text, at),
+        ]
+        if spend_month is not None:
+            writes.append(self.spend_write(job.practice_id, spend_month, segments, at))
+        self._client.transact_write_items(TransactItems=writes)
 
     def unconfirmed(self, practice_id: str, claimed_before: datetime) -> list[SendJob]:
         """Messages claimed before `claimed_before` and never confirmed: the channel may or

@@ -4,7 +4,9 @@ steps queued for it, all in the contact's own partition, read in one query.
 Items of `PRACTICE#<practice>#NUMBER#<contact>`:
 - `CONSENT`: opt-out / opt-in (written by the consent repository);
 - `SENDS`: the outreach sent to the number in the last 31 days, and a version bumped by each
-  send (the claim that takes the number's daily slot is conditional on it);
+  send (the claim that takes the number's daily slot is conditional on it); and `last_sent`,
+  the last text of any kind (outreach, an offer, a confirmation, an answer) a reply is read
+  against, written with the send or with the reply it answered;
 - `PENDING#<patient>`: a step queued for that patient on this number and not yet sent;
 - `REPLY#<carrier time>#<inbound id>`: its replies (written by the reply repository);
 - `OFFER`: the open times it was last offered, until one is picked;
@@ -18,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from reactivation.adapters.items import Keys, TableRepository, iso, query, to_attributes
-from reactivation.domain.conversation import AnswerClaim, Offer
+from reactivation.domain.conversation import AnswerClaim, LastSent, Offer
 from reactivation.domain.outreach import NumberSend, PendingStep, Recipient
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ class RecipientRepository(TableRepository):
         replies: list[tuple[datetime, str, str]] = []
         offer: Offer | None = None
         answers: dict[str, AnswerClaim] = {}
+        last_sent: LastSent | None = None
         for item in query(
             self._client,
             TableName=self._table,
@@ -58,6 +61,8 @@ class RecipientRepository(TableRepository):
             elif sk == "SENDS":
                 version = int(item.get("version", 0))
                 sends = [NumberSend.model_validate(s) for s in item.get("sent", [])]
+                if item.get("last_sent"):
+                    last_sent = LastSent.model_validate(item["last_sent"])
             elif sk.startswith("PENDING#"):
                 pending.append(PendingStep.model_validate(item["step"]))
             elif sk == "OFFER":
@@ -76,6 +81,7 @@ class RecipientRepository(TableRepository):
             replies=tuple(replies),
             offer=offer,
             answers=answers,
+            last_sent=last_sent,
         )
 
     def claim_answers(
@@ -169,11 +175,32 @@ class RecipientRepository(TableRepository):
             }
         }
 
+    def last_sent_write(
+        self, practice_id: str, contact: str, last: LastSent
+    ) -> TransactWriteItemTypeDef:
+        """A transaction's write that keeps the last text sent to the contact (an answer to
+        its reply); the outreach sends and their version are left as they are."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_attributes({"pk": Keys.number(practice_id, contact), "sk": "SENDS"}),
+                "UpdateExpression": "SET last_sent = :last",
+                "ExpressionAttributeValues": to_attributes(
+                    {":last": last.model_dump(mode="json", exclude_none=True)}
+                ),
+            }
+        }
+
     def take_slot(
-        self, recipient: Recipient, practice_id: str, send: NumberSend
+        self,
+        recipient: Recipient,
+        practice_id: str,
+        send: NumberSend,
+        last_sent: LastSent | None = None,
     ) -> list[TransactWriteItemTypeDef]:
-        """A transaction's writes that record `send` on the number, conditional on nobody
-        having sent to it since `recipient` was read, and clear the patient's pending step."""
+        """A transaction's writes that record `send` on the number (and, with it, the last text
+        sent to it), conditional on nobody having sent to it since `recipient` was read, and
+        clear the patient's pending step."""
         kept = [
             s for s in recipient.sends if s.at > send.at - SEND_MEMORY and s.job_id != send.job_id
         ]
@@ -183,6 +210,10 @@ class RecipientRepository(TableRepository):
             ":next": recipient.version + 1,
             ":at": iso(send.at),
         }
+        update = "SET sent = :sent, version = :next, last_sent_at = :at"
+        if last_sent is not None:
+            update += ", last_sent = :last"
+            values[":last"] = last_sent.model_dump(mode="json", exclude_none=True)
         condition = "attribute_not_exists(version)"
         if recipient.version:
             condition = "version = :version"
@@ -192,7 +223,7 @@ class RecipientRepository(TableRepository):
                 "Update": {
                     "TableName": self._table,
                     "Key": to_attributes({"pk": pk, "sk": "SENDS"}),
-                    "UpdateExpression": "SET sent = :sent, version = :next, last_sent_at = :at",
+                    "UpdateExpression": update,
                     "ConditionExpression": condition,
                     "ExpressionAttributeValues": to_attributes(values),
                 }

@@ -21,9 +21,10 @@ from reactivation.adapters.items import (
     record_index,
     to_attributes,
 )
+from reactivation.adapters.question_follow_ups import QuestionFollowUps
 from reactivation.domain import sequences as sequences_domain
-from reactivation.domain.outreach import Enrolment
-from reactivation.domain.patients import PatientHistory
+from reactivation.domain.outreach import Enrolment, PendingFollowUp
+from reactivation.domain.patients import CompletedSequence, PatientHistory
 from reactivation.domain.types import Campaign
 
 #: The index attributes every update of a patient's state sets (values from `_indexed`).
@@ -37,11 +38,36 @@ if TYPE_CHECKING:
     from reactivation.domain.reply_plan import PatientChange
 
 
+#: The state item's attribute of a campaign's latest sequence that sent every step.
+COMPLETED = "completed_"
+
+
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None
+
+
+def _active_campaign(sequence_id: str) -> Campaign | None:
+    """The campaign of a sequence, from its id (`sequences.sequence_id`: start-campaign)."""
+    _, _, campaign = sequence_id.partition("-")
+    return Campaign(campaign) if campaign in Campaign._value2member_map_ else None
+
+
 def history_from_state(state: Mapping[str, Any], opted_out: frozenset[str]) -> PatientHistory:
     """What the system learned about a patient, from their state item (empty: nothing yet)."""
     ended = state.get("last_sequence_ended_at")
     snoozed = state.get("snoozed_until")
+    active = state.get("active_sequence_id")
+    completed = {
+        Campaign(key.removeprefix(COMPLETED)): CompletedSequence.model_validate(value)
+        for key, value in state.items()
+        if key.startswith(COMPLETED) and key.removeprefix(COMPLETED) in Campaign._value2member_map_
+    }
     return PatientHistory(
+        active_sequence_id=str(active) if active else None,
+        active_campaign=_active_campaign(str(active)) if active else None,
+        completed=completed,
+        last_reply_at=_moment(state.get("last_reply_at")),
+        rescued_at=_moment(state.get("rescued_at")),
         opted_out=opted_out,
         in_sequence="active_sequence_id" in state,
         last_sequence_ended_at=datetime.fromisoformat(ended) if ended else None,
@@ -158,27 +184,36 @@ class SequenceRepository(TableRepository):
         and the sequence itself."""
         practice, patient = sequence.practice_id, sequence.patient_id
         state_update: TransactWriteItemTypeDef
+        # A rescue (a holdout one too) blocks another for 30 days.
+        is_rescue = sequence.campaign is Campaign.MISSED_APPOINTMENT
+        rescued = ", rescued_at = :rescued" if is_rescue else ""
+        rescue_values = {":rescued": sequence.started_at.isoformat()} if rescued else {}
         if sequence.ended_at is None:
             state_update = {
                 "Update": {
                     "TableName": self._table,
                     "Key": self._state_key(sequence.practice_id, sequence.patient_id),
-                    "UpdateExpression": f"SET {STATE_INDEX}, active_sequence_id = :sid",
+                    "UpdateExpression": f"SET {STATE_INDEX}, active_sequence_id = :sid{rescued}",
                     "ConditionExpression": "attribute_not_exists(active_sequence_id)",
                     "ExpressionAttributeValues": to_attributes(
-                        self._indexed(practice, patient, {":sid": sequence.sequence_id})
+                        self._indexed(
+                            practice, patient, {":sid": sequence.sequence_id, **rescue_values}
+                        )
                     ),
                 }
             }
         else:  # a holdout enrolment: recorded, ended at once, never contacted
+            ended = {":ended": sequence.ended_at.isoformat(), **rescue_values}
             state_update = {
                 "Update": {
                     "TableName": self._table,
                     "Key": self._state_key(sequence.practice_id, sequence.patient_id),
-                    "UpdateExpression": f"SET {STATE_INDEX}, last_sequence_ended_at = :ended",
+                    "UpdateExpression": (
+                        f"SET {STATE_INDEX}, last_sequence_ended_at = :ended{rescued}"
+                    ),
                     "ConditionExpression": "attribute_not_exists(active_sequence_id)",
                     "ExpressionAttributeValues": to_attributes(
-                        self._indexed(practice, patient, {":ended": sequence.ended_at.isoformat()})
+                        self._indexed(practice, patient, ended)
                     ),
                 }
             }
@@ -195,15 +230,26 @@ class SequenceRepository(TableRepository):
         self,
         enrolments: Sequence[Enrolment],
         together: Mapping[tuple[str, str], Sequence[TransactWriteItemTypeDef]] | None = None,
+        over: Mapping[str, str] | None = None,
     ) -> list[Enrolment]:
         """Records many enrolments in few requests (up to 100 writes per transaction); returns
         the ones recorded. A patient who got into a sequence meanwhile is left out (his
         condition fails, the transaction is cancelled and sent again without him).
         `together` holds, by (patient id, sequence id), other writes that go with an
-        enrolment, all or nothing."""
+        enrolment, all or nothing; `over`, by patient id, the sequence a rescue ends
+        (`preempt_writes`)."""
         extra = together or {}
+        replacing = over or {}
         groups = [
-            [*self._enrolment(s), *extra.get((s.patient_id, s.sequence_id), ())] for s in enrolments
+            [
+                *(
+                    self.preempt_writes(replacing[s.patient_id], s)
+                    if s.patient_id in replacing
+                    else self._enrolment(s)
+                ),
+                *extra.get((s.patient_id, s.sequence_id), ()),
+            ]
+            for s in enrolments
         ]
         return self._write_groups(groups, list(enrolments))
 
@@ -292,22 +338,81 @@ class SequenceRepository(TableRepository):
             put["ExpressionAttributeValues"] = to_attributes({":step": old.next_step})
         items: list[TransactWriteItemTypeDef] = [{"Put": put}]  # type: ignore[typeddict-item]
         if new.ended_at is not None and old.ended_at is None:
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": self._state_key(new.practice_id, new.patient_id),
-                        "UpdateExpression": (
-                            "REMOVE active_sequence_id SET last_sequence_ended_at = :ended"
-                        ),
-                        "ConditionExpression": "active_sequence_id = :sid",
-                        "ExpressionAttributeValues": to_attributes(
-                            {":ended": new.ended_at.isoformat(), ":sid": new.sequence_id}
-                        ),
-                    }
-                }
-            )
+            update: dict[str, Any] = {
+                "TableName": self._table,
+                "Key": self._state_key(new.practice_id, new.patient_id),
+                "UpdateExpression": "REMOVE active_sequence_id SET last_sequence_ended_at = :ended",
+                "ConditionExpression": "active_sequence_id = :sid",
+                "ExpressionAttributeValues": to_attributes(
+                    {":ended": new.ended_at.isoformat(), ":sid": new.sequence_id}
+                    | self._completed_values(new)
+                ),
+            }
+            if new.end_reason == "completed":  # every step went: the no-reply cooldowns' facts
+                update["UpdateExpression"] += ", #done = :done"
+                update["ExpressionAttributeNames"] = {"#done": COMPLETED + new.campaign.value}
+            items.append({"Update": update})  # type: ignore[typeddict-item]
         return items
+
+    @staticmethod
+    def _completed_values(sequence: Enrolment) -> dict[str, Any]:
+        if sequence.end_reason != "completed" or sequence.ended_at is None:
+            return {}
+        done = CompletedSequence(started_at=sequence.started_at, last_step_at=sequence.ended_at)
+        return {":done": done.model_dump(mode="json")}
+
+    def preempt_writes(
+        self, active_sequence_id: str, sequence: Enrolment
+    ) -> list[TransactWriteItemTypeDef]:
+        """A rescue enrolled over a sequence of lower priority (campaigns.md, "Sequences"):
+        that sequence ends ("rescue") and the new one takes its place, all or nothing, if the
+        patient is still in it. Written instead of `_enrolment`'s writes."""
+        practice, patient, at = sequence.practice_id, sequence.patient_id, sequence.started_at
+        stop: TransactWriteItemTypeDef = {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_attributes(
+                    {"pk": Keys.patient(practice, patient), "sk": f"SEQUENCE#{active_sequence_id}"}
+                ),
+                "UpdateExpression": "SET ended_at = :at, end_reason = :reason "
+                "REMOVE next_step, next_step_due_at, gsi3pk, gsi3sk",
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(ended_at)",
+                "ExpressionAttributeValues": to_attributes(
+                    {":at": model_item(sequence)["started_at"], ":reason": "rescue"}
+                ),
+            }
+        }
+        values: dict[str, Any] = {":old": active_sequence_id, ":ended": at.isoformat()}
+        values[":rescued"] = at.isoformat()
+        expression = f"SET {STATE_INDEX}, last_sequence_ended_at = :ended, rescued_at = :rescued"
+        if sequence.ended_at is None:
+            expression += ", active_sequence_id = :sid"
+            values[":sid"] = sequence.sequence_id
+        else:  # a holdout rescue: the patient is in no sequence after it
+            expression += " REMOVE active_sequence_id"
+        state: TransactWriteItemTypeDef = {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._state_key(practice, patient),
+                "UpdateExpression": expression,
+                "ConditionExpression": "active_sequence_id = :old",
+                "ExpressionAttributeValues": to_attributes(
+                    self._indexed(practice, patient, values)
+                ),
+            }
+        }
+        put: TransactWriteItemTypeDef = {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_attributes(self._sequence_item(sequence)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        return [stop, state, put]
+
+    def enrol_over(self, active_sequence_id: str, sequence: Enrolment) -> bool:
+        """`preempt_writes` written; False if the patient moved meanwhile."""
+        return bool(self._write_groups([self.preempt_writes(active_sequence_id, sequence)], [1]))
 
     def change_writes(
         self,
@@ -317,12 +422,18 @@ class SequenceRepository(TableRepository):
         change: PatientChange,
         declined_so_far: Mapping[Campaign, date],
         now: datetime,
+        replied_at: datetime | None = None,
     ) -> list[TransactWriteItemTypeDef]:
         """A reply's change to one patient, as transaction writes: the active sequence ended
-        or paused (if it is still where it was read), and one update of their state."""
+        or paused (if it is still where it was read), and one update of their state.
+        `replied_at`: the reply's time, kept as the patient's latest reply (a sequence that
+        got one is answered: no no-reply cooldown follows it)."""
         writes: list[TransactWriteItemTypeDef] = []
         assignments: list[str] = []
         values: dict[str, Any] = {}
+        if replied_at is not None:
+            assignments.append("last_reply_at = :replied")
+            values[":replied"] = replied_at.isoformat()
         removes: list[str] = []
         condition: str | None = None
         if change.stop and active is not None:
@@ -335,16 +446,16 @@ class SequenceRepository(TableRepository):
             condition = "active_sequence_id = :sid"
             values[":sid"] = active.sequence_id
         elif change.pause and active is not None:
-            writes.append({
-                "Update": {
-                    "TableName": self._table,
-                    "Key": to_attributes({"pk": Keys.patient(practice_id, patient_id),
-                                          "sk": f"SEQUENCE#{active.sequence_id}"}),
-                    "UpdateExpression": "REMOVE gsi3pk, gsi3sk SET paused_at = :at",
-                    "ConditionExpression": "attribute_exists(pk)",
-                    "ExpressionAttributeValues": to_attributes({":at": iso(now)}),
-                }
-            })  # fmt: skip
+            # the step waits for staff, or for the pause's deadline (then it resumes itself)
+            writes += self._replacement(active, sequences_domain.paused(active, now))
+        if change.follow_up_at is not None:
+            follow_up = PendingFollowUp(
+                practice_id=practice_id,
+                patient_id=patient_id,
+                answered_at=now,
+                due_at=change.follow_up_at,
+            )
+            writes.append(QuestionFollowUps(self._client, self._table).schedule_write(follow_up))
         if change.snoozed_until is not None:
             assignments.append("snoozed_until = :until")
             values[":until"] = change.snoozed_until.isoformat()

@@ -27,6 +27,17 @@ class Intent(StrEnum):
     OTHER = "other"
 
 
+class Reading(StrEnum):
+    """How the conversation changed the classifier's reading (stored with the reply)."""
+
+    AS_CLASSIFIED = "as_classified"
+    ACKNOWLEDGEMENT = "acknowledgement"  # nothing changes, nobody is notified
+    YES = "yes"  # an "ok" / "👍" right after an outreach message: book
+    PICK = "pick"  # picks one of the times offered
+    ALREADY_BOOKED = "already_booked"  # ends the sequence; the front desk confirms it
+    OPT_IN = "opt_in"  # a YES right after the opt-out confirmation
+
+
 #: The reasons a patient gives for a decline, a not-now, a question, a billing question or a
 #: complaint (replies.md, "In the conversation"); the weekly report counts them.
 BARRIERS = (
@@ -70,6 +81,10 @@ class Reply(Frozen):
     #: What the patient said holds them back ("cost", "time", ...), when the classifier
     #: read one; None for none (the weekly report counts them).
     barrier: str | None = Field(default=None, max_length=40)
+    #: How its conversation changed the classifier's reading (an acknowledgement, a yes to an
+    #: outreach message, a pick, an "already booked", a YES to the opt-out confirmation);
+    #: None: read as classified.
+    reading: Reading | None = None
 
 
 class Opening(Frozen):
@@ -115,3 +130,24 @@ class AnswerClaim(Frozen):
 
     released: bool = False
     done: frozenset[str] = frozenset()
+
+
+class SentKind(StrEnum):
+    """What the last text to a number was."""
+
+    OUTREACH = "outreach"  # a campaign's step
+    OFFER = "offer"  # open times to pick from (offered, or offered again after one was taken)
+    CONFIRMATION = "confirmation"  # a picked time held, an opt-in confirmed
+    ANSWER = "answer"  # an FAQ's answer, HELP, a handoff's or a not-now's acknowledgement
+    OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+
+
+class LastSent(Frozen):
+    """The last text sent to a number, kept on it: its kind, when, and about whom."""
+
+    kind: SentKind
+    at: Moment
+    patient_id: str | None = None
+    sequence_id: str | None = None
+    #: The campaign step, for an outreach message.
+    step: int | None = None

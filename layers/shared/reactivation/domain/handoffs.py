@@ -29,6 +29,17 @@ class HandoffReason(StrEnum):
     OPT_OUT_NOTE = "opt_out_note"  # an opt-out that also says something staff must see
     BOOKING = "booking"  # a yes with no openings known: the front desk finds a time
     BOOKING_REQUEST = "booking_request"  # a patient picked an offered time: book it
+    #: "Already booked" / "I called and booked": the front desk confirms it in its system.
+    BOOKING_TO_CONFIRM = "booking_to_confirm"
+
+
+class HandoffOutcome(StrEnum):
+    """How staff close a handoff (campaigns.md, "Readings of the sequence rules")."""
+
+    RESUME = "resume"  # answered: a paused sequence goes on
+    BOOKED = "booked"  # the patient booked (by phone, at the desk): the sequence ends
+    END = "end"  # nothing more to send: the sequence ends
+    OPT_OUT = "opt_out"  # the patient asked for no more messages
 
 
 class Handoff(Frozen):
@@ -44,12 +55,17 @@ class Handoff(Frozen):
     opened_at: Moment
     closed_at: Moment | None = None
     note: str | None = None  # staff's, when they close it
+    outcome: HandoffOutcome | None = None  # how staff closed it
+    closed_by: str | None = None  # who closed it (a staff user's id, or "cli")
     #: What the system adds for staff (the time a patient picked); never clinical.
     detail: str | None = None
 
 
 #: The handoffs whose patients get no outreach until staff close them (service recovery).
-HOLDING_REASONS = frozenset({HandoffReason.COMPLAINT, HandoffReason.SENSITIVE})
+#: A clinical, complaint or sensitive hold lasts until staff close it (campaigns.md).
+HOLDING_REASONS = frozenset(
+    {HandoffReason.CLINICAL, HandoffReason.COMPLAINT, HandoffReason.SENSITIVE}
+)
 
 _ROUTES: dict[HandoffReason, tuple[Team, bool]] = {
     HandoffReason.CLINICAL: (Team.CLINICAL, True),  # "handed to clinical staff at once, urgent"
@@ -62,6 +78,7 @@ _ROUTES: dict[HandoffReason, tuple[Team, bool]] = {
     HandoffReason.OPT_OUT_NOTE: (Team.FRONT_DESK, False),
     HandoffReason.BOOKING: (Team.FRONT_DESK, False),
     HandoffReason.BOOKING_REQUEST: (Team.FRONT_DESK, False),
+    HandoffReason.BOOKING_TO_CONFIRM: (Team.FRONT_DESK, False),
 }
 
 
@@ -140,6 +157,8 @@ _REASON_WORDS = {
     HandoffReason.BOOKING: "a yes: please find a time (no openings are loaded)",
     HandoffReason.BOOKING_REQUEST: "a booking: the patient picked an offered time (held for"
     " them); please book it and confirm",
+    HandoffReason.BOOKING_TO_CONFIRM: "the patient says they already booked (their texts have"
+    " stopped); please check the booking is in your system",
 }
 
 

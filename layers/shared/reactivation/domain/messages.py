@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 #: The only variables a message may use.
 ALLOWED_VARIABLES = frozenset(
-    {"first_name", "practice_name", "practice_phone", "booking_link", "offered_times", "choices"}
-)
+    {"first_name", "practice_name", "practice_phone", "booking_link", "offered_times", "choices",
+     "check_back"}
+)  # fmt: skip
 
 
 #: The words of the unsubscribe link at the foot of every outreach email.
@@ -95,6 +96,8 @@ class MessageValues:
     offered_times: str | None = None
     #: The replies that pick one of them, as many as were offered ("1, 2 or 3", "1 or 2").
     choices: str | None = None
+    #: When the practice will check back with a patient who said "not now" ("March 1").
+    check_back: str | None = None
 
     def as_context(self) -> dict[str, Any]:
         return {
@@ -104,6 +107,7 @@ class MessageValues:
             "booking_link": self.booking_link or "",
             "offered_times": self.offered_times or "",
             "choices": self.choices or "",
+            "check_back": self.check_back or "",
         }
 
 

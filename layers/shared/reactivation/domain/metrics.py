@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from reactivation.domain.conversation import Intent, Reply
+from reactivation.domain.conversation import Intent, Reading, Reply
 from reactivation.domain.handoffs import Handoff, HandoffReason, Team
 from reactivation.domain.outcomes import Outcome
 from reactivation.domain.outreach import Enrolment
+from reactivation.domain.sequences import PAUSE_DEADLINE
 from reactivation.domain.types import Campaign, Channel
 
 #: Each group needs this many enrolments before the lift is worth stating.
@@ -109,6 +110,8 @@ class Figures:
     #: True once the carrier's delivery receipts are recorded: `reached` counts delivered
     #: messages; until then it counts sent ones.
     receipts: bool = False
+    #: The outreach messages the carrier's receipt says were delivered (of `messages`).
+    delivered: int = 0
     #: The patient-weeks with a reply within REPLY_WINDOW of that week's first message.
     replied: int = 0
     opt_outs: int = 0
@@ -127,6 +130,9 @@ class Figures:
     visits_booked: tuple[datetime, ...] = ()
     #: The barriers patients named in their replies, most frequent first.
     barriers: dict[str, int] = field(default_factory=dict)
+    #: Replies that only acknowledged ("thanks", "👍" after a confirmation or an answer):
+    #: stored, nobody notified, nothing changed.
+    acknowledgements: int = 0
 
     @property
     def texts_paid(self) -> int:
@@ -237,6 +243,7 @@ def figures(
         texts={kind: count for kind, count in texts.items() if count},
         segments={kind: count for kind, count in segments.items() if texts[kind]},
         receipts=receipts,
+        delivered=sum(1 for m in messages if m.delivered),
         replied=len(replied_weeks),
         opt_outs=sum(1 for r in answers if r.intent is Intent.OPT_OUT),
         rebooked=len(booked),
@@ -252,6 +259,7 @@ def figures(
         by_campaign=tuple(for_campaign(c) for c in campaigns),
         visits_booked=tuple(visits),
         barriers=dict(sorted(barriers.items(), key=lambda item: (-item[1], item[0]))),
+        acknowledgements=sum(1 for r in answers if r.reading is Reading.ACKNOWLEDGEMENT),
     )
 
 
@@ -298,16 +306,23 @@ class Waiting:
     teams: tuple[TeamWaiting, ...] = ()
     bookings_to_confirm: int = 0
     oldest_booking_hours: float | None = None
+    #: Questions and unplaced replies open past the pause's deadline: the sequences they
+    #: paused went on by themselves, with nobody's answer.
+    past_the_pause: int = 0
 
     @property
     def nothing(self) -> bool:
         return not self.teams and not self.bookings_to_confirm
 
 
+#: The handoffs that are a booking for the front desk to confirm in the practice's system.
+_TO_CONFIRM = frozenset({HandoffReason.BOOKING_REQUEST, HandoffReason.BOOKING_TO_CONFIRM})
+
+
 def waiting(handoffs: Iterable[Handoff], now: datetime) -> Waiting:
     open_ones = [h for h in handoffs if h.closed_at is None and h.opened_at <= now]
-    bookings = [h for h in open_ones if h.reason is HandoffReason.BOOKING_REQUEST]
-    others = [h for h in open_ones if h.reason is not HandoffReason.BOOKING_REQUEST]
+    bookings = [h for h in open_ones if h.reason in _TO_CONFIRM]
+    others = [h for h in open_ones if h.reason not in _TO_CONFIRM]
 
     def age(handoff: Handoff) -> float:
         return (now - handoff.opened_at).total_seconds() / 3600
@@ -317,7 +332,12 @@ def waiting(handoffs: Iterable[Handoff], now: datetime) -> Waiting:
         for team in Team
         if (mine := [h for h in others if h.team is team])
     )
-    return Waiting(teams, len(bookings), max((age(h) for h in bookings), default=None))
+    past = sum(1 for h in others if h.reason in PAUSING and now - h.opened_at >= PAUSE_DEADLINE)
+    return Waiting(teams, len(bookings), max((age(h) for h in bookings), default=None), past)
+
+
+#: The handoffs whose reply paused a sequence (a question nobody answered, an unplaced reply).
+PAUSING = frozenset({HandoffReason.QUESTION, HandoffReason.OTHER})
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from reactivation.domain.conversation import AnswerClaim, Offer
+from reactivation.domain.conversation import AnswerClaim, LastSent, Offer
 from reactivation.domain.patients import PatientHistory, PatientRecord
 from reactivation.domain.types import Campaign, Channel, Frozen, Moment, TimeZoneName
 
@@ -54,6 +54,14 @@ class Enrolment(Frozen):
     next_step_due_at: Moment | None = None
     ended_at: Moment | None = None
     end_reason: str | None = None
+    #: A reply paused it (a question nobody could answer, a reply nobody could place): no step
+    #: until staff close the handoff, or until `paused_until`, when it resumes by itself.
+    paused_at: Moment | None = None
+    paused_until: Moment | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_at is not None
 
 
 class SendJob(Frozen):
@@ -134,6 +142,19 @@ class Recipient(Frozen):
     offer: Offer | None = None
     #: The answers to its replies that were claimed, by inbound message id.
     answers: dict[str, AnswerClaim] = Field(default_factory=dict)
+    #: The last text sent to it (outreach, an offer, a confirmation, an answer), if known:
+    #: the conversation a reply is read in.
+    last_sent: LastSent | None = None
 
     def has_reply(self, inbound_message_id: str) -> bool:
         return any(message_id == inbound_message_id for _, message_id, _ in self.replies)
+
+
+class PendingFollowUp(Frozen):
+    """A patient asked a question that was answered at `answered_at`; unless they book or
+    write again, they are asked once, at `due_at`, whether they would like to book."""
+
+    practice_id: str
+    patient_id: str
+    answered_at: Moment
+    due_at: Moment

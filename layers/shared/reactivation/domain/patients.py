@@ -118,6 +118,14 @@ class PatientRecord(Frozen):
         )
 
 
+class CompletedSequence(Frozen):
+    """A campaign's latest sequence that sent every step (for the no-reply cooldowns)."""
+
+    started_at: Moment
+    #: When its last step went (was queued, at its due time).
+    last_step_at: Moment
+
+
 class PatientHistory(Frozen):
     """What the system itself learned about a patient; an import never overwrites it."""
 
@@ -131,3 +139,23 @@ class PatientHistory(Frozen):
     declined: dict[Campaign, date] = Field(default_factory=dict)
     #: Contacts that reached someone else ("wrong number"): as if absent.
     invalid_contacts: frozenset[str] = frozenset()
+    #: The unfinished sequence and its campaign (when `in_sequence`).
+    active_sequence_id: str | None = None
+    active_campaign: Campaign | None = None
+    #: Each campaign's latest sequence that sent every step.
+    completed: dict[Campaign, CompletedSequence] = Field(default_factory=dict)
+    #: The latest reply from the patient's number (any reply: a question, a "thanks").
+    last_reply_at: Moment | None = None
+    #: The start of the latest missed_appointment sequence (a holdout one too).
+    rescued_at: Moment | None = None
+
+    def unanswered(self) -> dict[Campaign, datetime]:
+        """The campaigns whose latest sequence sent every step and got no reply since it
+        started, with when their last step went. A question's follow-up is not one: it
+        follows a conversation the patient started."""
+        return {
+            campaign: done.last_step_at
+            for campaign, done in self.completed.items()
+            if (self.last_reply_at is None or self.last_reply_at < done.started_at)
+            and campaign is not Campaign.QUESTION_FOLLOW_UP
+        }

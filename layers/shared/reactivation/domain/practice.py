@@ -81,6 +81,29 @@ class FaqAnswer(Frozen):
     answer: str = Field(min_length=1, max_length=300)
 
 
+class PilotMode(Frozen):
+    """A practice's first weeks: at most `patients` new sequences, or `share_percent` of those
+    due, in each of its first `weekly_runs` weekly enrolments (the weekly cap still holds)."""
+
+    weekly_runs: int = Field(ge=1, le=52)
+    patients: int | None = Field(default=None, ge=1, le=100_000)
+    share_percent: int | None = Field(default=None, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> PilotMode:
+        if (self.patients is None) == (self.share_percent is None):
+            raise ValueError("a pilot sets either patients or share_percent")
+        return self
+
+    def describe(self) -> str:
+        each = (
+            f"{self.patients} patients"
+            if self.patients is not None
+            else f"{self.share_percent}% of those due"
+        )
+        return f"at most {each} in each of the first {self.weekly_runs} weekly runs"
+
+
 class CampaignSettings(Frozen):
     """What the rules need of a practice (a preview has nothing more)."""
 
@@ -89,6 +112,8 @@ class CampaignSettings(Frozen):
     campaigns: frozenset[Campaign]
     holdout_percent: int = Field(default=10, ge=0, le=50)
     lapsed_max_months: int = Field(default=36, ge=12, le=120)
+    #: A campaign whose every step went unanswered is not tried again for this many days.
+    no_reply_days: int = Field(default=180, ge=60, le=730)
 
 
 class MessageOverride(Frozen):
@@ -117,6 +142,10 @@ class Practice(Frozen):
     #: What the practice pays for one SMS segment, in dollars (the weekly report's estimate of
     #: what its texts cost; None: the deployment's default rate).
     sms_segment_price: float | None = Field(default=None, gt=0, le=1)
+    #: The most its outreach texts may cost in a calendar month, in dollars (segments sent x
+    #: the segment price); over it, outreach waits for the next month and the owner is told
+    #: once. None: no budget (the account's spend alarm still watches).
+    sms_monthly_budget_usd: float | None = Field(default=None, gt=0, le=1_000_000)
     from_email: EmailAddress
     owner_emails: tuple[EmailAddress, ...] = Field(min_length=1)
     front_desk_email: EmailAddress | None = None
@@ -137,6 +166,15 @@ class Practice(Frozen):
     lapsed_max_months: int = Field(default=36, ge=12, le=120)
     #: An enrolment is credited with a booking made this many days after its first message.
     attribution_days: int = Field(default=30, ge=7, le=90)
+    #: An answered question not followed by a booking is followed up this many days later
+    #: (question_follow_up, campaigns.md).
+    question_follow_up_days: int = Field(default=5, ge=1, le=30)
+    #: No blasts: at most this many new sequences a week (a real-time rescue not counted).
+    weekly_new_sequences: int = Field(default=150, ge=1, le=100_000)
+    #: The first weeks' smaller limit, if the practice starts with a pilot.
+    pilot: PilotMode | None = None
+    #: A campaign whose every step went unanswered is not tried again for this many days.
+    no_reply_cooldown_days: int = Field(default=180, ge=60, le=730)
     #: The practice's own texts, by library key ("recall_due.1.en.sms", "system.help.es").
     message_overrides: dict[str, MessageOverride] = Field(default_factory=dict)
 
@@ -175,4 +213,5 @@ class Practice(Frozen):
             campaigns=campaigns,
             holdout_percent=self.holdout_percent,
             lapsed_max_months=self.lapsed_max_months,
+            no_reply_days=self.no_reply_cooldown_days,
         )

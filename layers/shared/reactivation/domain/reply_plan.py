@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from reactivation.domain.conversation import Intent, Offer, Opening
+from reactivation.domain.conversation import Intent, Offer, Opening, Reading
 from reactivation.domain.handoffs import HandoffReason, faq_answer, handoff_reason
 from reactivation.domain.openings import offer
 from reactivation.domain.practice import FaqAnswer
@@ -23,11 +23,19 @@ class PatientChange:
     patient_id: str
     active: Campaign | None = None
     stop: str | None = None  # end the active sequence, with this reason
-    pause: bool = False  # keep it, no further step until staff answer
+    pause: bool = False  # keep it, no step until staff answer or the pause's deadline
     snoozed_until: date | None = None
     declined: Campaign | None = None
     hold: str | None = None  # service recovery: no outreach until staff close it
     invalid_contact: str | None = None
+    #: An answered question with no step left to send: ask once, then, whether to book
+    #: (`question_follow_up`, campaigns.md), unless the patient booked or wrote again.
+    follow_up_at: datetime | None = None
+
+
+#: How long after an answered question the patient is asked whether to book (a practice
+#: setting; campaigns.md's default).
+QUESTION_FOLLOW_UP_AFTER = timedelta(days=5)
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,8 @@ class ReplyPlan:
     handoff: HandoffReason | None = None
     #: The times a yes is offered (with `answer` "offer_times"), if the practice has some.
     offer: Offer | None = None
+    #: When the practice will check back (with `answer` "not_now_ack": the snooze's end).
+    check_back: date | None = None
 
 
 @dataclass(frozen=True)
@@ -81,11 +91,18 @@ def plan_reply(
     later_consent_change: bool,
     faq: Sequence[FaqAnswer] = (),
     open_times: OpenTimes | None = None,
+    now: datetime | None = None,
+    follow_up_after: timedelta = QUESTION_FOLLOW_UP_AFTER,
+    reading: Reading | None = None,
 ) -> ReplyPlan:
     """`patients`: each patient of the practice with this number, and the campaign of their
     active sequence. `later_consent_change`: the carrier stamped a later opt-out or opt-in
     already (replies arrive out of order): this one's consent change is stale. `open_times`:
-    what a yes can be offered (without it, a yes gets the booking way and the front desk)."""
+    what a yes can be offered (without it, a yes gets the booking way and the front desk).
+    `now` and `follow_up_after`: when a question answered with no step left to send is
+    followed up (without `now`, it is not). `reading`: how the conversation reads the reply
+    (domain/in_conversation.py): an acknowledgement changes nothing; "already booked" ends
+    the sequences for the front desk to confirm."""
     known = bool(patients)
     if intent is Intent.OPT_OUT:
         stops = tuple(PatientChange(p, a, stop="opt_out" if a else None) for p, a in patients)
@@ -96,6 +113,8 @@ def plan_reply(
             answer="opt_out_confirmation" if changing else None,
             handoff=handoff_reason(intent, notify_staff, known_number=known),
         )
+    if reading is Reading.ACKNOWLEDGEMENT:  # stored and counted; nothing else
+        return ReplyPlan()
     if intent is Intent.OPT_IN:
         changing = not later_consent_change and opted_out
         return ReplyPlan(
@@ -106,10 +125,19 @@ def plan_reply(
         return ReplyPlan(answer="help")
     if not known:  # stored and handed off; never answered, never a patient
         return ReplyPlan(handoff=handoff_reason(intent, notify_staff, known_number=False))
+    if reading is Reading.ALREADY_BOOKED:
+        return ReplyPlan(
+            changes=tuple(PatientChange(p, a, stop="already_booked" if a else None)
+                          for p, a in patients),
+            handoff=HandoffReason.BOOKING_TO_CONFIRM,
+        )  # fmt: skip
+    follow_up_at = now + follow_up_after if now is not None else None
     if opted_out:  # no automatic text to an opted-out number but START's and HELP's answers
-        return replace(_known_reply(intent, notify_staff, body, patients, number, today, faq,
-                                    None), answer=None, faq=None)  # fmt: skip
-    return _known_reply(intent, notify_staff, body, patients, number, today, faq, open_times)
+        plan = _known_reply(intent, notify_staff, body, patients, number, today, faq, None, None)
+        return replace(plan, answer=None, faq=None)
+    return _known_reply(
+        intent, notify_staff, body, patients, number, today, faq, open_times, follow_up_at
+    )
 
 
 def _known_reply(
@@ -121,11 +149,14 @@ def _known_reply(
     today: date,
     faq: Sequence[FaqAnswer],
     open_times: OpenTimes | None,
+    follow_up_at: datetime | None,
 ) -> ReplyPlan:
     if intent in (Intent.QUESTION, Intent.OTHER):
         answer = faq_answer(body, faq) if intent is Intent.QUESTION else None
         return ReplyPlan(
-            changes=tuple(PatientChange(p, a, pause=a is not None) for p, a in patients),
+            changes=_question_changes(
+                patients, answered=answer is not None, follow_up_at=follow_up_at
+            ),
             faq=answer,
             handoff=handoff_reason(
                 intent, notify_staff, known_number=True, answered_from_faq=answer is not None
@@ -138,7 +169,9 @@ def _known_reply(
             change = _with(change, snoozed_until=snooze_until(body, today))
         elif intent is Intent.DECLINE and active is not None:
             change = _with(change, declined=active)
-        elif intent in (Intent.COMPLAINT, Intent.SENSITIVE):
+        elif intent in (Intent.CLINICAL, Intent.COMPLAINT, Intent.SENSITIVE):
+            # no outreach until staff close it (campaigns.md: a clinical, complaint or
+            # sensitive hold lasts until staff close it)
             change = _with(change, hold=intent.value)
         elif intent is Intent.WRONG_NUMBER:
             change = _with(change, invalid_contact=number)
@@ -156,12 +189,34 @@ def _known_reply(
     answer = None
     if intent in (Intent.CLINICAL, Intent.BILLING, Intent.COMPLAINT):
         answer = "handoff_ack"
+    check_back = None
+    if intent is Intent.NOT_NOW:  # a short acknowledgement naming when we check back
+        answer, check_back = "not_now_ack", snooze_until(body, today)
     # sensitive: no automatic text, a person answers; wrong number: no more texts to it
     return ReplyPlan(
         changes=tuple(changes),
         answer=answer,
         handoff=handoff_reason(intent, notify_staff, known_number=True),
+        check_back=check_back,
     )
+
+
+def _question_changes(
+    patients: Sequence[tuple[str, Campaign | None]],
+    *,
+    answered: bool,
+    follow_up_at: datetime | None,
+) -> tuple[PatientChange, ...]:
+    """A question the FAQ answered does not pause: the sequence goes on, and its next step is
+    the booking prompt; with no sequence to go on, one patient of the number (the first) is
+    asked once later whether to book. Unanswered (a person must), or a reply nobody could
+    place: the sequences pause until staff answer, or until the pause's deadline."""
+    if not answered:
+        return tuple(PatientChange(p, a, pause=a is not None) for p, a in patients)
+    if follow_up_at is None or any(a is not None for _, a in patients):
+        return ()
+    first, _ = patients[0]
+    return (PatientChange(first, None, follow_up_at=follow_up_at),)
 
 
 def _with(change: PatientChange, **values: object) -> PatientChange:

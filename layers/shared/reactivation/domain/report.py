@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from reactivation.domain import budget
 from reactivation.domain.handoffs import Team
 from reactivation.domain.metrics import Figures, Lift, TrendWeek, Waiting
 
@@ -83,8 +84,8 @@ OPT_OUT_WARNING = 0.05
 HISTORY_FOR_BEFORE = 8
 #: The trend covers this many weeks.
 TREND_WEEKS = 12
-#: The default estimated price of one SMS segment (US, SNS, before carrier fees).
-DEFAULT_SEGMENT_PRICE = 0.0079
+#: The default estimated price of one SMS segment: the budget's (one price for both).
+DEFAULT_SEGMENT_PRICE = budget.DEFAULT_SEGMENT_PRICE
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,10 @@ class WeeklyReport:
     segment_price: float = DEFAULT_SEGMENT_PRICE
     #: Where the team answers what waits for it (the staff inbox), once there is one.
     staff_inbox_url: str | None = None
+    #: Patients due this week whom the weekly cap (or the pilot) left for next week.
+    still_due: int = 0
+    #: The week's limit on new sequences (None: the weekly run did not reach it).
+    weekly_limit: int | None = None
 
     @property
     def quiet(self) -> bool:
@@ -255,10 +260,19 @@ def table(report: WeeklyReport) -> Table:
          + " Follow-ups to patients due in earlier weeks count, so this can exceed the patients "
          "due.",
          [_count(f.reached) for _, f in periods]),
+        ("Texts delivered",
+         "Texts delivered: outreach texts sent in the period whose carrier confirmed delivery, "
+         "of those sent (shown once delivery receipts are recorded).",
+         [_maybe(f"{f.delivered:,} of {f.sms:,}", not receipts or f.sms == 0)
+          for _, f in periods]),
         ("Replied",
          "Replied: of the patients messaged in a week, the share who replied within 7 days "
          "of that week's first message to them (over 4 weeks, week by week added up).",
          [_maybe(percent(f.response_rate), f.response_rate is None) for _, f in periods]),
+        ("Acknowledgements",
+         "Acknowledgements: replies that only thanked or acknowledged (\"thanks\", \"ok\", a "
+         "thumbs-up after a confirmation or an answer): stored, nobody notified.",
+         [_count(f.acknowledgements) for _, f in periods]),
         ("Visits booked",
          f"Visits booked: bookings credited to the texts (made within {days} days of the first "
          "message), counted in the week they were made.",
@@ -363,7 +377,24 @@ def waiting_lines(report: WeeklyReport) -> list[str]:
             f"Bookings to confirm: {w.bookings_to_confirm:,} (times patients picked by text; "
             f"the oldest waiting {age(w.oldest_booking_hours)})"
         )
+    if w.past_the_pause:
+        asked = plural(w.past_the_pause, "question or reply", "questions or replies")
+        lines.append(
+            f"Unanswered for over 7 days: {asked}; those patients' reminders went on without "
+            "an answer"
+        )
     return lines
+
+
+def still_due_line(report: WeeklyReport) -> str | None:
+    """The patients the weekly cap held back (no blasts): they wait for next week's run."""
+    if not report.still_due:
+        return None
+    limit = f" (at most {report.weekly_limit:,} a week)" if report.weekly_limit else ""
+    return (
+        f"Still due: {plural(report.still_due, 'patient')} for next week; this week's new "
+        f"outreach was capped{limit}, so texts go out in manageable batches."
+    )
 
 
 def texts_line(report: WeeklyReport) -> str:
@@ -430,7 +461,8 @@ def render(report: WeeklyReport) -> ReportEmail:
         "r": report, "w": report.this_week, "m": report.four_weeks, "subject": subject(report),
         "headline": headline(report), "table": table(report), "lift": lift_sentences(report),
         "opt_out_warning": opt_out_warning(report), "waiting": waiting_lines(report),
-        "texts": texts_line(report), "trend": trend_rows(report), "money": money,
+        "texts": texts_line(report), "still_due": still_due_line(report),
+        "trend": trend_rows(report), "money": money,
         "percent": percent, "hours": hours, "plural": plural, "reasons": _REASON_LABELS,
         "first_day": short_date(report.week.first_day),
         "last_day": f"{short_date(report.week.last_day)}, {report.week.last_day.year}",
@@ -462,4 +494,5 @@ _REASON_LABELS = {
     "opt_out_note": "Opt-outs with a note",
     "booking": "Yes, no openings known",
     "booking_request": "Bookings to confirm",
+    "booking_to_confirm": "Booked by the patient, to confirm",
 }

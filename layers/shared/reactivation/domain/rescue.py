@@ -13,15 +13,17 @@ AFTER_START = timedelta(minutes=15)
 #: A cancellation this close to its start is a late one, rescued like a no-show; an earlier
 #: one is a reschedule the practice handles, and the weekly run finds it if it never was.
 LATE_CANCELLATION = timedelta(hours=48)
-#: The rule's own window: a missed appointment older than this is no longer rescued.
-RESCUE_WINDOW = timedelta(days=30)
+#: A change reported later than this after the start is left to the weekly run (campaigns.md,
+#: "Readings of the sequence rules"): its rule still finds the miss, within its 30 days.
+LATE_REPORT = timedelta(hours=24)
 
 
 def rescue_due_at(appointment: Appointment, now: datetime) -> datetime | None:
     """When the rescue's first message is due, or None if this change calls for no rescue.
 
-    A change reported late is rescued at once (`now`); the send function still holds the
-    message until sending hours and the frequency limits allow it.
+    A change reported late (up to a day after the start) is rescued at once (`now`); the
+    send function still holds the message until sending hours and the frequency limits allow
+    it.
     """
     start = appointment.starts_at
     if appointment.status is AppointmentStatus.NO_SHOW:
@@ -32,6 +34,6 @@ def rescue_due_at(appointment: Appointment, now: datetime) -> datetime | None:
             return None
     else:
         return None
-    if now - start > RESCUE_WINDOW:
+    if now - start > LATE_REPORT:
         return None
     return max(start + AFTER_START, now)

@@ -29,6 +29,10 @@ from reactivation.domain.types import Campaign, Channel, ServiceCategory
 
 COOLDOWN_AFTER_SEQUENCE = timedelta(days=30)
 COOLDOWN_AFTER_DECLINE = timedelta(days=180)
+#: Every step of any campaign went unanswered: no campaign for this long after the last one.
+COOLDOWN_AFTER_SILENCE = timedelta(days=60)
+#: Only a rescue this recent blocks a new one (a holdout rescue too: its control stays so).
+RESCUE_COOLDOWN = timedelta(days=30)
 
 #: Campaigns in the spec's priority order.
 PRIORITY: tuple[Campaign, ...] = (
@@ -277,6 +281,7 @@ def _exclusion(
 ) -> SkipReason | None:
     patient = facts.patient
     has_contact = any(_valid_contacts(patient, history))
+    silent = history.unanswered().values()
     checks: tuple[tuple[SkipReason, bool], ...] = (
         (SkipReason.DECEASED, patient.deceased),
         (SkipReason.DO_NOT_CONTACT, patient.do_not_contact),
@@ -292,11 +297,52 @@ def _exclusion(
         (SkipReason.SERVICE_RECOVERY, history.service_recovery),
         (
             SkipReason.COOLDOWN,
-            history.last_sequence_ended_at is not None
-            and run_start - history.last_sequence_ended_at < COOLDOWN_AFTER_SEQUENCE,
+            (
+                history.last_sequence_ended_at is not None
+                and run_start - history.last_sequence_ended_at < COOLDOWN_AFTER_SEQUENCE
+            )
+            or any(run_start - last < COOLDOWN_AFTER_SILENCE for last in silent),
         ),
     )
     return next((reason for reason, applies in checks if applies), None)
+
+
+def _rescue_exclusion(
+    facts: Facts, history: PatientHistory, channels: list[Channel], run_start: datetime
+) -> SkipReason | None:
+    """The exclusions a missed-appointment rescue obeys (campaigns.md, "Readings of the
+    sequence rules"): every one but a sequence of lower priority, a snooze and the cooldowns,
+    which yield to it; only a rescue in the last 30 days blocks a new one."""
+    patient = facts.patient
+    has_contact = any(_valid_contacts(patient, history))
+    rescued = history.rescued_at is not None and run_start - history.rescued_at < RESCUE_COOLDOWN
+    done = history.completed.get(Campaign.MISSED_APPOINTMENT)
+    rescued |= done is not None and run_start - done.last_step_at < RESCUE_COOLDOWN
+    checks: tuple[tuple[SkipReason, bool], ...] = (
+        (SkipReason.DECEASED, patient.deceased),
+        (SkipReason.DO_NOT_CONTACT, patient.do_not_contact),
+        (SkipReason.INACTIVE, not patient.active),
+        (SkipReason.HAS_FUTURE_APPOINTMENT, facts.visits.future),
+        (SkipReason.OPTED_OUT, has_contact and not channels),
+        (SkipReason.NO_CHANNEL, not has_contact),
+        (
+            SkipReason.IN_SEQUENCE,
+            history.in_sequence and history.active_campaign in (None, Campaign.MISSED_APPOINTMENT),
+        ),
+        (SkipReason.SERVICE_RECOVERY, history.service_recovery),
+        (SkipReason.COOLDOWN, rescued),
+    )
+    return next((reason for reason, applies in checks if applies), None)
+
+
+def rescue_preempts(history: PatientHistory, decision: Decision) -> bool:
+    """Whether enrolling `decision` ends the patient's current sequence first: a rescue
+    chosen while the patient is in a sequence of lower priority."""
+    return (
+        decision.campaign is Campaign.MISSED_APPOINTMENT
+        and history.in_sequence
+        and history.active_campaign not in (None, Campaign.MISSED_APPOINTMENT)
+    )
 
 
 def decide(
@@ -326,25 +372,150 @@ def decide_for(
     )
     patient_id = patient.patient_id
     channels = _contact_channels(patient, history)
+    rescue = RULES[Campaign.MISSED_APPOINTMENT]
+    enabled = settings.campaigns
+    if (
+        Campaign.MISSED_APPOINTMENT in enabled
+        and rescue(facts)
+        and _rescue_exclusion(facts, history, channels, run_start) is None
+    ):
+        return _enrol(settings, facts, Campaign.MISSED_APPOINTMENT, channels)
     skip = _exclusion(facts, history, channels, run_start)
     if skip is not None:
         return Decision(patient_id=patient_id, skip=skip)
-    enabled = settings.campaigns
+    silent = history.unanswered()
+    no_reply = timedelta(days=settings.no_reply_days)
+    cooled = False  # a campaign whose rule holds was left out by its own cooldown
     for campaign in PRIORITY:
         if campaign not in enabled or not RULES[campaign](facts):
             continue
         declined = history.declined.get(campaign)
-        if declined is not None and facts.today - declined < COOLDOWN_AFTER_DECLINE:
-            return Decision(patient_id=patient_id, skip=SkipReason.COOLDOWN)
+        last_silent = silent.get(campaign)
+        if (
+            (declined is not None and facts.today - declined < COOLDOWN_AFTER_DECLINE)
+            or (last_silent is not None and run_start - last_silent < no_reply)
+            or campaign is Campaign.MISSED_APPOINTMENT  # its own exclusions held it above
+        ):
+            cooled = True
+            continue  # a lower-priority campaign may follow (campaigns.md, "Readings")
         if campaign in MARKETING and not patient.marketing_opt_in:
             return Decision(patient_id=patient_id, skip=SkipReason.NO_MARKETING_CONSENT)
-        channel = channels[0]
-        if campaign is Campaign.LAPSED_PATIENT and Channel.EMAIL in channels:
-            channel = Channel.EMAIL
-        return Decision(
-            patient_id=patient_id,
-            campaign=campaign,
-            channel=channel,
-            holdout=in_holdout(settings, patient_id, campaign, facts.today),
-        )
-    return Decision(patient_id=patient_id, skip=SkipReason.NOT_ELIGIBLE)
+        return _enrol(settings, facts, campaign, channels)
+    return Decision(
+        patient_id=patient_id, skip=SkipReason.COOLDOWN if cooled else SkipReason.NOT_ELIGIBLE
+    )
+
+
+def _enrol(
+    settings: CampaignSettings, facts: Facts, campaign: Campaign, channels: list[Channel]
+) -> Decision:
+    patient_id = facts.patient.patient_id
+    channel = channels[0]
+    if campaign is Campaign.LAPSED_PATIENT and Channel.EMAIL in channels:
+        channel = Channel.EMAIL
+    return Decision(
+        patient_id=patient_id,
+        campaign=campaign,
+        channel=channel,
+        holdout=in_holdout(settings, patient_id, campaign, facts.today),
+    )
+
+
+def decide_rescue(
+    settings: CampaignSettings, record: PatientRecord, history: PatientHistory, at: datetime
+) -> Decision:
+    """The real-time rescue's decision at `at` (its first message's moment): missed_appointment
+    or why not. Opt-outs, holds and a rescue in the last 30 days block it; the other cooldowns,
+    a snooze and a sequence of lower priority do not (`rescue_preempts` ends that one)."""
+    visits = Visits.of(record.appointments, at, settings.timezone)
+    facts = Facts(
+        patient=record.patient,
+        plans=record.plans,
+        visits=visits,
+        today=local_date(at, settings.timezone),
+        lapsed_max_months=settings.lapsed_max_months,
+    )
+    channels = _contact_channels(record.patient, history)
+    skip = _rescue_exclusion(facts, history, channels, at)
+    if skip is None and not RULES[Campaign.MISSED_APPOINTMENT](facts):
+        skip = SkipReason.NOT_ELIGIBLE
+    if skip is not None:
+        return Decision(patient_id=record.patient.patient_id, skip=skip)
+    return _enrol(settings, facts, Campaign.MISSED_APPOINTMENT, channels)
+
+
+def _days_since(day: date | None, today: date) -> int | None:
+    return None if day is None else (today - day).days
+
+
+def days_past_due(
+    settings: CampaignSettings, record: PatientRecord, campaign: Campaign, run_start: datetime
+) -> int:
+    """How long the campaign's reason has stood, in days: the weekly cap's second key (the
+    longest overdue first). Each campaign counts from the day its rule began to hold (a plan's
+    due date, the end of a recall interval...); only the order within a campaign matters."""
+    visits = Visits.of(record.appointments, run_start, settings.timezone)
+    today = local_date(run_start, settings.timezone)
+    facts = Facts(record.patient, record.plans, visits, today, settings.lapsed_max_months)
+    anchors: list[date | None] = []
+    plans = facts.open_plans
+    if campaign is Campaign.MISSED_APPOINTMENT and visits.last_started_at is not None:
+        anchors.append(visits.last_started_at.astimezone(visits.zone).date())
+    elif campaign is Campaign.CLINICAL_REVIEW:
+        anchors += [p.due_on for p in plans(PlanKind.CHRONIC_REVIEW, PlanKind.SURVEILLANCE)]
+    elif campaign is Campaign.FOLLOW_UP_DUE:
+        anchors += [p.due_on for p in plans(PlanKind.FOLLOW_UP)]
+    elif campaign is Campaign.UNSCHEDULED_TREATMENT:
+        anchors += [p.created_on + timedelta(days=30) for p in plans(PlanKind.TREATMENT_PLAN)]
+    elif campaign is Campaign.CONSULT_NOT_STARTED:
+        anchors += [p.created_on + timedelta(days=14) for p in plans(PlanKind.CONSULTATION)]
+    elif campaign is Campaign.NEW_PATIENT:
+        anchors.append(record.patient.lead_created_on)
+    elif campaign is Campaign.SERIES_INCOMPLETE:
+        last = facts.last_completed()
+        anchors.append(None if last is None else last + timedelta(days=42))
+    elif campaign is Campaign.MAINTENANCE_DUE:
+        toxin = facts.last_completed((ServiceCategory.NEUROTOXIN,))
+        filler = facts.last_completed((ServiceCategory.FILLER,))
+        anchors.append(None if toxin is None else toxin + timedelta(days=70))
+        anchors.append(None if filler is None else add_months(filler, 6))
+    elif campaign is Campaign.RECALL_DUE:
+        recall = facts.last_completed((ServiceCategory.HYGIENE, ServiceCategory.EXAM))
+        anchors.append(None if recall is None else add_months(recall, 6))
+    elif campaign is Campaign.LAPSED_MEMBERSHIP:
+        patient = record.patient
+        if patient.membership_ended_on is not None:
+            anchors.append(patient.membership_ended_on + timedelta(days=30))
+        if patient.benefits_expire_on is not None:
+            anchors.append(patient.benefits_expire_on - timedelta(days=30))
+    elif campaign is Campaign.LAPSED_PATIENT:
+        last = facts.last_completed()
+        anchors.append(None if last is None else add_months(last, 12))
+    ages = [age for age in (_days_since(a, today) for a in anchors) if age is not None]
+    return max(ages, default=0)
+
+
+def question_follow_up(
+    settings: CampaignSettings, record: PatientRecord, history: PatientHistory, now: datetime
+) -> Decision:
+    """`question_follow_up` (campaigns.md): once a question was answered and no step is left
+    to send, one message asking whether to book; blocked by every exclusion but the 30-day
+    cooldown of the conversation it follows. No holdout draw: it answers the patient's own
+    question, and the control group is drawn among the campaigns of the records."""
+    visits = Visits.of(record.appointments, now, settings.timezone)
+    facts = Facts(
+        patient=record.patient,
+        plans=record.plans,
+        visits=visits,
+        today=local_date(now, settings.timezone),
+        lapsed_max_months=settings.lapsed_max_months,
+    )
+    patient_id = record.patient.patient_id
+    channels = _contact_channels(record.patient, history)
+    conversation_over = history.model_copy(update={"last_sequence_ended_at": None})
+    skip = _exclusion(facts, conversation_over, channels, now)
+    if skip is not None:
+        return Decision(patient_id=patient_id, skip=skip)
+    return Decision(
+        patient_id=patient_id, campaign=Campaign.QUESTION_FOLLOW_UP, channel=channels[0]
+    )

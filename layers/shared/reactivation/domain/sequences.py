@@ -14,9 +14,10 @@ STEP_DELAYS: dict[int, timedelta] = {
     3: timedelta(days=7),
     4: timedelta(days=7),
 }
-#: How many steps each campaign sends; missed_appointment sends two.
+#: How many steps each campaign sends; missed_appointment sends two, question_follow_up one.
 STEPS: dict[Campaign, int] = {campaign: 4 for campaign in Campaign} | {
-    Campaign.MISSED_APPOINTMENT: 2
+    Campaign.MISSED_APPOINTMENT: 2,
+    Campaign.QUESTION_FOLLOW_UP: 1,
 }
 
 
@@ -71,10 +72,12 @@ def job_for_due_step(sequence: Enrolment, created_at: datetime) -> SendJob:
 
 
 def after_step_queued(sequence: Enrolment) -> Enrolment:
-    """The sequence once its waiting step is queued: the next step's due time, or its end."""
+    """The sequence once its waiting step is queued: the next step's due time, or its end.
+    A pause that let this step go (its deadline passed with no staff action) is over."""
     if sequence.next_step is None or sequence.next_step_due_at is None:
         raise ValueError("this sequence has no step waiting")
     step, due = sequence.next_step, sequence.next_step_due_at
+    unpaused = {"paused_at": None, "paused_until": None}
     if step >= STEPS[sequence.campaign]:
         return sequence.model_copy(
             update={
@@ -82,18 +85,60 @@ def after_step_queued(sequence: Enrolment) -> Enrolment:
                 "next_step_due_at": None,
                 "ended_at": due,
                 "end_reason": "completed",
+                **unpaused,
             }
         )
     following = step + 1
-    if sequence.campaign is Campaign.MISSED_APPOINTMENT:
-        return sequence.model_copy(
-            update={
-                "next_step": following,
-                "next_step_due_at": next_morning(due, sequence.timezone),
-            }
-        )
     return sequence.model_copy(
-        update={"next_step": following, "next_step_due_at": due + STEP_DELAYS[following]}
+        update={
+            "next_step": following,
+            "next_step_due_at": step_due(sequence, following, due),
+            **unpaused,
+        }
+    )
+
+
+def step_due(sequence: Enrolment, step: int, after: datetime) -> datetime:
+    """When `step` falls due, counted from `after` (the previous step's send, or a resume):
+    its delay, or for missed_appointment "the next morning". A first step waits for nothing."""
+    if step == 1:
+        return after
+    if sequence.campaign is Campaign.MISSED_APPOINTMENT:
+        return next_morning(after, sequence.timezone)
+    return after + STEP_DELAYS[step]
+
+
+#: A question or an unplaced reply pauses a sequence this long at most (campaigns.md,
+#: "Readings of the sequence rules"): then it resumes by itself.
+PAUSE_DEADLINE = timedelta(days=7)
+
+
+def paused(sequence: Enrolment, at: datetime, deadline: timedelta = PAUSE_DEADLINE) -> Enrolment:
+    """The sequence paused by a reply at `at`: its next step is due its interval after the
+    pause's deadline (a pause stops the clock), unless staff resume it or end it first. A
+    second pause moves the deadline on."""
+    if sequence.next_step is None:
+        return sequence  # nothing left to send: nothing to pause
+    until = at + deadline
+    return sequence.model_copy(
+        update={
+            "paused_at": sequence.paused_at or at,
+            "paused_until": until,
+            "next_step_due_at": step_due(sequence, sequence.next_step, until),
+        }
+    )
+
+
+def resumed(sequence: Enrolment, at: datetime) -> Enrolment:
+    """Staff answered: the paused sequence goes on, its next step due its interval after now."""
+    if sequence.next_step is None or not sequence.paused:
+        return sequence
+    return sequence.model_copy(
+        update={
+            "paused_at": None,
+            "paused_until": None,
+            "next_step_due_at": step_due(sequence, sequence.next_step, at),
+        }
     )
 
 
@@ -114,5 +159,12 @@ def next_morning(after: datetime, timezone: str | None) -> datetime:
 def stopped(sequence: Enrolment, at: datetime, reason: str) -> Enrolment:
     """The sequence ended early: an opt-out, a booking, a reply that is not a question."""
     return sequence.model_copy(
-        update={"next_step": None, "next_step_due_at": None, "ended_at": at, "end_reason": reason}
+        update={
+            "next_step": None,
+            "next_step_due_at": None,
+            "ended_at": at,
+            "end_reason": reason,
+            "paused_at": None,
+            "paused_until": None,
+        }
     )

@@ -74,6 +74,7 @@ LONGEST_VALUES = MessageValues(
     booking_link="https://book.example.com/bright-smile-dental",
     offered_times="1) Wed Sep 29 12:30pm 2) Thu Sep 30 12:30pm 3) Fri Oct 22 12:30pm",
     choices="1, 2 or 3",
+    check_back="28 de septiembre",
 )
 
 #: The opt-out line a first SMS must carry (campaigns.md; the same keyword in Spanish).
@@ -234,5 +235,6 @@ def check_practice(practice: Practice, library_keys: frozenset[str]) -> list[Tem
         booking_link=practice.booking_link,
         offered_times=LONGEST_VALUES.offered_times,
         choices=LONGEST_VALUES.choices,
+        check_back=LONGEST_VALUES.check_back,
     )
     return check_overrides(practice.message_overrides, library_keys, values)

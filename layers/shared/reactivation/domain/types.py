@@ -86,6 +86,8 @@ class Campaign(StrEnum):
     RECALL_DUE = "recall_due"
     LAPSED_MEMBERSHIP = "lapsed_membership"
     LAPSED_PATIENT = "lapsed_patient"
+    #: Not a rule of the records: one message after an answered question (campaigns.md).
+    QUESTION_FOLLOW_UP = "question_follow_up"
 
 
 class Channel(StrEnum):

@@ -22,6 +22,9 @@ from reactivation.domain.practice import Practice
 from reactivation.domain.rescue import rescue_due_at
 from reactivation.domain.types import Campaign
 
+#: Reads of the patient's state a rescue makes when their sequence moves under it.
+ATTEMPTS = 3
+
 
 class ChangeRefused(ValueError):
     """The change cannot be applied as it is (its message says why, never patient data); it
@@ -90,8 +93,10 @@ class AppointmentChangeService:
         return self._openings.publish(practice_id, openings)
 
     def _rescue(self, practice: Practice, appointment: Appointment, due: datetime) -> AppliedChange:
-        """The rules decide, as the weekly run would at `due` (every exclusion holds: opted out,
-        in another sequence, snoozed, a new booking...); only missed_appointment is started."""
+        """The rescue's own rules decide at `due` (campaigns.md, "Readings of the sequence
+        rules"): opt-outs, holds, a new booking and a rescue in the last 30 days block it; the
+        other cooldowns do not, and a sequence of lower priority ends for it. It does not count
+        toward the weekly cap; the send function keeps it within sending hours and the caps."""
         settings = practice.campaign_settings(sendable=self._sendable)
         applied = ChangeOutcome.APPLIED
         if Campaign.MISSED_APPOINTMENT not in settings.campaigns:
@@ -101,12 +106,18 @@ class AppointmentChangeService:
             return AppliedChange(applied, appointment, no_rescue=SkipReason.INACTIVE)
         patient = record.patient
         opted_out = self._consent.opted_out(practice.practice_id, (patient.mobile, patient.email))
-        history = self._sequences.history(practice.practice_id, patient.patient_id, opted_out)
-        decision = rules.decide(settings, record, history, due)
-        if decision.campaign is not Campaign.MISSED_APPOINTMENT:
-            reason = decision.skip or f"rules chose {decision.campaign}"
-            return AppliedChange(applied, appointment, no_rescue=reason)
-        sequence = sequences.start(practice.practice_id, decision, due, practice.timezone)
-        if not self._sequences.enrol(sequence):  # another run enrolled the patient first
-            return AppliedChange(applied, appointment, no_rescue=SkipReason.IN_SEQUENCE)
-        return AppliedChange(applied, appointment, rescue=sequence)
+        for _ in range(ATTEMPTS):
+            history = self._sequences.history(practice.practice_id, patient.patient_id, opted_out)
+            decision = rules.decide_rescue(settings, record, history, due)
+            if decision.campaign is not Campaign.MISSED_APPOINTMENT:
+                return AppliedChange(applied, appointment, no_rescue=decision.skip)
+            sequence = sequences.start(practice.practice_id, decision, due, practice.timezone)
+            active = history.active_sequence_id
+            if rules.rescue_preempts(history, decision) and active is not None:
+                enrolled = self._sequences.enrol_over(active, sequence)
+            else:
+                enrolled = self._sequences.enrol(sequence)
+            if enrolled:
+                return AppliedChange(applied, appointment, rescue=sequence)
+            # the patient's sequence moved meanwhile (it ended, or another began): read again
+        return AppliedChange(applied, appointment, no_rescue=SkipReason.IN_SEQUENCE)

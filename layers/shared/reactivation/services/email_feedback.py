@@ -7,6 +7,7 @@ from datetime import datetime
 
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.events import EmailFeedback
+from reactivation.services.suppression import ContactSuppression
 
 
 class UnknownPractice(ValueError):
@@ -15,7 +16,7 @@ class UnknownPractice(ValueError):
 
 class EmailFeedbackService:
     def __init__(self, consent: ConsentRepository) -> None:
-        self._consent = consent
+        self._suppression = ContactSuppression(consent)
 
     def apply(self, feedback: EmailFeedback, now: datetime) -> int:
         """Suppresses the addresses the feedback is about; returns how many were new."""
@@ -26,8 +27,6 @@ class EmailFeedbackService:
         if practice_id is None:
             raise UnknownPractice("the email carried no practice_id tag")
         return sum(
-            self._consent.record(
-                practice_id, address.strip().lower(), opted_out=True, at=at or now, recorded_at=now
-            )
+            self._suppression.unreachable(practice_id, address, at=at or now, now=now)
             for address in addresses
         )

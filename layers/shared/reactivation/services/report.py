@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from reactivation.adapters.channels import Attachment, EmailChannel
+from reactivation.adapters.enrolment_slots import WeeklySlots
 from reactivation.adapters.handoffs import HandoffRepository
 from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.outbox import OutboxRepository
@@ -127,6 +128,7 @@ class ReportService:
             else next(report.TREND_WEEKS - n for n, w in enumerate(weeks) if first_sent in w)
         )  # fmt: skip
         week_before = start - timedelta(weeks=1)
+        slots = WeeklySlots.beside(self._sequences).week(pid, week.label)
         return report.WeeklyReport(
             practice_name=practice.name,
             week=week,
@@ -142,6 +144,8 @@ class ReportService:
             holdout_percent=practice.holdout_percent,
             segment_price=practice.sms_segment_price or self._segment_price,
             staff_inbox_url=self._staff_inbox_url,
+            still_due=slots.still_due,
+            weekly_limit=slots.limit,
         )
 
     def send(self, practice: Practice, built: report.WeeklyReport) -> str:

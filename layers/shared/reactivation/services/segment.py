@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.enrolment_slots import WeeklySlots
 from reactivation.adapters.items import SHARDS
 from reactivation.adapters.parking import ParkedJobs
 from reactivation.adapters.practices import PracticeRepository
@@ -17,12 +18,14 @@ from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.records import PatientRecords
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.clock import TimeLeft
-from reactivation.domain import rules, sequences
+from reactivation.domain import rules, sequences, weekly_cap
 from reactivation.domain.messages import MessageLibrary
-from reactivation.domain.outreach import Enrolment, PendingStep
-from reactivation.domain.patients import Patient
+from reactivation.domain.outreach import Decision, Enrolment, PendingStep
+from reactivation.domain.patients import Patient, PatientHistory
+from reactivation.domain.practice import Practice
 from reactivation.domain.types import Channel
 from reactivation.events import SegmentRun, SegmentUnit
+from reactivation.services.question_follow_up import QuestionFollowUpService
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -36,6 +39,8 @@ class SegmentOutcome:
     holdout: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
     queued: int = 0
+    #: Due, and left for next week by the weekly cap (or a pilot's limit).
+    held: int = 0
     #: The practice's patients did not fit in this invocation: the next page is queued.
     paged: bool = False
 
@@ -46,6 +51,7 @@ class SegmentOutcome:
         self.holdout += other.holdout
         self.skipped += other.skipped
         self.queued += other.queued
+        self.held += other.held
 
     def summary(self) -> dict[str, object]:
         return {
@@ -56,6 +62,7 @@ class SegmentOutcome:
             "holdout": dict(self.holdout),
             "skipped": dict(self.skipped),
             "queued": self.queued,
+            "held_for_next_week": self.held,
         }
 
 
@@ -74,6 +81,16 @@ class PlanOutcome:
 FLUSH = 250
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A patient due for a campaign this week, waiting for the cap's slot."""
+
+    key: weekly_cap.RankKey
+    decision: Decision
+    patient: Patient
+    history: PatientHistory
+
+
 class SegmentService:
     def __init__(
         self,
@@ -88,7 +105,11 @@ class SegmentService:
         *,
         recipients: RecipientRepository | None = None,
         page_margin: float = 60.0,
+        question_follow_ups: QuestionFollowUpService | None = None,
     ) -> None:
+        self._question_follow_ups = question_follow_ups
+        #: The weekly cap's counter (in the practice table, next to the sequences).
+        self._slots = WeeklySlots.beside(sequences)
         self._practices = practices
         # A campaign is tried only once it has approved texts: nothing is enrolled that
         # the send function could not send.
@@ -133,24 +154,30 @@ class SegmentService:
     def run_unit(self, unit: SegmentUnit, time_left: TimeLeft) -> SegmentOutcome:
         if unit.run is SegmentRun.FOLLOW_UPS:
             outcome = SegmentOutcome(practices=1)
+            if self._question_follow_ups is not None:  # enrolled first: queued just below
+                started = self._question_follow_ups.start_due(unit.practice_id, unit.run_start)
+                outcome.enrolled["question_follow_up"] += started.pop("enrolled", 0)
+                outcome.skipped += started
             outcome.queued = self._queue_due(unit.practice_id, unit.run_start)
             return outcome
         return self.enrol_shard(unit, time_left)
 
     # -- one shard of one practice ----------------------------------------------------
     def enrol_shard(self, unit: SegmentUnit, time_left: TimeLeft) -> SegmentOutcome:
-        """Decides for the shard's patients after `unit.after`, enrols the due ones and queues
-        their first messages, a few hundred at a time. When the invocation's time runs short,
-        the rest goes on the segment queue as the next page; a page run again (a retry)
-        changes nothing."""
+        """Decides for the shard's patients after `unit.after`, then enrols the due ones the
+        weekly cap leaves room for (by campaign priority, the longest overdue, patient id:
+        domain/weekly_cap.py) and queues their first messages. The rest are held for next week
+        and counted as still due. When the invocation's time runs short, what was decided is
+        enrolled and the rest goes on the segment queue as the next page; a page run again (a
+        retry) enrols nobody twice (it may take slots again: the cap is then under-filled,
+        never exceeded)."""
         outcome = SegmentOutcome(practices=1)
         practice = self._practices.get(unit.practice_id)
         if practice is None or unit.shard is None:
             return outcome
         settings = practice.campaign_settings(sendable=self._sendable)
         opted_out = self._consent.all_opted_out(unit.practice_id)
-        pending: list[Enrolment] = []
-        together: dict[tuple[str, str], list[TransactWriteItemTypeDef]] = {}
+        candidates: list[_Candidate] = []
         patients = self._records.shard(unit.practice_id, unit.shard, opted_out, unit.after)
         for record, history in patients:
             outcome.patients += 1
@@ -158,23 +185,55 @@ class SegmentService:
             if decision.campaign is None:
                 outcome.skipped[str(decision.skip)] += 1
             else:
-                sequence = sequences.start(
-                    unit.practice_id, decision, unit.run_start, practice.timezone
-                )
-                pending.append(sequence)
-                together[sequence.patient_id, sequence.sequence_id] = self._holds_slot(
-                    sequence, record.patient
-                )
-            if len(pending) >= FLUSH:
-                self._flush(pending, unit.run_start, outcome, together)
-                pending, together = [], {}
+                overdue = rules.days_past_due(settings, record, decision.campaign, unit.run_start)
+                key = weekly_cap.rank_key(decision.campaign, overdue, record.patient.patient_id)
+                candidates.append(_Candidate(key, decision, record.patient, history))
             if self._units is not None and time_left() < self._page_margin:
-                self._flush(pending, unit.run_start, outcome, together)
+                self._enrol_capped(practice, unit, candidates, outcome)
                 self._units.enqueue([unit.model_copy(update={"after": record.patient.patient_id})])
                 outcome.paged = True
                 return outcome
-        self._flush(pending, unit.run_start, outcome, together)
+        self._enrol_capped(practice, unit, candidates, outcome)
         return outcome
+
+    def _enrol_capped(
+        self,
+        practice: Practice,
+        unit: SegmentUnit,
+        candidates: list[_Candidate],
+        outcome: SegmentOutcome,
+    ) -> None:
+        """The first candidates by the cap's order, as many as the week's slots allow."""
+        if unit.shard is None:
+            return
+        candidates.sort(key=lambda c: c.key)
+        monday = weekly_cap.week_of(unit.run_start, practice.timezone)
+        week = weekly_cap.week_key(monday)
+        pilot = practice.pilot is not None and weekly_cap.in_pilot(
+            practice, self._slots.first_week(practice.practice_id, monday), monday
+        )
+        wanted = weekly_cap.wanted(practice, pilot, len(candidates))
+        limit = weekly_cap.weekly_limit(practice, pilot)
+        granted = self._slots.take(practice.practice_id, week, wanted, limit)
+        chosen, held = candidates[:granted], candidates[granted:]
+        self._slots.record_held(practice.practice_id, week, unit.shard, unit.after, len(held))
+        outcome.held += len(held)
+        for start in range(0, len(chosen), FLUSH):
+            pending: list[Enrolment] = []
+            together: dict[tuple[str, str], list[TransactWriteItemTypeDef]] = {}
+            over: dict[str, str] = {}
+            for candidate in chosen[start : start + FLUSH]:
+                sequence = sequences.start(
+                    unit.practice_id, candidate.decision, unit.run_start, practice.timezone
+                )
+                pending.append(sequence)
+                together[sequence.patient_id, sequence.sequence_id] = self._holds_slot(
+                    sequence, candidate.patient
+                )
+                active = candidate.history.active_sequence_id
+                if rules.rescue_preempts(candidate.history, candidate.decision) and active:
+                    over[sequence.patient_id] = active  # the rescue ends it
+            self._flush(pending, unit.run_start, outcome, together, over)
 
     def _holds_slot(self, sequence: Enrolment, patient: Patient) -> list[TransactWriteItemTypeDef]:
         """An SMS first step marks itself pending on the patient's number, with the enrolment:
@@ -194,11 +253,12 @@ class SegmentService:
         run_start: datetime,
         outcome: SegmentOutcome,
         together: dict[tuple[str, str], list[TransactWriteItemTypeDef]],
+        over: dict[str, str] | None = None,
     ) -> None:
         """Records the enrolments, then queues the first steps and moves those sequences on.
         A crash between the two leaves the steps due: the next follow-up run queues them."""
         due = []
-        for sequence in self._sequences.enrol_all(pending, together):
+        for sequence in self._sequences.enrol_all(pending, together, over):
             tally = outcome.holdout if sequence.holdout else outcome.enrolled
             tally[sequence.campaign.value] += 1
             if sequence.next_step_due_at is not None and sequence.next_step_due_at <= run_start:

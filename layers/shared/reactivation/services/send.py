@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from html import escape
 
 from reactivation.adapters.channels import EmailChannel, SmsChannel
 from reactivation.adapters.outbox import Claim, OutboxRepository
@@ -15,6 +16,13 @@ from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import MAX_DELAY_SECONDS, SendQueue
 from reactivation.adapters.recipients import RecipientRepository
 from reactivation.domain import sms
+from reactivation.domain.budget import (
+    DEFAULT_SEGMENT_PRICE,
+    SmsBudget,
+    budget_month,
+    next_month_start,
+)
+from reactivation.domain.conversation import LastSent, SentKind
 from reactivation.domain.messages import EmailContent, MessageLibrary, MessageValues, format_phone
 from reactivation.domain.outreach import NumberSend, PatientFile, Recipient, SendJob, SendStatus
 from reactivation.domain.patients import Patient
@@ -47,6 +55,9 @@ class Delivery:
     reason: str | None = None
     segments: int = 0
 
+
+#: How long a text held by the monthly SMS budget waits before the budget is checked again.
+BUDGET_RECHECK = timedelta(days=1)
 
 #: How often a send decides again when another message to the same number went first.
 CONTENTION_ATTEMPTS = 3
@@ -100,7 +111,9 @@ class SendService:
 
     def deliver(self, job: SendJob, now: datetime) -> Delivery:
         """At most 4 requests to the table per message: the patient's file, the recipient's
-        state, the claim (one transaction) and the confirmation (the practice is cached)."""
+        state, the claim (one transaction) and the confirmation (the practice is cached; a
+        text's confirmation is one transaction with its receipt pointer and its month's
+        spend). A practice with a monthly SMS budget adds one: the month's spend."""
         for _ in range(CONTENTION_ATTEMPTS):
             delivery = self._attempt(job, now)
             if delivery is not None:
@@ -144,10 +157,16 @@ class SendService:
         # rendered before the claim: a render that fails (a text too long) or a crash while
         # fetching the unsubscribe key leaves the job unclaimed, not in doubt
         message = self._render(job, practice, patient)
+        if job.channel is Channel.SMS:
+            held = self._over_budget(job, practice, message, now)
+            if held is not None:
+                return held
         together = [self._recipients.not_opted_out(job.practice_id, contact)]
         if job.channel is Channel.SMS:
             send = NumberSend(at=now, patient_id=patient.patient_id, job_id=job.job_id)
-            together += self._recipients.take_slot(recipient, job.practice_id, send)
+            last = LastSent(kind=SentKind.OUTREACH, at=now, patient_id=patient.patient_id,
+                            sequence_id=job.sequence_id, step=job.step)  # fmt: skip
+            together += self._recipients.take_slot(recipient, job.practice_id, send, last)
         claim, refused = self._outbox.claim(job, now, together)
         if claim is Claim.REFUSED:
             if refused == 0:
@@ -160,8 +179,62 @@ class SendService:
         except Exception:
             self._outbox.release(job)
             raise
-        self._outbox.sent(job, channel_message_id=message_id, encoding=encoding, at=now)
+        texted = message.email is None
+        self._outbox.sent(
+            job, channel_message_id=message_id, encoding=encoding, at=now,
+            contact=message.to if texted else None,  # its receipt finds it by message id
+            spend_month=budget_month(now, practice.timezone) if texted else None,
+        )  # fmt: skip
         return Delivery(Outcome.SENT, segments=encoding.segments if encoding else 0)
+
+    def _over_budget(
+        self, job: SendJob, practice: Practice, message: Rendered, now: datetime
+    ) -> Delivery | None:
+        """Over the practice's monthly SMS budget, the text waits (parked, as overnight) and
+        the owner is told once; None: within it, or no budget. One GetItem. It is checked
+        again each day (a budget raised meanwhile lets it go), and the month's end frees it."""
+        if practice.sms_monthly_budget_usd is None:
+            return None
+        budget = SmsBudget(
+            practice.sms_monthly_budget_usd, practice.sms_segment_price or DEFAULT_SEGMENT_PRICE
+        )
+        month = budget_month(now, practice.timezone)
+        used = self._outbox.month_segments(job.practice_id, month)
+        if budget.allows(used, sms.encode(message.body).segments):
+            return None
+        resumes = next_month_start(now, practice.timezone)
+        self._parking.park(job, min(now + BUDGET_RECHECK, resumes))
+        if self._outbox.budget_notice_once(job.practice_id, month, now):
+            try:
+                self._tell_owner(practice, budget, used, resumes)
+            except Exception:
+                self._outbox.forget_budget_notice(job.practice_id, month)
+                raise
+        return Delivery(Outcome.DEFERRED, reason="sms_budget")
+
+    def _tell_owner(
+        self, practice: Practice, budget: SmsBudget, used: int, resumes: datetime
+    ) -> None:
+        when = f"{resumes:%B} {resumes.day}"
+        text = (
+            f"{practice.name}'s outreach texts have reached this month's SMS budget of "
+            f"${budget.monthly_usd:,.2f} ({used:,} segments sent, about "
+            f"${budget.spent(used):,.2f} at ${budget.segment_price:g} a segment).\n\n"
+            f"New outreach texts wait until {when}, then go out as usual. Answers to your "
+            "patients' own texts still go.\n\n"
+            "To send more this month, raise sms_monthly_budget_usd in the practice's file and "
+            "save it again (reactivation practice put FILE --replace): the texts waiting are "
+            "checked again each day."
+        )
+        paragraphs = "".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n"))
+        self._email.send(
+            to=list(practice.owner_emails),
+            sender=practice.from_email,
+            subject=f"Outreach texts paused until {when}: monthly SMS budget reached",
+            text=text,
+            html=f"<html><body>{paragraphs}</body></html>",
+            tags={"practice_id": practice.practice_id},
+        )
 
     def _next_send_time(
         self,

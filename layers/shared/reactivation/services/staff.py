@@ -1,7 +1,8 @@
 """What the practice's staff do, each rule in one place, whoever asks (the CLI today, a staff
-inbox later): close a handoff (ending the hold it put on outreach), correct a reply's intent
-(counted; a correction to an opt-out opts the number out), set or clear the practice's own
-text for a message (checked first), publish open times from a slots.csv.
+inbox later): close a handoff with an outcome (resume, booked, end, opt out: ending the hold it
+put on outreach, and the pause), correct a reply's intent (counted; a correction to an opt-out
+opts the number out), set or clear the practice's own text for a message (checked first),
+publish open times from a slots.csv.
 
 Time is passed in (`now`): the service never reads a clock."""
 
@@ -9,18 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.handoffs import HandoffRepository
 from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.practices import PracticeRepository
+from reactivation.adapters.question_follow_ups import QuestionFollowUps
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain import sequences as sequences_domain
 from reactivation.domain.conversation import Intent
-from reactivation.domain.handoffs import HOLDING_REASONS, Handoff
+from reactivation.domain.handoffs import HOLDING_REASONS, Handoff, HandoffOutcome, HandoffReason
 from reactivation.domain.messages import MessageLibrary
 from reactivation.domain.openings import parse_openings
+from reactivation.domain.outreach import Enrolment, PendingFollowUp
 from reactivation.domain.practice import MessageOverride, Practice
 from reactivation.domain.template_checks import TemplateProblem, check_practice
 
@@ -50,6 +54,15 @@ class ClosedHandoff:
     handoff: Handoff
     #: The patients whose hold (service recovery) ended with it: outreach may resume.
     released: tuple[str, ...]
+    outcome: HandoffOutcome = HandoffOutcome.RESUME
+    #: The patients whose paused sequence goes on.
+    resumed: tuple[str, ...] = ()
+    #: The patients whose sequence ended with it.
+    ended: tuple[str, ...] = ()
+    #: The patient asked later whether to book (an answered question, nothing left to send).
+    follow_up: str | None = None
+    #: The number was opted out by it.
+    opted_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,9 +95,17 @@ class OpeningsPublished:
     problems: tuple[tuple[int, str], ...]
 
 
+#: The reason a sequence ends with, by how staff closed its handoff.
+ENDED_BY: dict[HandoffOutcome, str] = {
+    HandoffOutcome.BOOKED: "booked",
+    HandoffOutcome.END: "ended_by_staff",
+    HandoffOutcome.OPT_OUT: "opt_out",
+}
+
+
 def released_by_closing(handoff: Handoff) -> tuple[str, ...]:
-    """The patients a closed handoff lets outreach resume for: a complaint's or a sensitive
-    reply's (service recovery), none for any other."""
+    """The patients a closed handoff lets outreach resume for: a clinical reply's, a
+    complaint's or a sensitive reply's (service recovery), none for any other."""
     return handoff.patient_ids if handoff.reason in HOLDING_REASONS else ()
 
 
@@ -123,6 +144,7 @@ class StaffService:
         consent: ConsentRepository,
         openings: OpeningRepository,
         library: MessageLibrary,
+        follow_ups: QuestionFollowUps | None = None,
     ) -> None:
         self._practices = practices
         self._handoffs = handoffs
@@ -131,6 +153,7 @@ class StaffService:
         self._consent = consent
         self._openings = openings
         self._library = library
+        self._follow_ups = follow_ups
 
     def practice(self, practice_id: str) -> Practice:
         practice = self._practices.get(practice_id)
@@ -143,16 +166,71 @@ class StaffService:
         return self._handoffs.open_ones(practice_id)
 
     def close_handoff(
-        self, practice_id: str, handoff_id: str, now: datetime, note: str | None = None
+        self,
+        practice_id: str,
+        handoff_id: str,
+        now: datetime,
+        outcome: HandoffOutcome = HandoffOutcome.RESUME,
+        note: str | None = None,
+        *,
+        by: str | None = None,
     ) -> ClosedHandoff:
-        """Closes it once; a complaint's or a sensitive reply's hold ends with it."""
+        """Closes it once, with its outcome: a clinical, complaint or sensitive hold ends;
+        `resume` lets a paused sequence go on (its next step due its interval from now),
+        `booked` and `end` end it, `opt_out` opts the number out and ends every sequence on
+        it. A question staff answered, with no step left to send (or the sequence ended), is
+        followed up later unless the patient books or writes again."""
         handoff = self._handoffs.get(practice_id, handoff_id)
-        if handoff is None or not self._handoffs.close(practice_id, handoff_id, now, note):
+        if handoff is None or not self._handoffs.close(
+            practice_id, handoff_id, now, note, outcome, by
+        ):
             raise NoOpenHandoff(practice_id, handoff_id)
         released = released_by_closing(handoff)
         for patient_id in released:
             self._sequences.release_hold(practice_id, patient_id)
-        return ClosedHandoff(handoff, released)
+        if outcome is HandoffOutcome.OPT_OUT:
+            self._consent.record(
+                practice_id, handoff.from_number, opted_out=True, at=now, recorded_at=now
+            )
+        resumed, ended, going_on = [], [], []
+        for patient_id in handoff.patient_ids:
+            active = self._sequences.active(practice_id, patient_id)
+            if active is None:
+                continue
+            if outcome is HandoffOutcome.RESUME:
+                if self._sequences.replace(active, sequences_domain.resumed(active, now)):
+                    resumed.append(patient_id)
+                going_on.append(patient_id)
+            elif self._end(active, now, ENDED_BY[outcome]):
+                ended.append(patient_id)
+        follow_up = None
+        answered = handoff.reason is HandoffReason.QUESTION and outcome in (
+            HandoffOutcome.RESUME,
+            HandoffOutcome.END,
+        )
+        if answered and not going_on and handoff.patient_ids:
+            follow_up = self._follow_up(practice_id, handoff.patient_ids[0], now)
+        return ClosedHandoff(
+            handoff, released, outcome, tuple(resumed), tuple(ended), follow_up,
+            opted_out=outcome is HandoffOutcome.OPT_OUT,
+        )  # fmt: skip
+
+    def _end(self, active: Enrolment, now: datetime, reason: str) -> bool:
+        return self._sequences.replace(active, sequences_domain.stopped(active, now, reason))
+
+    def _follow_up(self, practice_id: str, patient_id: str, now: datetime) -> str | None:
+        if self._follow_ups is None:
+            return None
+        days = self.practice(practice_id).question_follow_up_days
+        self._follow_ups.schedule(
+            PendingFollowUp(
+                practice_id=practice_id,
+                patient_id=patient_id,
+                answered_at=now,
+                due_at=now + timedelta(days=days),
+            )
+        )
+        return patient_id
 
     def correct_reply(
         self, practice_id: str, reply_id: str, intent: Intent, now: datetime

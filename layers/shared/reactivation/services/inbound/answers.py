@@ -40,10 +40,14 @@ class Answers:
         language: Language,
         times: str | None = None,
         choices: str | None = None,
+        check_back: str | None = None,
     ) -> Answer:
         """The practice's system text `kind` ("help", "opt_out_confirmation", ...), its own
-        wording where it has one (`times` offered, and the `choices` that pick one)."""
-        return "text", partial(self._system_text, practice, to, kind, language, times, choices)
+        wording where it has one (`times` offered, and the `choices` that pick one; when the
+        practice will `check_back` after a "not now")."""
+        return "text", partial(
+            self._system_text, practice, to, kind, language, times, choices, check_back
+        )
 
     def faq(self, practice: Practice, to: str, answer: str) -> Answer:
         """One of the practice's approved answers, as it is."""
@@ -76,6 +80,7 @@ class Answers:
         language: Language,
         times: str | None,
         choices: str | None,
+        check_back: str | None = None,
     ) -> None:
         values = MessageValues(
             first_name="",
@@ -84,6 +89,7 @@ class Answers:
             booking_link=practice.booking_link,
             offered_times=times,
             choices=choices,
+            check_back=check_back,
         )
         library = self._library.with_overrides(practice.override_texts())
         self._send_text(practice, to, library.system_sms(kind, language, values))

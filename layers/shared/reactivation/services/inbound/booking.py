@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING
 from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.practice_events import PracticeEvents
 from reactivation.adapters.recipients import RecipientRepository
-from reactivation.domain.conversation import BookingRequest, InboundSms, Intent, Offer, Opening
+from reactivation.domain.conversation import (
+    BookingRequest,
+    InboundSms,
+    Intent,
+    LastSent,
+    Offer,
+    Opening,
+    Reading,
+    SentKind,
+)
 from reactivation.domain.handoffs import Handoff, HandoffReason
 from reactivation.domain.openings import (
     HORIZON,
@@ -80,6 +89,7 @@ class Booking:
             answers.append(("event", partial(self._practice_events.booking_requested, request)))
             writes += [self._recipients.offer_taken_write(pid, sms.from_number),
                        self._openings.requested_write(request)]  # fmt: skip
+            sent = SentKind.CONFIRMATION
         else:  # another patient took it first
             still_open = [o for o in self.open_times(pid, now) if o != chosen]
             again = offer(still_open, "", patient_id=patient_id, language=language,
@@ -90,15 +100,20 @@ class Booking:
                 answers.append(self._answers.system_text(practice, sms.from_number, "time_taken",
                                                          language, times, choices))  # fmt: skip
                 writes.append(self.offer_write(pid, sms.from_number, again))
+                sent = SentKind.OFFER
             else:
                 handoff = handoff_for(sms, HandoffReason.BOOKING, (patient_id,), pid, now)
                 answers.append(self._answers.system_text(practice, sms.from_number, "book_link",
                                                          language))  # fmt: skip
                 writes.append(self._recipients.offer_taken_write(pid, sms.from_number))
+                sent = SentKind.ANSWER
+        writes.append(self._recipients.last_sent_write(
+            pid, sms.from_number, LastSent(kind=sent, at=now, patient_id=patient_id)
+        ))  # fmt: skip
         if handoff is not None:
             answers.append(self._answers.staff_email(practice, handoff, recipient.replies, sms))
         return Decision(
-            reply=reply_of(pid, sms, Intent.BOOK, (patient_id,)),
+            reply=reply_of(pid, sms, Intent.BOOK, (patient_id,), reading=Reading.PICK),
             writes=tuple(writes),
             handoff=handoff,
             answers=tuple(answers),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from reactivation.domain.conversation import InboundSms, Intent, Reply
+from reactivation.domain.conversation import InboundSms, Intent, Reading, Reply
 from reactivation.domain.handoffs import Handoff, HandoffReason, route
 
 if TYPE_CHECKING:
@@ -54,10 +54,13 @@ def reply_of(
     patient_ids: tuple[str, ...],
     notify_staff: bool = False,
     barrier: str | None = None,
+    reading: Reading | None = None,
 ) -> Reply:
-    """The record of a reply, as read (with the barrier it gives, if any)."""
+    """The record of a reply, as read (with the barrier it gives, if any, and how its
+    conversation read it when that changed the classifier's reading)."""
     return Reply(
         practice_id=practice_id, inbound_message_id=sms.inbound_message_id,
         from_number=sms.from_number, body=sms.body, received_at=sms.received_at,
         intent=intent, notify_staff=notify_staff, patient_ids=patient_ids, barrier=barrier,
+        reading=None if reading is Reading.AS_CLASSIFIED else reading,
     )  # fmt: skip

@@ -3,14 +3,20 @@ planned (spec/replies.md, domain/reply_plan.py: opt-out first), answered and sto
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.recipients import RecipientRepository
-from reactivation.domain.conversation import Classification, InboundSms, Intent
+from reactivation.domain.conversation import Classification, InboundSms, LastSent, Reading
+from reactivation.domain.in_conversation import (
+    InConversation,
+    check_back_words,
+    read_in_conversation,
+    sent_kind,
+)
 from reactivation.domain.openings import choice_words, offered_times
 from reactivation.domain.outreach import Recipient
 from reactivation.domain.practice import Practice
@@ -66,11 +72,15 @@ class ReplyRouter:
         if recipient.has_reply(sms.inbound_message_id):
             return InboundResult(Handled.DUPLICATE)
         classification = classify(sms.body, opted_out=recipient.opted_out)
-        if not recipient.opted_out and classification.intent in (Intent.BOOK, Intent.OTHER):
+        read = read_in_conversation(
+            classification, sms.body, recipient.last_sent, opted_out=recipient.opted_out,
+            offer=recipient.offer, now=now,
+        )  # fmt: skip
+        if read.reading is Reading.PICK:
             booked = self._booking.pick(practice, sms, recipient, now)
             if booked is not None:
                 return self._store.apply(booked, recipient, now)
-        plan, decision = self._decide(practice, sms, recipient, classification, now)
+        plan, decision = self._decide(practice, sms, recipient, classification, read, now)
         stored = self._store.apply(decision, recipient, now)
         if stored is not None and stored.handled is Handled.ROUTED:
             self._answers.keep_opt_out_list(practice, sms.from_number, plan.answer)
@@ -82,11 +92,13 @@ class ReplyRouter:
         sms: InboundSms,
         recipient: Recipient,
         classification: Classification,
+        read: InConversation,
         now: datetime,
     ) -> tuple[ReplyPlan, Decision]:
-        """The reply's plan, and what applying it takes: writes, handoff, answers."""
+        """The reply's plan, and what applying it takes: writes, handoff, answers (and the
+        last text sent to the number, when one is)."""
         pid, timezone = practice.practice_id, practice.timezone
-        intent, notify_staff = classification.intent, classification.notify_staff
+        intent, notify_staff = read.intent, read.notify_staff
         files = [
             found
             for patient_id in self._patients.ids_with_mobile(pid, sms.from_number)
@@ -103,12 +115,14 @@ class ReplyRouter:
             intent, notify_staff, sms.body, patients,
             number=sms.from_number, today=now.astimezone(ZoneInfo(timezone)).date(),
             opted_out=recipient.opted_out, later_consent_change=later, faq=practice.faq,
+            now=now, follow_up_after=timedelta(days=practice.question_follow_up_days),
             open_times=OpenTimes(
                 upcoming=partial(self._booking.open_times, pid, now), timezone=timezone,
                 now=now, language=language,
                 usual_providers={f.record.patient.patient_id: f.record.usual_provider
                                  for f in files},
             ),
+            reading=read.reading,
         )  # fmt: skip
         writes = []
         if plan.offer is not None:
@@ -120,14 +134,21 @@ class ReplyRouter:
         if plan.answer is not None:
             times = offered_times(plan.offer.openings, timezone, language) if plan.offer else None
             choices = choice_words(len(plan.offer.openings), language) if plan.offer else None
+            check_back = check_back_words(plan.check_back, language) if plan.check_back else None
             answers.append(self._answers.system_text(practice, sms.from_number, plan.answer,
-                                                     language, times, choices))  # fmt: skip
+                                                     language, times, choices,
+                                                     check_back))  # fmt: skip
         elif plan.faq is not None:
             answers.append(self._answers.faq(practice, sms.from_number, plan.faq))
+        if answers:  # the conversation the next reply is read in
+            last = LastSent(kind=sent_kind(plan.answer or "faq"), at=now,
+                            patient_id=patients[0][0] if patients else None)  # fmt: skip
+            writes.append(self._recipients.last_sent_write(pid, sms.from_number, last))
         if handoff is not None:
             answers.append(self._answers.staff_email(practice, handoff, recipient.replies, sms))
+        barrier = classification.barrier if intent is classification.intent else None
         return plan, Decision(
-            reply=reply_of(pid, sms, intent, patient_ids, notify_staff, classification.barrier),
+            reply=reply_of(pid, sms, intent, patient_ids, notify_staff, barrier, read.reading),
             writes=tuple(writes),
             handoff=handoff,
             answers=tuple(answers),

@@ -17,7 +17,7 @@ from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.conversation import InboundSms
 from reactivation.domain.outreach import PatientFile, Recipient
-from reactivation.domain.reply_plan import ReplyPlan
+from reactivation.domain.reply_plan import PatientChange, ReplyPlan
 from reactivation.services.inbound.decision import Decision
 from reactivation.services.inbound.outcomes import Handled, InboundResult
 
@@ -64,7 +64,14 @@ class ReplyStore:
             found = by_id.get(change.patient_id)
             writes += self._sequences.change_writes(
                 practice_id, change.patient_id, found.active if found else None, change,
-                found.history.declined if found else {}, now,
+                found.history.declined if found else {}, now, replied_at=sms.received_at,
+            )  # fmt: skip
+        # Every reply answers for the number's patients (no no-reply cooldown follows it).
+        changed = {change.patient_id for change in plan.changes}
+        for patient_id in by_id.keys() - changed:
+            writes += self._sequences.change_writes(
+                practice_id, patient_id, None, PatientChange(patient_id), {}, now,
+                replied_at=sms.received_at,
             )  # fmt: skip
         return writes
 

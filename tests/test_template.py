@@ -382,8 +382,8 @@ def test_the_account_s_sms_spend_has_an_alarm_at_a_parameter() -> None:
 
 def test_every_function_that_emails_is_scoped_to_the_sender_identities() -> None:
     emailing = [f for f in SETTINGS if "ses:SendEmail" in granted(f)]
-    assert sorted(emailing) == ["InboundFunction", "InboundRedriveFunction", "ReportFunction",
-                                "SendFunction"]  # fmt: skip
+    assert sorted(emailing) == ["InboundFunction", "InboundRedriveFunction", "IngestFunction",
+                                "ReportFunction", "SendFunction"]  # fmt: skip
     for function in emailing:
         for statement in statements(function):
             if "ses:SendEmail" in str(statement["Action"]):

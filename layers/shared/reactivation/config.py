@@ -137,6 +137,8 @@ class ReportSettings(FunctionSettings):
 class IngestSettings(FunctionSettings):
     imports_bucket: str = Field(alias="IMPORTS_BUCKET_NAME", min_length=3)
     import_queue_url: str = Field(alias="IMPORT_QUEUE_URL", min_length=8)
+    #: Who tells the owners that an import waits for their review (the report's sender).
+    report_sender_address: EmailAddress = Field(alias="REPORT_SENDER_ADDRESS")
 
 
 class EmailFeedbackSettings(FunctionSettings):

@@ -428,11 +428,12 @@ def staff_service_for(dynamodb: Any, table: str) -> StaffService:
 
 
 def ingest_service(settings: IngestSettings) -> IngestService:
+    from reactivation.adapters.channels import SesEmail
     from reactivation.adapters.imports import ExportStore, ImportRepository
     from reactivation.adapters.patients import PatientRepository
     from reactivation.adapters.practices import PracticeRepository
     from reactivation.adapters.queue import ImportQueue
-    from reactivation.services.ingest import IngestService
+    from reactivation.services.ingest import IngestService, OwnerNotices
 
     dynamodb = _client("dynamodb", settings)
     table = settings.practice_table
@@ -442,6 +443,7 @@ def ingest_service(settings: IngestSettings) -> IngestService:
         imports=ImportRepository(dynamodb, table),
         exports=ExportStore(_client("s3", settings), settings.imports_bucket),
         continuations=ImportQueue(_client("sqs", settings), settings.import_queue_url),
+        owners=OwnerNotices(SesEmail(_client("sesv2", settings)), settings.report_sender_address),
     )
 
 

@@ -274,11 +274,14 @@ class StaffService:
             self._practices.save(change.practice)
         return change
 
-    def publish_openings(self, practice_id: str, slots_csv: str) -> OpeningsPublished:
+    def publish_openings(
+        self, practice_id: str, slots_csv: str, now: datetime | None = None
+    ) -> OpeningsPublished:
         """A slots.csv's good rows published (times local to the practice unless they say
-        otherwise); the bad ones returned with their line and reason."""
+        otherwise); the bad ones returned with their line and reason (given `now`, also a
+        time in the past or less than two hours ahead)."""
         practice = self.practice(practice_id)
-        parsed = parse_openings(slots_csv, practice.timezone)
+        parsed = parse_openings(slots_csv, practice.timezone, now)
         added = self._openings.publish(practice_id, parsed.openings)
         return OpeningsPublished(len(parsed.openings), added, tuple(parsed.problems))
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+from reactivation import wiring
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.handoffs import HandoffRepository
 from reactivation.adapters.imports import ExportStore, ImportRepository
@@ -24,6 +25,7 @@ from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.adapters.sequences import SequenceRepository
+from reactivation.domain.handoffs import HandoffOutcome
 from reactivation.domain.importing import ExportFile
 from reactivation.domain.imports import ExportRef
 from reactivation.domain.patients import Appointment, AppointmentStatus, Patient
@@ -185,6 +187,43 @@ REPLIES = [
     ("+12125550106", "2"),
     ("+12125550106", "Thanks!"),
 ]
+
+
+def question_followed_up(stack: LocalStack, topic_arn: str, say: Callable[[str], None]) -> None:
+    """Ben asks what the FAQ cannot answer: his sequence pauses and the front desk gets it. They
+    call him and close the handoff as answered and ended, through the staff's own use case (as
+    `reactivation handoffs close --outcome end` does): five days later, with nothing left to
+    send, the follow-up run asks him once whether he would like to book."""
+    dynamodb, table = stack.client("dynamodb"), stack.outputs["PracticeTableName"]
+    ben = "+12125550102"
+    question = {
+        "originationNumber": ben,
+        "destinationNumber": PRACTICE.sending_number,
+        "messageBody": "do you do sedation?",
+        "inboundMessageId": "demo-question",
+    }
+    stack.client("sns").publish(TopicArn=topic_arn, Message=json.dumps(question))
+    sequences = SequenceRepository(dynamodb, table)
+    paused = sequences.active(PRACTICE.practice_id, "P-1002")
+    staff = wiring.staff_service_for(dynamodb, table)
+    closed = staff.close_handoff(
+        PRACTICE.practice_id, "demo-question", stack.clock.now(), HandoffOutcome.END,
+        "called him back", by="demo",
+    )  # fmt: skip
+    say(
+        f'9b. Ben asks "do you do sedation?": no approved answer, so the front desk gets it and '
+        f"his sequence {'pauses (7 days at most)' if paused and paused.paused else 'waits'}. "
+        "They call him and close it as answered and ended (`reactivation handoffs close "
+        f"--outcome end`): {'a follow-up is due in 5 days' if closed.follow_up else 'none'}."
+    )
+    local = stack.clock.now().astimezone(ZoneInfo(TIMEZONE)).date() + timedelta(days=5)
+    stack.clock.set(datetime.combine(local, time(10), ZoneInfo(TIMEZONE)).astimezone(UTC))
+    before = len(stack.sent_sms())
+    stack.fire("DueFollowUps")
+    stack.drain()
+    for sms in stack.sent_sms()[before:]:
+        say(f"    Five days later, DueFollowUps asks him once (question_follow_up): SMS to "
+            f"{mask(sms.to)}: {sms.body}")  # fmt: skip
 
 
 def publish_openings(stack: LocalStack, start: datetime) -> int:
@@ -430,6 +469,8 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
         say(f"   Read it: {report_html.resolve()}")
     else:
         say(f"9. The weekly report was not sent: {report.error or report.payload}")
+
+    question_followed_up(stack, outputs["InboundSmsTopicArn"], say)
 
     say(f"10. {SIMULATED_WEEKS} simulated weeks at two more practices, through the same "
         "functions: patients fall due week after week, read their texts, reply, pick offered "

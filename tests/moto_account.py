@@ -24,7 +24,8 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 REGION = "us-east-1"
 
 #: The services the template's resources live in: emptied, never reset, between tests.
-SERVICES = ("dynamodb", "sqs", "sns", "s3", "ses", "sesv2", "events", "secretsmanager", "kms")
+SERVICES = ("dynamodb", "sqs", "sns", "s3", "ses", "sesv2", "events", "secretsmanager", "kms",
+            "cognito-idp")  # fmt: skip
 
 #: Continuation tokens of list calls: meaningless to the next test, cleared.
 TOKENS = ("next_tokens", "_pagination_tokens")
@@ -56,6 +57,12 @@ def empty(s3: Any) -> None:
     ses.sent_messages.clear()
     ses.sent_message_count = 0
     ses.rejected_messages_count = 0
+    cognito = backend("cognito-idp")  # the staff pool kept; its users and sign-ins gone
+    cognito.sessions.clear()
+    for pool in cognito.user_pools.values():
+        for collection in (pool.users, pool.groups, pool.refresh_tokens, pool.access_tokens,
+                           pool.id_tokens):  # fmt: skip
+            collection.clear()
     for bucket in backend("s3").buckets.values():
         if bucket.keys or bucket.multiparts:
             _empty_bucket(s3, bucket.name)

@@ -17,6 +17,7 @@ from reactivation.config import (
     ReportSettings,
     SegmentSettings,
     SendSettings,
+    StaffInboxSettings,
     UnsubscribeSettings,
 )
 from reactivation_tools.local.template import Template
@@ -33,8 +34,15 @@ SETTINGS: dict[str, type[FunctionSettings]] = {
     "AppointmentsFunction": AppointmentSettings,
     "UnsubscribeFunction": UnsubscribeSettings,
     "EmailFeedbackFunction": EmailFeedbackSettings,
+    "StaffInboxFunction": StaffInboxSettings,
     "DeliveryReceiptsFunction": DeliveryReceiptSettings,
 }
+
+
+#: The one model a second opinion on replies may come from (the stack's parameter).
+SECOND_OPINION_MODEL_ARN = (
+    "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/${ReplySecondOpinionModel}"
+)
 
 
 def statements(function: str) -> list[dict[str, Any]]:
@@ -89,6 +97,8 @@ def test_policies_name_only_this_stack_s_resources_in_this_account(function: str
             statement["Resource"]
         ]:  # fmt: skip
             if "Fn::Sub" in resource and resource["Fn::Sub"].startswith("arn:"):
+                if resource == {"Fn::Sub": SECOND_OPINION_MODEL_ARN}:
+                    continue  # a foundation model is AWS's: its ARN names no account
                 assert "${AWS::AccountId}" in resource["Fn::Sub"], resource  # never another's
 
 
@@ -160,7 +170,10 @@ def test_functions_run_a_current_python_on_arm() -> None:
         assert properties["Runtime"] in {"python3.12", "python3.13"}
         assert properties["Architectures"] == ["arm64"]
         # cryptography (SignatureLayer) only where SNS signatures are checked
-        checks_signatures = function in {"InboundFunction", "InboundRedriveFunction"}
+        # (and the staff inbox, for the ID tokens' signatures)
+        checks_signatures = function in {
+            "InboundFunction", "InboundRedriveFunction", "StaffInboxFunction"
+        }  # fmt: skip
         signatures = [{"Ref": "SignatureLayer"}] if checks_signatures else []
         assert properties["Layers"] == [{"Ref": "SharedLayer"}, *signatures]
 
@@ -221,6 +234,40 @@ def test_a_report_claim_outlives_the_report_function() -> None:
     # a claim is taken again only once the run that took it cannot be alive any more
     report = SPEC.function_properties("ReportFunction")
     assert CLAIM_ABANDONED.total_seconds() > report["Timeout"]
+
+
+def test_the_staff_inbox_reads_and_writes_the_table_and_texts_phone_numbers_only() -> None:
+    granted_actions = granted("StaffInboxFunction")
+    assert {a.split(":")[0] for a in granted_actions} <= {"dynamodb", "sns", "sms-voice"}
+    # no Cognito admin call: sign-in and sign-out are the app client's own public calls,
+    # and inviting or removing staff is the operator's (reactivation staff ...)
+    assert not any(a.startswith("cognito-idp:") for a in granted_actions)
+    assert not {"ses:SendEmail", "sqs:SendMessage", "events:PutEvents"} & granted_actions
+    assert "sms-voice:DeleteOptedOutNumber" not in granted_actions  # staff never opt back in
+    table = [s for s in statements("StaffInboxFunction") if "dynamodb:Query" in s["Action"]]
+    assert [s["Resource"] for s in table] == [
+        [{"Fn::GetAtt": ["PracticeTable", "Arn"]}, {"Fn::Sub": "${PracticeTable.Arn}/index/*"}]
+    ]
+    assert not any(a in granted_actions for a in ("dynamodb:Scan", "dynamodb:DeleteTable"))
+
+
+def test_staff_are_invited_never_sign_up_and_cannot_change_their_role_or_practices() -> None:
+    pool = SPEC.resources["StaffUserPool"]
+    properties = pool["Properties"]
+    assert pool["DeletionPolicy"] == "Retain"
+    assert properties["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert properties["MfaConfiguration"] == "OPTIONAL"
+    assert properties["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert properties["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    client = SPEC.resources["StaffUserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_PASSWORD_AUTH",
+                                                "ALLOW_REFRESH_TOKEN_AUTH"}  # fmt: skip
+    assert not any(a.startswith("custom:") for a in client["WriteAttributes"])
+    assert {"custom:role", "custom:practices"} <= set(client["ReadAttributes"])
+    api = SPEC.resources["StaffInboxApi"]["Properties"]
+    assert set(api["DefaultRouteSettings"]) == {"ThrottlingRateLimit", "ThrottlingBurstLimit"}
+    assert "$context.path" not in api["AccessLogSettings"]["Format"]
 
 
 def test_the_receipts_function_reads_one_pointer_and_writes_message_items_and_opt_outs() -> None:
@@ -335,9 +382,53 @@ def test_the_account_s_sms_spend_has_an_alarm_at_a_parameter() -> None:
 
 def test_every_function_that_emails_is_scoped_to_the_sender_identities() -> None:
     emailing = [f for f in SETTINGS if "ses:SendEmail" in granted(f)]
-    assert sorted(emailing) == ["InboundFunction", "InboundRedriveFunction", "ReportFunction",
-                                "SendFunction"]  # fmt: skip
+    assert sorted(emailing) == ["InboundFunction", "InboundRedriveFunction", "IngestFunction",
+                                "ReportFunction", "SendFunction"]  # fmt: skip
     for function in emailing:
         for statement in statements(function):
             if "ses:SendEmail" in str(statement["Action"]):
                 assert "ses:FromAddress" in statement["Condition"]["StringLike"], function
+
+
+def test_only_the_inbound_functions_may_ask_bedrock_and_only_for_the_model_named() -> None:
+    for function in SETTINGS:
+        asking = [
+            statement
+            for statement in statements(function)
+            if any(str(a).startswith("bedrock") for a in [statement["Action"]])
+        ]
+        if function not in {"InboundFunction", "InboundRedriveFunction"}:
+            assert asking == [], function
+            continue
+        assert asking == [
+            {
+                "Effect": "Allow",
+                "Action": "bedrock:InvokeModel",  # what Converse needs, nothing else
+                "Resource": {"Fn::Sub": SECOND_OPINION_MODEL_ARN},
+            }
+        ]
+        # granted only when the stack names a model: the statement is the condition's
+        (guarded,) = [
+            s["Fn::If"]
+            for policy in SPEC.function_properties(function)["Policies"]
+            for s in policy["Statement"]
+            if "Fn::If" in s and s["Fn::If"][1] == asking[0]
+        ]
+        assert guarded == ["HasReplySecondOpinion", asking[0], {"Ref": "AWS::NoValue"}]
+        variables = SPEC.function_properties(function)["Environment"]["Variables"]
+        assert variables["REPLY_SECOND_OPINION_MODEL"] == {"Ref": "ReplySecondOpinionModel"}
+        assert variables["REPLY_SECOND_OPINION_REGION"] == {"Ref": "AWS::Region"}
+
+
+def test_the_second_opinion_is_off_by_default() -> None:
+    parameter = SPEC.body["Parameters"]["ReplySecondOpinionModel"]
+    assert parameter["Default"] == ""
+    assert SPEC.body["Conditions"]["HasReplySecondOpinion"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ReplySecondOpinionModel"}, ""]}]
+    }
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("") and pattern.fullmatch("amazon.nova-micro-v1:0")
+    assert pattern.fullmatch("anthropic.claude-3-haiku-20240307-v1:0")
+    # a wildcard or an ARN would widen the grant beyond one model
+    for widened in ("*", "amazon.*", "arn:aws:bedrock:us-east-1::foundation-model/x"):
+        assert not pattern.fullmatch(widened), widened

@@ -21,7 +21,9 @@ def test_no_function_may_publish_to_a_topic_only_to_phone_numbers() -> None:
                 assert actions == ["sns:Publish"]
                 assert statement["NotResource"] == EVERY_TOPIC, (function, statement)
                 publishers.append(function)
-    assert sorted(publishers) == ["InboundFunction", "InboundRedriveFunction", "SendFunction"]
+    assert sorted(publishers) == [
+        "InboundFunction", "InboundRedriveFunction", "SendFunction", "StaffInboxFunction"
+    ]  # fmt: skip
 
 
 def test_the_unsubscribe_signing_key_outlives_the_stack() -> None:

@@ -34,7 +34,8 @@ def ingest(record: SQSRecord, lambda_context: LambdaContext) -> None:
     else:
         ref = ExportRef(message.practice_id, message.export_id)
         outcome = service.resume(ref, clock.now(), worker, time_left)
-    metrics.add_metric(name=f"Import{outcome.status.value.title()}", unit=MetricUnit.Count, value=1)
+    status = "".join(part.title() for part in outcome.status.value.split("_"))
+    metrics.add_metric(name=f"Import{status}", unit=MetricUnit.Count, value=1)  # ImportNeedsReview
     logger.info("import message handled", extra=outcome.summary())
 
 

@@ -122,6 +122,14 @@ def test_the_demos_simulated_weeks_report_each_practice_in_counts_only(stack: Lo
     lines: list[str] = []
     reports = simulation.run(stack, stack.clock.now(), demo.SIMULATED_WEEKS, lines.append)
     assert sum(line.startswith("   week ") for line in lines) == demo.SIMULATED_WEEKS
+    # the rates it prints are the rates it drew: each practice's holdout said aloud, and the
+    # opt-outs near the 2% of the texts read it prints (issue #20)
+    assert "Lakeside Dental 100 (holdout 35%: never contacted)" in lines[0]
+    assert "Harbor Family Dental 40 (holdout 20%: never contacted)" in lines[0]
+    (total,) = [line for line in lines if line.startswith("   in all: ")]
+    texts, stops = re.match(r"   in all: (\d+) texts read, (\d+) opt-outs?: ", total).groups()  # type: ignore[union-attr]
+    assert 0.01 <= int(stops) / int(texts) <= 0.03, total
+    assert not any("{" in line or "True" in line or "False" in line for line in lines)
 
     # a report for each practice, in HTML, text and CSV, counts only; the lift where the
     # holdout group is large enough, "not enough data" where it is not

@@ -35,6 +35,8 @@ NEEDED = {
     "ReportFunction": {"jinja2"},  # every run renders the due reports
     "IngestFunction": {"phonenumbers"},  # every row's numbers are parsed
     "AppointmentsFunction": {"phonenumbers"},  # an appointment row is parsed as imported
+    # every page is rendered (its sign-in's cryptography waits for a sign-in)
+    "StaffInboxFunction": {"jinja2"},
 }
 
 

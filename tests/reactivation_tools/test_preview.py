@@ -77,7 +77,7 @@ def test_bad_options_and_a_missing_export_are_clear_errors(
     assert main(["preview", str(tmp_path), "--as-of", "2026-11-24", "--holdout", "80"]) == 2
 
 
-def test_a_row_that_is_not_utf8_is_rejected_as_the_import_rejects_it(
+def test_a_windows_1252_file_is_read_as_such_with_a_warning_naming_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "patients.csv").write_bytes(
@@ -85,5 +85,68 @@ def test_a_row_that_is_not_utf8_is_rejected_as_the_import_rejects_it(
     )
     assert main(["preview", str(tmp_path), "--as-of", "2026-11-24"]) == 0
     out, err = capsys.readouterr()
+    assert [json.loads(line)["patient_id"] for line in out.splitlines()] == ["P1", "P2"]
+    assert "warning: patients.csv is not UTF-8: read as Windows-1252" in err
+
+
+def test_a_row_that_is_not_utf8_after_utf8_text_is_rejected_as_the_import_rejects_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "patients.csv").write_bytes(
+        "patient_id,first_name,mobile\nP1,Zoë,4155550134\n".encode() + b"P2,Jos\xe9,4155550135\n"
+    )
+    assert main(["preview", str(tmp_path), "--as-of", "2026-11-24"]) == 0
+    out, err = capsys.readouterr()
     assert [json.loads(line)["patient_id"] for line in out.splitlines()] == ["P1"]
-    assert "line 3: rejected: not UTF-8 text" in err
+    assert "line 3: rejected: has characters that are not UTF-8 text: save the export" in err
+
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "bright-smile.yaml"
+
+
+def test_a_practice_file_gives_its_column_map_and_campaigns_and_summary_explains_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, "patients.csv",
+          "Chart #,first_name,Cell Phone,marketing_opt_in\n"
+          "P1,Ana,(415) 555-0134,\nP2,Ben,,\nP3,Cleo,4155550136,\n"
+          "P4,Dee,4155550137,\n")  # fmt: skip
+    write(tmp_path, "appointments.csv",
+          "appointment_id,patient_id,starts_at,category,status\n"
+          "A1,P1,2026-04-08T10:00,hygiene,completed\n"
+          "A2,P3,2026-11-20T10:00,hygiene,no_show\n"
+          "A3,P4,2026-12-02T10:00,hygiene,scheduled\n")  # fmt: skip
+    assert main(["preview", str(tmp_path), "--as-of", "2026-11-24", "--practice", str(EXAMPLE),
+                 "--summary"]) == 0  # fmt: skip
+    out, err = capsys.readouterr()
+    assert "patients.csv: 4 rows read, 4 imported" in err
+    assert "with bright-smile's settings: America/New_York, holdout 0%" in err
+    rows = {line.split()[0]: line for line in out.splitlines() if line.startswith("P")}
+    assert (
+        "recall_due by sms" in rows["P1"] and "last hygiene 2026-04-08, 7 months ago" in rows["P1"]
+    )
+    assert "skip: no_channel" in rows["P2"] and "no valid mobile or email" in rows["P2"]
+    assert "missed_appointment by sms" in rows["P3"] and "no-show 2026-11-20" in rows["P3"]
+    assert "skip: has_future_appointment" in rows["P4"] and "an appointment is booked" in rows["P4"]
+
+
+def test_a_practice_file_with_problems_is_refused_in_plain_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, "patients.csv", "patient_id,first_name\nP1,Ana\n")
+    practice = tmp_path / "practice.yaml"
+    practice.write_text(EXAMPLE.read_text().replace("America/New_York", "Mars/Olympus"))
+    assert main(["preview", str(tmp_path), "--as-of", "2026-11-24", "--practice",
+                 str(practice)]) == 2  # fmt: skip
+    assert "timezone" in capsys.readouterr().err
+
+
+def test_import_confirm_is_its_own_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`import confirm PRACTICE EXPORT_ID` is not `import PRACTICE DIR`: without a stack it
+    says there is none (exit 2), as every command on the stack does."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["--state-dir", str(tmp_path), "import", "confirm", "bright-smile", "2026-11-23"])
+    assert stopped.value.code == 2
+    assert "no local stack is running" in capsys.readouterr().err

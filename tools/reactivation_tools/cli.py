@@ -36,8 +36,19 @@ def _demo(args: argparse.Namespace) -> int:
     with LocalStack(_template(args.template), Path(args.state_dir)) as stack:
         result = demo.run(stack)
         if args.keep_running:
-            print(f"\nLocal stack still up (API {stack.api_url}); Ctrl-C stops it.")
+            state = Path(args.state_dir) / "stack.json"
+            state.write_text(json.dumps(stack.describe(), indent=2))
+            _print_inbox(stack)  # the week's handoffs are waiting there
+            print(f"\nThe local stack is still up (AWS on {stack.moto_url}, the API on "
+                  f"{stack.api_url}): look around from another shell with `reactivation local "
+                  "outbox`, `reactivation conversation bright-smile P-1001`, `reactivation "
+                  "handoffs list bright-smile`, or `reactivation local reply +12125550102 "
+                  "\"yes\"`. Ctrl-C here stops it.", flush=True)  # fmt: skip
             _wait()
+            state.unlink(missing_ok=True)
+        else:
+            print("\nThe week's handoffs wait in the staff inbox: "
+                  "`reactivation demo --keep` prints its address and a user.")  # fmt: skip
     return 0 if result.opted_out and result.report_html.exists() else 1
 
 
@@ -58,12 +69,32 @@ def _local_up(args: argparse.Namespace) -> int:
         moto_port=args.moto_port,
         api_port=args.api_port,
     ) as stack:
+        from reactivation_tools.console import stack_lines
+
         description = stack.describe()
-        (Path(args.state_dir) / "stack.json").write_text(json.dumps(description, indent=2))
-        print(json.dumps(description, indent=2))
-        print("\nUp. `reactivation local fire WeeklyEnrolment` from another shell; Ctrl-C stops.")
+        state = Path(args.state_dir) / "stack.json"
+        state.write_text(json.dumps(description, indent=2))
+        print(json.dumps(description, indent=2) if args.json else
+              "\n".join(stack_lines(description, str(state))), flush=True)  # fmt: skip
+        _print_inbox(stack)
         _wait()
+        state.unlink(missing_ok=True)
     return 0
+
+
+def _print_inbox(stack: Any) -> None:
+    """The staff inbox's address and a demo user of the demo practice (its temporary
+    password is printed: moto sends no invitation email)."""
+    from reactivation_tools.local import demo
+    from reactivation_tools.staff_users import invite_demo_user
+
+    user = invite_demo_user(
+        stack.client("cognito-idp"), stack.outputs["StaffUserPoolId"],
+        demo.PRACTICE.practice_id, f"front-desk@{demo.PRACTICE.practice_id}.test",
+    )  # fmt: skip
+    print(f"\nStaff inbox: {stack.outputs['StaffInboxUrl']}")
+    print(f"  sign in as {user.email} ({user.role.value}, {user.practice_id}) with the "
+          f"temporary password {user.temporary_password} (you choose your own next)")  # fmt: skip
 
 
 def _local_state(args: argparse.Namespace, hint: str = "") -> dict[str, Any]:
@@ -77,20 +108,118 @@ def _local_state(args: argparse.Namespace, hint: str = "") -> dict[str, Any]:
     return description
 
 
-def _control(args: argparse.Namespace, method: str, path: str, body: object = None) -> int:
+def _control(
+    args: argparse.Namespace,
+    method: str,
+    path: str,
+    body: object = None,
+    lines: Callable[[Any], list[str]] | None = None,
+) -> int:
+    """Asks the running local stack's control API; prints its answer with `lines` (JSON with
+    --json, or when no `lines` is given)."""
     api = _local_state(args)["api"]
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(api + path, data=data, method=method)
     try:
         # B310: the local stack's own control API (stack.json), never a user's URL
         with urllib.request.urlopen(request, timeout=600) as response:  # nosec B310
-            print(json.dumps(json.loads(response.read()), indent=2))
+            answer = json.loads(response.read())
+            if lines is None or getattr(args, "json", False):
+                print(json.dumps(answer, indent=2))
+            else:
+                print("\n".join(lines(answer)))
     except urllib.error.HTTPError as error:
         print(f"{error.code}: {error.read().decode()}", file=sys.stderr)
         return 1
     except urllib.error.URLError as error:
         print(f"the local stack at {api} does not answer ({error.reason})", file=sys.stderr)
         return 2
+    return 0
+
+
+def _local_reply(args: argparse.Namespace) -> int:
+    """A patient's text, as the carrier hands it to SNS: published on the inbound topic, which
+    signs it and posts it to the webhook (InboundFunction); then what it was answered."""
+    from reactivation_tools.local.stack import LocalStack
+
+    description = _local_state(args)
+    client = LocalStack.client_for(description["moto"])
+    table = description["outputs"]["PracticeTableName"]
+    practice = _stored_practice(client("dynamodb"), table, args.practice)
+    if practice is None:
+        return 1
+    before = _outbox_to(description["api"], args.number)
+    client("sns").publish(
+        TopicArn=description["outputs"]["InboundSmsTopicArn"],
+        Message=json.dumps({
+            "originationNumber": args.number,
+            "destinationNumber": practice.sending_number,
+            "messageBody": args.text,
+            "inboundMessageId": f"local-{time.time_ns()}",
+        }),
+    )  # fmt: skip
+    request = urllib.request.Request(f"{description['api']}/_local/drain", data=b"{}",
+                                     method="POST")  # fmt: skip
+    with urllib.request.urlopen(request, timeout=600):  # nosec B310 (the local stack's API)
+        pass
+    answers = _outbox_to(description["api"], args.number)[len(before) :]
+    print(f'{args.number} -> {practice.name}: "{args.text}"')
+    for body in answers:
+        print(f'{practice.name} -> {args.number}: "{body}"')
+    if not answers:
+        print("no text answered it (see `reactivation conversation` and `handoffs list`)")
+    return 0
+
+
+def _outbox_to(api: str, number: str) -> list[str]:
+    """The texts the local stack delivered to a number, oldest first."""
+    with urllib.request.urlopen(f"{api}/_local/outbox", timeout=60) as answer:  # nosec B310
+        return [m["body"] for m in json.loads(answer.read())["sms"] if m["to"] == number]
+
+
+def _conversation(args: argparse.Namespace) -> int:
+    """One patient's conversation: each outreach message (when, campaign, channel) and each
+    reply (when, its words, how it was read), oldest first."""
+    from datetime import timedelta
+
+    from reactivation.adapters.outbox import OutboxRepository
+    from reactivation.adapters.patients import PatientRepository
+    from reactivation.adapters.replies import ReplyRepository
+    from reactivation_tools.console import table
+
+    deployment = _deployment(args)
+    client, name = deployment.client("dynamodb"), deployment.outputs["PracticeTableName"]
+    practice = _stored_practice(client, name, args.practice_id)
+    if practice is None:
+        return 1
+    record = PatientRepository(client, name).record(args.practice_id, args.patient_id)
+    if record is None:
+        print(f"no patient {args.patient_id} at {args.practice_id}", file=sys.stderr)
+        return 1
+    now = _business_now(deployment)
+    since = now - timedelta(days=args.days)
+    rows: list[tuple[datetime, str, str, str]] = []
+    for message in OutboxRepository(client, name).messages_between(
+        args.practice_id, since, now + timedelta(days=1)
+    ):
+        if message.patient_id == args.patient_id:
+            rows.append((message.sent_at, "sent", f"{message.campaign.value} by "
+                         f"{message.channel.value}", ""))  # fmt: skip
+    patient = record.patient
+    if patient.mobile:
+        for reply in ReplyRepository(client, name).conversation(args.practice_id, patient.mobile):
+            rows.append((reply.received_at, "replied", f'"{reply.body}"', reply.intent.value))
+    zone = practice.timezone
+    print(f"{patient.first_name} ({args.patient_id}) at {practice.name}, the last "
+          f"{args.days} days, {zone} time:")  # fmt: skip
+    if not rows:
+        print("  no message and no reply")
+        return 0
+    from zoneinfo import ZoneInfo
+
+    shown = [(f"{at.astimezone(ZoneInfo(zone)):%a %b %d %H:%M}", what, text, read)
+             for at, what, text, read in sorted(rows)]  # fmt: skip
+    print(table(("when", "", "message", "read as"), shown))
     return 0
 
 
@@ -141,10 +270,14 @@ def _preview(args: argparse.Namespace) -> int:
     try:
         ZoneInfo(args.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        print(f"--timezone {args.timezone!r} is not an IANA timezone", file=sys.stderr)
+        print(f"--timezone {args.timezone!r} is not a timezone name: write one like "
+              "America/New_York (IANA)", file=sys.stderr)  # fmt: skip
         return 2
     if not 0 <= args.holdout <= 50:
-        print("--holdout must be a percent from 0 to 50", file=sys.stderr)
+        print(f"--holdout {args.holdout} must be a percent from 0 to 50", file=sys.stderr)
+        return 2
+    practice = _preview_practice(args) if args.practice else None
+    if args.practice and practice is None:
         return 2
     try:
         result = run_preview(
@@ -154,14 +287,22 @@ def _preview(args: argparse.Namespace) -> int:
             timezone=args.timezone,
             holdout_percent=args.holdout,
             country=args.country.upper(),
+            practice=practice,
+            explain=args.summary,
         )
     except PreviewError as error:
         print(error, file=sys.stderr)
         return 2
     for file in result.files:
         print(file.summary(), file=sys.stderr)
+    if practice is not None:
+        print(f"with {practice.practice_id}'s settings: {practice.timezone}, holdout "
+              f"{practice.holdout_percent}%, campaigns {', '.join(sorted(practice.campaigns()))}",
+              file=sys.stderr)  # fmt: skip
     if args.summary:
         print(result.table())
+        print()
+        print(result.explained())
         return 0
     for decision in result.decisions:
         print(
@@ -176,6 +317,27 @@ def _preview(args: argparse.Namespace) -> int:
             )
         )
     return 0
+
+
+def _preview_practice(args: argparse.Namespace) -> Any:
+    """--practice: a configuration file (YAML or JSON), or a stored practice's id (the local
+    stack's, or --aws-stack's); None after saying why on stderr."""
+    from reactivation_tools.onboarding import PracticeConfigError, parse_practice
+
+    path = Path(args.practice)
+    if path.suffix in {".yaml", ".yml", ".json"} or path.is_file():
+        try:
+            return parse_practice(path.read_text(encoding="utf-8"),
+                                  yaml_file=path.suffix in {".yaml", ".yml"})  # fmt: skip
+        except OSError as error:
+            print(f"--practice {path}: cannot be read ({error.strerror})", file=sys.stderr)
+        except PracticeConfigError as error:
+            print(f"--practice {path}: {error}", file=sys.stderr)
+            for problem in error.problems:
+                print(f"  {problem}", file=sys.stderr)
+        return None
+    client, table = _practice_table(args)
+    return _stored_practice(client, table, args.practice)
 
 
 @dataclass(frozen=True)
@@ -268,7 +430,7 @@ def _import(args: argparse.Namespace) -> int:
         record = imports.get(ref)
         if record is not None:
             _progress(record)
-            if record.status is ImportStatus.COMPLETED:
+            if record.finished:
                 break
         elif drained.is_set():
             break  # the local stack ran its queues and no import started
@@ -276,7 +438,7 @@ def _import(args: argparse.Namespace) -> int:
     if deployment.local_api is not None:  # the local stack is idle when the command returns
         drained.wait(timeout=max(0.0, deadline - time.monotonic()))
     print(file=sys.stderr)
-    if record is None or record.status is not ImportStatus.COMPLETED:
+    if record is None or not record.finished:
         print(f"the import of {ref.export_id} did not finish (see the ingest function's log; a "
               "failed import waits in the import dead-letter queue)", file=sys.stderr)  # fmt: skip
         return 1
@@ -286,6 +448,57 @@ def _import(args: argparse.Namespace) -> int:
         (results / key.rsplit("/", 1)[1]).write_bytes(store.read_result(key))
     print(record.summary())
     print(f"results (summary.txt, rejected rows to fix and send again): {results}")
+    if record.status is ImportStatus.NEEDS_REVIEW:
+        print(f"needs review: no patient was marked inactive (the owners are emailed); "
+              f"`reactivation import confirm {ref.practice_id} {ref.export_id}` once the "
+              "export is known to be right", file=sys.stderr)  # fmt: skip
+        return IMPORT_NEEDS_REVIEW
+    return 0
+
+
+#: `reactivation import`'s exit code for an import that waits for review (1: it did not
+#: finish; 2: the command was wrong).
+IMPORT_NEEDS_REVIEW = 3
+
+
+def _import_confirm(args: argparse.Namespace) -> int:
+    """Applies the inactive marking an import held back for review (`needs_review`)."""
+    from reactivation import clock
+    from reactivation.adapters.imports import ExportStore, ImportRepository
+    from reactivation.adapters.patients import PatientRepository
+    from reactivation.adapters.practices import PracticeRepository
+    from reactivation.domain.imports import ExportRef, ImportStatus
+    from reactivation.services.ingest import IngestService, IngestStatus
+
+    deployment = _deployment(args)
+    dynamodb, table = deployment.client("dynamodb"), deployment.outputs["PracticeTableName"]
+
+    class _NoContinuations:
+        def request(self, ref: ExportRef) -> None:
+            """The command runs the marking to its end itself."""
+
+    service = IngestService(
+        practices=PracticeRepository(dynamodb, table),
+        patients=PatientRepository(dynamodb, table),
+        imports=ImportRepository(dynamodb, table),
+        exports=ExportStore(deployment.client("s3"), deployment.outputs["ImportsBucketName"]),
+        continuations=_NoContinuations(),
+    )
+    ref = ExportRef(args.practice_id, args.export_id)
+    record = ImportRepository(dynamodb, table).get(ref)
+    if record is None:
+        print(f"no import {args.export_id} of {args.practice_id} (see `reactivation import`)",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    if record.status is not ImportStatus.NEEDS_REVIEW:
+        print(f"the import {args.export_id} of {args.practice_id} is {record.status.value}: "
+              "nothing to confirm", file=sys.stderr)  # fmt: skip
+        return 1
+    outcome = service.confirm(ref, clock.now(), "operator")
+    if outcome.status is not IngestStatus.COMPLETED or outcome.record is None:
+        print(f"not confirmed ({outcome.status.value}): run it again", file=sys.stderr)
+        return 1
+    print(outcome.record.summary())
     return 0
 
 
@@ -637,10 +850,12 @@ def _practice_check(args: argparse.Namespace) -> int:
 def _openings_import(args: argparse.Namespace) -> int:
     from reactivation.services.staff import UnknownPractice
 
-    staff, table, _ = _staff(args)
+    staff, table, deployment = _staff(args)
     path = Path(args.file)
     try:
-        published = staff.publish_openings(args.practice_id, path.read_text(encoding="utf-8"))
+        published = staff.publish_openings(
+            args.practice_id, path.read_text(encoding="utf-8"), _business_now(deployment)
+        )
     except UnknownPractice:
         print(f"no practice {args.practice_id} in {table}", file=sys.stderr)
         return 1
@@ -742,6 +957,81 @@ def _practice_policy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _staff_directory(args: argparse.Namespace) -> tuple[Any, Deployment]:
+    from reactivation.adapters.cognito import StaffDirectory
+
+    deployment = _deployment(args)
+    pool = deployment.outputs["StaffUserPoolId"]
+    return StaffDirectory(deployment.client("cognito-idp"), pool), deployment
+
+
+def _staff_invite(args: argparse.Namespace) -> int:
+    """Invites a member of staff: Cognito emails a temporary password (on the local stack,
+    which sends no email, it is printed), changed at the first sign-in."""
+    from reactivation.domain.staff_access import Role
+    from reactivation_tools.staff_users import temporary_password
+
+    directory, deployment = _staff_directory(args)
+    if _stored_practice(*_practice_table(args), args.practice_id) is None:
+        return 1
+    local = deployment.local_api is not None
+    password = temporary_password() if local else None
+    member, new = directory.invite(args.practice_id, args.email.strip().lower(),
+                                   Role(args.role), password)  # fmt: skip
+    if not new:
+        print(f"{member.email} now works for {', '.join(member.practice_ids)} as {member.role}")
+        return 0
+    print(f"invited {member.email} to {args.practice_id} as {member.role}")
+    if password:
+        print(f"temporary password (the local stack sends no email): {password}")
+    else:
+        print("Cognito emailed them a temporary password, changed at their first sign-in")
+    return 0
+
+
+def _staff_list(args: argparse.Namespace) -> int:
+    directory, _ = _staff_directory(args)
+    members = directory.members(args.practice_id)
+    for member in members:
+        others = [p for p in member.practice_ids if p != args.practice_id]
+        print(f"{member.email}  {member.role}  {member.status.lower()}"
+              + ("" if member.enabled else "  disabled")
+              + (f"  also {', '.join(others)}" if others else ""))  # fmt: skip
+    print(f"{len(members)} staff", file=sys.stderr)
+    return 0
+
+
+def _staff_remove(args: argparse.Namespace) -> int:
+    directory, _ = _staff_directory(args)
+    if not directory.remove(args.practice_id, args.email.strip().lower()):
+        print(f"no staff {args.email} for {args.practice_id}", file=sys.stderr)
+        return 1
+    print(f"removed {args.email} from {args.practice_id} (signed out everywhere)")
+    return 0
+
+
+def _staff_commands(commands: Any) -> None:
+    from reactivation.domain.staff_access import Role
+
+    staff_commands = _stack_group(commands, "staff", "who may sign in to the staff inbox")
+    invite = staff_commands.add_parser(
+        "invite", help="invite someone by email (a temporary password, changed at sign-in)"
+    )
+    invite.add_argument("practice_id")
+    invite.add_argument("email")
+    invite.add_argument("--role", required=True, choices=[r.value for r in Role])
+    invite.set_defaults(run=_staff_invite)
+    listed = staff_commands.add_parser("list", help="a practice's staff, their role and status")
+    listed.add_argument("practice_id")
+    listed.set_defaults(run=_staff_list)
+    remove = staff_commands.add_parser(
+        "remove", help="take the practice from someone (no practice left: deleted)"
+    )
+    remove.add_argument("practice_id")
+    remove.add_argument("email")
+    remove.set_defaults(run=_staff_remove)
+
+
 def _stack_group(commands: Any, name: str, help: str) -> Any:
     """A command group that works on the running local stack, or a deployed one
     (`--aws-stack NAME`); returns its subcommands."""
@@ -767,7 +1057,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="run the whole slice on the local stack")
-    demo.add_argument("--keep-running", action="store_true", help="leave the stack up afterwards")
+    demo.add_argument("--keep", "--keep-running", dest="keep_running", action="store_true",
+                      help="leave the stack up afterwards (Ctrl-C stops it)")  # fmt: skip
     demo.set_defaults(run=_demo)
 
     classify = commands.add_parser(
@@ -843,6 +1134,8 @@ def main(argv: list[str] | None = None) -> int:
     correct.add_argument("intent", choices=[i.value for i in _intents()])
     correct.set_defaults(run=_replies_correct)
 
+    _staff_commands(commands)
+
     opening_commands = _stack_group(commands, "openings", "the times a practice can see patients")
     load = opening_commands.add_parser(
         "import", help="publish a slots.csv (start, provider, category); bad rows listed by line"
@@ -894,7 +1187,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Uploads DIR/patients.csv, appointments.csv and plans.csv to the imports "
         "bucket under incoming/PRACTICE/EXPORT_ID/, as a practice's sync does, follows the "
         "import with a progress bar, prints its summary and writes its results (summary.txt, "
-        "rejected-*.csv) to DIR/import-EXPORT_ID/. The running local stack, or --aws-stack.",
+        "rejected-*.csv) to DIR/import-EXPORT_ID/. The running local stack, or --aws-stack. "
+        "Exit 3: imported, but it would mark too many patients inactive (or too many rows "
+        "were rejected): none was; `reactivation import confirm PRACTICE EXPORT_ID` does it.",
     )
     import_.add_argument("practice_id", metavar="PRACTICE")
     import_.add_argument("directory", metavar="DIR")
@@ -902,6 +1197,15 @@ def main(argv: list[str] | None = None) -> int:
     import_.add_argument("--export-id", help="default: the upload time, e.g. 20261123T104500Z")
     import_.add_argument("--wait", type=float, default=3600, help="seconds to follow it")
     import_.set_defaults(run=_import)
+    confirm = commands.add_parser(
+        "import-confirm",
+        help="(`import confirm PRACTICE EXPORT_ID`) mark inactive the patients an import held "
+        "back for review",
+    )
+    confirm.add_argument("practice_id", metavar="PRACTICE")
+    confirm.add_argument("export_id", metavar="EXPORT_ID")
+    confirm.add_argument("--aws-stack", help="a deployed stack's name (default: the local stack)")
+    confirm.set_defaults(run=_import_confirm)
 
     preview = commands.add_parser(
         "preview",
@@ -921,29 +1225,66 @@ def main(argv: list[str] | None = None) -> int:
     preview.add_argument("--holdout", type=int, default=10, metavar="PERCENT")
     preview.add_argument("--country", default="US", help="for phone numbers without +")
     preview.add_argument("--summary", action="store_true",
-                         help="a table of counts per campaign and skip reason instead")  # fmt: skip
+                         help="tables instead: counts per campaign and skip reason, then each "
+                         "patient with the fact that decided it")  # fmt: skip
+    preview.add_argument(
+        "--practice",
+        metavar="FILE_OR_ID",
+        help="a practice's configuration file (YAML/JSON) or stored id: its column map, "
+        "campaigns, holdout, timezone and country (instead of those options)",
+    )
+    preview.add_argument("--aws-stack", help="with a stored --practice: a deployed stack's name")
     preview.set_defaults(run=_preview)
+
+    conversation = commands.add_parser(
+        "conversation",
+        help="one patient's conversation: the messages sent and the replies, oldest first",
+    )
+    conversation.add_argument("practice_id", metavar="PRACTICE")
+    conversation.add_argument("patient_id", metavar="PATIENT")
+    conversation.add_argument("--days", type=int, default=90, help="how far back (default 90)")
+    conversation.add_argument("--aws-stack", help="a deployed stack's name (default: local)")
+    conversation.set_defaults(run=_conversation)
 
     local = commands.add_parser("local", help="the local stack (moto on 127.0.0.1)")
     local_commands = local.add_subparsers(dest="local_command", required=True)
     up = local_commands.add_parser("up", help="start it in the foreground")
     up.add_argument("--moto-port", type=int, default=5055)
     up.add_argument("--api-port", type=int, default=3055)
+    up.add_argument("--json", action="store_true", help="print the whole description as JSON")
     up.set_defaults(run=_local_up)
+    from reactivation_tools import console
+
     fire = local_commands.add_parser("fire", help="fire a schedule of the template now")
     fire.add_argument("schedule", help="WeeklyEnrolment, DueFollowUps, WeeklyReport, ...")
     fire.add_argument("--at", type=datetime.fromisoformat, help="ISO time to fire it at")
+    fire.add_argument("--json", action="store_true", help="the control API's answer, as JSON")
     fire.set_defaults(
         run=lambda a: _control(
-            a, "POST", f"/_local/schedules/{a.schedule}", {"at": a.at.isoformat() if a.at else None}
+            a, "POST", f"/_local/schedules/{a.schedule}",
+            {"at": a.at.isoformat() if a.at else None},
+            lambda answer: console.fired_lines(a.schedule, answer),
         )
-    )
+    )  # fmt: skip
     seed = local_commands.add_parser("seed", help="write the demo practice and its patients")
     seed.set_defaults(run=_local_seed)
     drain = local_commands.add_parser("drain", help="feed the queues to their functions")
-    drain.set_defaults(run=lambda a: _control(a, "POST", "/_local/drain", {}))
+    drain.add_argument("--json", action="store_true", help="the control API's answer, as JSON")
+    drain.set_defaults(
+        run=lambda a: _control(a, "POST", "/_local/drain", {}, console.drained_lines)
+    )
     outbox = local_commands.add_parser("outbox", help="SMS and emails AWS (moto) delivered")
-    outbox.set_defaults(run=lambda a: _control(a, "GET", "/_local/outbox"))
+    outbox.add_argument("--json", action="store_true", help="the control API's answer, as JSON")
+    outbox.set_defaults(run=lambda a: _control(a, "GET", "/_local/outbox", None,
+                                               console.outbox_lines))  # fmt: skip
+    reply = local_commands.add_parser(
+        "reply",
+        help="a patient's text to the practice, through the SNS topic (signed, as SNS posts it)",
+    )
+    reply.add_argument("number", metavar="NUMBER", help="the patient's mobile, e.g. +12125550102")
+    reply.add_argument("text", metavar="TEXT")
+    reply.add_argument("--practice", default="bright-smile", help="default: the demo's")
+    reply.set_defaults(run=_local_reply)
     clock = local_commands.add_parser("clock", help="set or advance the local clock")
     clock.add_argument("--at", type=datetime.fromisoformat)
     clock.add_argument("--advance-hours", type=float, default=0)
@@ -955,6 +1296,11 @@ def main(argv: list[str] | None = None) -> int:
             {"at": a.at.isoformat() if a.at else None, "advance_seconds": a.advance_hours * 3600},
         )
     )
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    at = argv.index("import") if "import" in argv else -1
+    if at >= 0 and argv[at + 1 : at + 2] == ["confirm"]:  # `import PRACTICE DIR` keeps its
+        argv[at : at + 2] = ["import-confirm"]  # positionals
 
     args = parser.parse_args(argv)
     result: int = args.run(args)

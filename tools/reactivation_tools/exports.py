@@ -21,6 +21,13 @@ def export_id_for(moment: datetime) -> str:
 
 def upload_export(store: ExportStore, ref: ExportRef, directory: Path) -> None:
     """Uploads the three files; the import starts when the last one lands."""
+    if directory.is_file():
+        raise ExportDirectoryError(
+            f"{directory} is a file: give the folder that holds the export's patients.csv, "
+            "appointments.csv and plans.csv"
+        )
+    if not directory.is_dir():
+        raise ExportDirectoryError(f"{directory}: no such folder")
     missing = [file.value for file in ExportFile if not (directory / file.value).is_file()]
     if missing:
         raise ExportDirectoryError(f"{directory} has no {', '.join(missing)} (an export is "

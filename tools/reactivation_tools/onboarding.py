@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reactivation.domain.practice import Practice
+from reactivation.domain.refusals import is_private, plain_fix
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,12 @@ def parse_practice(text: str, *, yaml_file: bool) -> Practice:
         problems = [
             Problem(
                 field=".".join(str(part) for part in item["loc"]) or "practice",
-                value="(missing)" if item["type"] == "missing" else _shown(item.get("input")),
-                why=item["msg"],
+                value="(missing)"
+                if item["type"] == "missing"
+                else "(contact data, not shown)"
+                if is_private(item)
+                else _shown(item.get("input")),
+                why=plain_fix(item),  # the operator's words, not the library's
             )
             for item in error.errors()
         ]

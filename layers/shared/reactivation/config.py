@@ -95,6 +95,28 @@ class InboundSettings(SmsSettings):
     certificate_endpoint: str | None = Field(default=None, alias="SNS_CERTIFICATE_ENDPOINT")
     #: Where "Booking Requested" goes, for the practice's system.
     practice_events_bus: str = Field(alias="PRACTICE_EVENTS_BUS_NAME", min_length=1)
+    #: The staff inbox (its /inbox address): a handoff's email links to the conversation.
+    staff_inbox_url: str | None = Field(
+        default=None, alias="STAFF_INBOX_URL", pattern=r"^https?://\S+$", max_length=200
+    )
+
+    #: The Amazon Bedrock model (a foundation model id) asked for a second opinion on the
+    #: replies the classifier is unsure of; None (the default): no second opinion.
+    reply_second_opinion_model: str | None = Field(
+        default=None,
+        alias="REPLY_SECOND_OPINION_MODEL",
+        pattern=r"^[a-z0-9-]+\.[A-Za-z0-9._:-]+$",
+        max_length=128,
+    )
+    #: The region the model is called in (None: the function's own).
+    reply_second_opinion_region: str | None = Field(
+        default=None, alias="REPLY_SECOND_OPINION_REGION", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$"
+    )
+
+    @field_validator("reply_second_opinion_model", "reply_second_opinion_region", mode="before")
+    @classmethod
+    def _no_second_opinion(cls, value: object) -> object:
+        return value or None
 
 
 class InboundRedriveSettings(InboundSettings):
@@ -115,6 +137,8 @@ class ReportSettings(FunctionSettings):
 class IngestSettings(FunctionSettings):
     imports_bucket: str = Field(alias="IMPORTS_BUCKET_NAME", min_length=3)
     import_queue_url: str = Field(alias="IMPORT_QUEUE_URL", min_length=8)
+    #: Who tells the owners that an import waits for their review (the report's sender).
+    report_sender_address: EmailAddress = Field(alias="REPORT_SENDER_ADDRESS")
 
 
 class EmailFeedbackSettings(FunctionSettings):
@@ -128,6 +152,24 @@ class AppointmentSettings(FunctionSettings):
     appointment_dead_letter_queue_url: str = Field(
         alias="APPOINTMENT_CHANGES_DEAD_LETTER_QUEUE_URL", min_length=8
     )
+
+
+class StaffInboxSettings(SmsSettings):
+    """The staff inbox: the Cognito user pool and app client staff sign in with."""
+
+    staff_user_pool_id: str = Field(alias="STAFF_USER_POOL_ID", pattern=r"^[\w-]+_[0-9a-zA-Z]+$")
+    staff_user_pool_client_id: str = Field(alias="STAFF_USER_POOL_CLIENT_ID", min_length=1)
+    #: The pool's token issuer (https://cognito-idp.<region>.amazonaws.com/<pool id>).
+    staff_token_issuer: str = Field(alias="STAFF_TOKEN_ISSUER", pattern=r"^https://\S+$")
+    #: Where the pool's JWKS is served instead of the issuer: set by the local stack only.
+    staff_jwks_base_url: str | None = Field(default=None, alias="STAFF_JWKS_BASE_URL")
+    #: The inbox's own address (its root, /inbox), for the links it sends.
+    staff_inbox_url: str | None = Field(default=None, alias="STAFF_INBOX_URL")
+
+    @property
+    def jwks_url(self) -> str:
+        base = self.staff_jwks_base_url or self.staff_token_issuer.rsplit("/", 1)[0]
+        return f"{base.rstrip('/')}/{self.staff_user_pool_id}/.well-known/jwks.json"
 
 
 class DeliveryReceiptSettings(FunctionSettings):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from reactivation.config import (
     SegmentSettings,
     SendSettings,
     SmsSettings,
+    StaffInboxSettings,
     UnsubscribeKeySettings,
     UnsubscribeSettings,
 )
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
     from reactivation.adapters.channels import OptOutList, SmsChannel
     from reactivation.adapters.queue import DeadLetters
+    from reactivation.adapters.second_opinion import BedrockSecondOpinion
     from reactivation.services.appointments import AppointmentChangeService
     from reactivation.services.email_feedback import EmailFeedbackService
     from reactivation.services.inbound import InboundService
@@ -38,7 +41,8 @@ if TYPE_CHECKING:
     from reactivation.services.report import ReportService
     from reactivation.services.segment import SegmentService
     from reactivation.services.send import SendService
-    from reactivation.services.staff import StaffService
+    from reactivation.services.staff import StaffInboxActions, StaffService
+    from reactivation.services.staff_inbox import Authenticator, InboxService
     from reactivation.services.unsubscribe import UnsubscribeService
 
 #: How long a warm send function keeps a practice's settings before reading them again.
@@ -64,13 +68,21 @@ def _build_client(service: str, settings: FunctionSettings) -> Any:
 class LazyClient:
     """A boto3 client built when it is first used (its first attribute asked for)."""
 
-    def __init__(self, service: str, settings: FunctionSettings) -> None:
+    def __init__(
+        self,
+        service: str,
+        settings: FunctionSettings,
+        build: Callable[[], Any] | None = None,
+    ) -> None:
         self._service, self._settings = service, settings
+        self._build = build  # when the client needs its own configuration
         self._client: Any = None
 
     def __getattr__(self, name: str) -> Any:
         if self._client is None:
-            self._client = _build_client(self._service, self._settings)
+            self._client = (
+                self._build() if self._build else _build_client(self._service, self._settings)
+            )
         return getattr(self._client, name)
 
 
@@ -279,6 +291,7 @@ def inbound_service(
         email_channel=SesEmail(_client("sesv2", settings)),
         library=MessageLibrary.default(),
         opt_out_list=opt_out_list(settings),
+        staff_inbox_url=settings.staff_inbox_url,
     )
     gate = SnsGate(
         topic_arn=settings.inbound_topic_arn,
@@ -302,6 +315,7 @@ def inbound_service(
         practice_events=PracticeEvents(_client("events", settings), settings.practice_events_bus),
         answers=answers,
     )
+    opinion = second_opinion(settings)
     router = ReplyRouter(
         practices=PracticeRepository(dynamodb, table, cache_seconds=PRACTICE_CACHE_SECONDS),
         patients=PatientRepository(dynamodb, table),
@@ -309,8 +323,39 @@ def inbound_service(
         store=store,
         booking=booking,
         answers=answers,
+        second_opinion=opinion.ask if opinion is not None else None,
     )
     return InboundService(gate, router)
+
+
+#: A second opinion is a nicety: one try, answered fast, or the local reading stands.
+SECOND_OPINION_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=4
+)
+
+
+def second_opinion(settings: InboundSettings) -> BedrockSecondOpinion | None:
+    """The hosted model asked about unsure replies, when the stack names one (None: off).
+    Its client is built when first used; each call's outcome is a metric."""
+    model = settings.reply_second_opinion_model
+    if model is None:
+        return None
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from reactivation.adapters.second_opinion import BedrockSecondOpinion
+    from reactivation.observability import metrics
+
+    def build() -> Any:
+        return boto3.client(
+            "bedrock-runtime",
+            region_name=settings.reply_second_opinion_region,
+            config=SECOND_OPINION_CONFIG,
+        )
+
+    def count(name: str) -> None:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+    return BedrockSecondOpinion(LazyClient("bedrock-runtime", settings, build), model, count)
 
 
 def report_service(settings: ReportSettings) -> ReportService:
@@ -383,11 +428,12 @@ def staff_service_for(dynamodb: Any, table: str) -> StaffService:
 
 
 def ingest_service(settings: IngestSettings) -> IngestService:
+    from reactivation.adapters.channels import SesEmail
     from reactivation.adapters.imports import ExportStore, ImportRepository
     from reactivation.adapters.patients import PatientRepository
     from reactivation.adapters.practices import PracticeRepository
     from reactivation.adapters.queue import ImportQueue
-    from reactivation.services.ingest import IngestService
+    from reactivation.services.ingest import IngestService, OwnerNotices
 
     dynamodb = _client("dynamodb", settings)
     table = settings.practice_table
@@ -397,6 +443,7 @@ def ingest_service(settings: IngestSettings) -> IngestService:
         imports=ImportRepository(dynamodb, table),
         exports=ExportStore(_client("s3", settings), settings.imports_bucket),
         continuations=ImportQueue(_client("sqs", settings), settings.import_queue_url),
+        owners=OwnerNotices(SesEmail(_client("sesv2", settings)), settings.report_sender_address),
     )
 
 
@@ -425,6 +472,71 @@ def appointment_change_service(settings: AppointmentSettings) -> AppointmentChan
         MessageLibrary.default().campaigns(),
         OpeningRepository(dynamodb, table),
     )
+
+
+# -- the staff inbox ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffInbox:
+    authenticator: Authenticator
+    inbox: InboxService
+    actions: StaffInboxActions
+
+
+def staff_inbox(settings: StaffInboxSettings) -> StaffInbox:
+    """The staff inbox's sign-in, pages and actions (the same StaffService as the CLI's)."""
+    from reactivation.adapters.cognito import CognitoSignIn, JwksVerifier
+    from reactivation.adapters.consent import ConsentRepository
+    from reactivation.adapters.handoffs import HandoffRepository
+    from reactivation.adapters.outbox import OutboxRepository
+    from reactivation.adapters.patients import PatientRepository
+    from reactivation.adapters.replies import ReplyRepository
+    from reactivation.adapters.sequences import SequenceRepository
+    from reactivation.adapters.staff_inbox import (
+        AuditRepository,
+        ConversationReads,
+        SessionRepository,
+    )
+    from reactivation.services.staff import StaffInboxActions, StaffInboxParts
+    from reactivation.services.staff_inbox import Authenticator, InboxService
+
+    dynamodb = _client("dynamodb", settings)
+    table = settings.practice_table
+    audit = AuditRepository(dynamodb, table)
+    reads = ConversationReads(dynamodb, table)
+    consent = ConsentRepository(dynamodb, table)
+    patients = PatientRepository(dynamodb, table)
+    parts = StaffInboxParts(
+        sms=sms_channel(settings), texts=OutboxRepository(dynamodb, table), audit=audit,
+        conversation=reads, consent=consent, sequences=SequenceRepository(dynamodb, table),
+        opt_out_list=opt_out_list(settings),
+    )  # fmt: skip
+    staff = staff_service_for(dynamodb, table)
+
+    def first_name(practice_id: str, patient_ids: tuple[str, ...]) -> str:
+        for patient_id in patient_ids:
+            record = patients.record(practice_id, patient_id)
+            if record is not None:
+                return record.patient.first_name
+        return ""
+
+    def opted_out(practice_id: str, number: str) -> bool:
+        return bool(consent.opted_out(practice_id, [number]))
+
+    authenticator = Authenticator(
+        cognito=CognitoSignIn(_client("cognito-idp", settings), settings.staff_user_pool_client_id),
+        verifier=JwksVerifier(settings.jwks_url),
+        sessions=SessionRepository(dynamodb, table),
+        issuer=settings.staff_token_issuer,
+        client_id=settings.staff_user_pool_client_id,
+    )
+    inbox = InboxService(
+        staff=staff, handoffs=HandoffRepository(dynamodb, table),
+        replies=ReplyRepository(dynamodb, table), sequences=SequenceRepository(dynamodb, table),
+        reads=reads, audit=audit, first_name=first_name, opted_out=opted_out,
+    )  # fmt: skip
+    return StaffInbox(authenticator, inbox, StaffInboxActions(staff, parts))
 
 
 if TYPE_CHECKING:

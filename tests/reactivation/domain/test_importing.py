@@ -49,7 +49,7 @@ def test_headers_enums_booleans_and_dates_are_forgiving_but_exact() -> None:
     [
         ("P1,,4155550134,", "missing first_name"),
         (",Ana,4155550134,", "missing patient_id"),
-        ("P1,Ana,4155550134,maybe", "sms_opt_in is not yes/no"),
+        ("P1,Ana,4155550134,maybe", "sms_opt_in is not yes/no: write yes or no, or leave it blank"),
     ],
 )
 def test_a_bad_row_is_rejected_with_its_line_and_reason(row: str, reason: str) -> None:
@@ -117,7 +117,7 @@ def test_appointments_local_times_offsets_and_unknown_patients() -> None:
         ServiceCategory.HYGIENE, AppointmentStatus.COMPLETED, 1180.5,
     )  # fmt: skip
     assert second.starts_at == datetime(2026, 4, 20, 10, tzinfo=UTC)
-    assert [r.reason.split(" must")[0] for r in result.rejected] == [
+    assert [r.reason.split(" must")[0].split(":")[0] for r in result.rejected] == [
         "patient_id is not in patients.csv",
         "starts_at is not an ISO date-time",
         "category",
@@ -241,7 +241,7 @@ def test_a_revenue_that_is_not_an_amount_is_left_out_with_a_warning() -> None:
         ("PL1,P1,treatment_plan,Restorative,3/4/2026,,,,Declined", None),
         ("PL1,P1,surveillance,skin_check,2026-03-04,2027-03-04,,,open", None),
         ("PL1,P1,chronic_review,,2026-03-04,,,,open", "missing due_on"),
-        ("PL1,P1,series,laser,2026-03-04,,0,0,open", "sessions_planned:"),
+        ("PL1,P1,series,laser,2026-03-04,,0,0,open", "sessions_planned must be at least 1"),
         ("PL1,P1,series,laser,2026-03-04,,6,,open", "missing sessions_completed"),
         ("PL1,P1,wish,,2026-03-04,,,,open", "kind must be one of"),
         ("PL1,P1,consultation,,2026-03-04,,,,pending", "status must be one of"),
@@ -312,3 +312,25 @@ def test_folding_appointments_reads_every_row_as_parsing_them_does() -> None:
             for _, a in parsed.imported] == [
         (v[0], v[2], v[3], v[4], v[5], v[6]) for v in folded
     ]  # fmt: skip
+
+
+@given(
+    count=st.integers(min_value=1, max_value=12),
+    broken=st.integers(min_value=0, max_value=11),
+    ends=st.sampled_from(["\n", "\r\n", "\r"]),
+)
+def test_a_quote_left_open_costs_its_own_row_only(count: int, broken: int, ends: str) -> None:
+    """Whichever row opens a quote it never closes (the rows after it quoting their own values
+    or not), that row is refused on its own line and every other row is imported."""
+    broken %= count
+    rows = [f'P{i},"Ana {i}",4155550{100 + i}' if i % 2 else f"P{i},Ben,4155550{100 + i}"
+            for i in range(count)]  # fmt: skip
+    rows[broken] = f'P{broken},"Cleo,4155550199'
+    text = ends.join(["patient_id,first_name,mobile", *rows]) + ends
+    result = parse_patients(text.splitlines(keepends=True), SETTINGS)
+    assert [(r.line, r.reason.split(":")[0]) for r in result.rejected] == [
+        (broken + 2, f"a quote opened on line {broken + 2} is never closed")
+    ]
+    assert sorted(p.patient_id for _, p in result.imported) == sorted(
+        f"P{i}" for i in range(count) if i != broken
+    )

@@ -117,14 +117,35 @@ def test_slots_csv_keeps_the_good_rows_and_reports_each_bad_one_with_its_line() 
         ("2026-11-24T09:00:00-05:00", "Dr. Lee", ServiceCategory.HYGIENE),
         ("2026-11-24T14:00:00-05:00", None, None),
     ]
-    assert result.problems == [
+    assert [(line, reason.split(":")[0]) for line, reason in result.problems] == [
         (4, "start 'tomorrow' is not an ISO date-time"),
         (5, "the same start and provider as an earlier row"),
         (6, "category 'whitening' is not a service category"),
     ]
+    assert "write YYYY-MM-DDTHH:MM" in result.problems[0][1]
+    assert "write one of hygiene, exam," in result.problems[2][1]
     assert parse_openings("when,who\n", NY).problems == [
         (1, "no 'start' column (start, provider, category)")
     ]
+
+
+def test_an_opening_in_the_past_or_under_two_hours_ahead_is_refused_with_the_reason() -> None:
+    now = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # 09:00 in New York
+    text = (
+        "start,provider,category\n"
+        "2026-11-23T09:00,Dr. Lee,hygiene\n"  # yesterday
+        "2026-11-24T10:30,Dr. Lee,hygiene\n"  # in 90 minutes
+        "2026-11-24T11:00,Dr. Lee,hygiene\n"  # two hours ahead: offered
+    )
+    result = parse_openings(text, NY, now)
+    assert [o.starts_at.isoformat() for o in result.openings] == ["2026-11-24T11:00:00-05:00"]
+    assert result.problems == [
+        (2, "start 2026-11-23 09:00 is in the past: a patient is offered only times at least "
+            "two hours ahead (from 2026-11-24 11:00 now); leave it out, or publish a later time"),
+        (3, "start 2026-11-24 10:30 is less than two hours ahead: a patient is offered only "
+            "times at least two hours ahead (from 2026-11-24 11:00 now); leave it out, or "
+            "publish a later time"),
+    ]  # fmt: skip
 
 
 def test_an_offer_keeps_to_the_campaigns_visit_and_stands_three_days() -> None:

@@ -14,7 +14,7 @@ from reactivation.adapters.imports import CHUNK_BYTES, decoded_lines
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.domain.importing import MAX_LINE_CHARS, ExportFile
 from reactivation.domain.imports import ExportRef
-from reactivation.services.ingest import IngestService, IngestStatus, spreadsheet_cell
+from reactivation.services.ingest import ImportLimits, IngestService, IngestStatus, spreadsheet_cell
 from tests.conftest import Aws
 from tests.reactivation.services.test_ingest import (
     APPOINTMENTS,
@@ -113,7 +113,7 @@ def test_an_export_file_over_the_size_cap_is_refused_and_nothing_imported(aws: A
         imports=harness.imports,
         exports=harness.store,
         continuations=harness.continuations,
-        max_file_bytes=1000,
+        limits=ImportLimits(max_file_bytes=1000),
     )
     patients = HEADER + "".join(f"P-{i},Ana,Lopez,2125550101,,\n" for i in range(100))
     ref: ExportRef = harness.upload("too-large", {**EXPORT, ExportFile.PATIENTS: patients})

@@ -20,7 +20,8 @@ from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.importing import ExportFile
 from reactivation.domain.imports import ExportRef, ImportPhase, ImportStatus
-from reactivation.services.ingest import IngestService, IngestStatus
+from reactivation.domain.practice import Practice
+from reactivation.services.ingest import ImportLimits, IngestService, IngestStatus
 from tests.builders import at, make_practice
 from tests.conftest import Aws
 
@@ -110,9 +111,9 @@ class Harness:
         return items
 
 
-def make_harness(aws: Aws, chunk_rows: int = 2) -> Harness:
+def make_harness(aws: Aws, chunk_rows: int = 2, practice: Practice | None = None) -> Harness:
     dynamodb, table = aws.client("dynamodb"), aws.table
-    PracticeRepository(dynamodb, table).save(make_practice())
+    PracticeRepository(dynamodb, table).save(practice or make_practice())
     continuations = Continuations()
     store = ExportStore(aws.client("s3"), aws.ref("ImportsBucket"))
     imports = ImportRepository(dynamodb, table)
@@ -123,8 +124,7 @@ def make_harness(aws: Aws, chunk_rows: int = 2) -> Harness:
         imports=imports,
         exports=store,
         continuations=continuations,
-        chunk_rows=chunk_rows,
-        margin=timedelta(seconds=120),
+        limits=ImportLimits(chunk_rows=chunk_rows, margin=timedelta(seconds=120)),
     )
     return Harness(aws, service, continuations, store, imports, patients)
 
@@ -161,7 +161,8 @@ def test_every_row_is_imported_or_rejected_with_its_line_and_reason(harness: Har
         ["Patient_ID", "First_Name", "Last_Name", "MOBILE", "Email", "SMS_Opt_In",
          "import_line", "import_reason"],
         ["P-4", "", "Nobody", "2125550104", "", "", "5", "missing first_name"],
-        ["P-5", "Dev", "Patel", "2125550105", "", "maybe", "6", "sms_opt_in is not yes/no"],
+        ["P-5", "Dev", "Patel", "2125550105", "", "maybe", "6",
+         "sms_opt_in is not yes/no: write yes or no, or leave it blank"],
         ["P-1", "Ana", "Again", "2125550101", "", "", "7",
          "duplicate patient_id (first on line 2)"],
     ]  # fmt: skip
@@ -241,7 +242,17 @@ def test_a_later_export_is_the_new_truth_absent_patients_become_inactive(harness
     later = harness.import_(
         "2026-11-30", {**EXPORT, ExportFile.PATIENTS: without_ben, ExportFile.APPOINTMENTS: moved}
     )
-    assert later.record.not_in_export == 1
+    # a quarter of the active patients would go (and many rows were rejected): not on its own
+    assert later.status is IngestStatus.NEEDS_REVIEW
+    ref = later.ref
+    assert (later.record.would_deactivate, later.record.active_before) == (1, 4)
+    assert later.record.not_in_export == 0
+    ben = harness.patients.record("bright-smile", "P-2")
+    assert ben is not None and ben.patient.active is True
+    confirmed = harness.service.confirm(ref, NOW, "operator")
+    assert confirmed.status is IngestStatus.COMPLETED
+    assert confirmed.record is not None and confirmed.record.not_in_export == 1
+    assert "import 2026-11-30 of bright-smile: completed" in harness.result(ref, "summary.txt")
     ben = harness.patients.record("bright-smile", "P-2")
     assert ben is not None and ben.patient.active is False  # kept, never contacted
     ana = harness.patients.record("bright-smile", "P-1")
@@ -342,12 +353,13 @@ def test_a_lease_held_by_a_live_worker_turns_others_away(harness: Harness) -> No
     assert later.status is IngestStatus.COMPLETED
 
 
-def test_the_inactive_marking_of_a_large_practice_hands_on_too(harness: Harness) -> None:
+def test_the_inactive_marking_of_a_large_practice_hands_on_too(aws: Aws) -> None:
+    harness = make_harness(aws, practice=make_practice(deactivation_review_percent=100))
     harness.import_("2026-11-23")
     only_eva = "patient_id,first_name,mobile\nP-6,Eva,2125550106\n"
     ref = harness.upload("2026-11-30", {**EXPORT, ExportFile.PATIENTS: only_eva,
-                                        ExportFile.APPOINTMENTS: "appointment_id\n",
-                                        ExportFile.PLANS: "plan_id\n"})  # fmt: skip
+                                        ExportFile.APPOINTMENTS: APPOINTMENTS.split("\n")[0],
+                                        ExportFile.PLANS: PLANS.split("\n")[0]})  # fmt: skip
     clock = Clock(left=200, per_call=90)  # after two ids, too little time is left
     outcome = harness.service.file_arrived(ref.key(ExportFile.PLANS), NOW, "w-1", clock)
     assert outcome.status is IngestStatus.CONTINUED
@@ -372,6 +384,9 @@ def test_a_row_that_is_not_utf8_is_rejected_with_its_line_and_the_others_importe
     outcome = harness.service.file_arrived(ref.key(ExportFile.PLANS), NOW, "worker-1", Clock())
     assert outcome.status is IngestStatus.COMPLETED
     summary = harness.result(ref, "summary.txt")
-    assert "patients.csv line 3: rejected: not UTF-8 text (save the export as UTF-8)" in summary
+    assert (
+        "patients.csv line 3: rejected: has characters that are not UTF-8 text: save the "
+        "export as 'CSV UTF-8' and send the row again"
+    ) in summary
     assert harness.patients.record("bright-smile", "P-7") is None
     assert harness.patients.record("bright-smile", "P-1") is not None

@@ -71,7 +71,26 @@ def http_api_event(
     }
     if url.query:
         event["queryStringParameters"] = dict(parse_qsl(url.query))
+    if "cookie" in lowered:  # API Gateway passes them as a list, not as the header
+        event["cookies"] = [c.strip() for c in lowered.pop("cookie").split(";") if c.strip()]
     return event
+
+
+def match(routes: Mapping[tuple[str, str], Route], method: str, path: str) -> Route | None:
+    """The route API Gateway picks: the exact path, else the longest greedy `{proxy+}` prefix
+    (a method's route before an ANY one)."""
+    for wanted in (method, "ANY"):
+        if (wanted, path) in routes:
+            return routes[(wanted, path)]
+    best: Route | None = None
+    for (route_method, route_path), route in routes.items():
+        if route_method not in (method, "ANY") or not route_path.endswith("/{proxy+}"):
+            continue
+        prefix = route_path.removesuffix("{proxy+}")
+        longer = best is None or len(route_path) > len(best.path)
+        if path.startswith(prefix) and len(path) > len(prefix) and longer:
+            best = route
+    return best
 
 
 class LocalApi:
@@ -100,7 +119,7 @@ class LocalApi:
                     )
                     self._reply(status, payload)
                     return
-                route = api._routes.get((self.command, path))
+                route = match(api._routes, self.command, path)
                 if route is None:
                     self._reply(404, {"message": "Not Found"})
                     return
@@ -116,6 +135,8 @@ class LocalApi:
                 self.send_response(int(result.get("statusCode", 200)))
                 for name, value in (result.get("headers") or {}).items():
                     self.send_header(name, str(value))
+                for cookie in result.get("cookies") or []:
+                    self.send_header("set-cookie", str(cookie))
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

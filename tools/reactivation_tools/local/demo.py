@@ -30,6 +30,7 @@ from reactivation.domain.patients import Appointment, AppointmentStatus, Patient
 from reactivation.domain.practice import FaqAnswer, Practice
 from reactivation.domain.sending import is_us_federal_holiday
 from reactivation.domain.types import ServiceCategory, Vertical
+from reactivation_tools.console import counts, plural
 from reactivation_tools.exports import export_id_for, upload_export
 from reactivation_tools.local import simulation
 from reactivation_tools.local.stack import LocalStack
@@ -319,9 +320,7 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     for key in record.results if record else []:
         say(f"   result: s3://{outputs['ImportsBucketName']}/{key}")
 
-    preview = run_preview(export, start.date(), vertical=practice.vertical,
-                          timezone=practice.timezone, holdout_percent=practice.holdout_percent,
-                          column_map=practice.column_map)  # fmt: skip
+    preview = run_preview(export, start.date(), practice=practice)
     say(f"2. Before anything is sent, the preview of that export as of {start.date()} (what "
         "`reactivation preview --summary` prints, with the practice's settings):")  # fmt: skip
     for line in preview.table().splitlines():
@@ -335,8 +334,8 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
         f"3. The hourly WeeklyEnrolment schedule finds it is {practice.practice_id}'s enrolment "
         f"hour ({practice.enrolment.weekday.value} {practice.enrolment.hour}:00, "
         f"{practice.timezone}): {unit.get('units')} units on the segment queue (one per shard "
-        f"of its patients) -> SegmentFunction enrolled {unit.get('enrolled')}, skipped "
-        f"{unit.get('skipped')}, queued {unit.get('queued')} jobs."
+        f"of its patients) -> SegmentFunction enrolled {counts(unit.get('enrolled'))}; "
+        f"skipped {counts(unit.get('skipped'))}; queued {plural(unit.get('queued', 0), 'job')}."
     )
     say("4. Send queue -> SendFunction (SQS batch, partial failures):")
     for sms in stack.sent_sms():
@@ -370,7 +369,8 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     opted_out = "+12125550101" in ConsentRepository(dynamodb, table).opted_out(
         PRACTICE.practice_id, ["+12125550101"]
     )
-    say(f"   Ana's number opted out: {opted_out}")
+    say(f"   Ana's number is {'now opted out: nothing more is sent to it' if opted_out else
+                                'NOT opted out (it should be)'}")  # fmt: skip
     for handoff in HandoffRepository(dynamodb, table).open_ones(PRACTICE.practice_id):
         urgent = "urgent " if handoff.urgent else ""
         detail = f" ({handoff.detail})" if handoff.detail else ""
@@ -399,17 +399,20 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     before_emails = len(stack.sent_emails())
     stack.fire("DueFollowUps")
     stack.drain()
-    step_twos = len(stack.sent_sms()) - before + len(stack.sent_emails()) - before_emails
+    step_sms = stack.sent_sms()[before:]
+    step_emails = stack.sent_emails()[before_emails:]
     sequence = SequenceRepository(dynamodb, table).active(PRACTICE.practice_id, "P-1001")
     say(
         f"8. Four days later, DueFollowUps (a unit per practice) queues the steps that fell "
-        f"due, {step_twos} messages: "
+        f"due, {plural(len(step_sms), 'text')} and {plural(len(step_emails), 'email')}: "
         f"Ana's sequence is {'still active' if sequence else 'stopped'}, Fay's and Gus's ended "
         "with their replies; Ben (silent), Eva (email) and Dev (the rescue's next-morning step) "
         "hear from us again."
     )
-    for sms in stack.sent_sms()[before:]:
+    for sms in step_sms:
         say(f"   SMS to {mask(sms.to)}: {sms.body}")
+    for email in step_emails:
+        say(f"   email to {email.to[0].split('@')[0][:1]}***: {email.subject}")
 
     monday = start.date() + timedelta(days=(7 - start.weekday()) % 7 or 7)
     stack.clock.set(datetime.combine(monday, time(7), ZoneInfo(TIMEZONE)).astimezone(UTC))

@@ -28,6 +28,8 @@ def _stand_in(logical_id: str) -> tuple[str, dict[str, str]]:
     if "Topic" in logical_id:
         ref = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
         return ref, {"TopicName": name}
+    if logical_id.endswith("UserPool"):  # a Cognito pool's id: <region>_<letters and digits>
+        return f"{REGION}_offline", {"Arn": f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool"}
     arn = f"arn:aws:{logical_id.lower()}:{REGION}:{ACCOUNT}:{name}"
     return name.lower(), {"Arn": arn}
 

@@ -264,6 +264,33 @@ class Provisioner:
         return Physical(logical_id, "AWS::KMS::Key", key["KeyId"],
                         {"Arn": key["Arn"], "KeyId": key["KeyId"]})  # fmt: skip
 
+    def _user_pool(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
+        """A Cognito user pool in moto (which serves its JWKS and signs its tokens)."""
+        props = self._props(properties)
+        request: dict[str, Any] = {"PoolName": str(props.get("UserPoolName") or
+                                                   self.name(logical_id))}  # fmt: skip
+        for key in ("UsernameAttributes", "AutoVerifiedAttributes", "AdminCreateUserConfig",
+                    "Policies", "MfaConfiguration", "UsernameConfiguration"):  # fmt: skip
+            if key in props:
+                request[key] = props[key]
+        request["Schema"] = [
+            {k: v for k, v in attribute.items()} for attribute in props.get("Schema", [])
+        ]
+        pool = self._client("cognito-idp").create_user_pool(**request)["UserPool"]
+        return Physical(logical_id, "AWS::Cognito::UserPool", pool["Id"],
+                        {"Arn": pool["Arn"], "ProviderName": pool["Id"]})  # fmt: skip
+
+    def _user_pool_client(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
+        props = self._props(properties)
+        kept = {"ClientName", "GenerateSecret", "ExplicitAuthFlows", "ReadAttributes",
+                "WriteAttributes", "PreventUserExistenceErrors"}  # fmt: skip
+        request = {k: v for k, v in props.items() if k in kept}
+        request.setdefault("ClientName", self.name(logical_id))
+        client = self._client("cognito-idp").create_user_pool_client(
+            UserPoolId=str(props["UserPoolId"]), **request
+        )["UserPoolClient"]
+        return Physical(logical_id, "AWS::Cognito::UserPoolClient", client["ClientId"])
+
     def _reference_only(self, logical_id: str, properties: Mapping[str, Any]) -> Physical:
         """Code, permissions, alarms and the like: nothing to create, only a name to refer to."""
         kind = self.template.resources[logical_id]["Type"]
@@ -292,4 +319,6 @@ _CREATORS: dict[str, Callable[[Provisioner, str, Mapping[str, Any]], Physical]] 
     "AWS::Events::Rule": Provisioner._rule,
     "AWS::SecretsManager::Secret": Provisioner._secret,
     "AWS::KMS::Key": Provisioner._kms_key,
+    "AWS::Cognito::UserPool": Provisioner._user_pool,
+    "AWS::Cognito::UserPoolClient": Provisioner._user_pool_client,
 }

@@ -98,9 +98,20 @@ _SAME_AS = {
 }
 
 
+#: A user pool's public calls, authorized by the user's password or tokens: AWS evaluates no
+#: IAM policy for them (the staff inbox signs in and out with them and needs no permission).
+_NO_IAM = {
+    f"cognito-identity-provider.{name}"
+    for name in ("InitiateAuth", "RespondToAuthChallenge", "GlobalSignOut",
+                 "AssociateSoftwareToken", "VerifySoftwareToken", "SetUserMFAPreference")
+}  # fmt: skip
+
+
 def iam_actions(operation: str, params: Mapping[str, Any]) -> set[str]:
     """The IAM actions a request needs ("dynamodb.TransactWriteItems" with a ConditionCheck
     needs dynamodb:ConditionCheckItem; SES's raw content needs ses:SendRawEmail)."""
+    if operation in _NO_IAM:
+        return set()
     service, _, name = operation.partition(".")
     prefix = _IAM_PREFIX.get(service, service)
     if operation == "dynamodb.TransactWriteItems":

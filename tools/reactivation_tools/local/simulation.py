@@ -18,16 +18,18 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from reactivation.adapters.handoffs import HandoffRepository
+from reactivation import wiring
 from reactivation.adapters.openings import OpeningRepository
 from reactivation.adapters.outbox import OutboxRepository
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.replies import ReplyRepository
 from reactivation.domain.conversation import Intent
+from reactivation.domain.handoffs import HandoffOutcome, HandoffReason
 from reactivation.domain.patients import Appointment, AppointmentStatus, Patient
 from reactivation.domain.practice import Practice
 from reactivation.domain.types import ServiceCategory, Vertical
+from reactivation_tools.console import plural
 from reactivation_tools.local.stack import LocalStack
 
 #: What a patient does with a text that reaches them (each text, until they answer).
@@ -39,6 +41,8 @@ REPLY_RATES = {
     "question": 0.02,
     "unclear": 0.01,  # a reply staff re-classify
 }
+#: The fractional part of the golden ratio: the step of `Simulation._action`'s draws.
+GOLDEN = 0.6180339887498949
 #: Of those offered times, the share who pick one.
 PICKS = 0.85
 #: A holdout patient (never contacted) books on their own with this chance each day.
@@ -101,6 +105,8 @@ class WeekResult:
     bookings: int = 0
     holdout_bookings: int = 0
     visits: int = 0
+    #: The patients who read a text this week (the reports' base: patients messaged a week).
+    readers: set[str] = field(default_factory=set)
 
 
 class Simulation:
@@ -118,6 +124,7 @@ class Simulation:
         self.by_id: dict[tuple[str, str], SimPatient] = {}
         self.looked = stack.clock.now()
         self.inbound = 0
+        self._draw = self.rng.random()
 
     # -- setup --------------------------------------------------------------------------
     def seed(self, first_tuesday: date, weeks: int) -> None:
@@ -209,8 +216,12 @@ class Simulation:
         self.looked = now
 
     def _action(self) -> str | None:
-        """What a patient does with one text: one of REPLY_RATES, or None (ignores it)."""
-        draw = self.rng.random()
+        """What a patient does with one text: one of REPLY_RATES, or None (ignores it). The
+        draws are a low-discrepancy sequence (each the last plus the golden ratio's fraction,
+        from a seeded start): every share of the texts read gets its rate within a text or
+        two, so that the rates printed are the rates the reports measure."""
+        self._draw = (self._draw + GOLDEN) % 1.0
+        draw = self._draw
         for name, share in REPLY_RATES.items():
             if draw < share:
                 return name
@@ -219,6 +230,7 @@ class Simulation:
 
     def _decide(self, sim: SimPatient, week: WeekResult) -> None:
         week.texts += 1
+        week.readers.add(f"{sim.practice.practice_id}/{sim.patient.patient_id}")
         action = self._action()
         if action is None:
             return
@@ -282,18 +294,24 @@ class Simulation:
             week.visits += came
 
     def staff(self) -> None:
-        """The front desk closes the handoffs a few hours old, and re-classifies unclear ones."""
+        """The front desk closes the handoffs a few hours old through the staff's own use cases
+        (a picked time booked; a question answered, the sequence resuming), and re-classifies
+        unclear ones."""
         now = self.stack.clock.now()
-        handoffs = HandoffRepository(self.dynamodb, self.table)
+        staff = wiring.staff_service_for(self.dynamodb, self.table)
         replies = ReplyRepository(self.dynamodb, self.table)
         for practice, _, _ in practices():
-            for handoff in handoffs.open_ones(practice.practice_id):
+            for handoff in list(staff.open_handoffs(practice.practice_id)):
                 if now - handoff.opened_at < timedelta(hours=3):
                     continue
                 reply = replies.find(practice.practice_id, handoff.handoff_id)
                 if reply is not None and reply.intent is Intent.OTHER:
-                    replies.correct(reply, Intent.NOT_NOW, now)
-                handoffs.close(practice.practice_id, handoff.handoff_id, now, "called back")
+                    staff.correct_reply(practice.practice_id, handoff.handoff_id,
+                                        Intent.NOT_NOW, now)  # fmt: skip
+                booked = handoff.reason in (HandoffReason.BOOKING_REQUEST, HandoffReason.BOOKING)
+                outcome = HandoffOutcome.BOOKED if booked else HandoffOutcome.RESUME
+                staff.close_handoff(practice.practice_id, handoff.handoff_id, now, outcome,
+                                    "called back", by="simulation")  # fmt: skip
 
     def note_holdouts(self) -> None:
         """Which patients the enrolment held back (each read from their own partition once)."""
@@ -359,20 +377,37 @@ def run(
     simulation.seed(day, weeks)
     simulation.at(first_tuesday - timedelta(hours=1))
     simulation.publish_openings(first_tuesday)
-    say(f"   {len(simulation.patients)} simulated patients at "
-        f"{', '.join(p.name for p, _, _ in practices())}; reply rates per text "
-        f"{', '.join(f'{k} {v:.0%}' for k, v in REPLY_RATES.items())}; "
-        f"holdout patients book on their own at {HOLDOUT_DAILY:.2%} a day")  # fmt: skip
+    say(f"   {len(simulation.patients)} simulated patients: "
+        + "; ".join(f"{p.name} {count} (holdout {p.holdout_percent}%: never contacted)"
+                    for p, count, _ in practices())
+        + ". Of the texts a patient reads, they answer "
+        + ", ".join(f"{k} {v:.0%}" for k, v in REPLY_RATES.items())
+        + f" (opt-outs: the {REPLY_RATES['stop']:.0%} who reply stop); the holdout "
+        f"patients book on their own at {HOLDOUT_DAILY:.2%} a day")  # fmt: skip
+    totals, patient_weeks = WeekResult(0), 0
     for number in range(1, weeks + 1):
         tuesday = first_tuesday + timedelta(weeks=number - 1)
         if number > 1:
             simulation.at(tuesday - timedelta(hours=1))
             simulation.publish_openings(tuesday)
         result = simulation.week(number, tuesday)
-        replies = ", ".join(f"{k} {v}" for k, v in sorted(result.replies.items())) or "none"
-        say(f"   week {number}: {result.texts} texts read; replies: {replies}; "
-            f"{result.bookings} booked after a text, {result.holdout_bookings} holdout patients "
-            f"booked on their own; {result.visits} visits happened")  # fmt: skip
+        replies = ", ".join(f"{v} {k}" for k, v in sorted(result.replies.items())) or "none"
+        say(f"   week {number}: {plural(result.texts, 'text')} read; replies: {replies}; "
+            f"{plural(result.bookings, 'patient')} booked after a text, "
+            f"{plural(result.holdout_bookings, 'holdout patient')} on their own; "
+            f"{plural(result.visits, 'visit')} happened")  # fmt: skip
+        totals.texts += result.texts
+        patient_weeks += len(result.readers)
+        for name, count in result.replies.items():
+            totals.replies[name] = totals.replies.get(name, 0) + count
+    stops = totals.replies.get("stop", 0)
+    if totals.texts:
+        drawn, weeks_read = REPLY_RATES["stop"], max(patient_weeks, 1)
+        say(f"   in all: {plural(totals.texts, 'text')} read, {plural(stops, 'opt-out')}: "
+            f"{stops / totals.texts:.1%} of the texts read (drawn at {drawn:.0%}); the reports "
+            f"count them per patient texted in a week, {stops / weeks_read:.1%} of "
+            f"{weeks_read} (a patient reads about {totals.texts / weeks_read:.1f} texts a "
+            "week: a first message and, four days on, its follow-up)")  # fmt: skip
     outbox = stack.state_dir / "outbox"
     outbox.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

@@ -231,6 +231,8 @@ class LocalStack:
             "AWS_ENDPOINT_URL": self.moto_url,
             # the certificates moto signs SNS deliveries with, served by _control below
             "SNS_CERTIFICATE_ENDPOINT": f"{self.api_url}/_local/sns-certificates",
+            # moto serves the staff user pool's JWKS (the staff inbox checks tokens with it)
+            "STAFF_JWKS_BASE_URL": self.moto_url,
             "POWERTOOLS_TRACE_DISABLED": "true",
             # moto answers a query on a large table in tens of seconds, AWS in milliseconds
             "AWS_CLIENT_READ_TIMEOUT": "120",

@@ -21,6 +21,7 @@ from reactivation.adapters.items import (
     put_new,
     to_attributes,
 )
+from reactivation.domain.export_text import TextNotes, export_lines, split_lines
 from reactivation.domain.importing import MAX_LINE_CHARS, ExportFile
 from reactivation.domain.imports import ExportRef, ImportRecord
 
@@ -112,6 +113,19 @@ class ImportRepository(TableRepository):
         if not saved:
             raise LeaseLost(record.export_id)
 
+    def reopen(self, record: ImportRecord) -> bool:
+        """Puts an import that waits for review back to work (an operator confirmed it);
+        False when it no longer waits (confirmed twice at once: one goes on)."""
+        return conditionally(
+            lambda: self._client.put_item(
+                TableName=self._table,
+                Item=to_attributes(self._item(record)),
+                ConditionExpression="#status = :review",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_attributes({":review": "needs_review"}),
+            )
+        )
+
     def release(self, ref: ExportRef, lease: Lease) -> None:
         """Gives the lease up (after a failure: the retry need not wait for it to expire);
         a lease already taken over stays with its new holder."""
@@ -138,34 +152,17 @@ class ImportRepository(TableRepository):
 
 
 def decoded_lines(chunks: Iterable[bytes], max_line: int | None = MAX_LINE_CHARS) -> Iterator[str]:
-    """UTF-8 text (a BOM dropped) as lines ending in "\n", from chunks of any size, as a file
-    opened with newline="" gives them to the CSV reader (which joins a quoted field's lines);
-    CRLF and a lone CR end a line as "\n" does. A line longer than `max_line` is cut (to a
-    little more than that, whatever its length: the reader rejects it); None for our own files.
-    Bytes that are not UTF-8 become U+FFFD: their row is rejected with its line, not the file."""
+    """UTF-8 text (a BOM dropped) as lines ending in "\n", from chunks of any size (our own
+    files; an export's are read by `export_lines`, which also knows the other encodings).
+    Bytes that are not UTF-8 become U+FFFD."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
-    pending = ""
-    for chunk in chunks:
-        pending += decoder.decode(chunk)
-        # a CR at the end may be half of a CRLF that the next chunk completes
-        held = "\r" if pending.endswith("\r") else ""
-        *complete, pending = _universal(pending.removesuffix(held)).split("\n")
-        if max_line is not None and len(pending) > max_line:  # never a row: kept only to
-            pending = pending[: max_line + 1]  # be rejected (rescanned per chunk: quadratic)
-        pending += held
-        for line in complete:
-            yield line + "\n"
-    pending = _universal(pending + decoder.decode(b"", final=True))
-    *complete, pending = pending.split("\n")
-    for line in complete:
-        yield line + "\n"
-    if pending:
-        yield pending
 
+    def texts() -> Iterator[str]:
+        for chunk in chunks:
+            yield decoder.decode(chunk)
+        yield decoder.decode(b"", final=True)
 
-def _universal(text: str) -> str:
-    """Line ends as "\n": CRLF (the format's) and a lone CR (old Mac exports) alike."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return split_lines(texts(), max_line)
 
 
 class ExportStore:
@@ -188,14 +185,18 @@ class ExportStore:
             found[file] = (str(head.get("VersionId") or "null"), int(head["ContentLength"]))
         return found
 
-    def lines(self, ref: ExportRef, file: ExportFile, version: str) -> Iterator[str]:
-        """The file's lines, streamed: never the whole file in memory."""
+    def lines(
+        self, ref: ExportRef, file: ExportFile, version: str, notes: TextNotes | None = None
+    ) -> Iterator[str]:
+        """The file's lines, streamed: never the whole file in memory (FileRefused when it is
+        not a text file; `notes` gets its encoding and the warnings about it)."""
         request: dict[str, Any] = {"Bucket": self._bucket, "Key": ref.key(file)}
         if version != "null":
             request["VersionId"] = version
         body = self._client.get_object(**request)["Body"]
         try:
-            yield from decoded_lines(body.iter_chunks(CHUNK_BYTES))
+            chunks = body.iter_chunks(CHUNK_BYTES)
+            yield from export_lines(chunks, notes or TextNotes(file.value), MAX_LINE_CHARS)
         finally:
             body.close()
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from pydantic import BaseModel, ValidationError
 
+from reactivation.domain.export_text import FileRefused
 from reactivation.domain.patients import (
     Appointment,
     AppointmentStatus,
@@ -31,6 +32,7 @@ from reactivation.domain.patients import (
     PlanStatus,
 )
 from reactivation.domain.practice import Practice
+from reactivation.domain.refusals import in_plain_words
 from reactivation.domain.types import EMAIL, Language, ServiceCategory
 
 PATIENT_COLUMNS = (
@@ -61,6 +63,10 @@ _US_FIRST = (
 )
 US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 DUE_DATE_KINDS = frozenset({PlanKind.FOLLOW_UP, PlanKind.CHRONIC_REVIEW, PlanKind.SURVEILLANCE})
+
+
+#: How to write a date-time the format reads (the practice's local time unless it has an offset).
+DATE_TIME_FIX = "write YYYY-MM-DDTHH:MM, e.g. 2026-04-20T10:00 (the practice's local time)"
 
 
 class RowError(ValueError):
@@ -97,6 +103,15 @@ class ExportFile(StrEnum):
             ExportFile.PATIENTS: PATIENT_COLUMNS,
             ExportFile.APPOINTMENTS: APPOINTMENT_COLUMNS,
             ExportFile.PLANS: PLAN_COLUMNS,
+        }[self]
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The columns every file must have (a row may still leave a conditional one blank)."""
+        return {
+            ExportFile.PATIENTS: ("patient_id", "first_name"),
+            ExportFile.APPOINTMENTS: APPOINTMENT_COLUMNS[:5],
+            ExportFile.PLANS: ("plan_id", "patient_id", "kind", "created_on", "status"),
         }[self]
 
     @property
@@ -158,7 +173,8 @@ class ImportCounts(BaseModel):
 
     def line(self, name: str) -> str:
         return (
-            f"{name}: {self.rows_read} rows read, {self.imported} imported "
+            f"{name}: {self.rows_read} row{'' if self.rows_read == 1 else 's'} read, "
+            f"{self.imported} imported "
             f"({self.with_warnings} with warnings), {self.rejected} rejected"
         )
 
@@ -175,6 +191,8 @@ class FileImport[Model]:
     warnings: list[tuple[int, str]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     unknown_columns: tuple[str, ...] = ()
+    #: What was found about the file as a whole (read as Windows-1252, ...).
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         counts = ImportCounts(
@@ -184,8 +202,10 @@ class FileImport[Model]:
             rejected=len(self.rejected),
         )
         lines = [counts.line(self.name)]
+        lines += [f"  warning: {note}" for note in self.notes]
         if self.unknown_columns:
-            lines.append(f"  {len(self.unknown_columns)} unknown columns ignored: "
+            lines.append(f"  {len(self.unknown_columns)} unknown column"
+                         f"{'' if len(self.unknown_columns) == 1 else 's'} ignored: "
                          f"{', '.join(self.unknown_columns)}")  # fmt: skip
         lines += [f"  line {r.line}: rejected: {r.reason}" for r in self.rejected]
         lines += [f"  line {line}: warning: {reason}" for line, reason in self.warnings]
@@ -200,35 +220,113 @@ MAX_LINE_CHARS = 64 * 1024
 TOO_LONG = f"the line is longer than {MAX_LINE_CHARS} characters (no row of the format is)"
 
 
+#: A quote left open is given up on (its row refused, the lines after it read again) when its
+#: field grows past this (csv's own limit: a quoted field of the format is never near it).
+MAX_FIELD_CHARS = csv.field_size_limit()
+
+
+def _broken_quote(line: int) -> str:
+    return (
+        f"a quote opened on line {line} is never closed: this row is refused and the lines "
+        "after it are read as rows; close the quote and send the row again"
+    )
+
+
+_CSV_ERRORS = {
+    "',' expected after '\"'": "a quoted value is followed by more text before the comma "
+    '(write the whole value inside the quotes, a quote inside it as "")',
+}
+
+
+class _Lines:
+    """The physical lines, numbered, fed to the CSV reader one record at a time (it never
+    reads ahead): the lines of the current record are kept, so that a record whose quote
+    was left open can be given up and its lines after the first read again as rows."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._source = enumerate(lines, start=1)
+        self._replay: list[tuple[int, str]] = []
+        #: The current record's lines (cleared, never replaced: the feed holds it).
+        self.record: list[tuple[int, str]] = []
+        self.too_long: set[int] = set()
+
+    def feed(self) -> Iterator[str]:
+        """What the CSV reader reads (a generator: cheaper per line than a method call)."""
+        source, replay, record = self._source, self._replay, self.record
+        append, too_long = record.append, self.too_long
+        while True:
+            if replay:
+                item = replay.pop()
+            else:
+                read = next(source, None)
+                if read is None:
+                    return
+                item = read
+                if len(item[1]) > MAX_LINE_CHARS:
+                    too_long.add(item[0])
+                    item = (item[0], "\n")
+            append(item)
+            yield item[1]
+
+    def give_up(self) -> int:
+        """The current record is refused as its first line: the others are read again."""
+        first, *rest = self.record
+        self._replay += reversed(rest)
+        self.record.clear()
+        return first[0]
+
+
 def read_rows(
-    lines: Iterable[str], settings: ImportSettings, columns: tuple[str, ...]
+    lines: Iterable[str],
+    settings: ImportSettings,
+    columns: tuple[str, ...],
+    required: tuple[str, ...] = (),
+    name: str = "the file",
 ) -> tuple[Iterator[tuple[int, dict[str, str]]], dict[str, str], tuple[str, ...]]:
     """CSV rows as {our column: value}, each with the line it starts on; the header of our
-    columns as the file spells them; and the unknown columns (never read further)."""
-    too_long: list[int] = []  # the physical lines over MAX_LINE_CHARS, read as empty
+    columns as the file spells them; and the unknown columns (never read further).
 
-    def bounded() -> Iterator[str]:
-        for number, line in enumerate(lines, start=1):
-            if len(line) > MAX_LINE_CHARS:
-                too_long.append(number)
-                line = "\n"
-            yield line
-
-    reader = csv.reader(bounded())
+    FileRefused (naming the columns and the fix) for a file with no header, a column of the
+    format twice, or a required one missing. A row the CSV reader cannot read is a row with
+    the UNREADABLE key, and the rows after it are read: a quote left open (never closed, or
+    closed by the next value's opening quote) refuses the row where it opened only."""
+    source = _Lines(lines)
+    reader = csv.reader(source.feed(), strict=True)
     try:
         header = next(reader)
     except StopIteration:
-        return iter(()), {}, ()
+        raise FileRefused(f"{name} is empty: not even a header line") from None
+    except csv.Error as error:
+        raise FileRefused(f"{name}: the header line cannot be read as CSV ({error})") from None
+    source.record.clear()
+    cells = [cell.strip() for cell in header if cell.strip()]
+    if len(cells) == 1 and cells[0].lower().startswith("sep="):
+        # Excel's own first line naming the separator ("sep=,"): the header is the next line
+        separator = cells[0][4:] or ","  # "sep=," is read as the cells "sep=" and ""
+        if separator != ",":
+            raise FileRefused(
+                f"{name}: its first line says its columns are separated by {separator!r}, not "
+                "commas: save it as 'CSV UTF-8 (Comma delimited)' and send it again"
+            )
+        try:
+            header = next(reader)
+        except (StopIteration, csv.Error):
+            raise FileRefused(f"{name} has no header line after its 'sep=,' line") from None
+        source.record.clear()
     mapping = {k.strip().lower(): v.strip().lower() for k, v in settings.column_map.items()}
     names = []
     spelled: dict[str, str] = {}
-    for raw in header:
+    positions: dict[str, list[int]] = {}
+    for position, raw in enumerate(header, start=1):
         original = raw.strip().lstrip("\ufeff").strip()
-        name = mapping.get(original.lower(), original.lower())
-        names.append(name)
-        if name in columns:
-            spelled.setdefault(name, original)
-    unknown = tuple(n for n in names if n not in columns)
+        ours = mapping.get(original.lower(), original.lower())
+        names.append(ours)
+        if ours in columns:
+            spelled.setdefault(ours, original)
+            positions.setdefault(ours, []).append(position)
+    _check_header(name, header, columns, required, positions)
+    # a blank header (a spreadsheet's trailing empty columns) is no column
+    unknown = tuple(n for n in names if n not in columns and n)
 
     known = [(index, name) for index, name in enumerate(names) if name in columns]
     known_names = [name for _, name in known]
@@ -237,29 +335,73 @@ def read_rows(
     full = max((index for index, _ in known), default=-1) + 1
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        start = reader.line_num + 1
+        nonlocal reader
+        record, too_long, clear = source.record, source.too_long, source.record.clear
         while True:
             try:
                 values = next(reader)
             except StopIteration:
                 return
             except csv.Error as error:  # the reader goes on at the next line
-                yield start, {UNREADABLE: f"not readable as CSV: {error}"}
-                start = reader.line_num + 1
+                start = record[0][0]
+                if len(record) > 1 or str(error) == "unexpected end of data":
+                    given_up = source.give_up()
+                    reader = csv.reader(source.feed(), strict=True)  # the feed may have ended
+                    yield given_up, {UNREADABLE: _broken_quote(start)}
+                    continue
+                clear()
+                reason = _CSV_ERRORS.get(str(error), f"not readable as CSV ({error})")
+                yield start, {UNREADABLE: reason}
                 continue
-            if too_long and too_long[-1] >= start:
+            start = record[0][0]
+            if too_long and any(number in too_long for number, _ in record):
+                clear()
                 yield start, {UNREADABLE: TOO_LONG}
-                start = reader.line_num + 1
                 continue
+            clear()
             if "".join(values).strip():  # not a blank row
                 width = len(values)
                 if pick is not None and width >= full:
                     yield start, dict(zip(known_names, map(str.strip, pick(values)), strict=True))
                 else:
                     yield start, {name: values[i].strip() for i, name in known if i < width}
-            start = reader.line_num + 1
 
     return rows(), spelled, unknown
+
+
+def _check_header(
+    name: str,
+    header: list[str],
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    positions: Mapping[str, list[int]],
+) -> None:
+    twice = {column: at for column, at in positions.items() if len(at) > 1}
+    if twice:
+        described = "; ".join(
+            f"{column} is columns {' and '.join(map(str, at))}" for column, at in twice.items()
+        )
+        raise FileRefused(
+            f"{name}: a column of the format appears more than once ({described}): keep one "
+            "of each (or fix the practice's column_map) and send the file again"
+        )
+    missing = [column for column in required if column not in positions]
+    if missing and len(header) == 1:
+        signs = (("\t", "tabs"), (";", "semicolons"), ("|", "bars"))
+        separator = next((name for sign, name in signs if sign in header[0]), None)
+        if separator is not None:
+            raise FileRefused(
+                f"{name}: its columns are separated by {separator}, not commas: save it as "
+                "'CSV UTF-8 (Comma delimited)' and send it again"
+            )
+    if missing:
+        found = ", ".join(h.strip() for h in header[:12] if h.strip()) or "none"
+        more = f" and {len(header) - 12} more" if len(header) > 12 else ""
+        raise FileRefused(
+            f"{name}: no {', '.join(missing)} column (required; the file's columns: "
+            f"{found}{more}): rename the file's columns, or map them in the practice's "
+            "column_map, and send the file again"
+        )
 
 
 def parse_bool(value: str, column: str) -> bool | None:
@@ -270,7 +412,7 @@ def parse_bool(value: str, column: str) -> bool | None:
         return True
     if folded in FALSE:
         return False
-    raise RowError(f"{column} is not yes/no")
+    raise RowError(f"{column} is not yes/no: write yes or no, or leave it blank")
 
 
 def parse_date(value: str, column: str) -> date | None:
@@ -290,7 +432,7 @@ def parse_date(value: str, column: str) -> date | None:
 def parse_moment(value: str, column: str, timezone: str) -> datetime:
     moment = _moment(value, timezone)
     if moment is None:
-        raise RowError(f"{column} is not an ISO date-time")
+        raise RowError(f"{column} is not an ISO date-time: {DATE_TIME_FIX}")
     return moment
 
 
@@ -369,9 +511,8 @@ def _validated[Model: BaseModel](model: type[Model], values: dict[str, Any]) -> 
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "row"
-        raise RowError(f"{where}: {first['msg']}") from error
+        # in the operator's words, never the value (a row's values are a patient's data)
+        raise RowError(in_plain_words(error.errors()[0], show_value=False)) from error
 
 
 def _patient(
@@ -459,7 +600,7 @@ def appointment_values(
     # parse_moment and parse_enum, inlined: a million rows
     starts_at = _moment(row["starts_at"], settings.timezone)
     if starts_at is None:
-        raise RowError("starts_at is not an ISO date-time")
+        raise RowError(f"starts_at is not an ISO date-time: {DATE_TIME_FIX}")
     category = _CATEGORIES.get(row["category"]) or parse_enum(
         ServiceCategory, row["category"], "category"
     )
@@ -531,8 +672,14 @@ def _check(
     before, its patient (for appointments and plans) one that patients.csv imported."""
     if UNREADABLE in row:  # the reason, as the reader gave it (a broken row, a line too long)
         raise RowError(row[UNREADABLE])
-    if NOT_TEXT in "".join(row.values()):
-        raise RowError("not UTF-8 text (save the export as UTF-8)")
+    joined = "".join(row.values())
+    if NOT_TEXT in joined:
+        raise RowError(
+            "has characters that are not UTF-8 text: save the export as 'CSV UTF-8' and send "
+            "the row again"
+        )
+    if "\x00" in joined:
+        raise RowError("has a NUL character (a damaged file?): fix the line and send it again")
     if row.get(id_column) in seen:
         raise RowError(f"duplicate {id_column} (first on line {seen[row[id_column]]})")
     if known_patients is not None and row.get("patient_id") not in known_patients:
@@ -558,7 +705,7 @@ def stream_file(
     """The rows of one export file, one outcome at a time (appointments and plans are checked
     against `known_patients`, the ids patients.csv imported). Each row becomes its model, or
     what `build` makes of it (the same checks: `appointment_values`)."""
-    rows, header, unknown = read_rows(lines, settings, file.columns)
+    rows, header, unknown = read_rows(lines, settings, file.columns, file.required, file.value)
     if build is None:
         build = _builder(file)
     id_column = file.id_column
@@ -594,7 +741,7 @@ def _parse(
     each: Callable[[Any], None] | None = None,
 ) -> FileImport[Any]:
     """stream_file's outcomes, gathered (its loop, without an outcome object per row)."""
-    rows, _, unknown = read_rows(lines, settings, file.columns)
+    rows, _, unknown = read_rows(lines, settings, file.columns, file.required, file.value)
     if build is None:
         build = _builder(file)
     id_column = file.id_column

@@ -56,6 +56,13 @@ def parse_export_key(key: str) -> tuple[ExportRef, ExportFile] | None:
 class ImportStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
+    #: Imported, but the patients missing from it were left active: the export looked wrong
+    #: (`review_reason`); `reactivation import confirm` marks them inactive.
+    NEEDS_REVIEW = "needs_review"
+
+
+#: An export with more than this share of its rows rejected is not reconciled on its own.
+REJECTED_REVIEW_PERCENT = 20
 
 
 class ImportPhase(StrEnum):
@@ -88,6 +95,10 @@ class FileProgress(BaseModel):
     #: The file's size, and about how much of it is imported (for a progress bar).
     size: int = 0
     bytes_read: int = 0
+    #: Why the whole file was refused (not text, a column twice or missing): no row read.
+    refused: str | None = None
+    #: What was found about the file as a whole (read as Windows-1252, ...).
+    notes: list[str] = Field(default_factory=list)
 
 
 class ImportRecord(BaseModel):
@@ -108,6 +119,13 @@ class ImportRecord(BaseModel):
     not_in_export: int = 0
     #: The inactive marking's checkpoint: the last patient id it went through.
     reconciled_through: str | None = None
+    #: Why the patients missing from the export were left active (status needs_review).
+    review_reason: str | None = None
+    #: How many active patients the reconciliation would have marked inactive, of how many.
+    would_deactivate: int = 0
+    active_before: int = 0
+    #: An operator confirmed the export (`import confirm`): reconciled whatever it marks.
+    confirmed: bool = False
     #: The first reasons, as "file line N: rejected: why" (summary.txt has all of them).
     issues: list[str] = Field(default_factory=list)
     #: Result files written under results/<practice>/<export>/.
@@ -120,19 +138,55 @@ class ImportRecord(BaseModel):
     def progress(self, file: ExportFile) -> FileProgress:
         return self.files.setdefault(file, FileProgress())
 
-    def summary(self) -> str:
-        lines = [f"import {self.export_id} of {self.practice_id}: {self.status.value}"]
+    @property
+    def final_status(self) -> ImportStatus:
+        """The status it ends with (summary.txt is written before the end, and says this)."""
+        if self.review_reason is not None and not self.confirmed:
+            return ImportStatus.NEEDS_REVIEW
+        return ImportStatus.COMPLETED
+
+    @property
+    def finished(self) -> bool:
+        return self.status is not ImportStatus.RUNNING
+
+    def rejected_share(self) -> tuple[int, int]:
+        """(rows rejected, rows read) over the export's files."""
+        files = self.files.values()
+        return sum(f.counts.rejected for f in files), sum(f.counts.rows_read for f in files)
+
+    def summary(self, status: ImportStatus | None = None) -> str:
+        status = status or self.status
+        lines = [f"import {self.export_id} of {self.practice_id}: {status.value}"]
         for file in ExportFile:
             progress = self.files.get(file)
             if progress is None:
                 continue
-            lines.append(progress.counts.line(file.value))
+            if progress.refused is not None:
+                lines.append(f"{file.value}: refused, no row read: {progress.refused}")
+            else:
+                lines.append(progress.counts.line(file.value))
+            lines += [f"  warning: {note}" for note in progress.notes]
             if progress.unknown_columns:
-                lines.append(f"  {len(progress.unknown_columns)} unknown columns ignored: "
-                             f"{', '.join(progress.unknown_columns)}")  # fmt: skip
-        if self.status is ImportStatus.COMPLETED:
+                unknown = progress.unknown_columns
+                lines.append(f"  {counted(len(unknown), 'unknown column')} ignored: "
+                             f"{', '.join(unknown)}")  # fmt: skip
+        if status is ImportStatus.COMPLETED:
             lines.append(f"patients not in this export (inactive): {self.not_in_export}")
+        elif status is ImportStatus.NEEDS_REVIEW:
+            lines.append(f"needs review: {self.review_reason}")
+            missing = self.would_deactivate
+            lines.append(
+                f"{counted(missing, 'active patient')} missing from this export "
+                f"{'is' if missing == 1 else 'are'} left active; if the export is right, "
+                f"`reactivation import confirm {self.practice_id} {self.export_id}` marks "
+                f"{'it' if missing == 1 else 'them'} inactive; if not, send a corrected export"
+            )
         return "\n".join(lines)
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 patient`, `3 patients`."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def issue_line(file: ExportFile, line: int, kind: str, reason: str) -> str:

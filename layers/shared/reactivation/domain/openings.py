@@ -216,9 +216,21 @@ class OpeningsImport:
     problems: list[tuple[int, str]]  # (line, reason)
 
 
-def parse_openings(text: str, timezone: str) -> OpeningsImport:
+def _too_soon(start: datetime, now: datetime, timezone: str) -> str:
+    zone = ZoneInfo(timezone)
+    when = "in the past" if start <= now else "less than two hours ahead"
+    return (
+        f"start {start.astimezone(zone):%Y-%m-%d %H:%M} is {when}: a patient is offered only "
+        f"times at least two hours ahead (from {(now + NOTICE).astimezone(zone):%Y-%m-%d %H:%M} "
+        "now); leave it out, or publish a later time"
+    )
+
+
+def parse_openings(text: str, timezone: str, now: datetime | None = None) -> OpeningsImport:
     """`slots.csv`: start (ISO; local time unless it has an offset), provider, category. Each
-    bad row is reported with its line and reason; the good ones are kept."""
+    bad row is reported with its line and reason; the good ones are kept. Given `now`, an
+    opening that starts before it, or less than NOTICE after it, is refused: it could never
+    be offered."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
     if "start" not in fields:
@@ -231,16 +243,22 @@ def parse_openings(text: str, timezone: str) -> OpeningsImport:
         try:
             start = datetime.fromisoformat(values["start"])
         except ValueError:
-            problems.append((line, f"start {values.get('start')!r} is not an ISO date-time"))
+            problems.append((line, f"start {values.get('start')!r} is not an ISO date-time: "
+                             "write YYYY-MM-DDTHH:MM, e.g. 2026-11-24T09:00"))  # fmt: skip
             continue
         if start.tzinfo is None:
             start = start.replace(tzinfo=ZoneInfo(timezone))
+        if now is not None and start < now + NOTICE:
+            problems.append((line, _too_soon(start, now, timezone)))
+            continue
         category = values.get("category", "").lower() or None
         try:
             opening = Opening(starts_at=start, provider=values.get("provider") or None,
                               category=ServiceCategory(category) if category else None)  # fmt: skip
         except (ValueError, ValidationError):
-            problems.append((line, f"category {category!r} is not a service category"))
+            allowed = ", ".join(member.value for member in ServiceCategory)
+            problems.append((line, f"category {category!r} is not a service category: write "
+                             f"one of {allowed}, or leave it blank for any visit"))  # fmt: skip
             continue
         if opening.opening_id in seen:
             problems.append((line, "the same start and provider as an earlier row"))

@@ -154,6 +154,9 @@ class Practice(Frozen):
     faq: tuple[FaqAnswer, ...] = ()
     #: Their column names -> the format's (data-format.md), e.g. {"Cell Phone": "mobile"}.
     column_map: dict[str, str] = Field(default_factory=dict)
+    #: An export that would mark more than this share of the practice's active patients
+    #: inactive is imported but waits for `reactivation import confirm` to do it.
+    deactivation_review_percent: int = Field(default=10, ge=1, le=100)
     holdout_percent: int = Field(default=10, ge=0, le=50)
     enabled_campaigns: frozenset[Campaign] | None = None
     sending_window: SendingWindow = SendingWindow()

@@ -27,6 +27,8 @@ matters an opt-out hands to staff (handoffs, a wrong number), and the months a s
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
@@ -265,20 +267,34 @@ def classify(
     text: str, *, opted_out: bool = False, model: IntentModel | None = None
 ) -> Classification:
     """One intent for one reply, whether a human must see it, and the barrier it gives."""
+    return read(text, opted_out=opted_out, model=model).classification
+
+
+@dataclass(frozen=True)
+class LocalReading:
+    """What `classify` decided, and the model's chances it decided from (after the override
+    rules ruled an intent out); None when the deterministic layer decided alone."""
+
+    classification: Classification
+    chances: Mapping[str, float] | None = None
+
+
+def read(text: str, *, opted_out: bool = False, model: IntentModel | None = None) -> LocalReading:
+    """`classify`, with the chances the model gave (a second opinion reads them)."""
     folded = fold(text).strip()
     if REACTION.match(folded):
-        return Classification(intent=Intent.OTHER, notify_staff=True)
+        return LocalReading(Classification(intent=Intent.OTHER, notify_staff=True))
     word = _bare_word(folded)
     if word in OPT_IN_KEYWORDS:  # exactly: "resubscribe" is one slip from nothing it resembles
-        return Classification(intent=Intent.OPT_IN, notify_staff=False)
+        return LocalReading(Classification(intent=Intent.OPT_IN, notify_staff=False))
     if word in OPT_OUT_VARIANTS or _is_keyword(word, OPT_OUT_KEYWORDS):
-        return Classification(intent=Intent.OPT_OUT, notify_staff=False)
+        return LocalReading(Classification(intent=Intent.OPT_OUT, notify_staff=False))
     if _is_keyword(word, OPT_IN_KEYWORDS) or (opted_out and word in YES_WORDS):
-        return Classification(intent=Intent.OPT_IN, notify_staff=False)
+        return LocalReading(Classification(intent=Intent.OPT_IN, notify_staff=False))
     if word in HELP_KEYWORDS:
-        return Classification(intent=Intent.HELP, notify_staff=False)
+        return LocalReading(Classification(intent=Intent.HELP, notify_staff=False))
     if (BY_MISTAKE.search(folded) and BACK_ON.search(folded)) or LEADING_OPT_IN.match(folded):
-        return Classification(intent=Intent.OPT_IN, notify_staff=False)
+        return LocalReading(Classification(intent=Intent.OPT_IN, notify_staff=False))
     chances = (model or reply_model.shipped()).probabilities(text)
     if word in YES_WORDS:  # a bare YES is opt_in only to an opted-out number (above)
         chances = _without(chances, Intent.OPT_IN)
@@ -294,17 +310,18 @@ def classify(
             or _handoff(folded) is not None
             or WRONG_NUMBER.search(folded) is not None
         )
-        return Classification(intent=Intent.OPT_OUT, notify_staff=matter)
+        return LocalReading(Classification(intent=Intent.OPT_OUT, notify_staff=matter), chances)
     if not words(text):  # an emoji or punctuation alone: its meaning is in the conversation
-        return Classification(intent=Intent.OTHER, notify_staff=True)
+        return LocalReading(Classification(intent=Intent.OTHER, notify_staff=True))
     intent = Intent(max(chances, key=chances.__getitem__))
     if intent not in HANDOFFS and plausible_handoff:
         intent = handoff
     elif intent in _ACTIONS and chances[intent.value] < SURE:
         intent = Intent.OTHER
-    return Classification(
+    classification = Classification(
         intent=intent, notify_staff=intent in NOTIFY, barrier=barrier_of(text, intent)
     )
+    return LocalReading(classification, chances)
 
 
 def _without(chances: dict[str, float], intent: Intent) -> dict[str, float]:

@@ -116,13 +116,16 @@ PAUSE_DEADLINE = timedelta(days=7)
 def paused(sequence: Enrolment, at: datetime, deadline: timedelta = PAUSE_DEADLINE) -> Enrolment:
     """The sequence paused by a reply at `at`: its next step is due its interval after the
     pause's deadline (a pause stops the clock), unless staff resume it or end it first. A
-    second pause moves the deadline on."""
+    second question while paused keeps the first deadline: a patient who keeps writing while
+    nobody answers is not paused for good."""
     if sequence.next_step is None:
         return sequence  # nothing left to send: nothing to pause
+    if sequence.paused:
+        return sequence
     until = at + deadline
     return sequence.model_copy(
         update={
-            "paused_at": sequence.paused_at or at,
+            "paused_at": at,
             "paused_until": until,
             "next_step_due_at": step_due(sequence, sequence.next_step, until),
         }

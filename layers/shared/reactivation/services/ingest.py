@@ -14,17 +14,21 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import IO, Any, Protocol
 
+from reactivation.adapters.channels import EmailChannel
 from reactivation.adapters.imports import ExportStore, ImportRepository, Lease, LeaseLost
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.clock import TimeLeft
+from reactivation.domain.export_text import FileRefused, TextNotes
 from reactivation.domain.importing import ExportFile, ImportSettings, RowOutcome, stream_file
 from reactivation.domain.imports import (
     KEPT_ISSUES,
+    REJECTED_REVIEW_PERCENT,
     ExportRef,
     ImportPhase,
     ImportRecord,
     ImportStatus,
+    counted,
     issue_line,
     parse_export_key,
     started_import,
@@ -50,6 +54,7 @@ class IngestStatus(StrEnum):
     BUSY = "busy"  # another worker holds the import
     CONTINUED = "continued"  # a fresh invocation goes on
     COMPLETED = "completed"
+    NEEDS_REVIEW = "needs_review"  # imported, not reconciled: the owners are told why
     ALREADY_COMPLETED = "already_completed"
     TOO_LARGE = "too_large"  # a file over the cap: refused, nothing imported
 
@@ -78,6 +83,12 @@ class IngestOutcome:
                 for file, progress in self.record.files.items()
             }
             summary["not_in_export"] = self.record.not_in_export
+            refused = [f.value for f, p in self.record.files.items() if p.refused]
+            if refused:
+                summary["refused"] = refused
+            if self.record.review_reason is not None:
+                summary |= {"would_deactivate": self.record.would_deactivate,
+                            "active_before": self.record.active_before}  # fmt: skip
         return summary
 
 
@@ -94,6 +105,24 @@ class _Counted:
             yield line
 
 
+@dataclass(frozen=True)
+class ImportLimits:
+    """How an import paces itself: rows per checkpoint, the time it keeps in hand to hand on,
+    the largest file it reads."""
+
+    chunk_rows: int = 5000
+    margin: timedelta = timedelta(seconds=120)
+    max_file_bytes: int = MAX_FILE_BYTES
+
+
+@dataclass(frozen=True)
+class OwnerNotices:
+    """Where an import that waits for review is told to the practice's owners."""
+
+    email: EmailChannel
+    sender: str
+
+
 class IngestService:
     def __init__(
         self,
@@ -103,18 +132,18 @@ class IngestService:
         imports: ImportRepository,
         exports: ExportStore,
         continuations: Continuations,
-        chunk_rows: int = 5000,
-        margin: timedelta = timedelta(seconds=120),
-        max_file_bytes: int = MAX_FILE_BYTES,
+        limits: ImportLimits = ImportLimits(),
+        owners: OwnerNotices | None = None,
     ) -> None:
         self._practices = practices
         self._patients = patients
         self._imports = imports
         self._exports = exports
         self._continuations = continuations
-        self._chunk_rows = chunk_rows
-        self._margin = margin.total_seconds()
-        self._max_file_bytes = max_file_bytes
+        self._chunk_rows = limits.chunk_rows
+        self._margin = limits.margin.total_seconds()
+        self._max_file_bytes = limits.max_file_bytes
+        self._owners = owners
 
     # -- entry points -----------------------------------------------------------------
     def file_arrived(
@@ -151,7 +180,7 @@ class IngestService:
         record = self._imports.get(ref)
         if practice is None or record is None:
             return IngestOutcome(IngestStatus.UNKNOWN_PRACTICE, ref)
-        if record.status is ImportStatus.COMPLETED:
+        if record.finished:
             return IngestOutcome(IngestStatus.ALREADY_COMPLETED, ref, record)
         # The lease ends with this invocation (Lambda stops it when no time is left), before
         # the queue gives a crashed invocation's message again (its visibility timeout is
@@ -193,7 +222,12 @@ class IngestService:
                 )
             elif record.phase is ImportPhase.RECONCILE:
                 accepted = accepted if accepted is not None else self._accepted(record, settings)
-                finished = self._reconcile(record, accepted, lease, time_left)
+                if record.reconciled_through is None and not record.confirmed:
+                    record.review_reason = self._review_reason(record, practice, accepted)
+                if record.review_reason is not None and not record.confirmed:
+                    finished = True  # the missing patients stay active until confirmed
+                else:
+                    finished = self._reconcile(record, accepted, lease, time_left)
             else:
                 record.results = self._write_results(record)
                 finished = True
@@ -203,10 +237,82 @@ class IngestService:
                 return IngestOutcome(IngestStatus.CONTINUED, record.ref, record)
             record.phase, record.line = record.phase.next(), 0
             if record.phase is ImportPhase.DONE:
-                record.status, record.finished_at = ImportStatus.COMPLETED, now
+                record.status, record.finished_at = record.final_status, now
             self._imports.checkpoint(record, lease, release=record.phase is ImportPhase.DONE)
         self._exports.delete_parts(record.ref)
+        if record.status is ImportStatus.NEEDS_REVIEW:
+            self._tell_owners(record, practice)
+            return IngestOutcome(IngestStatus.NEEDS_REVIEW, record.ref, record)
         return IngestOutcome(IngestStatus.COMPLETED, record.ref, record)
+
+    def confirm(self, ref: ExportRef, now: datetime, worker: str) -> IngestOutcome:
+        """An operator says an export waiting for review is right: the practice's patients
+        missing from it are marked inactive now, and its results written again."""
+        record = self._imports.get(ref)
+        practice = self._practices.get(ref.practice_id)
+        if record is None or practice is None:
+            return IngestOutcome(IngestStatus.UNKNOWN_PRACTICE, ref)
+        if record.status is not ImportStatus.NEEDS_REVIEW:
+            return IngestOutcome(IngestStatus.ALREADY_COMPLETED, ref, record)
+        record.status, record.confirmed = ImportStatus.RUNNING, True
+        record.phase, record.reconciled_through, record.not_in_export = (
+            ImportPhase.RECONCILE,
+            None,
+            0,
+        )
+        if not self._imports.reopen(record):
+            return IngestOutcome(IngestStatus.BUSY, ref, record)
+        return self.resume(ref, now, worker, lambda: 900.0)  # as long as a Lambda has
+
+    def _review_reason(
+        self, record: ImportRecord, practice: Practice, accepted: set[str]
+    ) -> str | None:
+        """Why the export must not mark patients inactive on its own, or None: a file was
+        refused; or it would mark some inactive, and they are more than the practice's share
+        of its active patients, or more than 20% of its rows were rejected."""
+        refused = [f"{file.value} was refused" for file, p in record.files.items() if p.refused]
+        rejected, read = record.rejected_share()
+        active = missing = 0
+        for patient_id, is_active in self._patients.ids_and_activity(record.practice_id):
+            if is_active:
+                active += 1
+                missing += patient_id not in accepted
+        record.active_before, record.would_deactivate = active, missing
+        reasons = [f"{'; '.join(refused)} (see above)"] if refused else []
+        if not missing:  # nothing to protect (a first export): only a refused file is said
+            return reasons[0] if reasons else None
+        limit = practice.deactivation_review_percent
+        if active and missing * 100 > limit * active:
+            reasons.append(f"it would mark {counted(missing, 'active patient')} of "
+                           f"{active:,} inactive ({100 * missing // active}%, more than the "
+                           f"practice's {limit}%)")  # fmt: skip
+        most = REJECTED_REVIEW_PERCENT
+        if read and rejected * 100 > most * read:
+            reasons.append(f"{rejected:,} of its {read:,} rows were rejected "
+                           f"({100 * rejected // read}%, more than {most}%)")  # fmt: skip
+        return "; ".join(reasons) or None
+
+    def _tell_owners(self, record: ImportRecord, practice: Practice) -> None:
+        """The owners learn that the export waits for them (a failed email loses nothing:
+        the record and summary.txt say it too)."""
+        if self._owners is None:
+            return
+        text = (
+            f"The practice data export {record.export_id} of {practice.name} was imported, "
+            "but no patient was marked inactive, because it looks wrong:\n\n"
+            f"{record.summary()}\n\n"
+            "Nothing is sent to the patients it leaves out until this is settled.\n"
+        )
+        html = "<pre>" + text.replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+        with contextlib.suppress(Exception):
+            self._owners.email.send(
+                to=practice.owner_emails,
+                sender=self._owners.sender,
+                subject=f"{practice.name}: the latest patient export needs your review",
+                text=text,
+                html=html,
+                tags={"kind": "import_review"},
+            )
 
     def _rows(
         self,
@@ -214,12 +320,15 @@ class IngestService:
         file: ExportFile,
         settings: ImportSettings,
         known: Container[str] | None,
+        notes: TextNotes | None = None,
     ) -> tuple[Iterator[RowOutcome[Any]], _Counted]:
-        counted = _Counted(self._exports.lines(record.ref, file, record.versions[file]))
-        stream = stream_file(file, counted, settings, known)
+        """The file's rows (FileRefused when the file cannot be read as one)."""
+        notes = notes or TextNotes(file.value)
+        lines = _Counted(self._exports.lines(record.ref, file, record.versions[file], notes))
+        stream = stream_file(file, lines, settings, known)
         progress = record.progress(file)
         progress.header, progress.unknown_columns = stream.header, stream.unknown_columns
-        return stream.outcomes, counted
+        return stream.outcomes, lines
 
     def _import_file(
         self,
@@ -234,8 +343,13 @@ class IngestService:
         """Imports the file from the line after the checkpoint; False when time ran short and
         the rest is left to a fresh invocation. The rows before the checkpoint are read again
         (not written) to know the ids already seen."""
-        outcomes, counted = self._rows(record, file, settings, known)
         progress = record.progress(file)
+        notes = TextNotes(file.value)
+        try:
+            outcomes, counted = self._rows(record, file, settings, known, notes)
+        except FileRefused as refused:
+            progress.refused, progress.bytes_read = str(refused), progress.size
+            return True
         batch: list[Any] = []
         issues: list[dict[str, Any]] = []
         first_line, rows = record.line + 1, 0
@@ -254,12 +368,12 @@ class IngestService:
                 issues += [{"line": outcome.line, "kind": "warning", "reason": warning}
                            for warning in outcome.warnings]  # fmt: skip
             if rows >= self._chunk_rows:
-                progress.bytes_read = counted.characters
+                progress.bytes_read, progress.notes = counted.characters, list(notes.warnings)
                 self._flush(record, file, batch, issues, first_line, outcome.line, lease)
                 batch, issues, first_line, rows = [], [], outcome.line + 1, 0
                 if time_left() < self._margin:
                     return False
-        progress.bytes_read = progress.size
+        progress.bytes_read, progress.notes = progress.size, list(notes.warnings)
         self._flush(record, file, batch, issues, first_line, None, lease)
         return True
 
@@ -288,7 +402,10 @@ class IngestService:
 
     def _accepted(self, record: ImportRecord, settings: ImportSettings) -> set[str]:
         """The patients the export's patients.csv imported (read again after a resume)."""
-        outcomes, _ = self._rows(record, ExportFile.PATIENTS, settings, None)
+        try:
+            outcomes, _ = self._rows(record, ExportFile.PATIENTS, settings, None)
+        except FileRefused:
+            return set()
         return {o.model.patient_id for o in outcomes if o.model is not None}
 
     def _reconcile(
@@ -320,7 +437,7 @@ class IngestService:
         names (the format's columns only), with import_line and import_reason added."""
         keys = []
         with _spooled() as summary:
-            summary.write((record.summary() + "\n\n").encode())
+            summary.write((record.summary(record.final_status) + "\n\n").encode())
             for file in ExportFile:
                 progress = record.progress(file)
                 columns = [c for c in file.columns if c in progress.header]

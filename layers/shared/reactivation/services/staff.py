@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.handoffs import HandoffRepository
@@ -27,6 +28,12 @@ from reactivation.domain.openings import parse_openings
 from reactivation.domain.outreach import Enrolment, PendingFollowUp
 from reactivation.domain.practice import MessageOverride, Practice
 from reactivation.domain.template_checks import TemplateProblem, check_practice
+
+if TYPE_CHECKING:
+    from reactivation.adapters.channels import OptOutList, SmsChannel
+    from reactivation.adapters.outbox import OutboxRepository
+    from reactivation.adapters.staff_inbox import AuditRepository, ConversationReads
+    from reactivation.domain.staff_access import AuditAction
 
 
 class StaffRequestError(Exception):
@@ -267,10 +274,184 @@ class StaffService:
             self._practices.save(change.practice)
         return change
 
-    def publish_openings(self, practice_id: str, slots_csv: str) -> OpeningsPublished:
+    def publish_openings(
+        self, practice_id: str, slots_csv: str, now: datetime | None = None
+    ) -> OpeningsPublished:
         """A slots.csv's good rows published (times local to the practice unless they say
-        otherwise); the bad ones returned with their line and reason."""
+        otherwise); the bad ones returned with their line and reason (given `now`, also a
+        time in the past or less than two hours ahead)."""
         practice = self.practice(practice_id)
-        parsed = parse_openings(slots_csv, practice.timezone)
+        parsed = parse_openings(slots_csv, practice.timezone, now)
         added = self._openings.publish(practice_id, parsed.openings)
         return OpeningsPublished(len(parsed.openings), added, tuple(parsed.problems))
+
+    def handoff(self, practice_id: str, handoff_id: str) -> Handoff:
+        """A handoff, open or closed (UnknownHandoff: none of this practice's)."""
+        handoff = self._handoffs.get(practice_id, handoff_id)
+        if handoff is None:
+            raise UnknownHandoff(practice_id, handoff_id)
+        return handoff
+
+
+class StaffInboxActions:
+    """What staff do from the staff inbox: StaffService's use cases (the CLI's) and the
+    inbox's own (a text to the patient, a held time confirmed or released, a snooze, an
+    opt-out at the patient's request), each written to the conversation's audit trail."""
+
+    def __init__(self, staff: StaffService, parts: StaffInboxParts) -> None:
+        self.staff = staff
+        self._parts = parts
+
+    def _audit(
+        self, handoff: Handoff, now: datetime, by: str, action: AuditAction, detail: str = ""
+    ) -> None:
+        from reactivation.domain.staff_access import AuditEntry
+
+        self._parts.audit.record(AuditEntry(
+            practice_id=handoff.practice_id, handoff_id=handoff.handoff_id, at=now, by=by,
+            action=action, detail=detail[:1000],
+        ))  # fmt: skip
+
+    def close_handoff(
+        self,
+        practice_id: str,
+        handoff_id: str,
+        now: datetime,
+        outcome: HandoffOutcome,
+        note: str | None,
+        by: str,
+    ) -> ClosedHandoff:
+        """StaffService.close_handoff, with who closed it and how in the trail."""
+        from reactivation.domain.staff_access import AuditAction
+
+        closed = self.staff.close_handoff(practice_id, handoff_id, now, outcome, note, by=by)
+        detail = outcome.value + (f" ({note})" if note else "")
+        self._audit(closed.handoff, now, by, AuditAction.CLOSED, detail)
+        return closed
+
+    def reply_to_patient(
+        self, practice_id: str, handoff_id: str, text: str, now: datetime, by: str
+    ) -> str:
+        """A person's text to the patient from the practice's number, under the same consent
+        checks as every text (never to an opted-out number) and never with a diagnosis or
+        procedure name; counted as a staff reply, not outreach. Returns the channel's id."""
+        from reactivation.domain.metrics import TextKind
+        from reactivation.domain.sms import encode
+        from reactivation.domain.staff_access import AuditAction
+        from reactivation.domain.template_checks import denied_terms
+
+        handoff = self.staff.handoff(practice_id, handoff_id)
+        body = " ".join(text.split())
+        if not body or len(body) > STAFF_REPLY_MAX_CHARACTERS:
+            raise TextRefused(f"a reply has 1 to {STAFF_REPLY_MAX_CHARACTERS} characters")
+        if denied := denied_terms(body):
+            raise TextRefused("no diagnosis or procedure in a text: " + ", ".join(denied))
+        if self._parts.consent.opted_out(practice_id, [handoff.from_number]):
+            raise NumberOptedOut(practice_id)
+        practice = self.staff.practice(practice_id)
+        message_id = self._parts.sms.send(
+            to=handoff.from_number, sender=practice.sending_number, body=body,
+            identity=practice.origination_identity,
+        )  # fmt: skip
+        self._parts.texts.record_text(
+            practice_id, message_id, TextKind.STAFF_REPLY, encode(body).segments, now
+        )
+        self._audit(handoff, now, by, AuditAction.REPLIED, body)
+        return message_id
+
+    def correct_intent(
+        self, practice_id: str, handoff_id: str, intent: Intent, now: datetime, by: str
+    ) -> Correction:
+        """StaffService.correct_reply for the reply a handoff is about, in its trail."""
+        from reactivation.domain.staff_access import AuditAction
+
+        handoff = self.staff.handoff(practice_id, handoff_id)
+        correction = self.staff.correct_reply(practice_id, handoff_id, intent, now)
+        if correction.changed:
+            self._audit(handoff, now, by, AuditAction.CORRECTED,
+                        f"{correction.before.value} -> {correction.after.value}")  # fmt: skip
+        return correction
+
+    def settle_held_time(
+        self, practice_id: str, handoff_id: str, opening_key: str, now: datetime, by: str,
+        *, confirm: bool,
+    ) -> None:  # fmt: skip
+        """Confirms (booked) or releases (open to others again) a time held for the handoff's
+        patient; NoHeldTime when it is not held for them (any more)."""
+        from reactivation.domain.staff_access import AuditAction
+
+        handoff = self.staff.handoff(practice_id, handoff_id)
+        reads = self._parts.conversation
+        held = {h.opening_key: h for h in reads.held_times(practice_id, handoff.patient_ids)}
+        if opening_key not in held or not reads.settle_hold(
+            practice_id, opening_key, handoff.patient_ids, now, booked=confirm
+        ):
+            raise NoHeldTime(practice_id)
+        when = f"{held[opening_key].starts_at:%Y-%m-%d %H:%M} UTC"
+        action = AuditAction.CONFIRMED_HOLD if confirm else AuditAction.RELEASED_HOLD
+        self._audit(handoff, now, by, action, when)
+
+    def snooze_patient(
+        self, practice_id: str, handoff_id: str, until: date, now: datetime, by: str
+    ) -> None:
+        """No outreach to the handoff's patients before `until` (the patient asked for later)."""
+        from reactivation.domain.staff_access import AuditAction
+
+        handoff = self.staff.handoff(practice_id, handoff_id)
+        if until <= now.date():
+            raise TextRefused("a snooze ends after today")
+        for patient_id in handoff.patient_ids:
+            self._parts.sequences.snooze(practice_id, patient_id, until)
+        self._audit(handoff, now, by, AuditAction.SNOOZED, f"until {until.isoformat()}")
+
+    def opt_out_number(self, practice_id: str, handoff_id: str, now: datetime, by: str) -> bool:
+        """Opts the handoff's number out at the patient's request (False: it already was)."""
+        from reactivation.domain.staff_access import AuditAction
+
+        handoff = self.staff.handoff(practice_id, handoff_id)
+        consent = self._parts.consent
+        if consent.opted_out(practice_id, [handoff.from_number]):
+            return False
+        consent.record(practice_id, handoff.from_number, opted_out=True, at=now, recorded_at=now)
+        if self._parts.opt_out_list is not None:
+            practice = self.staff.practice(practice_id)
+            self._parts.opt_out_list.opt_out(handoff.from_number, practice.sms_opt_out_list)
+        self._audit(handoff, now, by, AuditAction.OPTED_OUT, "at the patient's request")
+        return True
+
+
+#: A staff reply's longest text: three GSM-7 segments.
+STAFF_REPLY_MAX_CHARACTERS = 459
+
+
+@dataclass(frozen=True)
+class StaffInboxParts:
+    """What the staff inbox's actions need beyond StaffService: the SMS channel, the billed
+    texts' record, the audit trail, the conversation's reads, consent and outreach state."""
+
+    sms: SmsChannel
+    texts: OutboxRepository
+    audit: AuditRepository
+    conversation: ConversationReads
+    consent: ConsentRepository
+    sequences: SequenceRepository
+    opt_out_list: OptOutList | None = None
+
+
+class UnknownHandoff(StaffRequestError):
+    def __init__(self, practice_id: str, handoff_id: str) -> None:
+        super().__init__(f"no handoff {handoff_id} for {practice_id}")
+
+
+class NumberOptedOut(StaffRequestError):
+    def __init__(self, practice_id: str) -> None:
+        super().__init__("the number is opted out: no text is sent to it")
+
+
+class TextRefused(StaffRequestError):
+    """The staff reply (or the snooze) is refused, with the reason."""
+
+
+class NoHeldTime(StaffRequestError):
+    def __init__(self, practice_id: str) -> None:
+        super().__init__("that time is not held for this patient")

@@ -26,11 +26,13 @@ class Answers:
         email_channel: EmailChannel,
         library: MessageLibrary,
         opt_out_list: OptOutList | None = None,
+        staff_inbox_url: str | None = None,
     ) -> None:
         self._sms = sms_channel
         self._email = email_channel
         self._library = library
         self._opt_out_list = opt_out_list
+        self._staff_inbox_url = staff_inbox_url
 
     def system_text(
         self,
@@ -110,6 +112,9 @@ class Answers:
         conversation = [(at, text) for at, _, text in earlier[-9:]]
         conversation.append((sms.received_at, sms.body))
         subject, text = notification(handoff, practice.name, conversation)
+        if self._staff_inbox_url:  # the conversation's page: a practice and a handoff id only
+            text += (f"\n\nOpen it in the staff inbox: {self._staff_inbox_url}/p/"
+                     f"{handoff.practice_id}/h/{handoff.handoff_id}")  # fmt: skip
         self._email.send(
             to=recipients(handoff.team, clinical=practice.clinical_email,
                           front_desk=practice.front_desk_email, owners=practice.owner_emails),

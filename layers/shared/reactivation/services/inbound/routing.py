@@ -3,6 +3,7 @@ planned (spec/replies.md, domain/reply_plan.py: opt-out first), answered and sto
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -10,7 +11,13 @@ from zoneinfo import ZoneInfo
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.recipients import RecipientRepository
-from reactivation.domain.conversation import Classification, InboundSms, LastSent, Reading
+from reactivation.domain.conversation import (
+    Classification,
+    InboundSms,
+    Intent,
+    LastSent,
+    Reading,
+)
 from reactivation.domain.in_conversation import (
     InConversation,
     check_back_words,
@@ -22,6 +29,7 @@ from reactivation.domain.outreach import Recipient
 from reactivation.domain.practice import Practice
 from reactivation.domain.replies import classify
 from reactivation.domain.reply_plan import OpenTimes, ReplyPlan, plan_reply
+from reactivation.domain.second_opinion import classify_with
 from reactivation.domain.types import Language
 from reactivation.services.inbound.answers import Answers
 from reactivation.services.inbound.booking import Booking
@@ -43,7 +51,11 @@ class ReplyRouter:
         store: ReplyStore,
         booking: Booking,
         answers: Answers,
+        second_opinion: Callable[[str], Intent | None] | None = None,
     ) -> None:
+        """`second_opinion`: a hosted model asked about the replies the classifier is unsure
+        of (None, the default: the classifier alone)."""
+        self._second_opinion = second_opinion
         self._practices = practices
         self._patients = patients
         self._recipients = recipients
@@ -71,7 +83,11 @@ class ReplyRouter:
         recipient = self._recipients.read(practice.practice_id, sms.from_number)
         if recipient.has_reply(sms.inbound_message_id):
             return InboundResult(Handled.DUPLICATE)
-        classification = classify(sms.body, opted_out=recipient.opted_out)
+        classification = (
+            classify(sms.body, opted_out=recipient.opted_out)
+            if self._second_opinion is None
+            else classify_with(sms.body, self._second_opinion, opted_out=recipient.opted_out)
+        )
         read = read_in_conversation(
             classification, sms.body, recipient.last_sent, opted_out=recipient.opted_out,
             offer=recipient.offer, now=now,

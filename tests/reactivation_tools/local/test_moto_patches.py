@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from botocore.exceptions import ClientError
 
-from reactivation_tools.local.moto_patches import rollback_transactions_by_item
+from reactivation_tools.local.moto_patches import rollback_transactions_by_item, sns_stamps_with
 from tests.conftest import Aws
 
 
@@ -61,3 +63,22 @@ def test_a_query_gives_the_same_items_in_the_same_order(aws: Aws) -> None:
     queries_read_their_partition()
     assert queries() == before
     assert before[0] == ["B3", "B2", "B1"] and before[1] == ["A1", "B1", "A2", "B2"]
+
+
+def test_sns_stamps_its_notifications_by_the_stacks_clock_when_told() -> None:
+    # a local stack whose business clock is weeks ahead: a reply stamped by the wall clock
+    # would be older than the texts it answers (and its patient would look silent)
+    from moto.sns import models
+
+    def stamp() -> str:
+        return str(vars(models)["iso_8601_datetime_with_milliseconds"]())
+
+    business = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)
+    sns_stamps_with(lambda: business)
+    try:
+        stamps = [stamp() for _ in range(2)]
+        # two at one moment keep their order, a millisecond apart
+        assert stamps == ["2027-03-02T15:00:00.000Z", "2027-03-02T15:00:00.001Z"]
+    finally:
+        sns_stamps_with(None)
+    assert stamp() < "2027"  # the wall clock's again

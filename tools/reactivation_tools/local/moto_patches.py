@@ -23,18 +23,30 @@ own). The same results in the same order; a scan is unchanged.
 4. moto's SQS reads the clock through naive datetimes (for freezegun) for every message of
 the queue at every receive: with 10,000 jobs waiting, that is most of a receive's time. It
 reads `time.time()` instead: the same epoch seconds.
+
+5. moto stamps each SNS notification (the carrier's time of a patient's reply) with the wall
+clock. A local stack whose business clock runs weeks ahead of it (a scenario over simulated
+weeks) then stores every reply as older than the texts it answers: a patient who answered
+looks silent. `sns_stamps_with(clock)` stamps them with the stack's clock instead (a
+millisecond apart when several go at one moment, so their order stays the carrier's).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 _applied = False
 _sns_retries = False
 _queries = False
 _sqs_clock = False
+_sns_stamp_patched = False
+#: The clock SNS notifications are stamped with (None: the wall clock, moto's own).
+_sns_clock: Callable[[], datetime] | None = None
+_last_stamp: datetime | None = None
 
 #: SNS's default HTTP delivery policy: numRetries 3 (4 attempts).
 SNS_HTTP_ATTEMPTS = 4
@@ -234,3 +246,27 @@ def sqs_reads_the_clock_directly() -> None:
     models.unix_time = unix_time  # type: ignore[attr-defined]
     models.unix_time_millis = unix_time_millis  # type: ignore[attr-defined]
     _sqs_clock = True
+
+
+def sns_stamps_with(clock: Callable[[], datetime] | None) -> None:
+    """SNS notifications are stamped by `clock` from now on (None: by the wall clock again)."""
+    global _sns_stamp_patched, _sns_clock, _last_stamp
+    _sns_clock, _last_stamp = clock, None
+    if _sns_stamp_patched:
+        return
+    from moto.sns import models
+
+    wall: Callable[[datetime | None], str] = vars(models)["iso_8601_datetime_with_milliseconds"]
+
+    def stamp(value: datetime | None = None) -> str:
+        global _last_stamp
+        if value is not None or _sns_clock is None:
+            return wall(value)
+        at = _sns_clock().astimezone(UTC).replace(tzinfo=None)
+        if _last_stamp is not None and at <= _last_stamp:
+            at = _last_stamp + timedelta(milliseconds=1)
+        _last_stamp = at
+        return wall(at)
+
+    vars(models)["iso_8601_datetime_with_milliseconds"] = stamp
+    _sns_stamp_patched = True

@@ -136,6 +136,7 @@ def main(argv: list[str]) -> None:
     if os.environ.get(FAULTS_VARIABLE):
         install(os.environ[FAULTS_VARIABLE])
 
+    one_clock = bool(os.environ.get("REACTIVATION_LOCAL_ONE_CLOCK"))  # stack.ONE_CLOCK_VARIABLE
     handler: Any = None
     init_error: str | None = None
     try:
@@ -149,6 +150,8 @@ def main(argv: list[str]) -> None:
             answers.write(json.dumps({"error": init_error}) + "\n")
             continue
         clock.freeze(datetime.fromisoformat(request["now"]))
+        if one_clock:  # the stack's SNS stamps its messages by the same clock
+            clock.freeze_wall(datetime.fromisoformat(request["now"]))
         try:
             result = handler(request["event"], LambdaContext(spec))
             answer: dict[str, Any] = {"payload": json.loads(json.dumps(result, default=str))}

@@ -29,6 +29,7 @@ from reactivation_tools.local.moto_patches import (
     queries_read_their_partition,
     rollback_transactions_by_item,
     sns_retries_failed_http_deliveries,
+    sns_stamps_with,
     sqs_reads_the_clock_directly,
 )
 from reactivation_tools.local.provision import Physical, Provisioner
@@ -36,6 +37,9 @@ from reactivation_tools.local.sources import SqsEventSource
 from reactivation_tools.local.template import Template
 
 REGION = "us-east-1"
+#: Set in the functions' environment when the stack runs one clock (LocalStack(one_clock=)):
+#: the runtime then judges an SNS message's freshness by the stack's clock too.
+ONE_CLOCK_VARIABLE = "REACTIVATION_LOCAL_ONE_CLOCK"
 ACCOUNT = "123456789012"  # moto's default account
 #: What the local deployment is given for the parameters that have no default.
 LOCAL_PARAMETERS = {
@@ -142,6 +146,7 @@ class LocalStack:
         parameters: Mapping[str, str] | None = None,
         clock: LocalClock | None = None,
         request_counts: Path | None = None,
+        one_clock: bool = False,
     ) -> None:
         self.template = Template.load(template)
         self.state_dir = state_dir
@@ -151,6 +156,11 @@ class LocalStack:
         self.clock = clock or LocalClock()
         #: When given, each function process appends its invocations' AWS requests here.
         self.request_counts = request_counts
+        #: When set, SNS stamps the replies it posts, and the functions judge their freshness,
+        #: by the stack's clock rather than the wall's (moto_patches.sns_stamps_with): for runs
+        #: whose business time moves far from the real time, where a reply must come after
+        #: the texts it answers (a patient who answered is not silent).
+        self.one_clock = one_clock
         self._moto = ThreadedMotoServer(ip_address=host, port=moto_port, verbose=False)
         self._api = LocalApi(host, api_port, self._invoke_for_api, self._control)
         self.resources: dict[str, Physical] = {}
@@ -229,6 +239,9 @@ class LocalStack:
         }
         if self.request_counts is not None:
             base["REACTIVATION_REQUEST_COUNTS"] = str(self.request_counts)
+        if self.one_clock:
+            base[ONE_CLOCK_VARIABLE] = "1"
+            sns_stamps_with(self.clock.now)
         for logical_id, spec in self.functions.items():
             log = self.state_dir / "logs" / f"{logical_id}.log"
             self.workers[logical_id] = FunctionWorker(spec, base, log)
@@ -271,6 +284,8 @@ class LocalStack:
                 )
 
     def stop(self) -> None:
+        if self.one_clock:
+            sns_stamps_with(None)
         for worker in self.workers.values():
             worker.stop()
         self._api.stop()

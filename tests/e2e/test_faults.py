@@ -44,7 +44,7 @@ START = datetime(2026, 11, 24, 10, tzinfo=ZoneInfo(demo.TIMEZONE))
 #: (test_the_faults_cover_every_call_the_week_makes keeps this list true).
 CALLS = {
     "SegmentFunction": ["dynamodb.GetItem", "dynamodb.Query", "dynamodb.TransactWriteItems",
-                        "sqs.SendMessageBatch"],
+                        "sqs.SendMessageBatch", "dynamodb.UpdateItem"],  # the weekly cap
     "SendFunction": ["dynamodb.GetItem", "dynamodb.Query", "secrets-manager.GetSecretValue",
                      "dynamodb.TransactWriteItems", "sns.Publish", "dynamodb.UpdateItem",
                      "sesv2.SendEmail"],
@@ -199,13 +199,13 @@ def without_faults(tmp_path_factory: pytest.TempPathFactory) -> WithoutFaults:
 def test_the_faults_cover_every_call_the_week_makes(without_faults: WithoutFaults) -> None:
     for function, calls in CALLS.items():
         assert sorted(without_faults.calls[function]) == sorted(calls), function
-    # the week without faults: to patients 8 texts (4 first steps, the STOP's confirmation,
-    # the offer, the pick's confirmation, a follow-up) and 2 emails (a first step and a
-    # follow-up); to staff the desk's handoff and the owner's report; Ana opted out, the 4
-    # replies stored
+    # the week without faults: to patients 9 texts (4 first steps, the STOP's confirmation,
+    # the offer, the pick's confirmation, the not-now's acknowledgement, a follow-up) and 2
+    # emails (a first step and a follow-up); to staff the desk's handoff and the owner's
+    # report; Ana opted out, the 5 replies stored (Fay's thanks among them)
     week = without_faults.week
-    assert sum(week.to_patients.values()) == 10 and sum(week.to_staff.values()) == 2
-    assert week.opted_out and week.replies == 4 and week.in_doubt == 0
+    assert sum(week.to_patients.values()) == 11 and sum(week.to_staff.values()) == 2
+    assert week.opted_out and week.replies == 5 and week.in_doubt == 0
 
 
 def one_fault_per_function(effect: Effect, index: int) -> dict[str, list[Fault]]:

@@ -92,6 +92,27 @@ def query(client: DynamoDBClient, **kwargs: Any) -> Iterator[Item]:
             yield from_attributes(attributes)
 
 
+def due_items(
+    client: DynamoDBClient, table: str, practice_id: str, now: datetime, kind: str
+) -> Iterator[Item]:
+    """The practice's items of one kind whose moment has come, in the sparse DueSteps index
+    (sequences' next steps, parked send jobs, question follow-ups share it)."""
+    return query(
+        client,
+        TableName=table,
+        IndexName="DueSteps",
+        KeyConditionExpression="gsi3pk = :pk AND gsi3sk <= :upto",
+        FilterExpression="kind = :kind",
+        ExpressionAttributeValues=to_attributes(
+            {
+                ":pk": Keys.collection(practice_id, "DUE"),
+                ":upto": f"{iso(now)}#\uffff",
+                ":kind": kind,
+            }
+        ),
+    )
+
+
 def _collection_query(
     table: str, collection: str, order: str, values: Mapping[str, Any] | None
 ) -> dict[str, Any]:

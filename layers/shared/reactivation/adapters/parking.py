@@ -12,8 +12,8 @@ from reactivation.adapters.items import (
     Keys,
     TableRepository,
     conditionally,
+    due_items,
     iso,
-    query,
     to_attributes,
 )
 from reactivation.domain.outreach import SendJob
@@ -49,20 +49,7 @@ class ParkedJobs(TableRepository):
 
     def due(self, practice_id: str, now: datetime) -> Iterator[SendJob]:
         """The practice's parked jobs whose moment has come."""
-        for item in query(
-            self._client,
-            TableName=self._table,
-            IndexName="DueSteps",
-            KeyConditionExpression="gsi3pk = :pk AND gsi3sk <= :upto",
-            FilterExpression="kind = :parked",
-            ExpressionAttributeValues=to_attributes(
-                {
-                    ":pk": Keys.collection(practice_id, "DUE"),
-                    ":upto": f"{iso(now)}#\uffff",
-                    ":parked": "parked_job",
-                }
-            ),
-        ):
+        for item in due_items(self._client, self._table, practice_id, now, "parked_job"):
             yield SendJob.model_validate_json(item["job"])
 
     def release(self, job: SendJob, at: datetime) -> bool:

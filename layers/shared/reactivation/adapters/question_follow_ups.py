@@ -12,10 +12,10 @@ from reactivation.adapters.items import (
     Keys,
     TableRepository,
     conditionally,
+    due_items,
     iso,
     model_fields,
     model_item,
-    query,
     to_attributes,
 )
 from reactivation.domain.outreach import PendingFollowUp
@@ -51,20 +51,7 @@ class QuestionFollowUps(TableRepository):
 
     def due(self, practice_id: str, now: datetime) -> Iterator[PendingFollowUp]:
         """The practice's follow-ups whose moment has come."""
-        for item in query(
-            self._client,
-            TableName=self._table,
-            IndexName="DueSteps",
-            KeyConditionExpression="gsi3pk = :pk AND gsi3sk <= :upto",
-            FilterExpression="kind = :kind",
-            ExpressionAttributeValues=to_attributes(
-                {
-                    ":pk": Keys.collection(practice_id, "DUE"),
-                    ":upto": f"{iso(now)}#\uffff",
-                    ":kind": KIND,
-                }
-            ),
-        ):
+        for item in due_items(self._client, self._table, practice_id, now, KIND):
             yield PendingFollowUp.model_validate(model_fields(PendingFollowUp, item))
 
     def done(self, follow_up: PendingFollowUp, at: datetime, outcome: str) -> bool:

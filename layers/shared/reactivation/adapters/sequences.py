@@ -11,13 +11,13 @@ from botocore.exceptions import ClientError
 from reactivation.adapters.items import (
     Keys,
     TableRepository,
+    due_items,
     from_attributes,
     is_condition_failure,
     iso,
     items_between,
     model_fields,
     model_item,
-    query,
     record_index,
     to_attributes,
 )
@@ -301,20 +301,8 @@ class SequenceRepository(TableRepository):
 
     def due(self, practice_id: str, now: datetime) -> Iterator[Enrolment]:
         """The practice's sequences whose next step is due at `now` (sparse index, no scan)."""
-        for item in query(
-            self._client,
-            TableName=self._table,
-            IndexName="DueSteps",
-            KeyConditionExpression="gsi3pk = :pk AND gsi3sk <= :upto",
-            FilterExpression="kind = :sequence",  # parked send jobs share the index
-            ExpressionAttributeValues=to_attributes(
-                {
-                    ":pk": Keys.collection(practice_id, "DUE"),
-                    ":upto": f"{iso(now)}#\uffff",
-                    ":sequence": "sequence",
-                }
-            ),
-        ):
+        # parked send jobs and question follow-ups share the index
+        for item in due_items(self._client, self._table, practice_id, now, "sequence"):
             yield Enrolment.model_validate(model_fields(Enrolment, item))
 
     def replace(self, old: Enrolment, new: Enrolment) -> bool:

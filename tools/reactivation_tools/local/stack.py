@@ -146,7 +146,7 @@ class LocalStack:
         parameters: Mapping[str, str] | None = None,
         clock: LocalClock | None = None,
         request_counts: Path | None = None,
-        one_clock: bool = True,
+        one_clock: bool = False,
     ) -> None:
         self.template = Template.load(template)
         self.state_dir = state_dir

@@ -141,23 +141,26 @@ def segment_service(settings: SegmentSettings) -> SegmentService:
 
     dynamodb = _client("dynamodb", settings)
     table = settings.practice_table
+    practices = PracticeRepository(dynamodb, table)
+    sequences = SequenceRepository(dynamodb, table)
+    recipients = RecipientRepository(dynamodb, table)
     question_follow_ups = QuestionFollowUpService(
-        practices=PracticeRepository(dynamodb, table),
+        practices=practices,
         patients=PatientRepository(dynamodb, table),
-        recipients=RecipientRepository(dynamodb, table),
+        recipients=recipients,
         follow_ups=QuestionFollowUps(dynamodb, table),
-        sequences=SequenceRepository(dynamodb, table),
+        sequences=sequences,
     )
     return SegmentService(
-        PracticeRepository(dynamodb, table),
+        practices,
         PatientRecords(dynamodb, table),
         ConsentRepository(dynamodb, table),
-        SequenceRepository(dynamodb, table),
+        sequences,
         SendQueue(_client("sqs", settings), settings.send_queue_url),
         MessageLibrary.default(),
         SegmentQueue(_client("sqs", settings), settings.segment_queue_url),
         ParkedJobs(dynamodb, table),
-        recipients=RecipientRepository(dynamodb, table),
+        recipients=recipients,
         question_follow_ups=question_follow_ups,
     )
 

@@ -92,6 +92,26 @@ def query(client: DynamoDBClient, **kwargs: Any) -> Iterator[Item]:
             yield from_attributes(attributes)
 
 
+def with_prefix(
+    client: DynamoDBClient,
+    table: str,
+    pk: str,
+    prefix: str,
+    *,
+    consistent: bool = True,
+    **parameters: Any,
+) -> Iterator[Item]:
+    """The items of one partition whose sort key starts with `prefix`, in order."""
+    return query(
+        client,
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues=to_attributes({":pk": pk, ":prefix": prefix}),
+        ConsistentRead=consistent,
+        **parameters,
+    )
+
+
 def due_items(
     client: DynamoDBClient, table: str, practice_id: str, now: datetime, kind: str
 ) -> Iterator[Item]:

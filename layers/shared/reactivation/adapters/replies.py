@@ -13,8 +13,8 @@ from reactivation.adapters.items import (
     items_between,
     model_fields,
     model_item,
-    query,
     to_attributes,
+    with_prefix,
 )
 from reactivation.domain.conversation import Intent, Reply
 
@@ -48,14 +48,8 @@ class ReplyRepository(TableRepository):
         """A number's replies to this practice, oldest first (what staff read)."""
         return [
             Reply.model_validate(model_fields(Reply, item))
-            for item in query(
-                self._client,
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :reply)",
-                ExpressionAttributeValues=to_attributes(
-                    {":pk": Keys.number(practice_id, number), ":reply": "REPLY#"}
-                ),
-                ConsistentRead=True,
+            for item in with_prefix(
+                self._client, self._table, Keys.number(practice_id, number), "REPLY#"
             )
         ]
 

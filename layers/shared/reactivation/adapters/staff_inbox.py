@@ -23,8 +23,8 @@ from reactivation.adapters.items import (
     iso,
     model_fields,
     model_item,
-    query,
     to_attributes,
+    with_prefix,
 )
 from reactivation.domain.conversation import Offer
 from reactivation.domain.staff_access import AuditEntry, StaffSession
@@ -98,14 +98,8 @@ class AuditRepository(TableRepository):
     def trail(self, practice_id: str, handoff_id: str) -> list[AuditEntry]:
         return [
             AuditEntry.model_validate(model_fields(AuditEntry, item))
-            for item in query(
-                self._client,
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :audit)",
-                ExpressionAttributeValues=to_attributes(
-                    {":pk": self._pk(practice_id, handoff_id), ":audit": "AUDIT#"}
-                ),
-                ConsistentRead=True,
+            for item in with_prefix(
+                self._client, self._table, self._pk(practice_id, handoff_id), "AUDIT#"
             )
         ]
 
@@ -134,13 +128,12 @@ class ConversationReads(TableRepository):
     def sent_steps(self, practice_id: str, patient_ids: Iterable[str]) -> list[SentStep]:
         steps = []
         for patient_id in patient_ids:
-            for item in query(
+            for item in with_prefix(
                 self._client,
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :message)",
-                ExpressionAttributeValues=to_attributes(
-                    {":pk": Keys.patient(practice_id, patient_id), ":message": "MESSAGE#"}
-                ),
+                self._table,
+                Keys.patient(practice_id, patient_id),
+                "MESSAGE#",
+                consistent=False,
             ):
                 at = item.get("sent_at") or item.get("created_at")
                 if not at:
@@ -171,15 +164,12 @@ class ConversationReads(TableRepository):
         if not wanted:
             return []
         found = []
-        for item in query(
+        for item in with_prefix(
             self._client,
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :opening)",
+            self._table,
+            self._openings_pk(practice_id),
+            "OPENING#",
             FilterExpression="attribute_exists(held_by)",
-            ExpressionAttributeValues=to_attributes(
-                {":pk": self._openings_pk(practice_id), ":opening": "OPENING#"}
-            ),
-            ConsistentRead=True,
         ):
             if item.get("held_by") in wanted:
                 found.append(HeldTime(

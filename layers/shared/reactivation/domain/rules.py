@@ -123,6 +123,28 @@ class Facts:
         return [p for p in self.plans if p.status is PlanStatus.OPEN and p.kind in kinds]
 
 
+def _facts(
+    settings: CampaignSettings,
+    patient: Patient,
+    plans: Sequence[Plan],
+    visits: Visits,
+    at: datetime,
+) -> Facts:
+    """What the rules look at for a run (or a rescue) at `at`, in the practice's timezone."""
+    return Facts(
+        patient=patient,
+        plans=plans,
+        visits=visits,
+        today=local_date(at, settings.timezone),
+        lapsed_max_months=settings.lapsed_max_months,
+    )
+
+
+def _record_facts(settings: CampaignSettings, record: PatientRecord, at: datetime) -> Facts:
+    visits = Visits.of(record.appointments, at, settings.timezone)
+    return _facts(settings, record.patient, record.plans, visits, at)
+
+
 def _months_old_at_least(day: date, months: int, today: date) -> bool:
     return add_months(day, months) <= today
 
@@ -276,19 +298,28 @@ def in_holdout(
     return bucket < settings.holdout_percent * 100
 
 
-def _exclusion(
-    facts: Facts, history: PatientHistory, channels: list[Channel], run_start: datetime
-) -> SkipReason | None:
+def _reachable(
+    facts: Facts, history: PatientHistory, channels: list[Channel]
+) -> tuple[tuple[SkipReason, bool], ...]:
+    """The first six exclusions, which every campaign and the real-time rescue obey alike."""
     patient = facts.patient
     has_contact = any(_valid_contacts(patient, history))
-    silent = history.unanswered().values()
-    checks: tuple[tuple[SkipReason, bool], ...] = (
+    return (
         (SkipReason.DECEASED, patient.deceased),
         (SkipReason.DO_NOT_CONTACT, patient.do_not_contact),
         (SkipReason.INACTIVE, not patient.active),
         (SkipReason.HAS_FUTURE_APPOINTMENT, facts.visits.future),
         (SkipReason.OPTED_OUT, has_contact and not channels),
         (SkipReason.NO_CHANNEL, not has_contact),
+    )
+
+
+def _exclusion(
+    facts: Facts, history: PatientHistory, channels: list[Channel], run_start: datetime
+) -> SkipReason | None:
+    silent = history.unanswered().values()
+    checks: tuple[tuple[SkipReason, bool], ...] = (
+        *_reachable(facts, history, channels),
         (SkipReason.IN_SEQUENCE, history.in_sequence),
         (
             SkipReason.SNOOZED,
@@ -313,18 +344,11 @@ def _rescue_exclusion(
     """The exclusions a missed-appointment rescue obeys (campaigns.md, "Readings of the
     sequence rules"): every one but a sequence of lower priority, a snooze and the cooldowns,
     which yield to it; only a rescue in the last 30 days blocks a new one."""
-    patient = facts.patient
-    has_contact = any(_valid_contacts(patient, history))
     rescued = history.rescued_at is not None and run_start - history.rescued_at < RESCUE_COOLDOWN
     done = history.completed.get(Campaign.MISSED_APPOINTMENT)
     rescued |= done is not None and run_start - done.last_step_at < RESCUE_COOLDOWN
     checks: tuple[tuple[SkipReason, bool], ...] = (
-        (SkipReason.DECEASED, patient.deceased),
-        (SkipReason.DO_NOT_CONTACT, patient.do_not_contact),
-        (SkipReason.INACTIVE, not patient.active),
-        (SkipReason.HAS_FUTURE_APPOINTMENT, facts.visits.future),
-        (SkipReason.OPTED_OUT, has_contact and not channels),
-        (SkipReason.NO_CHANNEL, not has_contact),
+        *_reachable(facts, history, channels),
         (
             SkipReason.IN_SEQUENCE,
             history.in_sequence and history.active_campaign in (None, Campaign.MISSED_APPOINTMENT),
@@ -363,13 +387,7 @@ def decide_for(
 ) -> Decision:
     """`decide` for a patient whose appointments were already gathered into `visits` (for
     this run's start and the practice's timezone), as a preview does while reading them."""
-    facts = Facts(
-        patient=patient,
-        plans=plans,
-        visits=visits,
-        today=local_date(run_start, settings.timezone),
-        lapsed_max_months=settings.lapsed_max_months,
-    )
+    facts = _facts(settings, patient, plans, visits, run_start)
     patient_id = patient.patient_id
     channels = _contact_channels(patient, history)
     rescue = RULES[Campaign.MISSED_APPOINTMENT]
@@ -427,14 +445,7 @@ def decide_rescue(
     """The real-time rescue's decision at `at` (its first message's moment): missed_appointment
     or why not. Opt-outs, holds and a rescue in the last 30 days block it; the other cooldowns,
     a snooze and a sequence of lower priority do not (`rescue_preempts` ends that one)."""
-    visits = Visits.of(record.appointments, at, settings.timezone)
-    facts = Facts(
-        patient=record.patient,
-        plans=record.plans,
-        visits=visits,
-        today=local_date(at, settings.timezone),
-        lapsed_max_months=settings.lapsed_max_months,
-    )
+    facts = _record_facts(settings, record, at)
     channels = _contact_channels(record.patient, history)
     skip = _rescue_exclusion(facts, history, channels, at)
     if skip is None and not RULES[Campaign.MISSED_APPOINTMENT](facts):
@@ -454,9 +465,8 @@ def days_past_due(
     """How long the campaign's reason has stood, in days: the weekly cap's second key (the
     longest overdue first). Each campaign counts from the day its rule began to hold (a plan's
     due date, the end of a recall interval...); only the order within a campaign matters."""
-    visits = Visits.of(record.appointments, run_start, settings.timezone)
-    today = local_date(run_start, settings.timezone)
-    facts = Facts(record.patient, record.plans, visits, today, settings.lapsed_max_months)
+    facts = _record_facts(settings, record, run_start)
+    visits, today = facts.visits, facts.today
     anchors: list[date | None] = []
     plans = facts.open_plans
     if campaign is Campaign.MISSED_APPOINTMENT and visits.last_started_at is not None:
@@ -502,14 +512,7 @@ def question_follow_up(
     to send, one message asking whether to book; blocked by every exclusion but the 30-day
     cooldown of the conversation it follows. No holdout draw: it answers the patient's own
     question, and the control group is drawn among the campaigns of the records."""
-    visits = Visits.of(record.appointments, now, settings.timezone)
-    facts = Facts(
-        patient=record.patient,
-        plans=record.plans,
-        visits=visits,
-        today=local_date(now, settings.timezone),
-        lapsed_max_months=settings.lapsed_max_months,
-    )
+    facts = _record_facts(settings, record, now)
     patient_id = record.patient.patient_id
     channels = _contact_channels(record.patient, history)
     conversation_over = history.model_copy(update={"last_sequence_ended_at": None})

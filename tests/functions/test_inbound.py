@@ -73,6 +73,18 @@ def inbound(
     frozen_wall_clock: Callable[[Any], None],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Handler:
+    return family_in_recall(aws, load_function, frozen_clock, frozen_wall_clock, monkeypatch)
+
+
+def family_in_recall(
+    aws: Aws,
+    load_function: Callable[[str], Handler],
+    frozen_clock: Callable[[Any], None],
+    frozen_wall_clock: Callable[[Any], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Handler:
+    """The inbound function over a practice with a family of two on one number, both in a
+    recall sequence, SNS's certificate served locally and the clocks frozen."""
     frozen_clock(RUN)
     frozen_wall_clock(at("2026-11-24 10:10"))  # five minutes after SNS stamped the messages
 

@@ -8,29 +8,23 @@ from typing import Any
 
 import pytest
 
-from reactivation.adapters.certificates import CertificateStore
 from reactivation.adapters.consent import ConsentRepository
 from reactivation.adapters.recipients import RecipientRepository
-from reactivation.adapters.sequences import SequenceRepository
-from reactivation.domain import sequences
 from reactivation.domain.conversation import LastSent, Reading, SentKind
 from reactivation.domain.handoffs import HandoffReason, Team
-from reactivation.domain.outreach import Decision, NumberSend, Recipient
-from reactivation.domain.practice import FaqAnswer
-from reactivation.domain.types import Campaign, Channel
-from tests.builders import at, make_patient, make_practice
+from reactivation.domain.outreach import NumberSend, Recipient
 from tests.conftest import Aws
-from tests.functions.helpers import seed, sent_emails, sent_sms
+from tests.functions.helpers import sent_emails, sent_sms
 from tests.functions.test_inbound import (
     RUN,
     Handler,
     envelope,
+    family_in_recall,
     handoffs,
     history,
     post,
     publish_openings,
 )
-from tests.signing import CERTIFICATE_URL, key_and_certificate
 
 NUMBER = "+12125550101"
 
@@ -44,27 +38,7 @@ def inbound(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Handler:
     """test_inbound's practice: a family of two on one number, both in a recall sequence."""
-    frozen_clock(RUN)
-    frozen_wall_clock(at("2026-11-24 10:10"))
-
-    def certificate(store: CertificateStore, url: str) -> bytes:
-        assert url == CERTIFICATE_URL
-        return key_and_certificate()[1]
-
-    monkeypatch.setattr(CertificateStore, "get", certificate)
-    practice = make_practice(
-        front_desk_email="frontdesk@reactivation.test",
-        faq=(FaqAnswer(question="What are your hours?", answer="Monday to Friday 8am-6pm."),),
-    )
-    seed(aws, practice, make_patient("P-1"), make_patient("P-2", first_name="Leo"))
-    for patient_id in ("P-1", "P-2"):
-        decision = Decision(
-            patient_id=patient_id, campaign=Campaign.RECALL_DUE, channel=Channel.SMS
-        )
-        SequenceRepository(aws.client("dynamodb"), aws.table).enrol(
-            sequences.start("bright-smile", decision, RUN)
-        )
-    return load_function("InboundFunction")
+    return family_in_recall(aws, load_function, frozen_clock, frozen_wall_clock, monkeypatch)
 
 
 def recipient(aws: Aws) -> Recipient:

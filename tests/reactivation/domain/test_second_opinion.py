@@ -23,17 +23,7 @@ from reactivation.domain.second_opinion import (
     parse,
     prompt,
 )
-
-
-class Chances:
-    """A model that gives every reply the same chances (the rest spread over `other`)."""
-
-    def __init__(self, **chances: float) -> None:
-        rest = 1.0 - sum(chances.values())
-        self.chances = {intent.value: 0.0 for intent in Intent} | {"other": rest} | chances
-
-    def probabilities(self, text: str) -> dict[str, float]:
-        return dict(self.chances)
+from tests.reactivation.domain.test_replies_caution import Chances
 
 
 def _ask(answer: Intent | None, asked: list[str]) -> Callable[[str], Intent | None]:

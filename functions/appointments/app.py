@@ -7,11 +7,10 @@ never fails its batch."""
 import os
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import EventType
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
 from reactivation import clock, wiring
+from reactivation.batches import QueueMessage
 from reactivation.config import AppointmentSettings
 from reactivation.events import ForeignPracticeEvent, OpeningsPublishedEvent, parse_practice_event
 from reactivation.observability import entry_point, logger, metrics, sqs_batch, tracer
@@ -23,7 +22,7 @@ dead_letters = wiring.appointment_dead_letters(settings)
 
 
 @tracer.capture_method
-def apply(record: SQSRecord) -> None:
+def apply(record: QueueMessage) -> None:
     try:
         event = parse_practice_event(record.body)
         if isinstance(event, OpeningsPublishedEvent):
@@ -62,4 +61,4 @@ def apply(record: SQSRecord) -> None:
     logger.info("appointment change", extra={"practice_id": detail.practice_id, **outcome})
 
 
-lambda_handler = entry_point(sqs_batch(apply, EventType.SQS))
+lambda_handler = entry_point(sqs_batch(apply))

@@ -9,11 +9,10 @@ import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import EventType
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reactivation import clock, wiring
+from reactivation.batches import QueueMessage
 from reactivation.config import DeliveryReceiptSettings
 from reactivation.domain.delivery import BLOCKED, DeliveryStatus
 from reactivation.observability import entry_point, logger, metrics, sqs_batch, tracer
@@ -26,7 +25,7 @@ queue = wiring.receipt_queue(settings)
 
 
 @tracer.capture_method
-def apply(record: SQSRecord) -> None:
+def apply(record: QueueMessage) -> None:
     try:
         receipt = parse_receipt(record.body)
     except ValueError as error:  # retried, then kept in the dead-letter queue for a person
@@ -66,7 +65,7 @@ def forward(event: dict[str, Any]) -> dict[str, int]:
     return {"forwarded": forwarded}
 
 
-records = sqs_batch(apply, EventType.SQS)
+records = sqs_batch(apply)
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> Any:

@@ -3,10 +3,9 @@
 import os
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import EventType
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from reactivation import clock, wiring
+from reactivation.batches import QueueMessage
 from reactivation.config import EmailFeedbackSettings
 from reactivation.events import EmailFeedback
 from reactivation.observability import entry_point, logger, metrics, sqs_batch, tracer
@@ -15,7 +14,7 @@ service = wiring.email_feedback_service(EmailFeedbackSettings.from_env(os.enviro
 
 
 @tracer.capture_method
-def apply(record: SQSRecord) -> None:
+def apply(record: QueueMessage) -> None:
     try:
         feedback = EmailFeedback.from_body(record.body)
         suppressed = service.apply(feedback, clock.now())
@@ -28,4 +27,4 @@ def apply(record: SQSRecord) -> None:
                 extra={"event_type": feedback.event_type, "suppressed": suppressed})  # fmt: skip
 
 
-lambda_handler = entry_point(sqs_batch(apply, EventType.SQS))
+lambda_handler = entry_point(sqs_batch(apply))

@@ -8,11 +8,10 @@ round again (the import resumes from its checkpoint), and after five tries in th
 import os
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import EventType
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reactivation import clock, wiring
+from reactivation.batches import QueueMessage
 from reactivation.config import IngestSettings
 from reactivation.domain.imports import ExportRef
 from reactivation.events import ExportFileEvent, parse_import_message
@@ -22,7 +21,7 @@ service = wiring.ingest_service(IngestSettings.from_env(os.environ))
 
 
 @tracer.capture_method
-def ingest(record: SQSRecord, lambda_context: LambdaContext) -> None:
+def ingest(record: QueueMessage, lambda_context: LambdaContext) -> None:
     message = parse_import_message(record.body)
 
     def time_left() -> float:
@@ -39,4 +38,4 @@ def ingest(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.info("import message handled", extra=outcome.summary())
 
 
-lambda_handler = entry_point(sqs_batch(ingest, EventType.SQS))
+lambda_handler = entry_point(sqs_batch(ingest))

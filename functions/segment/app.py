@@ -7,11 +7,10 @@ import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import EventType
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from reactivation import wiring
+from reactivation.batches import QueueMessage
 from reactivation.config import SegmentSettings
 from reactivation.events import ScheduledSegmentEvent, SegmentUnit
 from reactivation.observability import entry_point, logger, metrics, sqs_batch, tracer
@@ -20,7 +19,7 @@ service = wiring.segment_service(SegmentSettings.from_env(os.environ))
 
 
 @tracer.capture_method
-def run_unit(record: SQSRecord, lambda_context: LambdaContext) -> None:
+def run_unit(record: QueueMessage, lambda_context: LambdaContext) -> None:
     unit = SegmentUnit.model_validate_json(record.body)
     logger.set_correlation_id(f"{unit.run.value}@{unit.run_start.isoformat()}/{unit.practice_id}")
     outcome = service.run_unit(unit, lambda: lambda_context.get_remaining_time_in_millis() / 1000)
@@ -31,7 +30,7 @@ def run_unit(record: SQSRecord, lambda_context: LambdaContext) -> None:
     )
 
 
-units = sqs_batch(run_unit, EventType.SQS)
+units = sqs_batch(run_unit)
 
 
 @entry_point

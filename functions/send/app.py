@@ -3,10 +3,9 @@
 import os
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import EventType
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from reactivation import clock, wiring
+from reactivation.batches import QueueMessage
 from reactivation.config import SendSettings
 from reactivation.domain.outreach import SendJob
 from reactivation.observability import entry_point, logger, metrics, sqs_batch, tracer
@@ -17,7 +16,7 @@ service = wiring.send_service(settings)
 dead_letters = wiring.send_dead_letters(settings)
 
 
-def _park(record: SQSRecord, reason: str) -> None:
+def _park(record: QueueMessage, reason: str) -> None:
     """The job goes to the dead-letter queue with its reason, instead of another try."""
     dead_letters.park(record.body, reason)
     metrics.add_metric(name="Parked", unit=MetricUnit.Count, value=1)
@@ -25,7 +24,7 @@ def _park(record: SQSRecord, reason: str) -> None:
 
 
 @tracer.capture_method
-def deliver(record: SQSRecord) -> None:
+def deliver(record: QueueMessage) -> None:
     try:
         job = SendJob.model_validate_json(record.body)
     except ValueError as error:  # never valid, however often it is tried
@@ -37,7 +36,7 @@ def deliver(record: SQSRecord) -> None:
         delivery = service.deliver(job, clock.now())
     except Exception as error:
         metrics.add_metric(name="Failed", unit=MetricUnit.Count, value=1)
-        tries = int(record.attributes.approximate_receive_count or 1)
+        tries = record.receive_count
         if tries >= settings.send_max_receives:
             _park(record, f"{type(error).__name__} on try {tries}")
             return
@@ -54,4 +53,4 @@ def deliver(record: SQSRecord) -> None:
     )
 
 
-lambda_handler = entry_point(sqs_batch(deliver, EventType.SQS))
+lambda_handler = entry_point(sqs_batch(deliver))

@@ -9,7 +9,7 @@ An error's text can carry what a record held (a validation error its input, a pr
 error an address), and it goes where the formatter never sees it: the Lambda runtime logs a
 function's error itself, and X-Ray records every error it sees. So the models that parse
 outside input hide their input in errors (`domain.types.Parsed`), a failed batch is re-raised
-with each message's id and error type only (`sqs_batch`, with `batches.IdsOnlyBatchProcessor`),
+with each message's id and error type only (`sqs_batch`, with `batches.process_batch`),
 and the traces carry an error's type and place, never its text (`ErrorTypesOnlyEmitter`).
 """
 
@@ -25,11 +25,10 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_xray_sdk.core import xray_recorder
 from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
 
+from reactivation.batches import BatchResponse, RecordHandler, process_batch, takes_context
+
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-    from aws_lambda_powertools.utilities.batch import EventType
-    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 type Event = dict[str, Any]
@@ -99,28 +98,15 @@ def entry_point[Answer](
 
 
 def sqs_batch(
-    record_handler: Callable[[SQSRecord], None] | Callable[[SQSRecord, LambdaContext], None],
-    event_type: EventType,
-) -> Callable[[Event, LambdaContext], PartialItemFailureResponse]:
+    record_handler: RecordHandler,
+) -> Callable[[Event, LambdaContext], BatchResponse]:
     """The records of an SQS batch, each handled alone: one that raises is retried (a partial
     batch response), the others are done. A failed batch is re-raised with each message's id
-    and error type only (`batches.IdsOnlyBatchProcessor`): never a record's data.
+    and error type only: never a record's data (`batches.process_batch`)."""
+    with_context = takes_context(record_handler)
 
-    The handler passes `EventType.SQS`, so that it imports Powertools' batch utility among its
-    third-party imports, before pydantic: imported after pydantic, the utility loads the
-    pydantic models of every AWS event its parser knows (for type hints alone), a third of a
-    cold start. (For the same reason the ids-only processor is in its own module, loaded
-    here: this module is imported by every handler, after pydantic.)"""
-    from aws_lambda_powertools.utilities.batch import process_partial_response
-
-    from reactivation.batches import IdsOnlyBatchProcessor
-
-    processor = IdsOnlyBatchProcessor(event_type=event_type)
-
-    def handle(event: Event, context: LambdaContext) -> PartialItemFailureResponse:
-        return process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
+    def handle(event: Event, context: LambdaContext) -> BatchResponse:
+        return process_batch(event, record_handler, context, with_context=with_context)
 
     return handle
 

@@ -18,12 +18,16 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 # requirements-dev.lock: every package, with the sha256 of its files (scripts/lock.py writes
-# it from requirements-dev.txt): what was tested is what installs.
-$(BIN)/.installed: pyproject.toml tools/pyproject.toml requirements-dev.lock
+# it from requirements-dev.txt): what was tested is what installs. pip installs uv (hash-locked
+# too, requirements-bootstrap.lock), and uv installs the rest: the same hash checks, in
+# seconds where pip took two minutes.
+UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
+$(BIN)/.installed: pyproject.toml tools/pyproject.toml requirements-dev.lock requirements-bootstrap.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or later is needed (pyenv install 3.12)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . -e tools
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-bootstrap.lock
+	$(UV) --require-hashes -r requirements-dev.lock
+	$(UV) --no-deps -e . -e tools
 	@touch $@
 
 setup: $(BIN)/.installed ## Create the virtualenv and install the project and its tools

@@ -4,6 +4,8 @@ month gets exactly what was tested, byte for byte:
 - `requirements-dev.lock`: every package a developer, the demo and CI install (what pip
   resolves from `requirements-dev.txt`, transitive ones included), each with the sha256 of
   every file PyPI has for its version (any platform: a Mac, Linux x86_64, CI);
+- `requirements-bootstrap.lock`: uv, which pip installs first and which then installs
+  `requirements-dev.lock` (with the same hash checks, in seconds);
 - `layers/shared/requirements.lock`: the layer's pins (`layers/shared/requirements.txt`, which
   lists them all: the layer installs with --no-deps), with the hashes of every file, the
   manylinux aarch64 wheels `sam build` takes included.
@@ -94,6 +96,9 @@ def main() -> None:
     layer = ROOT / "layers" / "shared" / "requirements.txt"
     write(layer.with_suffix(".lock"), "layers/shared/requirements.txt",
           layer.read_text(encoding="utf-8").splitlines())  # fmt: skip
+    bootstrap = ROOT / "requirements-bootstrap.txt"
+    write(bootstrap.with_suffix(".lock"), "requirements-bootstrap.txt",
+          bootstrap.read_text(encoding="utf-8").splitlines())  # fmt: skip
     write(ROOT / "requirements-dev.lock", "requirements-dev.txt",
           resolved(ROOT / "requirements-dev.txt"))  # fmt: skip
 

@@ -61,7 +61,7 @@ class Parsed(BaseModel):
     validation errors name the field and why, never the value, which can be a patient's
     name, number or a diagnosis (`errors()` still has it, for a person to see)."""
 
-    model_config = ConfigDict(hide_input_in_errors=True)
+    model_config = ConfigDict(hide_input_in_errors=True, defer_build=True)
 
 
 class Frozen(Parsed):

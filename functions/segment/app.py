@@ -27,7 +27,8 @@ def run_unit(record: SQSRecord, lambda_context: LambdaContext) -> None:
     metrics.add_metric(name="Enrolled", unit=MetricUnit.Count, value=sum(outcome.enrolled.values()))
     metrics.add_metric(name="JobsQueued", unit=MetricUnit.Count, value=outcome.queued)
     logger.info(
-        "segment unit finished", extra={"practice_id": unit.practice_id, **outcome.summary()}
+        "segment unit finished",
+        extra={"run": unit.run.value, "practice_id": unit.practice_id, **outcome.summary()},
     )
 
 

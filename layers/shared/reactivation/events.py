@@ -20,13 +20,15 @@ MAX_INBOUND_BYTES = 16 * 1024
 class SegmentRun(StrEnum):
     ENROLMENT = "enrolment"
     FOLLOW_UPS = "follow_ups"
+    #: The weekly enrolment's second phase: a practice's ranked shards, selected and enrolled.
+    SELECT = "select"
 
 
 class ScheduledSegmentEvent(Parsed):
     """What the EventBridge Scheduler sends the segment function (template.yaml's Input)."""
 
     model_config = ConfigDict(extra="ignore")
-    run: SegmentRun
+    run: Literal[SegmentRun.ENROLMENT, SegmentRun.FOLLOW_UPS]
     scheduled_time: Moment
 
 

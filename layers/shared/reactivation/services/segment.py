@@ -192,13 +192,15 @@ class SegmentService:
             else:
                 overdue = rules.days_past_due(settings, record, decision.campaign, unit.run_start)
                 key = weekly_cap.rank_key(decision.campaign, overdue, record.patient.patient_id)
-                preempts = history.active_sequence_id  # a rescue ends a lower sequence
-                candidates.append(weekly_cap.Candidate(key, decision, record.patient.mobile,
-                    preempts if rules.rescue_preempts(history, decision) else None))  # fmt: skip
+                ends = rules.rescue_preempts(history, decision)  # a rescue ends a lower sequence
+                preempts = history.active_sequence_id if ends else None
+                mobile = record.patient.mobile
+                candidates.append(weekly_cap.Candidate(key, decision, mobile, preempts))
             if self._units is not None and time_left() < self._page_margin:
-                self._rank(practice, unit, candidates, outcome, last=False, select=select)
-                self._units.enqueue([unit.model_copy(update={"after": record.patient.patient_id})])
-                outcome.paged = True
+                if self._rank(practice, unit, candidates, outcome, last=False, select=select):
+                    after = record.patient.patient_id
+                    self._units.enqueue([unit.model_copy(update={"after": after})])
+                    outcome.paged = True
                 return outcome
         self._rank(practice, unit, candidates, outcome, last=True, select=select)
         return outcome
@@ -212,26 +214,29 @@ class SegmentService:
         *,
         last: bool,
         select: bool,
-    ) -> None:
+    ) -> bool:
+        """Writes the page's candidates; False when the run was selected without them (a
+        retry: the page's patients, and its next pages', wait for next week)."""
         if unit.shard is None:
-            return
+            return False
         first = weekly_cap.top(candidates, practice.weekly_new_sequences)
         page = weekly_cap.RankedPage(unit.shard, len(candidates), first)
         if not self._candidates.write(unit.practice_id, unit.run_start, page, unit.after, last):
-            outcome.late = True  # the run was selected without this page: a retry
-            return
+            outcome.late = True
+            return False
         outcome.ranked += len(candidates)
         if not (last and select):
-            return
+            return True
         run = self._candidates.run(unit.practice_id, unit.run_start)
         if len(run.finished) < SHARDS or run.selected:
-            return
+            return True
         if self._units is None:  # no queue (a small deployment): select at once
             outcome.add(self.select(unit.practice_id, unit.run_start))
         else:
             self._units.enqueue([SegmentUnit(run=SegmentRun.SELECT,
                                              practice_id=unit.practice_id,
                                              run_start=unit.run_start)])  # fmt: skip
+        return True
 
     # -- the whole practice: SELECT -------------------------------------------------
     def select(self, practice_id: str, run_start: datetime) -> SegmentOutcome:

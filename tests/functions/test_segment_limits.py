@@ -137,6 +137,7 @@ def test_a_pilot_by_share_enrols_that_share_of_those_due(
 
 def test_slots_taken_by_another_run_meanwhile_are_never_given_twice(aws: Aws) -> None:
     counter = slots(aws)
+    assert counter.take("bright-smile", "2026-W48", "none due", 0, 10, due=0) == 0
     assert counter.take("bright-smile", "2026-W48", "first", 4, 10, due=6) == 4
     stale = counter._read  # another run takes 5 between this one's read and its update
 

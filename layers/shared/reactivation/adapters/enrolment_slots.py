@@ -55,11 +55,10 @@ class WeeklySlots(TableRepository):
                 return int(item[granted_attribute])
             seen = int(item.get("used", 0))
             granted = max(0, min(wanted, limit - seen))
-            condition = "attribute_not_exists(used)" if seen == 0 else "used = :seen"
+            # (a run granted none leaves `used` at 0: the next one's condition must hold)
+            condition = "attribute_not_exists(used) OR used = :seen"
             values: dict[str, Any] = {":n": granted, ":zero": 0, ":limit": limit,
-                                      ":held": due - granted}  # fmt: skip
-            if seen:
-                values[":seen"] = seen
+                                      ":held": due - granted, ":seen": seen}  # fmt: skip
             try:
                 self._client.update_item(
                     TableName=self._table,

@@ -1,7 +1,8 @@
-"""Segment function. The schedules fan out: each run puts one unit of work per practice on the
-segment queue (enrolment: the practices whose own enrolment hour it is). Each unit, from the
-queue, enrols that practice's due patients and queues their messages; a large practice goes on
-page after page, each in an invocation of its own."""
+"""Segment function. The schedules fan out: each run puts units of work per practice on the
+segment queue (enrolment: one per shard of the practices whose own enrolment hour it is). Each
+shard's unit, from the queue, ranks its due patients (a large shard goes on page after page,
+each in an invocation of its own); the last one queues the practice's SELECT unit, which enrols
+the first under the weekly cap and queues their messages."""
 
 import os
 from typing import Any

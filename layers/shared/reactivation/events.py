@@ -34,7 +34,8 @@ class ScheduledSegmentEvent(Parsed):
 
 class SegmentUnit(Parsed):
     """One practice's share of a run, on the segment queue: the whole practice, or its patients
-    after `after` (a large practice is segmented page after page, each in its own invocation)."""
+    after `after` (a large practice is segmented page after page, each in its own invocation);
+    a SELECT unit (no shard) enrols the first of the practice's ranked shards."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     run: SegmentRun

@@ -9,8 +9,9 @@ The order is exact across shards, in two phases (services/segment.py):
    its `top` `limit` candidates and its count of due ones to the run's candidate items
    (adapters/enrolment_candidates.py); nobody is enrolled. The global top `limit` is within the
    union of the pages' top `limit` (a patient among the first `limit` of the practice has fewer
-   than `limit` ahead of him in any page). A shard's last page adds the shard to the run's set;
-   the unit that completes the set queues one SELECT unit.
+   than `limit` ahead of him in any page; `limit` is the practice's weekly cap, never below a
+   pilot's). A shard's last page adds the shard to the run's set; a unit that then finds all
+   the shards there, and the run not yet selected, queues one SELECT unit.
 2. SELECT: marks the run selected (from then on no page's candidates are accepted: a page
    writes them in one transaction with the condition that the run is not selected), reads
    them, `merge`s them, asks `wanted` of the practice's total due and takes the slots once per
@@ -24,10 +25,14 @@ transaction conditional on the patient not being in a sequence (or, for a rescue
 in the one it ends), so nobody is enrolled twice whoever runs it again. A rank page run again
 rewrites its own items (or is refused once the run is selected: its patients wait for next
 week). The SELECT's input is frozen from its first step on (the selected mark comes before it
-reads), its grant is recorded once, so a SELECT run again (or queued twice, by two shards that
-both saw the set complete) computes the same first `granted` and enrols only those of them not
-yet enrolled: at most `granted` sequences in all. A crash between the grant and the
-enrolments leaves slots unused (the cap errs on the side of fewer) until a retry uses them.
+reads; without it, a shard ranked again after the enrolments would leave out the enrolled
+patients and a second SELECT would enrol the next `granted`), and its grant is recorded once,
+so a SELECT run again (or queued twice, by shards that both saw the set complete) computes the
+same first `granted` and enrols only those of them not yet enrolled: at most `granted`
+sequences in all. A patient who got into a sequence between RANK and SELECT is left out by
+that condition and his slot stays unused (one who booked meanwhile is stopped by the send,
+which decides again), as are a crash's between the grant and the enrolments until the retry:
+the cap errs on the side of fewer, never more.
 """
 
 from __future__ import annotations

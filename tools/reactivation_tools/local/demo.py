@@ -379,10 +379,10 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
         f"hour ({practice.enrolment.weekday.value} {practice.enrolment.hour}:00, "
         f"{practice.timezone}): {units.get('enrolment', 0)} units on the segment queue (one "
         f"per shard of its patients) rank {plural(unit.get('ranked', 0), 'due patient')} and "
-        f"skip {counts(unit.get('skipped'))}; the last queues the SELECT "
-        f"({plural(units.get('select', 0), 'unit')}), which takes the week's slots "
-        f"(at most {practice.weekly_new_sequences}) for the practice's first: enrolled "
-        f"{counts(unit.get('enrolled'))}, {unit.get('held', 0)} still due for next week; "
+        f"skip {counts(unit.get('skipped'))}; then {plural(units.get('select', 0), 'SELECT unit')} "
+        f"takes the week's slots (at most {practice.weekly_new_sequences}) for the practice's "
+        f"first by the cap's order: enrolled {counts(unit.get('enrolled'))} "
+        f"({unit.get('held', 0)} still due for next week); "
         f"queued {plural(unit.get('queued', 0), 'job')}."
     )
     say("4. Send queue -> SendFunction (SQS batch, partial failures):")

@@ -2,7 +2,9 @@
 
 import json
 
+import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from pydantic import ValidationError
 
 from reactivation.domain.outreach import SendJob
 from reactivation.events import (
@@ -11,6 +13,7 @@ from reactivation.events import (
     OpeningsPublishedEvent,
     ScheduledReportEvent,
     ScheduledSegmentEvent,
+    SegmentRun,
     SnsEnvelope,
     TwoWaySms,
     parse_practice_event,
@@ -26,8 +29,10 @@ def load(name: str) -> dict[str, object]:
 
 
 def test_every_sample_event_is_accepted() -> None:
-    assert ScheduledSegmentEvent.model_validate(load("segment-enrolment.json")).run == "enrolment"
-    assert ScheduledSegmentEvent.model_validate(load("segment-follow-ups.json")).run == "follow_ups"
+    enrolment = ScheduledSegmentEvent.model_validate(load("segment-enrolment.json"))
+    assert enrolment.run is SegmentRun.ENROLMENT
+    follow_ups = ScheduledSegmentEvent.model_validate(load("segment-follow-ups.json"))
+    assert follow_ups.run is SegmentRun.FOLLOW_UPS
     ScheduledReportEvent.model_validate(load("report-weekly.json"))
     records = load("send-sqs-batch.json")["Records"]
     assert isinstance(records, list)
@@ -58,3 +63,9 @@ def test_every_sample_event_is_accepted() -> None:
         "segment-follow-ups.json",
         "send-sqs-batch.json",
     ]
+
+
+def test_the_select_is_queued_by_the_shards_never_scheduled() -> None:
+    event = {**load("segment-enrolment.json"), "run": "select"}
+    with pytest.raises(ValidationError, match="run"):
+        ScheduledSegmentEvent.model_validate(event)

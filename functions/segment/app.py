@@ -1,7 +1,8 @@
-"""Segment function. The schedules fan out: each run puts one unit of work per practice on the
-segment queue (enrolment: the practices whose own enrolment hour it is). Each unit, from the
-queue, enrols that practice's due patients and queues their messages; a large practice goes on
-page after page, each in an invocation of its own."""
+"""Segment function. The schedules fan out: each run puts units of work per practice on the
+segment queue (enrolment: one per shard of the practices whose own enrolment hour it is). Each
+shard's unit, from the queue, ranks its due patients (a large shard goes on page after page,
+each in an invocation of its own); the last one queues the practice's SELECT unit, which enrols
+the first under the weekly cap and queues their messages."""
 
 import os
 from typing import Any
@@ -26,7 +27,8 @@ def run_unit(record: QueueMessage, lambda_context: LambdaContext) -> None:
     metrics.add_metric(name="Enrolled", unit=MetricUnit.Count, value=sum(outcome.enrolled.values()))
     metrics.add_metric(name="JobsQueued", unit=MetricUnit.Count, value=outcome.queued)
     logger.info(
-        "segment unit finished", extra={"practice_id": unit.practice_id, **outcome.summary()}
+        "segment unit finished",
+        extra={"run": unit.run.value, "practice_id": unit.practice_id, **outcome.summary()},
     )
 
 

@@ -44,7 +44,7 @@ START = datetime(2026, 11, 24, 10, tzinfo=ZoneInfo(demo.TIMEZONE))
 #: (test_the_faults_cover_every_call_the_week_makes keeps this list true).
 CALLS = {
     "SegmentFunction": ["dynamodb.GetItem", "dynamodb.Query", "dynamodb.TransactWriteItems",
-                        "sqs.SendMessageBatch", "dynamodb.UpdateItem"],  # the weekly cap
+                        "sqs.SendMessageBatch", "dynamodb.UpdateItem"],  # the ranks, the SELECT
     "SendFunction": ["dynamodb.GetItem", "dynamodb.Query", "secrets-manager.GetSecretValue",
                      "dynamodb.TransactWriteItems", "sns.Publish", "dynamodb.UpdateItem",
                      "sesv2.SendEmail"],

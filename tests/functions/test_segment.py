@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from reactivation.adapters.consent import ConsentRepository
-from reactivation.adapters.items import record_shard
+from reactivation.adapters.items import SHARDS, record_shard
 from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import SegmentQueue, SendQueue
@@ -70,7 +70,7 @@ def test_weekly_enrolment_queues_one_job_per_due_patient(
     segment = load_function("SegmentFunction")
     plan = segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))  # Tuesday 10:00 in New York
     assert plan["units"] == 1 and plan["practice_ids"] == ["bright-smile"]
-    assert run_units(aws, segment) == 8  # one per shard of the practice's patients
+    assert run_units(aws, segment) == 9  # one per shard of the practice's patients, the SELECT
     jobs = send_jobs(aws)
     assert [(j["patient_id"], j["step"], j["channel"]) for j in jobs] == [("P-1", 1, "sms")]
 
@@ -104,7 +104,7 @@ def test_each_practice_is_enrolled_at_its_own_local_hour(
              for hour in ("14", "15", "16", "17", "18", "19")}  # fmt: skip
     assert hours == {"14": [], "15": ["bright-smile"], "16": [], "17": [],
                      "18": ["sunset-smiles"], "19": []}  # fmt: skip
-    assert run_units(aws, segment) == 16
+    assert run_units(aws, segment) == 18
     assert sorted(j["practice_id"] for j in send_jobs(aws)) == ["bright-smile", "sunset-smiles"]
 
 
@@ -115,7 +115,9 @@ def test_a_second_run_neither_enrols_again_nor_requeues(
     segment = load_function("SegmentFunction")
     segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))
     segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))  # the schedule fired twice
-    assert run_units(aws, segment) == 16
+    # 16 shard units, then the SELECT, queued again by each shard of the second firing (each
+    # saw the run's shards all finished before any SELECT ran): the first SELECT enrols
+    assert run_units(aws, segment) == 16 + 1 + SHARDS
     assert [j["step"] for j in send_jobs(aws)] == [1]  # (received: in flight from now on)
     segment(scheduled("follow_ups", "2026-11-27T15:00:00Z"))
     run_units(aws, segment)
@@ -134,13 +136,19 @@ def test_a_large_practice_is_segmented_page_after_page(aws: Aws) -> None:
                        run_start=at("2026-11-24 10:00"), shard=3)  # fmt: skip
     seconds = iter([500, 400, 50])  # the third patient leaves too little time
     first = service.run_unit(unit, lambda: float(next(seconds)))
-    assert first.paged and first.patients == 3 and first.queued == 3
+    assert first.paged and first.patients == 3 and first.ranked == 3 and first.queued == 0
     (page,) = [SegmentUnit.model_validate_json(m["Body"]) for m in queued(aws, "SegmentQueue")]
     assert page == unit.model_copy(update={"after": ids[2]})
     rest = service.run_unit(page, lambda: 500.0)
-    assert not rest.paged and rest.patients == 4 and rest.queued == 4
+    assert not rest.paged and rest.patients == 4 and rest.ranked == 4 and rest.queued == 0
+    for shard in set(range(SHARDS)) - {3}:  # the other shards: the last one queues the SELECT
+        service.run_unit(unit.model_copy(update={"shard": shard}), lambda: 500.0)
+    (select,) = [SegmentUnit.model_validate_json(m["Body"]) for m in queued(aws, "SegmentQueue")]
+    assert select.run is SegmentRun.SELECT and select.shard is None
+    assert service.run_unit(select, lambda: 500.0).queued == 7
     again = service.run_unit(page, lambda: 500.0)  # a page delivered twice changes nothing
-    assert again.queued == 0 and again.skipped == {"in_sequence": 4}
+    assert again.late and again.ranked == 0 and again.skipped == {"in_sequence": 4}
+    assert service.run_unit(select, lambda: 500.0).queued == 0  # nor does a SELECT run twice
     assert sorted(j["patient_id"] for j in send_jobs(aws)) == ids
 
 
@@ -151,7 +159,7 @@ def test_every_shard_of_a_practice_is_a_unit_and_each_patient_is_in_one(
     seed(aws, None, *patients)
     segment = load_function("SegmentFunction")
     segment(scheduled("enrolment", "2026-11-24T15:00:00Z"))
-    assert run_units(aws, segment) == 8
+    assert run_units(aws, segment) == 9
     jobs = send_jobs(aws)
     assert sorted(j["patient_id"] for j in jobs) == [p.patient_id for p in patients]
 

@@ -10,6 +10,7 @@ from typing import Any
 from reactivation.adapters.enrolment_slots import WeeklySlots
 from reactivation.adapters.items import SHARDS, record_shard
 from reactivation.adapters.patients import PatientRepository
+from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain.outreach import Decision
 from reactivation.domain.patients import AppointmentStatus
@@ -35,7 +36,7 @@ def patients(count: int) -> list[Any]:
 def weekly_run(aws: Aws, segment: Handler, when: str) -> list[str]:
     """One weekly enrolment (every shard's unit); returns the patients whose step 1 it queued."""
     segment(scheduled("enrolment", when))
-    assert run_units(aws, segment) == SHARDS
+    assert run_units(aws, segment) == SHARDS + 1  # the shards rank, the SELECT enrols
     jobs = send_jobs(aws)
     for message in queued(aws):  # consumed: the next run's jobs are its own
         aws.client("sqs").delete_message(
@@ -64,28 +65,51 @@ def test_the_weekly_cap_holds_across_shards_and_the_rest_wait_for_next_week(
     assert slots(aws).week("bright-smile", "2026-W50") == (10, 0, 15)
 
 
-def test_within_a_shard_the_cap_takes_the_rescue_then_the_longest_overdue_then_by_id(
+def in_shard(shard: int, count: int) -> list[str]:
+    return [i for i in (f"P-{n:03d}" for n in range(300)) if record_shard(i) == shard][:count]
+
+
+def test_the_cap_takes_the_practices_first_candidates_whichever_shard_runs_first(
     aws: Aws,
 ) -> None:
-    ids = [i for i in (f"P-{n:03d}" for n in range(300)) if record_shard(i) == 5][:6]
-    seed(aws, make_practice(weekly_new_sequences=3), *patients(0))
+    # shard 5 holds recalls due for a few weeks and runs first; shard 2, slower, holds a
+    # missed visit and recalls due for months: the week's 3 slots go to shard 2's
+    early, late = in_shard(5, 3), in_shard(2, 4)
+    PracticeRepository(aws.client("dynamodb"), aws.table).save(
+        make_practice(weekly_new_sequences=3)
+    )
     repository = PatientRepository(aws.client("dynamodb"), aws.table)
-    cleanings = ["2026-04-20", "2026-03-02", "2026-04-20", "2026-05-11", "2026-03-02", "2026-04-20"]
-    for n, (patient_id, day) in enumerate(zip(ids, cleanings, strict=True), 1):
+    cleanings = {**dict.fromkeys(early, "2026-05-11"),
+                 **dict(zip(late, ["2026-03-02", "2026-04-20", "2026-03-02", "2026-05-11"],
+                            strict=True))}  # fmt: skip
+    for n, (patient_id, day) in enumerate(cleanings.items(), 1):
         repository.save("bright-smile", make_patient(patient_id, mobile=f"+1212555{n:04d}"))
         repository.save_appointment("bright-smile", visit(patient_id, day))
     repository.save_appointment(  # the last one missed a visit last week: a rescue is due
         "bright-smile",
-        visit(ids[5], "2026-11-17", status=AppointmentStatus.NO_SHOW, appointment_id="missed"),
+        visit(late[3], "2026-11-17", status=AppointmentStatus.NO_SHOW, appointment_id="missed"),
     )
+    service = segment_service(aws)
     unit = SegmentUnit(run=SegmentRun.ENROLMENT, practice_id="bright-smile",
                        run_start=at("2026-11-24 10:00"), shard=5)  # fmt: skip
-    outcome = segment_service(aws).run_unit(unit, lambda: 500.0)
-    assert outcome.held == 3 and outcome.summary()["held_for_next_week"] == 3
+    first = service.run_unit(unit, lambda: 500.0)
+    assert first.ranked == 3 and first.enrolled == {} and queued(aws, "SegmentQueue") == []
+    for shard in (0, 1, 3, 4, 6, 7, 2):
+        service.run_unit(unit.model_copy(update={"shard": shard}), lambda: 500.0)
+    (select,) = [SegmentUnit.model_validate_json(m["Body"]) for m in queued(aws, "SegmentQueue")]
+    outcome = service.run_unit(select, lambda: 500.0)
+    assert outcome.held == 4 and outcome.summary()["held_for_next_week"] == 4
     chosen = [(j["patient_id"], j["campaign"]) for j in send_jobs(aws)]
     assert sorted(chosen) == sorted(
-        [(ids[5], "missed_appointment"), (ids[1], "recall_due"), (ids[4], "recall_due")]
-    )
+        [(late[3], "missed_appointment"), (late[0], "recall_due"), (late[2], "recall_due")]
+    )  # the rescue, then the two due longest (the same day: by patient id), not late[1]
+    assert slots(aws).week("bright-smile", "2026-W48") == (3, 4, 3)
+    # run again, the SELECT and the first shard enrol nobody and take no more slots
+    assert service.run_unit(select, lambda: 500.0).queued == 0
+    assert service.run_unit(unit, lambda: 500.0).late
+    assert service.run_unit(select, lambda: 500.0).enrolled == {}
+    assert queued(aws, "SegmentQueue") == [] and send_jobs(aws) == []
+    assert slots(aws).week("bright-smile", "2026-W48") == (3, 4, 3)
 
 
 def test_a_pilot_enrols_a_few_in_its_first_weeks_then_the_cap_applies(
@@ -106,26 +130,30 @@ def test_a_pilot_by_share_enrols_that_share_of_those_due(
     seed(aws, make_practice(pilot=pilot), *patients(40))
     segment = load_function("SegmentFunction")
     first = weekly_run(aws, segment, TUESDAY)
-    # a quarter of each shard's due patients, rounded up: 10 of 40, plus at most one a shard
-    assert 10 <= len(first) <= 10 + SHARDS
-    assert len(weekly_run(aws, segment, "2026-12-01T15:00:00Z")) == 40 - len(first)
+    assert len(first) == 10  # a quarter of the practice's 40 due patients (all its shards')
+    assert slots(aws).week("bright-smile", "2026-W48") == (10, 30, 150)
+    assert len(weekly_run(aws, segment, "2026-12-01T15:00:00Z")) == 30
 
 
-def test_slots_taken_by_another_shard_meanwhile_are_never_given_twice(aws: Aws) -> None:
+def test_slots_taken_by_another_run_meanwhile_are_never_given_twice(aws: Aws) -> None:
     counter = slots(aws)
-    assert counter.take("bright-smile", "2026-W48", 4, 10) == 4
-    stale = counter._read  # another shard takes 5 between this one's read and its update
+    assert counter.take("bright-smile", "2026-W48", "none due", 0, 10, due=0) == 0
+    assert counter.take("bright-smile", "2026-W48", "first", 4, 10, due=6) == 4
+    stale = counter._read  # another run takes 5 between this one's read and its update
 
     def read_then_lose_the_race(practice_id: str, week: str) -> dict[str, Any]:
         seen = stale(practice_id, week)
         counter._read = stale  # type: ignore[method-assign]
-        assert WeeklySlots(aws.client("dynamodb"), aws.table).take(practice_id, week, 5, 10) == 5
+        other = WeeklySlots(aws.client("dynamodb"), aws.table)
+        assert other.take(practice_id, week, "second", 5, 10, due=5) == 5
         return seen
 
     counter._read = read_then_lose_the_race  # type: ignore[method-assign]
-    assert counter.take("bright-smile", "2026-W48", 4, 10) == 1  # read again: one left
-    assert counter.take("bright-smile", "2026-W48", 4, 10) == 0
-    assert counter.week("bright-smile", "2026-W48") == (10, 0, 10)
+    assert counter.take("bright-smile", "2026-W48", "third", 4, 10, due=4) == 1  # one left
+    assert counter.take("bright-smile", "2026-W48", "third", 4, 10, due=4) == 1  # its grant
+    assert counter.take("bright-smile", "2026-W48", "first", 4, 10, due=6) == 4  # again
+    assert counter.take("bright-smile", "2026-W48", "fourth", 4, 10, due=4) == 0
+    assert counter.week("bright-smile", "2026-W48") == (10, 4, 10)  # the latest run's 4
 
 
 def test_the_weekly_rescue_ends_a_lower_priority_sequence(

@@ -20,19 +20,22 @@ MAX_INBOUND_BYTES = 16 * 1024
 class SegmentRun(StrEnum):
     ENROLMENT = "enrolment"
     FOLLOW_UPS = "follow_ups"
+    #: The weekly enrolment's second phase: a practice's ranked shards, selected and enrolled.
+    SELECT = "select"
 
 
 class ScheduledSegmentEvent(Parsed):
     """What the EventBridge Scheduler sends the segment function (template.yaml's Input)."""
 
     model_config = ConfigDict(extra="ignore")
-    run: SegmentRun
+    run: Literal[SegmentRun.ENROLMENT, SegmentRun.FOLLOW_UPS]
     scheduled_time: Moment
 
 
 class SegmentUnit(Parsed):
     """One practice's share of a run, on the segment queue: the whole practice, or its patients
-    after `after` (a large practice is segmented page after page, each in its own invocation)."""
+    after `after` (a large practice is segmented page after page, each in its own invocation);
+    a SELECT unit (no shard) enrols the first of the practice's ranked shards."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     run: SegmentRun

@@ -275,16 +275,20 @@ def next_tuesday_morning(now: datetime) -> datetime:
 
 def segment_unit_log(stack: LocalStack, since: int = 0) -> dict[str, Any]:
     """The segment units' counts, added up from what each logged (as an operator reads them)
-    after the log's first `since` characters (an earlier run's lines)."""
+    after the log's first `since` characters (an earlier run's lines): the shards' units rank
+    the due patients, the SELECT unit enrols the practice's first by the weekly cap."""
     log = stack.state_dir / "logs" / "SegmentFunction.log"
-    totals: dict[str, Any] = {"units": 0, "enrolled": Counter(), "skipped": Counter(), "queued": 0}
+    totals: dict[str, Any] = {"units": Counter(), "ranked": 0, "enrolled": Counter(),
+                              "skipped": Counter(), "queued": 0, "held": 0}  # fmt: skip
     for line in log.read_text(encoding="utf-8")[since:].splitlines():
         if '"segment unit finished"' in line:
             unit = json.loads(line)
-            totals["units"] += 1
+            totals["units"][unit.get("run", "enrolment")] += 1
+            totals["ranked"] += unit.get("ranked", 0)
             totals["enrolled"].update(unit["enrolled"])
             totals["skipped"].update(unit["skipped"])
             totals["queued"] += unit["queued"]
+            totals["held"] += unit.get("held_for_next_week", 0)
     return {k: dict(v) if isinstance(v, Counter) else v for k, v in totals.items()}
 
 
@@ -369,12 +373,17 @@ def run(stack: LocalStack, say: Callable[[str], None] = print) -> DemoResult:
     stack.fire("WeeklyEnrolment")
     stack.drain()
     unit = segment_unit_log(stack, since)
+    units = unit.get("units", {})
     say(
         f"3. The hourly WeeklyEnrolment schedule finds it is {practice.practice_id}'s enrolment "
         f"hour ({practice.enrolment.weekday.value} {practice.enrolment.hour}:00, "
-        f"{practice.timezone}): {unit.get('units')} units on the segment queue (one per shard "
-        f"of its patients) -> SegmentFunction enrolled {counts(unit.get('enrolled'))}; "
-        f"skipped {counts(unit.get('skipped'))}; queued {plural(unit.get('queued', 0), 'job')}."
+        f"{practice.timezone}): {units.get('enrolment', 0)} units on the segment queue (one "
+        f"per shard of its patients) rank {plural(unit.get('ranked', 0), 'due patient')} and "
+        f"skip {counts(unit.get('skipped'))}; then {plural(units.get('select', 0), 'SELECT unit')} "
+        f"takes the week's slots (at most {practice.weekly_new_sequences}) for the practice's "
+        f"first by the cap's order: enrolled {counts(unit.get('enrolled'))} "
+        f"({unit.get('held', 0)} still due for next week); "
+        f"queued {plural(unit.get('queued', 0), 'job')}."
     )
     say("4. Send queue -> SendFunction (SQS batch, partial failures):")
     for sms in stack.sent_sms():

@@ -1,10 +1,9 @@
-"""The weekly cap's counter: slots for new sequences, per practice and week, taken by the
-enrolment's shards with a compare-and-set update (see domain/weekly_cap.py for the proof that
-the cap holds), and the patients each shard held back for next week ("still due")."""
+"""The weekly cap's counter: slots for new sequences, per practice and week, taken once by each
+enrolment run's SELECT with a compare-and-set update (see domain/weekly_cap.py for the proof
+that the cap holds), and the patients the week's run held back for next week ("still due")."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -18,7 +17,9 @@ from reactivation.adapters.items import (
     to_attributes,
 )
 
-#: The held-back counts are one attribute per shard and page (a page run again rewrites its own).
+#: Each run's grant, recorded with the counter (a run asking again gets the same).
+GRANTED = "granted_"
+#: Before the two-phase enrolment: one held-back count per shard and page.
 HELD = "held_"
 
 
@@ -43,50 +44,44 @@ class WeeklySlots(TableRepository):
         )
         return from_attributes(response.get("Item", {}))
 
-    def take(self, practice_id: str, week: str, wanted: int, limit: int) -> int:
-        """Takes up to `wanted` of the week's `limit` slots; returns how many it got."""
-        while wanted > 0:
-            seen = int(self._read(practice_id, week).get("used", 0))
-            granted = min(wanted, limit - seen)
-            if granted <= 0:
-                return 0
-            condition = "attribute_not_exists(used)" if seen == 0 else "used = :seen"
-            values: dict[str, Any] = {":n": granted, ":zero": 0, ":limit": limit}
-            if seen:
-                values[":seen"] = seen
+    def take(self, practice_id: str, week: str, run: str, wanted: int, limit: int, due: int) -> int:
+        """Takes up to `wanted` of the week's `limit` slots for one enrolment run, once: the
+        grant is recorded with the counter (`granted_<run>`) and a run asking again gets the
+        same answer. Records the run's `due` minus its grant as the week's still due."""
+        granted_attribute = f"{GRANTED}{run}"
+        while True:
+            item = self._read(practice_id, week)
+            if granted_attribute in item:
+                return int(item[granted_attribute])
+            seen = int(item.get("used", 0))
+            granted = max(0, min(wanted, limit - seen))
+            # (a run granted none leaves `used` at 0: the next one's condition must hold)
+            condition = "attribute_not_exists(used) OR used = :seen"
+            values: dict[str, Any] = {":n": granted, ":zero": 0, ":limit": limit,
+                                      ":held": due - granted, ":seen": seen}  # fmt: skip
             try:
                 self._client.update_item(
                     TableName=self._table,
                     Key=self._key(practice_id, week),
                     UpdateExpression="SET used = if_not_exists(used, :zero) + :n, "
-                    "week_limit = :limit",
-                    ConditionExpression=condition,
+                    "week_limit = :limit, #granted = :n, still_due = :held",
+                    ConditionExpression=f"({condition}) AND attribute_not_exists(#granted)",
+                    ExpressionAttributeNames={"#granted": granted_attribute},
                     ExpressionAttributeValues=to_attributes(values),
                 )
             except ClientError as error:
                 if not is_condition_failure(error):
                     raise
-                continue  # another shard took slots meanwhile: read again
+                continue  # another run took slots meanwhile (or this one did): read again
             return granted
-        return 0
-
-    def record_held(
-        self, practice_id: str, week: str, shard: int, page: str | None, held: int
-    ) -> None:
-        """How many due patients this shard's page left for next week."""
-        tag = hashlib.sha256((page or "").encode()).hexdigest()[:12]
-        self._client.update_item(
-            TableName=self._table,
-            Key=self._key(practice_id, week),
-            UpdateExpression="SET #held = :held",
-            ExpressionAttributeNames={"#held": f"{HELD}{shard:02d}_{tag}"},
-            ExpressionAttributeValues=to_attributes({":held": held}),
-        )
 
     def week(self, practice_id: str, week: str) -> WeekSlots:
         """The week's slots taken, the patients still due, and the week's limit."""
         item = self._read(practice_id, week)
-        held = sum(int(v) for k, v in item.items() if k.startswith(HELD))
+        if "still_due" in item:  # the week's latest run's
+            held = int(item["still_due"])
+        else:
+            held = sum(int(v) for k, v in item.items() if k.startswith(HELD))
         limit = item.get("week_limit")
         return WeekSlots(int(item.get("used", 0)), held, None if limit is None else int(limit))
 

@@ -1,28 +1,50 @@
 """No blasts (campaigns.md, "Sequences"): at most N new sequences per practice a week, chosen by
-campaign priority, then the longest overdue, then patient id; a pilot's smaller limit in the
-practice's first weeks. Pure: the run's moment, the practice's settings and counts come in.
+campaign priority, then the longest overdue, then patient id, across the whole practice; a
+pilot's smaller limit (or share of the practice's due patients) in its first weeks. Pure: the
+run's moment, the practice's settings and counts come in.
 
-How the cap holds across shards: the weekly enrolment runs one unit per shard of the
-practice's patients, in parallel. Each unit decides for its patients, ranks its candidates by
-`rank_key`, and takes slots for the first of them from one per-practice per-week counter
-(`adapters.enrolment_slots.WeeklySlots.take`): a compare-and-set update (`used = :seen`, set
-to `:seen + n` only if `:seen + n <= limit`). Every successful take moves the counter from
-the value it read to at most the limit, and takes apply one at a time on the item, so the sum
-of the slots granted never exceeds the limit, whatever the interleaving of the shards; a take
-that lost the race reads the counter again. A unit enrols only the patients it got slots for
-(a patient who moved meanwhile leaves his slot unused: the cap errs on the side of fewer).
-The order is exact within a shard (one invocation's page); across shards it is the order in
-which the units take slots. Shards are a hash split of the patients, so each holds a like mix
-of campaigns: a shard never takes a lower-priority patient in place of its own higher one.
-(An exact order across shards would need a second, serial phase: not worth a weekly run.)
+The order is exact across shards, in two phases (services/segment.py):
+
+1. RANK: each shard's unit (each of its pages, in parallel) decides for its patients and writes
+   its `top` `limit` candidates and its count of due ones to the run's candidate items
+   (adapters/enrolment_candidates.py); nobody is enrolled. The global top `limit` is within the
+   union of the pages' top `limit` (a patient among the first `limit` of the practice has fewer
+   than `limit` ahead of him in any page; `limit` is the practice's weekly cap, never below a
+   pilot's). A shard's last page adds the shard to the run's set; a unit that then finds all
+   the shards there, and the run not yet selected, queues one SELECT unit.
+2. SELECT: marks the run selected (from then on no page's candidates are accepted: a page
+   writes them in one transaction with the condition that the run is not selected), reads
+   them, `merge`s them, asks `wanted` of the practice's total due and takes the slots once per
+   run: one conditional update of the week's counter item sets `used` from the value it read
+   (`used = :seen`, at most the limit) and records `granted_<run>` (only if not recorded yet),
+   so the sum of the slots granted never exceeds the week's limit whatever runs interleave, and
+   a SELECT run again reuses its grant. It enrols the first `granted` of the merged list.
+
+Why a crash anywhere neither exceeds the cap nor enrols anybody twice: an enrolment is a
+transaction conditional on the patient not being in a sequence (or, for a rescue, still being
+in the one it ends), so nobody is enrolled twice whoever runs it again. A rank page run again
+rewrites its own items (or is refused once the run is selected: its patients wait for next
+week). The SELECT's input is frozen from its first step on (the selected mark comes before it
+reads; without it, a shard ranked again after the enrolments would leave out the enrolled
+patients and a second SELECT would enrol the next `granted`), and its grant is recorded once,
+so a SELECT run again (or queued twice, by shards that both saw the set complete) computes the
+same first `granted` and enrols only those of them not yet enrolled: at most `granted`
+sequences in all. A patient who got into a sequence between RANK and SELECT is left out by
+that condition and his slot stays unused (one who booked meanwhile is stopped by the send,
+which decides again), as are a crash's between the grant and the enrolments until the retry:
+the cap errs on the side of fewer, never more.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from reactivation.domain.calendar import local_date
+from reactivation.domain.outreach import Decision
 from reactivation.domain.practice import Practice
 from reactivation.domain.rules import PRIORITY
 from reactivation.domain.types import Campaign
@@ -64,9 +86,55 @@ def weekly_limit(practice: Practice, pilot_week: bool) -> int:
 
 
 def wanted(practice: Practice, pilot_week: bool, due: int) -> int:
-    """How many of `due` candidates (one shard's) to ask slots for: all of them, or a pilot's
-    share (rounded up: a shard with one patient due asks for one)."""
+    """How many of the practice's `due` candidates (all its shards') to ask slots for: all of
+    them, or a pilot's share (rounded up: a practice with one patient due asks for one)."""
     pilot = practice.pilot
     if pilot_week and pilot is not None and pilot.share_percent is not None:
         return min(due, math.ceil(due * pilot.share_percent / 100))
     return due
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A patient due for a campaign this week, waiting for the cap's slot: what the SELECT
+    needs to enrol him without reading his record again."""
+
+    key: RankKey
+    decision: Decision
+    #: The mobile an SMS first step marks itself pending on.
+    mobile: str | None = None
+    #: The lower-priority sequence a rescue ends (`rules.rescue_preempts`).
+    preempts: str | None = None
+
+    @property
+    def patient_id(self) -> str:
+        return self.decision.patient_id
+
+
+@dataclass(frozen=True)
+class RankedPage:
+    """One page of one shard, ranked: its count of due candidates and its first `limit`."""
+
+    shard: int
+    due: int
+    candidates: tuple[Candidate, ...]
+
+
+def top(candidates: Iterable[Candidate], limit: int) -> tuple[Candidate, ...]:
+    """The first `limit` candidates by the cap's order (all that a SELECT could choose)."""
+    return tuple(heapq.nsmallest(limit, candidates, key=lambda c: c.key))
+
+
+def merge(pages: Iterable[RankedPage]) -> tuple[list[Candidate], int]:
+    """The practice's candidates in the cap's order, and its due count. A patient in two
+    pages (a page run again with another split) is taken once, at his best rank; his due
+    count is then counted twice (the pilot's share a little larger, never the cap)."""
+    best: dict[str, Candidate] = {}
+    due = 0
+    for page in pages:
+        due += page.due
+        for candidate in page.candidates:
+            known = best.get(candidate.patient_id)
+            if known is None or candidate.key < known.key:
+                best[candidate.patient_id] = candidate
+    return sorted(best.values(), key=lambda c: c.key), due

@@ -1,5 +1,7 @@
-"""Enrolment and follow-ups: the schedules fan out one unit of work per practice; a unit decides
-for the practice's patients, records the enrolments and queues the due steps."""
+"""Enrolment and follow-ups: the schedules fan out units of work per practice. The weekly
+enrolment's shard units decide for the practice's patients and rank the due ones; its SELECT
+unit takes the week's slots for the first of them in the practice, records the enrolments and
+queues their first steps (domain/weekly_cap.py). The follow-up units queue the due steps."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from reactivation.adapters.consent import ConsentRepository
+from reactivation.adapters.enrolment_candidates import EnrolmentCandidates, run_tag
 from reactivation.adapters.enrolment_slots import WeeklySlots
 from reactivation.adapters.items import SHARDS
 from reactivation.adapters.parking import ParkedJobs
@@ -20,8 +23,7 @@ from reactivation.adapters.sequences import SequenceRepository
 from reactivation.clock import TimeLeft
 from reactivation.domain import rules, sequences, weekly_cap
 from reactivation.domain.messages import MessageLibrary
-from reactivation.domain.outreach import Decision, Enrolment, PendingStep
-from reactivation.domain.patients import Patient, PatientHistory
+from reactivation.domain.outreach import Enrolment, PendingStep
 from reactivation.domain.practice import Practice
 from reactivation.domain.types import Channel
 from reactivation.events import SegmentRun, SegmentUnit
@@ -41,8 +43,12 @@ class SegmentOutcome:
     queued: int = 0
     #: Due, and left for next week by the weekly cap (or a pilot's limit).
     held: int = 0
+    #: Due candidates ranked (written for the SELECT) by a shard's unit.
+    ranked: int = 0
     #: The practice's patients did not fit in this invocation: the next page is queued.
     paged: bool = False
+    #: The page came after the run was selected (a retry): its candidates were not taken.
+    late: bool = False
 
     def add(self, other: SegmentOutcome) -> None:
         self.practices += other.practices
@@ -52,17 +58,20 @@ class SegmentOutcome:
         self.skipped += other.skipped
         self.queued += other.queued
         self.held += other.held
+        self.ranked += other.ranked
 
     def summary(self) -> dict[str, object]:
         return {
             "paged": self.paged,
             "practices": self.practices,
             "patients": self.patients,
+            "ranked": self.ranked,
             "enrolled": dict(self.enrolled),
             "holdout": dict(self.holdout),
             "skipped": dict(self.skipped),
             "queued": self.queued,
             "held_for_next_week": self.held,
+            **({"late": True} if self.late else {}),
         }
 
 
@@ -79,16 +88,6 @@ class PlanOutcome:
 
 #: Enrolments written (and first steps queued) together: 5 transactions of 50.
 FLUSH = 250
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    """A patient due for a campaign this week, waiting for the cap's slot."""
-
-    key: weekly_cap.RankKey
-    decision: Decision
-    patient: Patient
-    history: PatientHistory
 
 
 class SegmentService:
@@ -110,6 +109,8 @@ class SegmentService:
         self._question_follow_ups = question_follow_ups
         #: The weekly cap's counter (in the practice table, next to the sequences).
         self._slots = WeeklySlots.beside(sequences)
+        #: The ranked candidates between the enrolment's two phases (the same table).
+        self._candidates = EnrolmentCandidates.beside(sequences)
         self._practices = practices
         # A campaign is tried only once it has approved texts: nothing is enrolled that
         # the send function could not send.
@@ -160,24 +161,28 @@ class SegmentService:
                 outcome.skipped += started
             outcome.queued = self._queue_due(unit.practice_id, unit.run_start)
             return outcome
+        if unit.run is SegmentRun.SELECT:
+            return self.select(unit.practice_id, unit.run_start)
         return self.enrol_shard(unit, time_left)
 
-    # -- one shard of one practice ----------------------------------------------------
-    def enrol_shard(self, unit: SegmentUnit, time_left: TimeLeft) -> SegmentOutcome:
-        """Decides for the shard's patients after `unit.after`, then enrols the due ones the
-        weekly cap leaves room for (by campaign priority, the longest overdue, patient id:
-        domain/weekly_cap.py) and queues their first messages. The rest are held for next week
-        and counted as still due. When the invocation's time runs short, what was decided is
-        enrolled and the rest goes on the segment queue as the next page; a page run again (a
-        retry) enrols nobody twice (it may take slots again: the cap is then under-filled,
-        never exceeded)."""
+    # -- one shard of one practice: RANK ---------------------------------------------
+    def enrol_shard(
+        self, unit: SegmentUnit, time_left: TimeLeft, *, select: bool = True
+    ) -> SegmentOutcome:
+        """RANK (domain/weekly_cap.py): decides for the shard's patients after `unit.after`
+        and writes its due candidates' first `weekly_new_sequences` by the cap's order
+        (campaign priority, the longest overdue, patient id) and their count; nobody is
+        enrolled here. When the invocation's time runs short, what was decided is written and
+        the rest goes on the segment queue as the next page. The shard's last page adds the
+        shard to the run's finished ones; the unit that sees them all queues the SELECT (with
+        `select`; `enrol` selects itself). A page run again rewrites its own candidates."""
         outcome = SegmentOutcome(practices=1)
         practice = self._practices.get(unit.practice_id)
         if practice is None or unit.shard is None:
             return outcome
         settings = practice.campaign_settings(sendable=self._sendable)
         opted_out = self._consent.all_opted_out(unit.practice_id)
-        candidates: list[_Candidate] = []
+        candidates: list[weekly_cap.Candidate] = []
         patients = self._records.shard(unit.practice_id, unit.shard, opted_out, unit.after)
         for record, history in patients:
             outcome.patients += 1
@@ -187,65 +192,103 @@ class SegmentService:
             else:
                 overdue = rules.days_past_due(settings, record, decision.campaign, unit.run_start)
                 key = weekly_cap.rank_key(decision.campaign, overdue, record.patient.patient_id)
-                candidates.append(_Candidate(key, decision, record.patient, history))
+                ends = rules.rescue_preempts(history, decision)  # a rescue ends a lower sequence
+                preempts = history.active_sequence_id if ends else None
+                mobile = record.patient.mobile
+                candidates.append(weekly_cap.Candidate(key, decision, mobile, preempts))
             if self._units is not None and time_left() < self._page_margin:
-                self._enrol_capped(practice, unit, candidates, outcome)
-                self._units.enqueue([unit.model_copy(update={"after": record.patient.patient_id})])
-                outcome.paged = True
+                if self._rank(practice, unit, candidates, outcome, last=False, select=select):
+                    after = record.patient.patient_id
+                    self._units.enqueue([unit.model_copy(update={"after": after})])
+                    outcome.paged = True
                 return outcome
-        self._enrol_capped(practice, unit, candidates, outcome)
+        self._rank(practice, unit, candidates, outcome, last=True, select=select)
         return outcome
 
-    def _enrol_capped(
+    def _rank(
         self,
         practice: Practice,
         unit: SegmentUnit,
-        candidates: list[_Candidate],
+        candidates: list[weekly_cap.Candidate],
         outcome: SegmentOutcome,
-    ) -> None:
-        """The first candidates by the cap's order, as many as the week's slots allow."""
+        *,
+        last: bool,
+        select: bool,
+    ) -> bool:
+        """Writes the page's candidates; False when the run was selected without them (a
+        retry: the page's patients, and its next pages', wait for next week)."""
         if unit.shard is None:
-            return
-        candidates.sort(key=lambda c: c.key)
-        monday = weekly_cap.week_of(unit.run_start, practice.timezone)
-        week = weekly_cap.week_key(monday)
+            return False
+        first = weekly_cap.top(candidates, practice.weekly_new_sequences)
+        page = weekly_cap.RankedPage(unit.shard, len(candidates), first)
+        if not self._candidates.write(unit.practice_id, unit.run_start, page, unit.after, last):
+            outcome.late = True
+            return False
+        outcome.ranked += len(candidates)
+        if not (last and select):
+            return True
+        run = self._candidates.run(unit.practice_id, unit.run_start)
+        if len(run.finished) < SHARDS or run.selected:
+            return True
+        if self._units is None:  # no queue (a small deployment): select at once
+            outcome.add(self.select(unit.practice_id, unit.run_start))
+        else:
+            self._units.enqueue([SegmentUnit(run=SegmentRun.SELECT,
+                                             practice_id=unit.practice_id,
+                                             run_start=unit.run_start)])  # fmt: skip
+        return True
+
+    # -- the whole practice: SELECT -------------------------------------------------
+    def select(self, practice_id: str, run_start: datetime) -> SegmentOutcome:
+        """SELECT (domain/weekly_cap.py): the practice's ranked candidates, merged; the
+        pilot's share of all its due ones; the week's slots taken once for the run; the first
+        `granted` enrolled and their first messages queued. The rest are held for next week
+        and counted as still due. Run again, it enrols nobody twice and takes no more slots."""
+        outcome = SegmentOutcome(practices=1)
+        practice = self._practices.get(practice_id)
+        if practice is None:
+            return outcome
+        ranked, due = weekly_cap.merge(self._candidates.select(practice_id, run_start))
+        monday = weekly_cap.week_of(run_start, practice.timezone)
         pilot = practice.pilot is not None and weekly_cap.in_pilot(
-            practice, self._slots.first_week(practice.practice_id, monday), monday
+            practice, self._slots.first_week(practice_id, monday), monday
         )
-        wanted = weekly_cap.wanted(practice, pilot, len(candidates))
+        wanted = weekly_cap.wanted(practice, pilot, due)
         limit = weekly_cap.weekly_limit(practice, pilot)
-        granted = self._slots.take(practice.practice_id, week, wanted, limit)
-        chosen, held = candidates[:granted], candidates[granted:]
-        self._slots.record_held(practice.practice_id, week, unit.shard, unit.after, len(held))
-        outcome.held += len(held)
+        week = weekly_cap.week_key(monday)
+        granted = self._slots.take(practice_id, week, run_tag(run_start), wanted, limit, due)
+        chosen = ranked[:granted]
+        outcome.held = due - granted
         for start in range(0, len(chosen), FLUSH):
             pending: list[Enrolment] = []
             together: dict[tuple[str, str], list[TransactWriteItemTypeDef]] = {}
             over: dict[str, str] = {}
             for candidate in chosen[start : start + FLUSH]:
                 sequence = sequences.start(
-                    unit.practice_id, candidate.decision, unit.run_start, practice.timezone
+                    practice_id, candidate.decision, run_start, practice.timezone
                 )
                 pending.append(sequence)
                 together[sequence.patient_id, sequence.sequence_id] = self._holds_slot(
-                    sequence, candidate.patient
+                    sequence, candidate.mobile
                 )
-                active = candidate.history.active_sequence_id
-                if rules.rescue_preempts(candidate.history, candidate.decision) and active:
-                    over[sequence.patient_id] = active  # the rescue ends it
-            self._flush(pending, unit.run_start, outcome, together, over)
+                if candidate.preempts is not None:
+                    over[sequence.patient_id] = candidate.preempts  # the rescue ends it
+            self._flush(pending, run_start, outcome, together, over)
+        return outcome
 
-    def _holds_slot(self, sequence: Enrolment, patient: Patient) -> list[TransactWriteItemTypeDef]:
+    def _holds_slot(
+        self, sequence: Enrolment, mobile: str | None
+    ) -> list[TransactWriteItemTypeDef]:
         """An SMS first step marks itself pending on the patient's number, with the enrolment:
         on a number several patients share, the send gives the day to the highest-priority
         one (campaigns.md)."""
         due = sequence.next_step_due_at
         if self._recipients is None or sequence.channel is not Channel.SMS or due is None:
             return []
-        if patient.mobile is None:  # the rules choose SMS only for a patient with a mobile
+        if mobile is None:  # the rules choose SMS only for a patient with a mobile
             raise RuntimeError("an SMS enrolment of a patient without a mobile")
-        step = PendingStep(patient_id=patient.patient_id, campaign=sequence.campaign, due_at=due)
-        return [self._recipients.pending_step(sequence.practice_id, patient.mobile, step)]
+        step = PendingStep(patient_id=sequence.patient_id, campaign=sequence.campaign, due_at=due)
+        return [self._recipients.pending_step(sequence.practice_id, mobile, step)]
 
     def _flush(
         self,
@@ -267,13 +310,15 @@ class SegmentService:
 
     def enrol(self, run_start: datetime) -> SegmentOutcome:
         """Every practice and shard at once, in this invocation (tests and small deployments;
-        the schedules fan out with `plan`)."""
+        the schedules fan out with `plan`): each practice's shards ranked, then selected, as
+        the fan-out would."""
         total = SegmentOutcome()
         for practice_id in self._practices.all_ids():
             for shard in range(SHARDS):
                 unit = SegmentUnit(run=SegmentRun.ENROLMENT, practice_id=practice_id,
                                    run_start=run_start, shard=shard)  # fmt: skip
-                total.add(self.enrol_shard(unit, lambda: float("inf")))
+                total.add(self.enrol_shard(unit, lambda: float("inf"), select=False))
+            total.add(self.select(practice_id, run_start))
         return total
 
     def _queue_due(self, practice_id: str, now: datetime) -> int:

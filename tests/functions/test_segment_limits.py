@@ -112,6 +112,39 @@ def test_the_cap_takes_the_practices_first_candidates_whichever_shard_runs_first
     assert slots(aws).week("bright-smile", "2026-W48") == (3, 4, 3)
 
 
+def test_a_run_whose_shard_never_finishes_is_selected_by_a_follow_up_run_hours_later(
+    aws: Aws,
+) -> None:
+    # shard 2's unit fails its every try (it waits in the dead-letter queue): no SELECT is
+    # queued, and the practice's follow-up run selects what the other shards ranked
+    early, stuck = in_shard(5, 2), in_shard(2, 1)
+    PracticeRepository(aws.client("dynamodb"), aws.table).save(make_practice())
+    repository = PatientRepository(aws.client("dynamodb"), aws.table)
+    for n, patient_id in enumerate(early + stuck, 1):
+        repository.save("bright-smile", make_patient(patient_id, mobile=f"+1212555{n:04d}"))
+        repository.save_appointment("bright-smile", visit(patient_id, "2026-03-02"))
+    service = segment_service(aws)
+    start = at("2026-11-24 10:00")
+    unit = SegmentUnit(run=SegmentRun.ENROLMENT, practice_id="bright-smile", run_start=start,
+                       shard=0)  # fmt: skip
+    for shard in (0, 1, 3, 4, 5, 6, 7):
+        service.run_unit(unit.model_copy(update={"shard": shard}), lambda: 500.0)
+    assert queued(aws, "SegmentQueue") == [] and send_jobs(aws) == []
+
+    def follow_ups(when: datetime) -> Any:
+        run = SegmentUnit(run=SegmentRun.FOLLOW_UPS, practice_id="bright-smile", run_start=when)
+        return service.run_unit(run, lambda: 500.0)
+
+    assert follow_ups(start + timedelta(hours=5)).enrolled == {}  # the shard may yet finish
+    late = follow_ups(start + timedelta(hours=6))
+    assert late.enrolled == {"recall_due": 2} and late.practices == 1
+    assert sorted(j["patient_id"] for j in send_jobs(aws)) == sorted(early)
+    # the stuck shard, redriven, is refused as late (its patient is decided next week), and
+    # the follow-up runs select the run no more
+    assert service.run_unit(unit.model_copy(update={"shard": 2}), lambda: 500.0).late
+    assert follow_ups(start + timedelta(hours=7)).enrolled == {} and send_jobs(aws) == []
+
+
 def test_a_pilot_enrols_a_few_in_its_first_weeks_then_the_cap_applies(
     aws: Aws, load_function: Callable[[str], Handler]
 ) -> None:

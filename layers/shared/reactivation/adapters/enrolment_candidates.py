@@ -37,6 +37,8 @@ CHUNK = 2000
 #: The run's items outlive the run by this much, then DynamoDB's TTL removes them.
 KEPT = timedelta(days=14)
 CANDIDATES = "ENROLMENT_CANDIDATES#"
+#: `items.iso`'s form, read back.
+ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class RunState(NamedTuple):
@@ -138,6 +140,18 @@ class EnrolmentCandidates(TableRepository):
         item = from_attributes(response.get("Item", {}))
         shards = frozenset(int(n) for n in item.get("shards", ()))
         return RunState(shards, bool(item.get("selected", False)))
+
+    def unselected(self, practice_id: str) -> list[datetime]:
+        """The starts of the practice's runs (of the last two weeks) not selected yet."""
+        runs = with_prefix(self._client, self._table, Keys.practice(practice_id),
+                           "ENROLMENT_RUN#", ProjectionExpression="sk, selected")  # fmt: skip
+        return [
+            datetime.strptime(str(item["sk"]).removeprefix("ENROLMENT_RUN#"), ISO).replace(
+                tzinfo=UTC
+            )
+            for item in runs
+            if not item.get("selected", False)
+        ]
 
     def select(self, practice_id: str, run_start: datetime) -> list[RankedPage]:
         """Marks the run selected (no page is accepted after it), then reads its pages: the

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from reactivation.adapters.consent import ConsentRepository
@@ -88,6 +88,12 @@ class PlanOutcome:
 
 #: Enrolments written (and first steps queued) together: 5 transactions of 50.
 FLUSH = 250
+#: A run whose SELECT never came (a shard's unit failed its every try and waits in the
+#: segment queue's dead-letter queue: 3 receives, 30 minutes apart) is selected by the
+#: practice's follow-up run this long after it started, with the shards that finished: the
+#: practice still gets its week, and the failed shard's patients are decided again next week
+#: (a page redriven after the SELECT is refused as late).
+SELECT_AT_LATEST = timedelta(hours=6)
 
 
 class SegmentService:
@@ -160,6 +166,11 @@ class SegmentService:
                 outcome.enrolled["question_follow_up"] += started.pop("enrolled", 0)
                 outcome.skipped += started
             outcome.queued = self._queue_due(unit.practice_id, unit.run_start)
+            for run_start in self._candidates.unselected(unit.practice_id):
+                if unit.run_start - run_start >= SELECT_AT_LATEST:
+                    late = self.select(unit.practice_id, run_start)  # a shard never finished
+                    late.practices = 0  # the same practice
+                    outcome.add(late)
             return outcome
         if unit.run is SegmentRun.SELECT:
             return self.select(unit.practice_id, unit.run_start)

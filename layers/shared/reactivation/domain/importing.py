@@ -276,6 +276,39 @@ class _Lines:
         return first[0]
 
 
+class _Table:
+    """A file's header read (`read_table`): where our columns are, and its records."""
+
+    def __init__(
+        self,
+        known: list[tuple[int, str]],
+        spelled: dict[str, str],
+        unknown: tuple[str, ...],
+        records: Iterator[tuple[int, list[str] | str]],
+    ) -> None:
+        #: Each of our columns present: its position in a record, and its name.
+        self.known = known
+        #: The header of our columns as the file spells them (our name -> theirs).
+        self.spelled = spelled
+        self.unknown = unknown
+        #: Each record that is not blank, with the line it starts on: its values as read, or
+        #: the reason it cannot be read (a str: a broken quote, a line too long, a CSV error).
+        self.records = records
+        self._names = [name for _, name in known]
+        # The values of our columns of a full row, in one call (C, not a loop: a million rows)
+        self._pick = itemgetter(*(index for index, _ in known)) if len(known) > 1 else None
+        self._full = max((index for index, _ in known), default=-1) + 1
+
+    def row(self, values: list[str] | str) -> dict[str, str]:
+        """A record as {our column: value}; an unreadable one as {UNREADABLE: why}."""
+        if isinstance(values, str):
+            return {UNREADABLE: values}
+        if self._pick is not None and len(values) >= self._full:
+            return dict(zip(self._names, map(str.strip, self._pick(values)), strict=True))
+        width = len(values)
+        return {name: values[i].strip() for i, name in self.known if i < width}
+
+
 def read_rows(
     lines: Iterable[str],
     settings: ImportSettings,
@@ -290,6 +323,21 @@ def read_rows(
     format twice, or a required one missing. A row the CSV reader cannot read is a row with
     the UNREADABLE key, and the rows after it are read: a quote left open (never closed, or
     closed by the next value's opening quote) refuses the row where it opened only."""
+    table = read_table(lines, settings, columns, required, name)
+    row = table.row
+    rows = ((start, row(values)) for start, values in table.records)
+    return rows, table.spelled, table.unknown
+
+
+def read_table(
+    lines: Iterable[str],
+    settings: ImportSettings,
+    columns: tuple[str, ...],
+    required: tuple[str, ...] = (),
+    name: str = "the file",
+) -> _Table:
+    """The file's header read and checked (FileRefused as `read_rows` says), and its records
+    as the CSV reader reads them (`_Table.records`), blank ones left out."""
     source = _Lines(lines)
     reader = csv.reader(source.feed(), strict=True)
     try:
@@ -327,14 +375,9 @@ def read_rows(
     _check_header(name, header, columns, required, positions)
     # a blank header (a spreadsheet's trailing empty columns) is no column
     unknown = tuple(n for n in names if n not in columns and n)
-
     known = [(index, name) for index, name in enumerate(names) if name in columns]
-    known_names = [name for _, name in known]
-    # The values of our columns of a full row, in one call (C, not a loop: a million rows).
-    pick = itemgetter(*(index for index, _ in known)) if len(known) > 1 else None
-    full = max((index for index, _ in known), default=-1) + 1
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+    def records() -> Iterator[tuple[int, list[str] | str]]:
         nonlocal reader
         record, too_long, clear = source.record, source.too_long, source.record.clear
         while True:
@@ -347,26 +390,21 @@ def read_rows(
                 if len(record) > 1 or str(error) == "unexpected end of data":
                     given_up = source.give_up()
                     reader = csv.reader(source.feed(), strict=True)  # the feed may have ended
-                    yield given_up, {UNREADABLE: _broken_quote(start)}
+                    yield given_up, _broken_quote(start)
                     continue
                 clear()
-                reason = _CSV_ERRORS.get(str(error), f"not readable as CSV ({error})")
-                yield start, {UNREADABLE: reason}
+                yield start, _CSV_ERRORS.get(str(error), f"not readable as CSV ({error})")
                 continue
             start = record[0][0]
             if too_long and any(number in too_long for number, _ in record):
                 clear()
-                yield start, {UNREADABLE: TOO_LONG}
+                yield start, TOO_LONG
                 continue
             clear()
             if "".join(values).strip():  # not a blank row
-                width = len(values)
-                if pick is not None and width >= full:
-                    yield start, dict(zip(known_names, map(str.strip, pick(values)), strict=True))
-                else:
-                    yield start, {name: values[i].strip() for i, name in known if i < width}
+                yield start, values
 
-    return rows(), spelled, unknown
+    return _Table(known, spelled, unknown, records())
 
 
 def _check_header(
@@ -741,30 +779,53 @@ def _parse(
     each: Callable[[Any], None] | None = None,
 ) -> FileImport[Any]:
     """stream_file's outcomes, gathered (its loop, without an outcome object per row)."""
-    rows, _, unknown = read_rows(lines, settings, file.columns, file.required, file.value)
-    if build is None:
-        build = _builder(file)
-    id_column = file.id_column
-    result: FileImport[Any] = FileImport(name=file.value, unknown_columns=unknown)
-    seen: dict[str, int] = {}
-    for line, row in rows:
+    table = read_table(lines, settings, file.columns, file.required, file.value)
+    result: FileImport[Any] = FileImport(name=file.value, unknown_columns=table.unknown)
+    gather = _Gather(result, file, settings, known_patients, build or _builder(file), each)
+    row, add = table.row, gather.add
+    for line, values in table.records:
+        add(line, row(values))
+    return result
+
+
+class _Gather:
+    """Each row's outcome added to a FileImport, as stream_file decides it."""
+
+    def __init__(
+        self,
+        result: FileImport[Any],
+        file: ExportFile,
+        settings: ImportSettings,
+        known_patients: Container[str] | None,
+        build: Builder,
+        each: Callable[[Any], None] | None,
+    ) -> None:
+        self.result, self.settings, self.build, self.each = result, settings, build, each
+        self.id_column, self.known_patients = file.id_column, known_patients
+        #: Each imported row's id -> its line (a duplicate is refused).
+        self.seen: dict[str, int] = {}
+
+    def add(self, line: int, row: dict[str, str]) -> None:
+        result = self.result
         result.rows_read += 1
         warnings: list[str] = []
         try:
-            _check(row, id_column, seen, known_patients)
-            model = build(row, settings, warnings.append)
+            _check(row, self.id_column, self.seen, self.known_patients)
+            model = self.build(row, self.settings, warnings.append)
         except RowError as error:
             result.rejected.append(Rejected(line, str(error), row))
-            continue
-        seen[row[id_column]] = line
-        result.imported_rows += 1
-        if each is None:
-            result.imported.append((line, model))
-        else:
-            each(model)
+            return
+        self.seen[row[self.id_column]] = line
+        self.imported(line, model)
         if warnings:
             result.warnings += [(line, warning) for warning in warnings]
-    return result
+
+    def imported(self, line: int, model: Any) -> None:
+        self.result.imported_rows += 1
+        if self.each is None:
+            self.result.imported.append((line, model))
+        else:
+            self.each(model)
 
 
 def parse_patients(lines: Iterable[str], settings: ImportSettings) -> FileImport[Patient]:
@@ -785,7 +846,67 @@ def fold_appointments(
 ) -> FileImport[AppointmentValues]:
     """`parse_appointments` that hands each imported row to `each` as it is read instead of
     keeping a model of it: the summary, warnings and rejected rows are the same."""
-    return _parse(ExportFile.APPOINTMENTS, lines, settings, patients, appointment_values, each)
+    file = ExportFile.APPOINTMENTS
+    table = read_table(lines, settings, file.columns, file.required, file.value)
+    result: FileImport[Any] = FileImport(name=file.value, unknown_columns=table.unknown)
+    gather = _Gather(result, file, settings, patients, appointment_values, each)
+    quick = _plain_appointment(table, settings, patients, gather.seen)
+    row, add, seen = table.row, gather.add, gather.seen
+    plain_rows = 0
+    for line, values in table.records:
+        appointment = quick(values) if values.__class__ is list else None
+        if appointment is None:  # anything but a plain row: the import's own checks, in order
+            add(line, row(values))
+            continue
+        plain_rows += 1
+        seen[appointment[0]] = line
+        each(appointment)
+    result.rows_read += plain_rows
+    result.imported_rows += plain_rows
+    return result
+
+
+def _plain_appointment(
+    table: _Table, settings: ImportSettings, patients: Container[str], seen: Container[str]
+) -> Callable[[list[str] | str], AppointmentValues | None]:
+    """A shortcut for the rows `appointment_values` imports with no warning, as most are: a
+    full row of the format's values as written (a known patient, an id not seen before, an
+    ISO date-time, a category and a status in lower case, an amount or none); None for any
+    other row, which the import's checks read (the same outcome: only the work differs)."""
+    position = {name: index for index, name in table.known}
+    if any(column not in position for column in APPOINTMENT_COLUMNS):
+        return lambda _values: None
+    pick = itemgetter(*(position[column] for column in APPOINTMENT_COLUMNS))
+    full = max(position.values()) + 1
+    timezone, categories, statuses = settings.timezone, _CATEGORIES, _STATUSES
+    strip = str.strip
+
+    def plain(values: list[str] | str) -> AppointmentValues | None:
+        if len(values) < full:
+            return None
+        joined = "".join(values)
+        if NOT_TEXT in joined or "\x00" in joined:
+            return None
+        appointment_id, patient_id, starts, category, status, provider, revenue = map(
+            strip, pick(values)
+        )
+        if not (appointment_id and patient_id and starts) or appointment_id in seen:
+            return None
+        if patient_id not in patients:
+            return None
+        kind, state = categories.get(category), statuses.get(status)
+        starts_at = _moment(starts, timezone)
+        if kind is None or state is None or starts_at is None:
+            return None
+        amount = None
+        if revenue:
+            try:
+                amount = float(revenue.replace("$", "").replace(",", ""))
+            except ValueError:
+                return None  # imported with a warning, by appointment_values
+        return appointment_id, patient_id, starts_at, kind, state, provider or None, amount
+
+    return plain
 
 
 def parse_plans(

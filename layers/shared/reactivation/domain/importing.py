@@ -61,6 +61,48 @@ _US_FIRST = (
     and _US_METADATA is not None
     and _US_METADATA.leading_digits is None
 )
+
+
+@lru_cache(maxsize=1)
+def _us_ten_digits() -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """phonenumbers' own test of a 10-digit national number for the US
+    (`is_valid_number_for_region`: the region's general description fits and one of its
+    number types does; a description's possible lengths leave it out when they lack 10), as
+    two expressions made of its metadata once, instead of a dozen compiled per number. None
+    when the US has no such number (never valid this way: phonenumbers judges each)."""
+    metadata = _US_METADATA
+    if metadata is None:
+        return None
+
+    def fits(desc: phonenumbers.PhoneNumberDesc | None) -> str | None:
+        if desc is None or not desc.national_number_pattern:
+            return None
+        if desc.possible_length and 10 not in desc.possible_length:
+            return None
+        return f"(?:{desc.national_number_pattern})"
+
+    kinds = [metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
+             metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail,
+             metadata.fixed_line]  # fmt: skip
+    if not metadata.same_mobile_and_fixed_line_pattern:
+        kinds.append(metadata.mobile)
+    general, patterns = fits(metadata.general_desc), [p for p in map(fits, kinds) if p]
+    if general is None or not patterns:
+        return None
+    return re.compile(general), re.compile("|".join(patterns))
+
+
+def _valid_in_us(national_number: str) -> bool:
+    """`phonenumbers.is_valid_number_for_region` of +1 `national_number` (10 digits) and US."""
+    patterns = _us_ten_digits()
+    return (
+        patterns is not None
+        and len(national_number) == 10
+        and patterns[0].fullmatch(national_number) is not None
+        and patterns[1].fullmatch(national_number) is not None
+    )
+
+
 US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 DUE_DATE_KINDS = frozenset({PlanKind.FOLLOW_UP, PlanKind.CHRONIC_REVIEW, PlanKind.SURVEILLANCE})
 
@@ -517,15 +559,15 @@ def parse_phone(value: str, country: str) -> str | None:
     if written and (written[1] or country == "US"):
         # What phonenumbers.parse makes of it, without its general parser (a third of an
         # import's patients' time); whether the number exists is still phonenumbers' call.
-        number = phonenumbers.PhoneNumber(
-            country_code=1, national_number=int(written[2] + written[3] + written[4])
-        )
+        national = written[2] + written[3] + written[4]
         # is_valid_number finds the number's region (for +1: the first of its regions whose
         # patterns it fits, US first) and checks it again there: a number that fits the US's
-        # patterns is valid, checked once; any other gets the whole check.
-        valid = (
-            _US_FIRST and phonenumbers.is_valid_number_for_region(number, "US")
-        ) or phonenumbers.is_valid_number(number)
+        # patterns is valid, checked once (E.164 of +1 and 10 digits with no leading zero is
+        # "+1" and the digits, as format_number writes it); any other gets the whole check.
+        if _US_FIRST and _valid_in_us(national):
+            return "+1" + national
+        number = phonenumbers.PhoneNumber(country_code=1, national_number=int(national))
+        valid = phonenumbers.is_valid_number(number)
     else:
         try:
             number = phonenumbers.parse(value, country)

@@ -97,9 +97,13 @@ class Visits:
             self.last_started_at, self.last_started_status = starts_at, status
 
     def last_completed(self, categories: Iterable[ServiceCategory] | None = None) -> date | None:
+        completed = self.completed
+        if not completed:
+            return None
         if categories is None:
-            return max(self.completed.values(), default=None)
-        return max((self.completed[c] for c in categories if c in self.completed), default=None)
+            return max(completed.values())
+        days = [completed[c] for c in categories if c in completed]
+        return max(days) if days else None
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,8 @@ class Facts:
         return (self.today - day).days
 
     def open_plans(self, *kinds: PlanKind) -> list[Plan]:
+        if not self.plans:  # most patients (a rule asks for each kind)
+            return []
         return [p for p in self.plans if p.status is PlanStatus.OPEN and p.kind in kinds]
 
 
@@ -317,9 +323,11 @@ def _reachable(
 def _exclusion(
     facts: Facts, history: PatientHistory, channels: list[Channel], run_start: datetime
 ) -> SkipReason | None:
+    reachable = _first(_reachable(facts, history, channels))
+    if reachable is not None:  # the history's exclusions come after these
+        return reachable
     silent = history.unanswered().values()
     checks: tuple[tuple[SkipReason, bool], ...] = (
-        *_reachable(facts, history, channels),
         (SkipReason.IN_SEQUENCE, history.in_sequence),
         (
             SkipReason.SNOOZED,
@@ -335,6 +343,11 @@ def _exclusion(
             or any(run_start - last < COOLDOWN_AFTER_SILENCE for last in silent),
         ),
     )
+    return _first(checks)
+
+
+def _first(checks: Iterable[tuple[SkipReason, bool]]) -> SkipReason | None:
+    """The first exclusion that applies, in the spec's order."""
     return next((reason for reason, applies in checks if applies), None)
 
 
@@ -356,7 +369,7 @@ def _rescue_exclusion(
         (SkipReason.SERVICE_RECOVERY, history.service_recovery),
         (SkipReason.COOLDOWN, rescued),
     )
-    return next((reason for reason, applies in checks if applies), None)
+    return _first(checks)
 
 
 def rescue_preempts(history: PatientHistory, decision: Decision) -> bool:

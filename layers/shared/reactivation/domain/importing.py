@@ -104,6 +104,7 @@ def _valid_in_us(national_number: str) -> bool:
 
 
 US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DUE_DATE_KINDS = frozenset({PlanKind.FOLLOW_UP, PlanKind.CHRONIC_REVIEW, PlanKind.SURVEILLANCE})
 
 
@@ -502,7 +503,7 @@ def parse_date(value: str, column: str) -> date | None:
     try:
         if us:
             return date(int(us.group(3)), int(us.group(1)), int(us.group(2)))
-        if re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+        if ISO_DATE.match(value):
             return date.fromisoformat(value)
     except ValueError as error:
         raise RowError(f"{column} is not a real date") from error
@@ -595,6 +596,9 @@ def _validated[Model: BaseModel](model: type[Model], values: dict[str, Any]) -> 
         raise RowError(in_plain_words(error.errors()[0], show_value=False)) from error
 
 
+_LANGUAGES = {member.value: member for member in Language}
+
+
 def _patient(
     row: Mapping[str, str], settings: ImportSettings, warn: Callable[[str], None]
 ) -> Patient:
@@ -616,10 +620,11 @@ def _patient(
         timezone = None
     language = Language.EN
     if row.get("language"):
-        try:
-            language = Language(row["language"].lower())
-        except ValueError:
+        known = _LANGUAGES.get(row["language"].lower())  # Language(...), without its call
+        if known is None:
             warn("language is not en or es: en is used")
+        else:
+            language = known
     membership = MembershipStatus.NONE
     if row.get("membership_status"):
         membership = parse_enum(MembershipStatus, row["membership_status"], "membership_status")

@@ -1,5 +1,9 @@
 """The import's shortcuts (#23) decide exactly as the long way does: the US's 10-digit numbers
-as phonenumbers judges them, and a plain appointment row as the import's checks read it."""
+as phonenumbers judges them, a local date-time as replace(tzinfo=...) makes it, and a plain
+appointment row as the import's checks read it."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from hypothesis import given, settings
@@ -9,6 +13,7 @@ from reactivation.domain.importing import (
     APPOINTMENT_COLUMNS,
     AppointmentValues,
     ImportSettings,
+    _moment,
     _valid_in_us,
     fold_appointments,
     parse_appointments,
@@ -81,3 +86,25 @@ def test_folding_decides_every_row_as_parsing_it_does(
          a.revenue)
         for _, a in parsed.imported
     ]  # fmt: skip
+
+
+@given(
+    moment=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2040, 12, 31)),
+    form=st.sampled_from(["minutes", "seconds", "auto"]),
+    timezone=st.sampled_from(["America/New_York", "America/Phoenix", "Europe/London", "UTC"]),
+)
+def test_a_local_date_time_reads_as_the_practice_s_time(
+    moment: datetime, form: str, timezone: str
+) -> None:
+    """Every wall time (the ones a clock change skips or repeats too) is the practice's
+    time, as replace(tzinfo=...) makes it: the same fields, zone and fold."""
+    value = moment.isoformat(sep=" " if form == "seconds" else "T", timespec=form)
+    expected = datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(timezone))
+    got = _moment(value, timezone)
+    assert got is not None
+    assert (got.replace(tzinfo=None), got.tzinfo, got.fold, got.utcoffset()) == (
+        expected.replace(tzinfo=None),
+        expected.tzinfo,
+        expected.fold,
+        expected.utcoffset(),
+    )

@@ -1,5 +1,6 @@
 from datetime import UTC, date, datetime
 
+from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,3 +29,8 @@ def test_iso_quarter() -> None:
     assert iso_quarter(date(2026, 1, 5)) == "2026-Q1"
     assert iso_quarter(date(2026, 11, 24)) == "2026-Q4"
     assert iso_quarter(date(2026, 12, 31)) == "2026-Q4"  # ISO week 53 stays in Q4
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)), st.integers(-240, 240))
+def test_adding_months_is_what_relativedelta_makes_of_it(day: date, months: int) -> None:
+    assert add_months.__wrapped__(day, months) == day + relativedelta(months=months)

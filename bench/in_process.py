@@ -16,10 +16,7 @@ from moto import mock_aws
 from reactivation import clock
 from reactivation_tools.local import demo
 from reactivation_tools.local.functions import FunctionSpec, function_specs
-from reactivation_tools.local.moto_patches import (
-    queries_read_their_partition,
-    rollback_transactions_by_item,
-)
+from reactivation_tools.local.moto_patches import storage_at_its_own_pace
 from reactivation_tools.local.provision import Provisioner
 from reactivation_tools.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
 from reactivation_tools.local.template import Template
@@ -41,8 +38,7 @@ class InProcessStack:
 @contextmanager
 def in_process_stack(**hooks: Callable[..., Any]) -> Iterator[InProcessStack]:
     """`hooks`: botocore events ("before-call", "after-call") -> handler."""
-    rollback_transactions_by_item()
-    queries_read_their_partition()
+    storage_at_its_own_pace()
     with mock_aws():  # moto resets boto3's default session: the hooks go on the new one
         boto3.setup_default_session()
         assert boto3.DEFAULT_SESSION is not None

@@ -18,6 +18,7 @@ from moto.core.base_backend import BackendDict
 
 from reactivation import clock
 from reactivation_tools.local.functions import FunctionSpec, function_specs
+from reactivation_tools.local.moto_patches import storage_at_its_own_pace
 from reactivation_tools.local.provision import Provisioner
 from reactivation_tools.local.runtime import LambdaContext, load_handler
 from reactivation_tools.local.stack import ACCOUNT, LOCAL_PARAMETERS, REGION
@@ -48,6 +49,11 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+# moto's transactions, queries and queue reads at a pace that does not fall as the account
+# fills (the same answers: tests/reactivation_tools/local/test_moto_patches.py), in every test
+# from the first, as in the local stack: not in those after the first local stack alone.
+storage_at_its_own_pace()
+
 
 @functools.cache
 def client(service: str) -> Any:
@@ -73,6 +79,12 @@ class Aws:
 
     def ref(self, logical_id: str) -> str:
         return self.provisioner.created[logical_id].ref
+
+    def empty(self) -> None:
+        """Every item, message and object gone, the resources kept: what each test starts
+        from, for each example of a property test (moto's transactions copy the whole table,
+        and a scan reads it: an account that fills example after example slows each one)."""
+        moto_account.empty(client("s3"))
 
 
 def provision(template: Path | Template) -> Provisioner:
@@ -127,12 +139,28 @@ def _template() -> Template:
 MOTO_ACCOUNT = Account()
 
 
+@functools.cache
+def _service_models() -> Any:
+    """botocore's loader of service models (JSON), shared by the tests' sessions."""
+    return boto3.Session()._session.get_component("data_loader")
+
+
+def _session() -> boto3.Session:
+    """A new boto3 session (no event handler of an earlier test on it) that reads the service
+    models already read: a client is made in a tenth of the time a new session takes to
+    parse its model again (each test loads its functions, and their clients, anew)."""
+    session = boto3.Session()
+    session._session.register_component("data_loader", _service_models())
+    return session
+
+
 @pytest.fixture
 def aws() -> Iterator[Aws]:
     """The template in moto, as freshly provisioned: built once per process (each xdist worker
     is one) and emptied before each test (tests/moto_account.py)."""
     mock = mock_aws()
     mock.start(reset=False)  # keep what the account holds: ready() judges it
+    boto3.DEFAULT_SESSION = _session()  # moto's start left none: the functions' clients
     try:
         yield MOTO_ACCOUNT.ready()
     finally:

@@ -44,7 +44,7 @@ _practices = itertools.count()
 def test_any_export_is_imported_or_refused_row_by_row_and_a_rejected_row_writes_nothing(
     aws: Aws, load_function: Callable[[str], Handler], patients: bytes, appointments: str
 ) -> None:
-    # each example is a practice of its own, in the same table
+    aws.empty()  # each example from an empty account, as each test starts
     n = next(_practices)  # a number of its own: one number belongs to one practice
     practice = make_practice(practice_id=f"fuzz-{n}", sending_number=f"+1212557{n:04d}")
     seed(aws, practice)

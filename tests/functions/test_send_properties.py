@@ -89,6 +89,7 @@ _practices = itertools.count()
 def test_whatever_happens_in_whatever_order_the_table_keeps_the_sending_rules(
     aws: Aws, load_function: Callable[[str], Handler], world: dict[str, Any]
 ) -> None:
+    aws.empty()  # each example from an empty table, as each test starts
     dynamodb = aws.client("dynamodb")
     n = next(_practices)  # each example a practice of its own, with a number of its own
     practice = make_practice(practice_id=f"world-{n}", sending_number=f"+1212556{n:04d}",

@@ -1,28 +1,32 @@
-"""The fixes to moto keep its behaviour: a failed transaction changes nothing."""
+"""The fixes to moto keep its behaviour: a failed transaction changes nothing, a query gives
+what moto's own code gives (every test runs with them: tests/conftest.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from reactivation_tools.local.moto_patches import rollback_transactions_by_item, sns_stamps_with
+from reactivation_tools.local.moto_patches import as_moto_wrote_it, sns_stamps_with
 from tests.conftest import Aws
 
+PARTITION = {":p": {"S": "P"}}
 
-def test_a_failed_transaction_leaves_every_item_as_it_was(aws: Aws) -> None:
-    rollback_transactions_by_item()
+
+def _item(sk: str, value: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": "P"}, "sk": {"S": sk}, "v": {"S": value}}
+
+
+def _failed_transaction(aws: Aws) -> list[tuple[str, str]]:
+    """A transaction that puts, updates and deletes, then fails its last check: the items."""
     dynamodb, table = aws.client("dynamodb"), aws.table
-
-    def item(sk: str, value: str) -> dict[str, dict[str, str]]:
-        return {"pk": {"S": "P"}, "sk": {"S": sk}, "v": {"S": value}}
-
-    dynamodb.put_item(TableName=table, Item=item("kept", "before"))
-    dynamodb.put_item(TableName=table, Item=item("gone", "before"))
+    dynamodb.put_item(TableName=table, Item=_item("kept", "before"))
+    dynamodb.put_item(TableName=table, Item=_item("gone", "before"))
     with pytest.raises(ClientError, match="TransactionCanceled"):
         dynamodb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": table, "Item": item("new", "x")}},
+            {"Put": {"TableName": table, "Item": _item("new", "x")}},
             {"Update": {"TableName": table, "Key": {"pk": {"S": "P"}, "sk": {"S": "kept"}},
                         "UpdateExpression": "SET v = :v",
                         "ExpressionAttributeValues": {":v": {"S": "after"}}}},
@@ -31,15 +35,40 @@ def test_a_failed_transaction_leaves_every_item_as_it_was(aws: Aws) -> None:
                                 "ConditionExpression": "attribute_exists(pk)"}},
         ])  # fmt: skip
     items = dynamodb.query(TableName=table, KeyConditionExpression="pk = :p",
-                           ExpressionAttributeValues={":p": {"S": "P"}})["Items"]  # fmt: skip
-    assert sorted((i["sk"]["S"], i["v"]["S"]) for i in items) == [
-        ("gone", "before"), ("kept", "before")
-    ]  # fmt: skip
+                           ExpressionAttributeValues=PARTITION)["Items"]  # fmt: skip
+    return sorted((i["sk"]["S"], i["v"]["S"]) for i in items)
+
+
+def test_a_failed_transaction_leaves_every_item_as_it_was(aws: Aws) -> None:
+    assert _failed_transaction(aws) == [("gone", "before"), ("kept", "before")]
+    aws.empty()
+    with as_moto_wrote_it():
+        assert _failed_transaction(aws) == [("gone", "before"), ("kept", "before")]
+
+
+def test_a_transaction_that_succeeds_writes_what_motos_own_writes(aws: Aws) -> None:
+    def transaction() -> list[dict[str, Any]]:
+        dynamodb, table = aws.client("dynamodb"), aws.table
+        dynamodb.put_item(TableName=table, Item=_item("kept", "before"))
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": _item("new", "x"),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Update": {"TableName": table, "Key": {"pk": {"S": "P"}, "sk": {"S": "kept"}},
+                        "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": {"S": "after"}}}},
+        ])  # fmt: skip
+        found = dynamodb.query(TableName=table, KeyConditionExpression="pk = :p",
+                               ExpressionAttributeValues=PARTITION)["Items"]  # fmt: skip
+        return list(found)
+
+    patched = transaction()
+    aws.empty()
+    with as_moto_wrote_it():
+        assert transaction() == patched
+    assert [(i["sk"]["S"], i["v"]["S"]) for i in patched] == [("kept", "after"), ("new", "x")]
 
 
 def test_a_query_gives_the_same_items_in_the_same_order(aws: Aws) -> None:
-    from reactivation_tools.local.moto_patches import queries_read_their_partition
-
     dynamodb, table = aws.client("dynamodb"), aws.table
     for pk in ("A", "B"):
         for sk in ("3", "1", "2"):
@@ -59,10 +88,10 @@ def test_a_query_gives_the_same_items_in_the_same_order(aws: Aws) -> None:
         return [[i["pk"]["S"] + i["sk"]["S"] for i in items]
                 for items in (on_key, on_index, scanned)]  # fmt: skip
 
-    before = queries()
-    queries_read_their_partition()
-    assert queries() == before
-    assert before[0] == ["B3", "B2", "B1"] and before[1] == ["A1", "B1", "A2", "B2"]
+    with as_moto_wrote_it():
+        mine = queries()
+    assert queries() == mine
+    assert mine[0] == ["B3", "B2", "B1"] and mine[1] == ["A1", "B1", "A2", "B2"]
 
 
 def test_sns_stamps_its_notifications_by_the_stacks_clock_when_told() -> None:

@@ -1,4 +1,4 @@
-"""Two fixes to moto for the local stack and the benches.
+"""Fixes to moto for the local stack, the benches and the tests' in-process moto.
 
 1. moto's `transact_write_items` takes a deep copy of the whole table (to roll back) once per
 action of the transaction: a 100-action transaction on a table of a few thousand items copies
@@ -29,13 +29,18 @@ clock. A local stack whose business clock runs weeks ahead of it (a scenario ove
 weeks) then stores every reply as older than the texts it answers: a patient who answered
 looks silent. `sns_stamps_with(clock)` stamps them with the stack's clock instead (a
 millisecond apart when several go at one moment, so their order stays the carrier's).
+
+`storage_at_its_own_pace()` applies 1, 3 and 4 (speed alone: the same answers), as the local
+stack, the benches and the tests do; `as_moto_wrote_it()` puts moto's own code back for a
+while, for the tests that compare the two.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,6 +52,36 @@ _sns_stamp_patched = False
 #: The clock SNS notifications are stamped with (None: the wall clock, moto's own).
 _sns_clock: Callable[[], datetime] | None = None
 _last_stamp: datetime | None = None
+
+#: What the speed patches replaced: (owner, attribute, moto's own value).
+_replaced: list[tuple[Any, str, Any]] = []
+
+
+def _replace(owner: Any, name: str, value: Any) -> None:
+    _replaced.append((owner, name, getattr(owner, name)))
+    setattr(owner, name, value)
+
+
+def storage_at_its_own_pace() -> None:
+    """Fixes 1, 3 and 4: moto's DynamoDB and SQS at a speed that does not fall as they fill,
+    with the same answers."""
+    rollback_transactions_by_item()
+    queries_read_their_partition()
+    sqs_reads_the_clock_directly()
+
+
+@contextmanager
+def as_moto_wrote_it() -> Iterator[None]:
+    """moto's own code for the speed patches, for the duration (to compare the two)."""
+    patched = [(owner, name, getattr(owner, name)) for owner, name, _ in _replaced]
+    for owner, name, original in reversed(_replaced):
+        setattr(owner, name, original)
+    try:
+        yield
+    finally:
+        for owner, name, value in patched:
+            setattr(owner, name, value)
+
 
 #: SNS's default HTTP delivery policy: numRetries 3 (4 attempts).
 SNS_HTTP_ATTEMPTS = 4
@@ -134,7 +169,7 @@ def rollback_transactions_by_item() -> None:
         finally:
             models.copy = copy  # type: ignore[attr-defined]
 
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _replace(models.DynamoDBBackend, "transact_write_items", transact_write_items)
     _applied = True
 
 
@@ -223,8 +258,8 @@ def queries_read_their_partition() -> None:
             return buckets
         return [item for bucket in buckets for item in bucket.values()]
 
-    Table.query = query  # type: ignore[method-assign]
-    Table.all_items = all_items  # type: ignore[method-assign]
+    _replace(Table, "query", query)
+    _replace(Table, "all_items", all_items)
     _queries = True
 
 
@@ -243,8 +278,8 @@ def sqs_reads_the_clock_directly() -> None:
     def unix_time_millis(dt: Any = None) -> float:
         return unix_time(dt) * 1000.0
 
-    models.unix_time = unix_time  # type: ignore[attr-defined]
-    models.unix_time_millis = unix_time_millis  # type: ignore[attr-defined]
+    _replace(models, "unix_time", unix_time)
+    _replace(models, "unix_time_millis", unix_time_millis)
     _sqs_clock = True
 
 

@@ -26,11 +26,9 @@ from reactivation_tools.local.functions import (
     function_specs,
 )
 from reactivation_tools.local.moto_patches import (
-    queries_read_their_partition,
-    rollback_transactions_by_item,
     sns_retries_failed_http_deliveries,
     sns_stamps_with,
-    sqs_reads_the_clock_directly,
+    storage_at_its_own_pace,
 )
 from reactivation_tools.local.provision import Physical, Provisioner
 from reactivation_tools.local.sources import SqsEventSource
@@ -202,9 +200,7 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        rollback_transactions_by_item()
-        queries_read_their_partition()
-        sqs_reads_the_clock_directly()
+        storage_at_its_own_pace()
         sns_retries_failed_http_deliveries()
         self._moto.start()
         # moto keeps its state per process: a stack starts from nothing, like a new account.

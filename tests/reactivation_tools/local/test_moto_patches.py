@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reactivation_tools.local.moto_patches import as_moto_wrote_it, sns_stamps_with
 from tests.conftest import Aws
@@ -111,3 +113,74 @@ def test_sns_stamps_its_notifications_by_the_stacks_clock_when_told() -> None:
     finally:
         sns_stamps_with(None)
     assert stamp() < "2027"  # the wall clock's again
+
+
+def test_the_server_lists_the_services_moto_lists() -> None:
+    from moto import backends
+
+    from reactivation_tools.local.moto_patches import server_lists_its_services_once
+
+    server_lists_its_services_once()
+    listed = backends.list_of_moto_modules()
+    with as_moto_wrote_it():
+        assert list(backends.list_of_moto_modules()) == list(listed)
+    assert "dynamodb" in listed and "sqs" in listed
+
+
+_NAMES = st.text(alphabet="abcXYZ_é", min_size=1, max_size=4)
+_SCALARS = st.one_of(
+    st.builds(lambda s: {"S": s}, st.text(max_size=6)),
+    st.builds(lambda n: {"N": str(n)}, st.integers(-(10**6), 10**6)),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+    st.just({"NULL": True}),
+    st.builds(lambda b: {"B": b}, st.binary(max_size=4)),  # encoded: moto's own code writes it
+    st.builds(
+        lambda s: {"SS": sorted(s)},
+        st.sets(st.text(min_size=1, max_size=3), min_size=1, max_size=3),
+    ),
+    st.builds(
+        lambda s: {"NS": sorted(str(n) for n in s)},
+        st.sets(st.integers(0, 99), min_size=1, max_size=3),
+    ),
+)
+ATTRIBUTE_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.builds(lambda m: {"M": m}, st.dictionaries(_NAMES, inner, max_size=3)),
+        st.builds(lambda items: {"L": items}, st.lists(inner, max_size=3)),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(attributes=st.dictionaries(_NAMES, ATTRIBUTE_VALUES, min_size=1, max_size=4))
+def test_an_item_is_answered_as_motos_own_serializer_answers(
+    aws: Aws, attributes: dict[str, Any]
+) -> None:
+    dynamodb, table = aws.client("dynamodb"), aws.table
+    item = {"pk": {"S": "P"}, "sk": {"S": "item"}, **attributes}
+    dynamodb.put_item(TableName=table, Item=item)
+
+    def answers() -> list[Any]:
+        key = {"pk": {"S": "P"}, "sk": {"S": "item"}}
+        return [
+            dynamodb.update_item(
+                TableName=table,
+                Key=key,
+                UpdateExpression="SET touched = :t",
+                ExpressionAttributeValues={":t": {"N": "1"}},
+                ReturnValues="ALL_NEW",
+            )["Attributes"],
+            dynamodb.get_item(TableName=table, Key=key)["Item"],
+            dynamodb.query(
+                TableName=table,
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues=PARTITION,
+            )["Items"],
+        ]
+
+    mine = answers()
+    with as_moto_wrote_it():
+        assert answers() == mine
+    assert mine[1] == {**item, "touched": {"N": "1"}} and mine[2] == [mine[1]]

@@ -97,6 +97,9 @@ class FunctionWorker:
             "AWS_LAMBDA_FUNCTION_NAME": self.spec.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.spec.memory),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            # Lambda's own: the X-Ray SDK then samples as in Lambda (no X-Ray client, no
+            # polling of sampling rules, made at every cold start outside Lambda)
+            "LAMBDA_TASK_ROOT": str(self.spec.code_dir),
             **self.spec.environment,
             **self.extra_environment,
         }

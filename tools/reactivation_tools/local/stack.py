@@ -26,6 +26,7 @@ from reactivation_tools.local.functions import (
     function_specs,
 )
 from reactivation_tools.local.moto_patches import (
+    server_lists_its_services_once,
     sns_retries_failed_http_deliveries,
     sns_stamps_with,
     storage_at_its_own_pace,
@@ -202,6 +203,7 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         storage_at_its_own_pace()
         sns_retries_failed_http_deliveries()
+        server_lists_its_services_once()
         self._moto.start()
         # moto keeps its state per process: a stack starts from nothing, like a new account.
         # B310: moto on 127.0.0.1

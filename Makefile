@@ -20,13 +20,15 @@ help: ## List the targets
 # requirements-dev.lock: every package, with the sha256 of its files (scripts/lock.py writes
 # it from requirements-dev.txt): what was tested is what installs. pip installs uv (hash-locked
 # too, requirements-bootstrap.lock), and uv installs the rest: the same hash checks, in
-# seconds where pip took two minutes.
+# seconds where pip took two minutes. --compile-bytecode: uv, unlike pip, writes no .pyc by
+# default, and where PYTHONDONTWRITEBYTECODE is set nothing ever does: every process (each
+# test worker, each function of the local stack) would compile boto3, moto and pydantic again.
 UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
 $(BIN)/.installed: pyproject.toml tools/pyproject.toml requirements-dev.lock requirements-bootstrap.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or later is needed (pyenv install 3.12)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-bootstrap.lock
-	$(UV) --require-hashes -r requirements-dev.lock
+	$(UV) --compile-bytecode --require-hashes -r requirements-dev.lock
 	$(UV) --no-deps -e . -e tools
 	@touch $@
 
@@ -52,7 +54,13 @@ typecheck: setup
 # pytest-xdist: one worker per core (each provisions moto once; e2e stacks take free ports)
 PYTEST_WORKERS ?= 2
 
+# Our own modules compiled once (only those changed since), for the hundreds of processes the
+# suite starts (each local stack's functions): PYTHONDONTWRITEBYTECODE would have each compile
+# them again.
+BYTECODE := $(BIN)/python -m compileall -q -j 0 layers/shared/reactivation tools/reactivation_tools functions
+
 unit: setup
+	$(BYTECODE)
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 # The staff inbox's browser test drives Debian's Chromium (Playwright is in requirements-dev;
@@ -63,6 +71,7 @@ chromium: ## Install Debian's chromium when missing (the staff inbox's browser t
 		|| echo "chromium could not be installed: the staff inbox's browser test will be skipped"
 
 test-fast: setup ## The inner loop: unit and handler tests, not the end-to-end ones
+	$(BYTECODE)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e"
 
 layer-check: setup ## Build the layer as sam build does and import every handler from it alone

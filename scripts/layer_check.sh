@@ -35,6 +35,19 @@ if [ -e "$work/SharedLayer/python/cryptography" ] || [ ! -e "$work/SignatureLaye
   echo "layer check: cryptography is not in the SignatureLayer alone" >&2
   exit 1
 fi
+# Each layer ships bytecode for every module, unchecked-hash (read-only /opt, zip timestamps).
+"$python" - $(for layer in $layers; do echo "$work/$layer/python"; done) <<'BYTECODE'
+import importlib.util, sys
+from pathlib import Path
+for root in map(Path, sys.argv[1:]):
+    sources = [p for p in root.rglob("*.py")]
+    missing = [p for p in sources if not Path(importlib.util.cache_from_source(str(p))).exists()]
+    assert not missing, f"{root}: {len(missing)} of {len(sources)} modules without bytecode"
+    for source in sources:
+        flags = int.from_bytes(Path(importlib.util.cache_from_source(str(source))).read_bytes()[4:8], "little")
+        assert flags == 0b01, f"{source}: bytecode not unchecked-hash (flags {flags})"
+    print(f"layer check: {root.parent.name} ships the bytecode of its {len(sources)} modules (unchecked-hash)")
+BYTECODE
 "$python" -m venv "$work/runtime"
 "$work/runtime/bin/python" -m pip install --quiet --disable-pip-version-check "$boto3_pin"
 

@@ -102,6 +102,56 @@ def test_a_booking_that_appeared_meanwhile_cancels_it(aws: Aws, send: Handler) -
     assert sent_sms() == []
 
 
+def test_a_step_queued_before_a_question_paused_its_sequence_waits_until_staff_answer(
+    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[Any], None]
+) -> None:
+    # step 1 queued at 10:00; before it goes out the patient asks a question (from an
+    # earlier campaign's thread) and the sequence pauses: the text waits with it
+    seed(aws)
+    job = enrolled_job(aws)
+    repository = SequenceRepository(aws.client("dynamodb"), aws.table)
+    (sequence,) = repository.due("bright-smile", RUN)
+    queued_step = sequences.after_step_queued(sequence)
+    repository.replace(sequence, queued_step)
+    paused = sequences.paused(queued_step, RUN)
+    repository.replace(queued_step, paused)
+    frozen_clock(RUN + timedelta(minutes=5))
+    send = load_function("SendFunction")
+    assert send(sqs_event(aws, [job.model_dump_json()])) == {"batchItemFailures": []}
+    assert sent_sms() == []
+    parking = ParkedJobs(aws.client("dynamodb"), aws.table)
+    assert list(parking.due("bright-smile", RUN + timedelta(minutes=64))) == []
+    assert list(parking.due("bright-smile", RUN + timedelta(minutes=65))) == [job]  # an hour on
+    outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
+    assert outbox.status(job) is None  # neither sent nor cancelled: it still may go
+    # an hour on, still paused: it waits again
+    frozen_clock(RUN + timedelta(minutes=65))
+    send(sqs_event(aws, [job.model_dump_json()]))
+    assert sent_sms() == []
+    # staff answered and resumed the sequence: at the next look it goes
+    repository.replace(paused, sequences.resumed(paused, RUN + timedelta(minutes=90)))
+    frozen_clock(RUN + timedelta(minutes=125))
+    send(sqs_event(aws, [job.model_dump_json()]))
+    assert len(sent_sms()) == 1 and outbox.status(job) is SendStatus.SENT
+
+
+def test_a_step_held_by_a_pause_goes_once_the_pause_deadline_has_passed(
+    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[Any], None]
+) -> None:
+    seed(aws)
+    job = enrolled_job(aws)
+    repository = SequenceRepository(aws.client("dynamodb"), aws.table)
+    (sequence,) = repository.due("bright-smile", RUN)
+    queued_step = sequences.after_step_queued(sequence)
+    repository.replace(sequence, queued_step)
+    repository.replace(queued_step, sequences.paused(queued_step, RUN))
+    # nobody answered in the 7 days: it goes on by itself (a weekday morning, in hours)
+    frozen_clock(RUN + sequences.PAUSE_DEADLINE)
+    send = load_function("SendFunction")
+    send(sqs_event(aws, [job.model_dump_json()]))
+    assert len(sent_sms()) == 1
+
+
 def test_outside_sending_hours_the_job_is_parked_until_the_next_opening(
     aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[Any], None]
 ) -> None:

@@ -1,6 +1,8 @@
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reactivation.domain import sequences
 from reactivation.domain.outreach import Decision
@@ -68,3 +70,35 @@ def test_job_ids_are_deterministic_per_step() -> None:
 def test_stopped_ends_the_sequence_with_its_reason() -> None:
     sequence = sequences.stopped(sequences.start("p", decision(), RUN), RUN, "opt_out")
     assert sequence.next_step is None and sequence.end_reason == "opt_out"
+
+
+def test_a_step_queued_before_a_pause_waits_with_it_and_looks_again_within_the_hour() -> None:
+    started = sequences.start("bright-smile", decision(), RUN)
+    queued = sequences.after_step_queued(started)  # step 1 queued (parked for the morning)
+    assert sequences.held_until(queued, RUN) is None  # no pause: it goes
+    paused = sequences.paused(queued, RUN + timedelta(hours=1))  # a question, that evening
+    deadline = RUN + timedelta(hours=1) + sequences.PAUSE_DEADLINE
+    assert paused.paused_until == deadline
+    assert sequences.held_until(paused, RUN + timedelta(hours=2)) == RUN + timedelta(hours=3)
+    last_hour = deadline - timedelta(minutes=20)
+    assert sequences.held_until(paused, last_hour) == deadline  # never past the deadline
+    assert sequences.held_until(paused, deadline) is None  # it goes on by itself
+    # staff answered: nothing holds it
+    assert sequences.held_until(sequences.resumed(paused, RUN + timedelta(days=1)), RUN) is None
+
+
+@given(minutes=st.integers(-10_000, 20_000))
+def test_a_pause_holds_a_step_until_its_deadline_and_never_longer_than_an_hour_at_a_time(
+    minutes: int,
+) -> None:
+    paused = sequences.paused(
+        sequences.after_step_queued(sequences.start("bright-smile", decision(), RUN)), RUN
+    )
+    now = RUN + timedelta(minutes=minutes)
+    held = sequences.held_until(paused, now)
+    assert paused.paused_until is not None
+    if now >= paused.paused_until:
+        assert held is None
+    else:
+        assert held is not None
+        assert now < held <= min(now + sequences.PAUSE_RECHECK, paused.paused_until)

@@ -145,6 +145,24 @@ def resumed(sequence: Enrolment, at: datetime) -> Enrolment:
     )
 
 
+#: How often a step that a pause holds is looked at again: staff may resume or end the
+#: sequence at any moment, and the step should not wait for the deadline after they do.
+PAUSE_RECHECK = timedelta(hours=1)
+
+
+def held_until(sequence: Enrolment, now: datetime) -> datetime | None:
+    """When a step queued before a reply paused its sequence is looked at again: within the
+    hour while the pause lasts, never past its deadline. None: no pause holds it (none, or
+    its deadline has passed and the sequence goes on by itself)."""
+    if not sequence.paused:
+        return None
+    if sequence.paused_until is None:
+        return now + PAUSE_RECHECK
+    if sequence.paused_until <= now:
+        return None
+    return min(now + PAUSE_RECHECK, sequence.paused_until)
+
+
 #: "The next morning" (campaigns.md): the default sending window's opening; a practice whose
 #: window opens later gets the message when it opens (the send function holds it until then).
 MORNING = time(9)

@@ -15,7 +15,7 @@ from reactivation.adapters.patients import PatientRepository
 from reactivation.adapters.practices import PracticeRepository
 from reactivation.adapters.queue import MAX_DELAY_SECONDS, SendQueue
 from reactivation.adapters.recipients import RecipientRepository
-from reactivation.domain import sms
+from reactivation.domain import sequences, sms
 from reactivation.domain.budget import (
     DEFAULT_SEGMENT_PRICE,
     SmsBudget,
@@ -138,6 +138,11 @@ class SendService:
             return self._cancel(job, reason, now, contact)
         if contact is None or recipient is None:  # _cancel_reason cancels a job without one
             raise RuntimeError("a job to send has no contact: _cancel_reason lets none through")
+        sequence = found.sequences.get(job.sequence_id)
+        look_again = sequences.held_until(sequence, now) if sequence is not None else None
+        if look_again is not None:  # queued before a reply paused it: waits with its sequence
+            self._parking.park(job, look_again)
+            return Delivery(Outcome.DEFERRED, reason="sequence_paused")
         try:
             when = self._next_send_time(job, practice, found, recipient, now)
         except NoSendingHours:  # the patient's hours and the number's never meet

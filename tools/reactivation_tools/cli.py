@@ -8,9 +8,7 @@ import json
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -117,6 +115,9 @@ def _control(
 ) -> int:
     """Asks the running local stack's control API; prints its answer with `lines` (JSON with
     --json, or when no `lines` is given)."""
+    import urllib.error
+    import urllib.request
+
     api = _local_state(args)["api"]
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(api + path, data=data, method=method)
@@ -140,6 +141,9 @@ def _control(
 def _local_reply(args: argparse.Namespace) -> int:
     """A patient's text, as the carrier hands it to SNS: published on the inbound topic, which
     signs it and posts it to the webhook (InboundFunction); then what it was answered."""
+    import urllib.error
+    import urllib.request
+
     from reactivation_tools.local.stack import LocalStack
 
     description = _local_state(args)
@@ -173,6 +177,9 @@ def _local_reply(args: argparse.Namespace) -> int:
 
 def _outbox_to(api: str, number: str) -> list[str]:
     """The texts the local stack delivered to a number, oldest first."""
+    import urllib.error
+    import urllib.request
+
     with urllib.request.urlopen(f"{api}/_local/outbox", timeout=60) as answer:  # nosec B310
         return [m["body"] for m in json.loads(answer.read())["sms"] if m["to"] == number]
 
@@ -390,6 +397,9 @@ def _stored_practice(client: Any, table: str, practice_id: str) -> Any:
 
 def _import(args: argparse.Namespace) -> int:
     """Uploads DIR's export to the imports bucket and follows the import to its end."""
+    import urllib.error
+    import urllib.request
+
     from reactivation import clock
     from reactivation.adapters.imports import ExportStore, ImportRepository
     from reactivation.domain.importing import ExportFile
@@ -660,6 +670,9 @@ def _staff(args: argparse.Namespace) -> tuple[StaffService, str, Deployment]:
 
 def _business_now(deployment: Deployment) -> datetime:
     """The time staff act at: the clock's, or the local stack's own business time."""
+    import urllib.error
+    import urllib.request
+
     from reactivation import clock
 
     if deployment.local_api is None:
@@ -887,6 +900,8 @@ def _openings_list(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.request
     from datetime import datetime
 
     from reactivation import clock, wiring
@@ -1011,15 +1026,15 @@ def _staff_remove(args: argparse.Namespace) -> int:
 
 
 def _staff_commands(commands: Any) -> None:
-    from reactivation.domain.staff_access import Role
-
     staff_commands = _stack_group(commands, "staff", "who may sign in to the staff inbox")
     invite = staff_commands.add_parser(
         "invite", help="invite someone by email (a temporary password, changed at sign-in)"
     )
     invite.add_argument("practice_id")
     invite.add_argument("email")
-    invite.add_argument("--role", required=True, choices=[r.value for r in Role])
+    roles = _EnumValues("reactivation.domain.staff_access", "Role")
+    invite.add_argument("--role", required=True, metavar="ROLE", choices=roles,
+                        help="their role (a bad one lists them)")  # fmt: skip
     invite.set_defaults(run=_staff_invite)
     listed = staff_commands.add_parser("list", help="a practice's staff, their role and status")
     listed.add_argument("practice_id")
@@ -1040,10 +1055,25 @@ def _stack_group(commands: Any, name: str, help: str) -> Any:
     return group.add_subparsers(dest=f"{name}_command", required=True)
 
 
-def _intents() -> list[Any]:
-    from reactivation.domain.conversation import Intent
+class _EnumValues:
+    """argparse `choices` read from an enum when first asked (a value given, a bad one, or
+    --help), not when the parser is built: `preview` need not load the conversation's or
+    the staff's modules to start."""
 
-    return list(Intent)
+    def __init__(self, module: str, name: str) -> None:
+        self._module, self._name = module, name
+
+    def _values(self) -> list[str]:
+        import importlib
+
+        return [member.value for member in getattr(importlib.import_module(self._module),
+                                                   self._name)]  # fmt: skip
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1131,7 +1161,9 @@ def main(argv: list[str] | None = None) -> int:
     correct = reply_commands.add_parser("correct", help="set a reply's intent (counted)")
     correct.add_argument("practice_id")
     correct.add_argument("inbound_id")
-    correct.add_argument("intent", choices=[i.value for i in _intents()])
+    intents = _EnumValues("reactivation.domain.conversation", "Intent")
+    correct.add_argument("intent", metavar="INTENT", choices=intents,
+                         help="the reply's intent (a bad one lists them)")  # fmt: skip
     correct.set_defaults(run=_replies_correct)
 
     _staff_commands(commands)

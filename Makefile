@@ -40,7 +40,11 @@ demo: setup ## Start the local stack and run the slice end to end
 local: setup ## Run the local stack in the foreground (Ctrl-C stops it)
 	$(BIN)/reactivation local up
 
-test: setup chromium lint typecheck unit layer-check ## Everything CI runs: ruff, cfn-lint, bandit, mypy, pytest, layer
+# The checks that read the code run side by side on the two cores (each one's output printed
+# whole when it ends), then pytest, which takes both.
+test: setup chromium ## Everything CI runs: ruff, cfn-lint, bandit, mypy, the layer check, pytest
+	@$(MAKE) --no-print-directory -j 2 --output-sync=target lint typecheck layer-check
+	@$(MAKE) --no-print-directory unit
 
 lint: setup
 	$(BIN)/ruff check .

@@ -48,8 +48,10 @@ for root in map(Path, sys.argv[1:]):
         assert flags == 0b01, f"{source}: bytecode not unchecked-hash (flags {flags})"
     print(f"layer check: {root.parent.name} ships the bytecode of its {len(sources)} modules (unchecked-hash)")
 BYTECODE
-"$python" -m venv "$work/runtime"
-"$work/runtime/bin/python" -m pip install --quiet --disable-pip-version-check "$boto3_pin"
+# The runtime: the same Python with boto3 alone (compiled, as the Lambda runtime's is), by uv.
+uv="$root/.venv/bin/uv"
+"$uv" venv --quiet --python "$python" "$work/runtime"
+"$uv" pip install --quiet --python "$work/runtime/bin/python" --compile-bytecode "$boto3_pin"
 
 cat > "$work/probe.py" <<'PROBE'
 import importlib.util, sys
@@ -82,6 +84,20 @@ for logical_id in template.of_type("AWS::Serverless::Function"):
     print(code, *(layer["Ref"] for layer in properties.get("Layers", [])))
 LAYERS
 
+# Every function's environment as template.yaml gives it (stand-in resource names), read in
+# one Python: $work/environment/<folder>, export lines.
+mkdir "$work/environment"
+"$python" - "$root" "$work/environment" <<'ENVIRONMENT'
+import shlex, sys
+from pathlib import Path
+from reactivation_tools.local.environment import offline_specs
+root, out = Path(sys.argv[1]), Path(sys.argv[2])
+for spec in offline_specs(root / "template.yaml").values():
+    (out / spec.code_dir.name).write_text(
+        "".join(f"export {name}={shlex.quote(value)}\n" for name, value in spec.environment.items())
+    )
+ENVIRONMENT
+
 for function in $(ls "$root/functions"); do
   read -r -a given <<< "$(grep -E "^$function( |$)" "$work/function-layers" | cut -d' ' -f2-)"
   path="" signatures=no
@@ -89,8 +105,7 @@ for function in $(ls "$root/functions"); do
     path="${path:+$path:}$work/$layer/python"
     [ "$layer" = SignatureLayer ] && signatures=yes
   done
-  # The function's environment as template.yaml gives it (stand-in resource names).
-  environment="$("$python" -m reactivation_tools.local.environment "$function" "$root")"
+  environment="$(cat "$work/environment/$function")"
   (
     eval "$environment"
     AWS_DEFAULT_REGION=us-east-1 "$work/runtime/bin/python" -I "$work/probe.py" "$path" \

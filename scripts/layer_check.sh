@@ -19,7 +19,8 @@ print(" ".join(Template.load(Path(sys.argv[1])).of_type("AWS::Serverless::LayerV
 LAYERS
 )"
 for layer in $layers; do
-  make --no-print-directory -C "$root/layers/shared" "build-$layer" \
+  # a make of its own (run from `make test -j 2`, the parent's job slots are not its to share)
+  MAKEFLAGS= make --no-print-directory -C "$root/layers/shared" "build-$layer" \
     ARTIFACTS_DIR="$work/$layer" ARCH="$(uname -m)" PYTHON="$python"
 done
 # Only what runs in Lambda ships: the tools package (CLI, local stack, demo, preview) stays out.

@@ -14,7 +14,7 @@ from reactivation.adapters.recipients import RecipientRepository
 from reactivation.adapters.sequences import SequenceRepository
 from reactivation.domain import sequences
 from reactivation.domain.conversation import LastSent, SentKind
-from reactivation.domain.outreach import Decision, PendingStep, SendJob, SendStatus
+from reactivation.domain.outreach import Decision, Enrolment, PendingStep, SendJob, SendStatus
 from reactivation.domain.patients import AppointmentStatus
 from reactivation.domain.practice import MessageOverride
 from reactivation.domain.types import Campaign, Channel
@@ -102,11 +102,8 @@ def test_a_booking_that_appeared_meanwhile_cancels_it(aws: Aws, send: Handler) -
     assert sent_sms() == []
 
 
-def test_a_step_queued_before_a_question_paused_its_sequence_waits_until_staff_answer(
-    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[Any], None]
-) -> None:
-    # step 1 queued at 10:00; before it goes out the patient asks a question (from an
-    # earlier campaign's thread) and the sequence pauses: the text waits with it
+def paused_after_queueing(aws: Aws) -> tuple[SendJob, Enrolment]:
+    """Ana enrolled, her first step queued at RUN, then her sequence paused by a reply."""
     seed(aws)
     job = enrolled_job(aws)
     repository = SequenceRepository(aws.client("dynamodb"), aws.table)
@@ -115,6 +112,16 @@ def test_a_step_queued_before_a_question_paused_its_sequence_waits_until_staff_a
     repository.replace(sequence, queued_step)
     paused = sequences.paused(queued_step, RUN)
     repository.replace(queued_step, paused)
+    return job, paused
+
+
+def test_a_step_queued_before_a_question_paused_its_sequence_waits_until_staff_answer(
+    aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[Any], None]
+) -> None:
+    # step 1 queued at 10:00; before it goes out the patient asks a question (from an
+    # earlier campaign's thread) and the sequence pauses: the text waits with it
+    job, paused = paused_after_queueing(aws)
+    repository = SequenceRepository(aws.client("dynamodb"), aws.table)
     frozen_clock(RUN + timedelta(minutes=5))
     send = load_function("SendFunction")
     assert send(sqs_event(aws, [job.model_dump_json()])) == {"batchItemFailures": []}
@@ -138,13 +145,7 @@ def test_a_step_queued_before_a_question_paused_its_sequence_waits_until_staff_a
 def test_a_step_held_by_a_pause_goes_once_the_pause_deadline_has_passed(
     aws: Aws, load_function: Callable[[str], Handler], frozen_clock: Callable[[Any], None]
 ) -> None:
-    seed(aws)
-    job = enrolled_job(aws)
-    repository = SequenceRepository(aws.client("dynamodb"), aws.table)
-    (sequence,) = repository.due("bright-smile", RUN)
-    queued_step = sequences.after_step_queued(sequence)
-    repository.replace(sequence, queued_step)
-    repository.replace(queued_step, sequences.paused(queued_step, RUN))
+    job, _ = paused_after_queueing(aws)
     # nobody answered in the 7 days: it goes on by itself (a weekday morning, in hours)
     frozen_clock(RUN + sequences.PAUSE_DEADLINE)
     send = load_function("SendFunction")

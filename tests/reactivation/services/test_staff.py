@@ -221,9 +221,11 @@ def test_a_correction_is_counted_once_and_to_opt_out_opts_the_number_out(
         replies.corrections("bright-smile", NOW - timedelta(days=1), NOW + timedelta(days=1)) == 1
     )
 
+    paused_sequence(aws, "P-1")  # the reply's patient is in a sequence
     out = staff.correct_reply("bright-smile", "in-1", Intent.OPT_OUT, NOW + timedelta(minutes=1))
     assert out.changed and out.opted_out
     assert consent.opted_out("bright-smile", [NUMBER]) == {NUMBER}
+    assert active(aws, "P-1") is None  # ended, as STOP and a handoff closed as opt_out end it
     with pytest.raises(UnknownReply):
         staff.correct_reply("bright-smile", "in-nobody", Intent.BOOK, NOW)
 

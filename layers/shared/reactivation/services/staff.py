@@ -8,7 +8,7 @@ Time is passed in (`now`): the service never reads a clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -195,12 +195,13 @@ class StaffService:
         released = released_by_closing(handoff)
         for patient_id in released:
             self._sequences.release_hold(practice_id, patient_id)
+        resumed: list[str] = []
+        going_on: list[str] = []
+        ended: list[str] = []
         if outcome is HandoffOutcome.OPT_OUT:
-            self._consent.record(
-                practice_id, handoff.from_number, opted_out=True, at=now, recorded_at=now
-            )
-        resumed, ended, going_on = [], [], []
-        for patient_id in handoff.patient_ids:
+            ended = list(self.opt_out(practice_id, handoff.from_number, handoff.patient_ids, now))
+        patient_ids = handoff.patient_ids if outcome is not HandoffOutcome.OPT_OUT else ()
+        for patient_id in patient_ids:
             active = self._sequences.active(practice_id, patient_id)
             if active is None:
                 continue
@@ -221,6 +222,20 @@ class StaffService:
             handoff, released, outcome, tuple(resumed), tuple(ended), follow_up,
             opted_out=outcome is HandoffOutcome.OPT_OUT,
         )  # fmt: skip
+
+    def opt_out(
+        self, practice_id: str, number: str, patient_ids: Iterable[str], now: datetime
+    ) -> tuple[str, ...]:
+        """Staff opt a number out at the patient's request (a handoff closed so, a reply
+        corrected to an opt-out, the inbox's button): recorded at once, and every sequence of
+        the number's patients ended, as STOP ends them. The patients whose sequence ended."""
+        self._consent.record(practice_id, number, opted_out=True, at=now, recorded_at=now)
+        ended = []
+        for patient_id in patient_ids:
+            active = self._sequences.active(practice_id, patient_id)
+            if active is not None and self._end(active, now, ENDED_BY[HandoffOutcome.OPT_OUT]):
+                ended.append(patient_id)
+        return tuple(ended)
 
     def _end(self, active: Enrolment, now: datetime, reason: str) -> bool:
         return self._sequences.replace(active, sequences_domain.stopped(active, now, reason))
@@ -250,9 +265,7 @@ class StaffService:
         if not self._replies.correct(reply, intent, now):
             return Correction(reply.intent, intent, changed=False, opted_out=False)
         if opts_out(intent):
-            self._consent.record(
-                practice_id, reply.from_number, opted_out=True, at=now, recorded_at=now
-            )
+            self.opt_out(practice_id, reply.from_number, reply.patient_ids, now)
         return Correction(reply.intent, intent, changed=True, opted_out=opts_out(intent))
 
     def set_text(
@@ -412,7 +425,7 @@ class StaffInboxActions:
         consent = self._parts.consent
         if consent.opted_out(practice_id, [handoff.from_number]):
             return False
-        consent.record(practice_id, handoff.from_number, opted_out=True, at=now, recorded_at=now)
+        self.staff.opt_out(practice_id, handoff.from_number, handoff.patient_ids, now)
         if self._parts.opt_out_list is not None:
             practice = self.staff.practice(practice_id)
             self._parts.opt_out_list.opt_out(handoff.from_number, practice.sms_opt_out_list)

@@ -25,7 +25,7 @@ from reactivation.domain.conversation import Intent
 from reactivation.domain.handoffs import HOLDING_REASONS, Handoff, HandoffOutcome, HandoffReason
 from reactivation.domain.messages import MessageLibrary
 from reactivation.domain.openings import parse_openings
-from reactivation.domain.outreach import Enrolment, PendingFollowUp
+from reactivation.domain.outreach import PendingFollowUp
 from reactivation.domain.practice import MessageOverride, Practice
 from reactivation.domain.template_checks import TemplateProblem, check_practice
 
@@ -197,20 +197,19 @@ class StaffService:
             self._sequences.release_hold(practice_id, patient_id)
         resumed: list[str] = []
         going_on: list[str] = []
-        ended: list[str] = []
         if outcome is HandoffOutcome.OPT_OUT:
-            ended = list(self.opt_out(practice_id, handoff.from_number, handoff.patient_ids, now))
-        patient_ids = handoff.patient_ids if outcome is not HandoffOutcome.OPT_OUT else ()
-        for patient_id in patient_ids:
-            active = self._sequences.active(practice_id, patient_id)
-            if active is None:
-                continue
-            if outcome is HandoffOutcome.RESUME:
+            ended = self.opt_out(practice_id, handoff.from_number, handoff.patient_ids, now)
+        elif outcome is HandoffOutcome.RESUME:
+            ended = ()
+            for patient_id in handoff.patient_ids:
+                active = self._sequences.active(practice_id, patient_id)
+                if active is None:
+                    continue
                 if self._sequences.replace(active, sequences_domain.resumed(active, now)):
                     resumed.append(patient_id)
                 going_on.append(patient_id)
-            elif self._end(active, now, ENDED_BY[outcome]):
-                ended.append(patient_id)
+        else:
+            ended = self._end_all(practice_id, handoff.patient_ids, now, ENDED_BY[outcome])
         follow_up = None
         answered = handoff.reason is HandoffReason.QUESTION and outcome in (
             HandoffOutcome.RESUME,
@@ -219,7 +218,7 @@ class StaffService:
         if answered and not going_on and handoff.patient_ids:
             follow_up = self._follow_up(practice_id, handoff.patient_ids[0], now)
         return ClosedHandoff(
-            handoff, released, outcome, tuple(resumed), tuple(ended), follow_up,
+            handoff, released, outcome, tuple(resumed), ended, follow_up,
             opted_out=outcome is HandoffOutcome.OPT_OUT,
         )  # fmt: skip
 
@@ -230,15 +229,20 @@ class StaffService:
         corrected to an opt-out, the inbox's button): recorded at once, and every sequence of
         the number's patients ended, as STOP ends them. The patients whose sequence ended."""
         self._consent.record(practice_id, number, opted_out=True, at=now, recorded_at=now)
+        return self._end_all(practice_id, patient_ids, now, ENDED_BY[HandoffOutcome.OPT_OUT])
+
+    def _end_all(
+        self, practice_id: str, patient_ids: Iterable[str], now: datetime, reason: str
+    ) -> tuple[str, ...]:
+        """Ends each patient's active sequence; the patients whose sequence this ended."""
         ended = []
         for patient_id in patient_ids:
             active = self._sequences.active(practice_id, patient_id)
-            if active is not None and self._end(active, now, ENDED_BY[HandoffOutcome.OPT_OUT]):
+            if active is not None and self._sequences.replace(
+                active, sequences_domain.stopped(active, now, reason)
+            ):
                 ended.append(patient_id)
         return tuple(ended)
-
-    def _end(self, active: Enrolment, now: datetime, reason: str) -> bool:
-        return self._sequences.replace(active, sequences_domain.stopped(active, now, reason))
 
     def _follow_up(self, practice_id: str, patient_id: str, now: datetime) -> str | None:
         if self._follow_ups is None:

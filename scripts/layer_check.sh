@@ -41,11 +41,11 @@ fi
 import importlib.util, sys
 from pathlib import Path
 for root in map(Path, sys.argv[1:]):
-    sources = [p for p in root.rglob("*.py")]
-    missing = [p for p in sources if not Path(importlib.util.cache_from_source(str(p))).exists()]
-    assert not missing, f"{root}: {len(missing)} of {len(sources)} modules without bytecode"
+    sources = list(root.rglob("*.py"))
     for source in sources:
-        flags = int.from_bytes(Path(importlib.util.cache_from_source(str(source))).read_bytes()[4:8], "little")
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        assert cached.exists(), f"{source}: no bytecode"
+        flags = int.from_bytes(cached.read_bytes()[4:8], "little")
         assert flags == 0b01, f"{source}: bytecode not unchecked-hash (flags {flags})"
     print(f"layer check: {root.parent.name} ships the bytecode of its {len(sources)} modules (unchecked-hash)")
 BYTECODE
@@ -85,19 +85,10 @@ for logical_id in template.of_type("AWS::Serverless::Function"):
     print(code, *(layer["Ref"] for layer in properties.get("Layers", [])))
 LAYERS
 
-# Every function's environment as template.yaml gives it (stand-in resource names), read in
+# Every function's environment as template.yaml gives it (stand-in resource names), written in
 # one Python: $work/environment/<folder>, export lines.
 mkdir "$work/environment"
-"$python" - "$root" "$work/environment" <<'ENVIRONMENT'
-import shlex, sys
-from pathlib import Path
-from reactivation_tools.local.environment import offline_specs
-root, out = Path(sys.argv[1]), Path(sys.argv[2])
-for spec in offline_specs(root / "template.yaml").values():
-    (out / spec.code_dir.name).write_text(
-        "".join(f"export {name}={shlex.quote(value)}\n" for name, value in spec.environment.items())
-    )
-ENVIRONMENT
+"$python" -m reactivation_tools.local.environment "$root" "$work/environment"
 
 for function in $(ls "$root/functions"); do
   read -r -a given <<< "$(grep -E "^$function( |$)" "$work/function-layers" | cut -d' ' -f2-)"

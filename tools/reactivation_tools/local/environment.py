@@ -2,8 +2,8 @@
 resources (no AWS, no moto). For the cold-start bench and the layer check, so that neither
 types a variable or a resource name a second time.
 
-`python -m reactivation_tools.local.environment FUNCTION_DIR` prints `export NAME=VALUE` lines for
-the function whose CodeUri is functions/FUNCTION_DIR/.
+`python -m reactivation_tools.local.environment ROOT OUT_DIR` writes, for each function, a file
+OUT_DIR/<its CodeUri folder> of `export NAME=VALUE` lines (the layer check reads them).
 """
 
 from __future__ import annotations
@@ -46,15 +46,13 @@ def offline_specs(template_path: Path, stack_name: str = "offline") -> dict[str,
 
 
 def main(argv: list[str]) -> int:
-    directory = argv[1].strip("/")
-    root = Path(argv[2]) if len(argv) > 2 else Path.cwd()
+    root, out = Path(argv[1]), Path(argv[2])
     for spec in offline_specs(root / "template.yaml").values():
-        if spec.code_dir == (root / "functions" / directory).resolve():
-            for name, value in spec.environment.items():
-                print(f"export {name}={shlex.quote(value)}")
-            return 0
-    print(f"no function of template.yaml has CodeUri functions/{directory}/", file=sys.stderr)
-    return 1
+        exports = (
+            f"export {name}={shlex.quote(value)}\n" for name, value in spec.environment.items()
+        )
+        (out / spec.code_dir.name).write_text("".join(exports), encoding="utf-8")
+    return 0
 
 
 if __name__ == "__main__":

@@ -54,10 +54,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-_applied = False
 _sns_retries = False
-_queries = False
-_sqs_clock = False
 _sns_stamp_patched = False
 #: The clock SNS notifications are stamped with (None: the wall clock, moto's own).
 _sns_clock: Callable[[], datetime] | None = None
@@ -65,6 +62,11 @@ _last_stamp: datetime | None = None
 
 #: What the speed patches replaced: (owner, attribute, moto's own value).
 _replaced: list[tuple[Any, str, Any]] = []
+
+
+def _replaced_already(owner: Any, name: str) -> bool:
+    """Whether a speed patch already replaced it (each is applied once per process)."""
+    return any(held is owner and attribute == name for held, attribute, _ in _replaced)
 
 
 def _replace(owner: Any, name: str, value: Any) -> None:
@@ -132,11 +134,10 @@ def _attributes(backend: Any, table_name: str, key: Any) -> Any:
 
 
 def rollback_transactions_by_item() -> None:
-    global _applied
-    if _applied:
-        return
     from moto.dynamodb import models
 
+    if _replaced_already(models.DynamoDBBackend, "transact_write_items"):
+        return
     original = models.DynamoDBBackend.transact_write_items
 
     class _NoCopy:
@@ -181,7 +182,6 @@ def rollback_transactions_by_item() -> None:
             models.copy = copy  # type: ignore[attr-defined]
 
     _replace(models.DynamoDBBackend, "transact_write_items", transact_write_items)
-    _applied = True
 
 
 def sns_retries_failed_http_deliveries() -> None:
@@ -223,12 +223,12 @@ def sns_retries_failed_http_deliveries() -> None:
 
 
 def queries_read_their_partition() -> None:
-    global _queries
-    if _queries:
-        return
     import threading
 
     from moto.dynamodb.models.table import Table
+
+    if _replaced_already(Table, "query"):
+        return
 
     querying = threading.local()
     original_query, original_all_items = Table.query, Table.all_items
@@ -271,17 +271,16 @@ def queries_read_their_partition() -> None:
 
     _replace(Table, "query", query)
     _replace(Table, "all_items", all_items)
-    _queries = True
 
 
 def sqs_reads_the_clock_directly() -> None:
-    global _sqs_clock
-    if _sqs_clock:
-        return
     import time
 
     from moto.core.utils import unix_time as original
     from moto.sqs import models
+
+    if _replaced_already(models, "unix_time"):
+        return
 
     def unix_time(dt: Any = None) -> float:
         return time.time() if dt is None else float(original(dt))
@@ -291,7 +290,6 @@ def sqs_reads_the_clock_directly() -> None:
 
     _replace(models, "unix_time", unix_time)
     _replace(models, "unix_time_millis", unix_time_millis)
-    _sqs_clock = True
 
 
 #: The types of an attribute value the serializer writes as they are (not B, BS: base64).
@@ -321,7 +319,7 @@ def _as_stored(value: Any) -> bool:
 def items_answered_as_stored() -> None:
     from moto.core.serialize import BaseJSONSerializer
 
-    if any(owner is BaseJSONSerializer for owner, _, _ in _replaced):
+    if _replaced_already(BaseJSONSerializer, "_serialize_type_structure"):
         return
     original = BaseJSONSerializer._serialize_type_structure
 
@@ -337,7 +335,7 @@ def items_answered_as_stored() -> None:
 def server_lists_its_services_once() -> None:
     from moto import backends
 
-    if any(owner is backends for owner, _, _ in _replaced):
+    if _replaced_already(backends, "list_of_moto_modules"):
         return
     services = tuple(backends.list_of_moto_modules())
     _replace(backends, "list_of_moto_modules", lambda: services)

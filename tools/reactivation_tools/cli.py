@@ -8,6 +8,8 @@ import json
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -115,9 +117,6 @@ def _control(
 ) -> int:
     """Asks the running local stack's control API; prints its answer with `lines` (JSON with
     --json, or when no `lines` is given)."""
-    import urllib.error
-    import urllib.request
-
     api = _local_state(args)["api"]
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(api + path, data=data, method=method)
@@ -141,9 +140,6 @@ def _control(
 def _local_reply(args: argparse.Namespace) -> int:
     """A patient's text, as the carrier hands it to SNS: published on the inbound topic, which
     signs it and posts it to the webhook (InboundFunction); then what it was answered."""
-    import urllib.error
-    import urllib.request
-
     from reactivation_tools.local.stack import LocalStack
 
     description = _local_state(args)
@@ -177,9 +173,6 @@ def _local_reply(args: argparse.Namespace) -> int:
 
 def _outbox_to(api: str, number: str) -> list[str]:
     """The texts the local stack delivered to a number, oldest first."""
-    import urllib.error
-    import urllib.request
-
     with urllib.request.urlopen(f"{api}/_local/outbox", timeout=60) as answer:  # nosec B310
         return [m["body"] for m in json.loads(answer.read())["sms"] if m["to"] == number]
 
@@ -397,9 +390,6 @@ def _stored_practice(client: Any, table: str, practice_id: str) -> Any:
 
 def _import(args: argparse.Namespace) -> int:
     """Uploads DIR's export to the imports bucket and follows the import to its end."""
-    import urllib.error
-    import urllib.request
-
     from reactivation import clock
     from reactivation.adapters.imports import ExportStore, ImportRepository
     from reactivation.domain.importing import ExportFile
@@ -670,9 +660,6 @@ def _staff(args: argparse.Namespace) -> tuple[StaffService, str, Deployment]:
 
 def _business_now(deployment: Deployment) -> datetime:
     """The time staff act at: the clock's, or the local stack's own business time."""
-    import urllib.error
-    import urllib.request
-
     from reactivation import clock
 
     if deployment.local_api is None:
@@ -900,8 +887,6 @@ def _openings_list(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    import urllib.error
-    import urllib.request
     from datetime import datetime
 
     from reactivation import clock, wiring

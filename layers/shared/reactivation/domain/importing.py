@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from reactivation.domain.export_text import FileRefused
 from reactivation.domain.patients import (
@@ -200,6 +200,8 @@ class RowStream[Model]:
 
 class ImportCounts(BaseModel):
     """What happened to a file's rows so far. imported + rejected = rows read, always."""
+
+    model_config = ConfigDict(defer_build=True)  # built when first counted, not at import
 
     rows_read: int = 0
     imported: int = 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from reactivation.domain.importing import ExportFile, ImportCounts
 from reactivation.domain.types import Moment
@@ -88,6 +88,8 @@ class ImportPhase(StrEnum):
 
 
 class FileProgress(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built when first used, not at import
+
     counts: ImportCounts = Field(default_factory=ImportCounts)
     #: Our column -> the file's header for it (the rejected-rows CSV uses the file's names).
     header: dict[str, str] = Field(default_factory=dict)
@@ -103,6 +105,8 @@ class FileProgress(BaseModel):
 
 class ImportRecord(BaseModel):
     """An import as stored: its progress is a checkpoint, written after each chunk of rows."""
+
+    model_config = ConfigDict(defer_build=True)
 
     practice_id: str
     export_id: str

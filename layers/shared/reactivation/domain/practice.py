@@ -159,9 +159,10 @@ class Practice(Frozen):
     deactivation_review_percent: int = Field(default=10, ge=1, le=100)
     holdout_percent: int = Field(default=10, ge=0, le=50)
     enabled_campaigns: frozenset[Campaign] | None = None
-    sending_window: SendingWindow = SendingWindow()
+    # factories, not instances: an instance here would build both models' validators at import
+    sending_window: SendingWindow = Field(default_factory=SendingWindow)
     #: The weekly enrolment: by default Tuesday 10:00 local time, inside the sending window.
-    enrolment: EnrolmentSlot = EnrolmentSlot()
+    enrolment: EnrolmentSlot = Field(default_factory=EnrolmentSlot)
     #: lapsed_patient's upper bound: older contact data is stale.
     lapsed_max_months: int = Field(default=36, ge=12, le=120)
     #: An enrolment is credited with a booking made this many days after its first message.

@@ -8,8 +8,6 @@ import json
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -117,17 +115,15 @@ def _control(
 ) -> int:
     """Asks the running local stack's control API; prints its answer with `lines` (JSON with
     --json, or when no `lines` is given)."""
+    import urllib.error
+
     api = _local_state(args)["api"]
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(api + path, data=data, method=method)
     try:
-        # B310: the local stack's own control API (stack.json), never a user's URL
-        with urllib.request.urlopen(request, timeout=600) as response:  # nosec B310
-            answer = json.loads(response.read())
-            if lines is None or getattr(args, "json", False):
-                print(json.dumps(answer, indent=2))
-            else:
-                print("\n".join(lines(answer)))
+        answer = _local_api(api, path, body, method=method, timeout=600)
+        if lines is None or getattr(args, "json", False):
+            print(json.dumps(answer, indent=2))
+        else:
+            print("\n".join(lines(answer)))
     except urllib.error.HTTPError as error:
         print(f"{error.code}: {error.read().decode()}", file=sys.stderr)
         return 1
@@ -135,6 +131,20 @@ def _control(
         print(f"the local stack at {api} does not answer ({error.reason})", file=sys.stderr)
         return 2
     return 0
+
+
+def _local_api(
+    api: str, path: str, body: object = None, *, method: str | None = None, timeout: float = 60
+) -> Any:
+    """The local stack's own control API (stack.json's `api`, never a user's URL): its JSON
+    answer (a body given: POSTed). urllib is imported here, not at the top: only the local
+    stack's commands speak to it, and a preview, a practice's first command, is spared it."""
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(api + path, data=data, method=method)
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310
+        return json.loads(response.read())
 
 
 def _local_reply(args: argparse.Namespace) -> int:
@@ -158,10 +168,7 @@ def _local_reply(args: argparse.Namespace) -> int:
             "inboundMessageId": f"local-{time.time_ns()}",
         }),
     )  # fmt: skip
-    request = urllib.request.Request(f"{description['api']}/_local/drain", data=b"{}",
-                                     method="POST")  # fmt: skip
-    with urllib.request.urlopen(request, timeout=600):  # nosec B310 (the local stack's API)
-        pass
+    _local_api(description["api"], "/_local/drain", {}, timeout=600)
     answers = _outbox_to(description["api"], args.number)[len(before) :]
     print(f'{args.number} -> {practice.name}: "{args.text}"')
     for body in answers:
@@ -173,8 +180,7 @@ def _local_reply(args: argparse.Namespace) -> int:
 
 def _outbox_to(api: str, number: str) -> list[str]:
     """The texts the local stack delivered to a number, oldest first."""
-    with urllib.request.urlopen(f"{api}/_local/outbox", timeout=60) as answer:  # nosec B310
-        return [m["body"] for m in json.loads(answer.read())["sms"] if m["to"] == number]
+    return [m["body"] for m in _local_api(api, "/_local/outbox")["sms"] if m["to"] == number]
 
 
 def _conversation(args: argparse.Namespace) -> int:
@@ -414,13 +420,10 @@ def _import(args: argparse.Namespace) -> int:
         api = deployment.local_api
 
         def drain() -> None:
-            request = urllib.request.Request(f"{api}/_local/drain", data=b"{}", method="POST")
-            with (
-                contextlib.suppress(urllib.error.URLError),
-                # B310: local stack API
-                urllib.request.urlopen(request, timeout=3600),  # nosec B310
-            ):
-                pass
+            import urllib.error
+
+            with contextlib.suppress(urllib.error.URLError):
+                _local_api(api, "/_local/drain", {}, timeout=3600)
             drained.set()
 
         threading.Thread(target=drain, daemon=True).start()
@@ -664,9 +667,7 @@ def _business_now(deployment: Deployment) -> datetime:
 
     if deployment.local_api is None:
         return clock.now()
-    state = f"{deployment.local_api}/_local/state"  # the local stack's own API
-    with urllib.request.urlopen(state, timeout=60) as answer:  # nosec B310
-        return datetime.fromisoformat(json.loads(answer.read())["now"])
+    return datetime.fromisoformat(_local_api(deployment.local_api, "/_local/state")["now"])
 
 
 def _handoffs_list(args: argparse.Namespace) -> int:
@@ -887,9 +888,8 @@ def _openings_list(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from datetime import datetime
 
-    from reactivation import clock, wiring
+    from reactivation import wiring
     from reactivation.domain.report import ReportWeek, render
 
     deployment = _deployment(args)
@@ -905,11 +905,7 @@ def _report(args: argparse.Namespace) -> int:
     service = wiring.report_service_for(
         deployment.client, table, deployment.outputs.get("ReportSenderAddress", "")
     )
-    now = clock.now()
-    if deployment.local_api:  # the local stack keeps its own business time
-        state = f"{deployment.local_api}/_local/state"  # the local stack's own API
-        with urllib.request.urlopen(state, timeout=60) as answer:  # nosec B310
-            now = datetime.fromisoformat(json.loads(answer.read())["now"])
+    now = _business_now(deployment)  # the local stack keeps its own business time
     built = service.build(practice, week, now)
     email = render(built)
     out = Path(args.out or f"report-{practice.practice_id}-{week.label}.html")

@@ -8,8 +8,10 @@ every exclusion and every kind of bad row, then runs, each in a fresh process:
   reference  `bench/reference_segmentation.py` on the same files: the csv module and plain
              dicts, no pydantic, no tuning (the baseline of issue #23);
 
-and prints their wall time and peak RSS (the child's own ru_maxrss) side by side, and the
-number of patients on which their answers disagree (there should be none).
+Our modules' bytecode is written first (`cold_imports.our_bytecode`), as an installed copy
+has it after its first run. Prints their wall time and peak RSS (the child's own ru_maxrss)
+side by side, and the number of patients on which their answers disagree (there should be
+none).
 
 Run: `.venv/bin/python bench/preview_throughput.py [--patients N] [--appointments N]
 [--vertical dental] [--repeat N] [--export rich|import] [--keep DIR]`. `--export import` reads
@@ -32,6 +34,7 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from cold_imports import our_bytecode
 from import_throughput import generate as generate_import_export
 
 AS_OF = date(2026, 11, 24)
@@ -224,6 +227,7 @@ def main() -> None:
         options = ["--as-of", AS_OF.isoformat()] + (
             ["--vertical", args.vertical] if args.vertical else []
         )
+        our_bytecode()  # as an installed copy has it after its first run
         commands = {
             "project preview": [sys.executable, "-m", "reactivation_tools.cli", "preview",
                                 str(directory), *options],
@@ -240,6 +244,16 @@ def main() -> None:
             cpu = statistics.median(c for _, c, _ in runs)
             rss = statistics.median(r for _, _, r in runs)
             print(f"{name:<18}{wall:>8.2f}{cpu:>8.2f}{rss:>13.0f}")
+        # Each round ran both back to back: their ratio in a round moves less with a machine
+        # that speeds up and slows down between rounds than either median does.
+        ratios = sorted(
+            ours[1] / theirs[1]
+            for ours, theirs in zip(*figures.values(), strict=True)  # project, then reference
+        )
+        quartiles = statistics.quantiles(ratios, n=4, method="inclusive") if len(ratios) > 1 else ratios * 3
+        print(f"CPU, project / reference, each round: median {statistics.median(ratios):.2f}, "
+              f"middle half {quartiles[0]:.2f}-{quartiles[2]:.2f}, all {ratios[0]:.2f}-"
+              f"{ratios[-1]:.2f} ({len(ratios)} rounds)")  # fmt: skip
         ours = answers(Path(work) / "project preview.jsonl")
         theirs = answers(Path(work) / "plain reference.jsonl")
         differ = sorted(p for p in ours.keys() | theirs.keys() if ours.get(p) != theirs.get(p))

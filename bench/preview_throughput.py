@@ -250,7 +250,9 @@ def main() -> None:
             ours[1] / theirs[1]
             for ours, theirs in zip(*figures.values(), strict=True)  # project, then reference
         )
-        quartiles = statistics.quantiles(ratios, n=4, method="inclusive") if len(ratios) > 1 else ratios * 3
+        quartiles = (
+            statistics.quantiles(ratios, n=4, method="inclusive") if len(ratios) > 1 else ratios * 3
+        )
         print(f"CPU, project / reference, each round: median {statistics.median(ratios):.2f}, "
               f"middle half {quartiles[0]:.2f}-{quartiles[2]:.2f}, all {ratios[0]:.2f}-"
               f"{ratios[-1]:.2f} ({len(ratios)} rounds)")  # fmt: skip

@@ -32,19 +32,12 @@ $(BIN)/.installed: pyproject.toml tools/pyproject.toml requirements-dev.lock req
 	$(UV) --no-deps -e . -e tools
 	@touch $@
 
-# Our own modules compiled once (only those changed since), for the many processes a demo, a
-# local stack or the suite starts (each function of the local stack is one): where
-# PYTHONDONTWRITEBYTECODE is set, each would compile them again.
-BYTECODE := $(BIN)/python -m compileall -q -j 0 layers/shared/reactivation tools/reactivation_tools functions
-
 setup: $(BIN)/.installed ## Create the virtualenv and install the project and its tools
 
 demo: setup ## Start the local stack and run the slice end to end
-	$(BYTECODE)
 	$(BIN)/reactivation demo
 
 local: setup ## Run the local stack in the foreground (Ctrl-C stops it)
-	$(BYTECODE)
 	$(BIN)/reactivation local up
 
 # The checks that read the code run side by side on the two cores (each one's output printed
@@ -64,6 +57,11 @@ typecheck: setup
 
 # pytest-xdist: one worker per core (each provisions moto once; e2e stacks take free ports)
 PYTEST_WORKERS ?= 2
+
+# Our own modules compiled once (only those changed since), for the hundreds of processes the
+# suite starts (each local stack's functions): PYTHONDONTWRITEBYTECODE would have each compile
+# them again.
+BYTECODE := $(BIN)/python -m compileall -q -j 0 layers/shared/reactivation tools/reactivation_tools functions
 
 unit: setup
 	$(BYTECODE)

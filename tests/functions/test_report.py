@@ -137,7 +137,7 @@ def test_answers_and_confirmations_count_with_outreach_and_what_waits_for_the_te
 ) -> None:
     from reactivation.adapters.handoffs import HandoffRepository
     from reactivation.domain.handoffs import Handoff, HandoffReason, Team
-    from reactivation.domain.metrics import TextKind
+    from reactivation.domain.sms import TextKind
 
     seed(aws)
     sent_message(aws, "2026-11-24 10:00")
@@ -173,7 +173,7 @@ def test_the_inbound_answers_are_recorded_with_their_segments_and_a_failed_recor
     aws: Aws, caplog: pytest.LogCaptureFixture
 ) -> None:
     from reactivation.adapters.texts import RecordedSms
-    from reactivation.domain.metrics import TextKind
+    from reactivation.domain.sms import TextKind
 
     outbox = OutboxRepository(aws.client("dynamodb"), aws.table)
     channel = FakeSms()

@@ -18,7 +18,6 @@ from reactivation.domain.metrics import (
     PaidText,
     Period,
     SentMessage,
-    TextKind,
     figures,
     lift,
     trend,
@@ -28,6 +27,7 @@ from reactivation.domain.metrics import (
 from reactivation.domain.outcomes import KnownAppointment, Observed, Outcome, outcome
 from reactivation.domain.outreach import Enrolment
 from reactivation.domain.patients import Appointment, AppointmentStatus
+from reactivation.domain.sms import TextKind
 from reactivation.domain.types import Campaign, Channel, ServiceCategory
 from tests.builders import at
 

@@ -17,7 +17,6 @@ from reactivation.domain.metrics import (
     Figures,
     PaidText,
     Period,
-    TextKind,
     figures,
     lift,
     trend,
@@ -32,6 +31,7 @@ from reactivation.domain.report import (
     subject,
     table,
 )
+from reactivation.domain.sms import TextKind
 from tests.builders import at
 from tests.reactivation.domain.test_metrics import (
     COHORT,

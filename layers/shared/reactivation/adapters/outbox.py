@@ -27,7 +27,8 @@ from reactivation.domain.types import Campaign, Channel
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-    from reactivation.domain.metrics import PaidText, SentMessage, TextKind
+    from reactivation.domain.metrics import PaidText, SentMessage
+    from reactivation.domain.sms import TextKind
 
 
 class Claim(StrEnum):
@@ -240,7 +241,8 @@ class OutboxRepository(SmsSpend):  # its texts' spend, for the monthly budget
 
     def texts_between(self, practice_id: str, start: datetime, end: datetime) -> list[PaidText]:
         """The billed texts that are not outreach, sent in [start, end)."""
-        from reactivation.domain.metrics import PaidText, TextKind
+        from reactivation.domain.metrics import PaidText
+        from reactivation.domain.sms import TextKind
 
         return [
             PaidText(

@@ -9,8 +9,7 @@ from datetime import datetime
 
 from reactivation.adapters.channels import SmsChannel
 from reactivation.adapters.outbox import OutboxRepository
-from reactivation.domain.metrics import TextKind
-from reactivation.domain.sms import encode
+from reactivation.domain.sms import TextKind, encode
 from reactivation.observability import logger
 
 

@@ -11,13 +11,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from reactivation.domain.conversation import Intent, Reading, Reply
 from reactivation.domain.handoffs import Handoff, HandoffReason, Team
 from reactivation.domain.outcomes import Outcome
 from reactivation.domain.outreach import Enrolment
 from reactivation.domain.sequences import PAUSE_DEADLINE
+from reactivation.domain.sms import TextKind
 from reactivation.domain.types import Campaign, Channel
 
 #: Each group needs this many enrolments before the lift is worth stating.
@@ -27,16 +27,6 @@ Z = 1.959964
 #: A patient messaged in a period "replied" when they answered within this long of their
 #: first message in it: the same rule for a week and for four weeks, so that the rates agree.
 REPLY_WINDOW = timedelta(days=7)
-
-
-class TextKind(StrEnum):
-    """What a text the practice pays for was."""
-
-    OUTREACH = "outreach"  # a campaign's message
-    #: the system's answer to a reply: help, an offer of times, an FAQ's answer, an opt-out
-    #: or opt-in confirmed, a picked time held
-    ANSWER = "answer"
-    STAFF_REPLY = "staff_reply"  # a person's text from the staff inbox
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 # GSM 03.38 basic set and extension table (an extension character costs two septets).
 GSM7_BASIC = frozenset(
@@ -13,6 +14,16 @@ GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 
 #: The most characters one outreach SMS may hold (the TCPA healthcare exemption's bound).
 MAX_SMS_CHARACTERS = 160
+
+
+class TextKind(StrEnum):
+    """What a text the practice pays for was (the weekly report counts each kind)."""
+
+    OUTREACH = "outreach"  # a campaign's message
+    #: the system's answer to a reply: help, an offer of times, an FAQ's answer, an opt-out
+    #: or opt-in confirmed, a picked time held
+    ANSWER = "answer"
+    STAFF_REPLY = "staff_reply"  # a person's text from the staff inbox
 
 
 @dataclass(frozen=True)

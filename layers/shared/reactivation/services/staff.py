@@ -352,8 +352,7 @@ class StaffInboxActions:
         """A person's text to the patient from the practice's number, under the same consent
         checks as every text (never to an opted-out number) and never with a diagnosis or
         procedure name; counted as a staff reply, not outreach. Returns the channel's id."""
-        from reactivation.domain.metrics import TextKind
-        from reactivation.domain.sms import encode
+        from reactivation.domain.sms import TextKind, encode
         from reactivation.domain.staff_access import AuditAction
         from reactivation.domain.template_checks import denied_terms
 

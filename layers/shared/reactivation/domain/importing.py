@@ -682,7 +682,7 @@ def appointment_values(
     revenue = None
     if row.get("revenue"):
         try:
-            revenue = float(row["revenue"].replace("$", "").replace(",", ""))
+            revenue = parse_amount(row["revenue"])
         except ValueError:
             warn("revenue is not an amount: left out")
     # parse_moment and parse_enum, inlined: a million rows
@@ -709,6 +709,16 @@ def _appointment(
 ) -> Appointment:
     values = appointment_values(row, settings, warn)
     return _validated(Appointment, dict(zip(APPOINTMENT_COLUMNS, values, strict=True)))
+
+
+def parse_amount(value: str) -> float:
+    """An amount of money as an export writes it: 95, 1180.50, $1,180.50 (ValueError: not
+    one). A plain number is read as it is; the dollar sign and thousands commas, which float
+    never reads, are taken out only when it is not."""
+    try:
+        return float(value)
+    except ValueError:
+        return float(value.replace("$", "").replace(",", ""))
 
 
 def _count(value: str, column: str) -> int | None:
@@ -951,7 +961,7 @@ def _plain_appointment(
         amount = None
         if revenue:
             try:
-                amount = float(revenue.replace("$", "").replace(",", ""))
+                amount = parse_amount(revenue)
             except ValueError:
                 return None  # imported with a warning, by appointment_values
         return appointment_id, patient_id, starts_at, kind, state, provider or None, amount

@@ -888,7 +888,6 @@ def _openings_list(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-
     from reactivation import wiring
     from reactivation.domain.report import ReportWeek, render
 

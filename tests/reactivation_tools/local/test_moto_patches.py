@@ -3,6 +3,9 @@ what moto's own code gives (every test runs with them: tests/conftest.py)."""
 
 from __future__ import annotations
 
+import sys
+import threading
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,6 +71,76 @@ def test_a_transaction_that_succeeds_writes_what_motos_own_writes(aws: Aws) -> N
     with as_moto_wrote_it():
         assert transaction() == patched
     assert [(i["sk"]["S"], i["v"]["S"]) for i in patched] == [("kept", "after"), ("new", "x")]
+
+
+def test_two_instances_claiming_the_same_jobs_at_once_are_answered_one_after_the_other(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the send function's claim: the job's item and the number's slot, each only if absent.
+    # Two instances race for every job; a transaction that failed puts back what it saw
+    # before it ran, so that, answered side by side, the loser undid the winner's claim
+    # (and its retry sent the text again). DynamoDB's transactions are serializable.
+    from moto.dynamodb.models import DynamoDBBackend
+
+    inside: Counter[int] = Counter()  # the threads answering a request, and their depth
+    most = 0
+    counting = threading.Lock()
+
+    def counted(method: Any) -> Any:
+        def answer(*args: Any, **kwargs: Any) -> Any:
+            nonlocal most
+            with counting:
+                inside[threading.get_ident()] += 1
+                most = max(most, sum(1 for depth in inside.values() if depth))
+            try:
+                return method(*args, **kwargs)
+            finally:
+                with counting:
+                    inside[threading.get_ident()] -= 1
+
+        return answer
+
+    for name in ("transact_write_items", "get_item", "put_item", "delete_item"):
+        monkeypatch.setattr(DynamoDBBackend, name, counted(getattr(DynamoDBBackend, name)))
+    dynamodb, table, jobs = aws.client("dynamodb"), aws.table, 120
+    for n in range(300):  # a table of some size: each copy of an item takes its time
+        dynamodb.put_item(TableName=table, Item=_item(f"other{n}", "x" * 200))
+    # threads handed over every few microseconds, not every 5 ms: inside a request, as
+    # moto's server threads are under load
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    start = threading.Barrier(2)
+    won: dict[int, list[str]] = {job: [] for job in range(jobs)}
+
+    def instance(name: str) -> None:
+        for job in range(jobs):
+            start.wait()
+            try:
+                dynamodb.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": table, "Item": _item(f"job{job}", name),
+                             "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {"Put": {"TableName": table, "Item": _item(f"slot{job}", name),
+                             "ConditionExpression": "attribute_not_exists(pk)"}},
+                ])  # fmt: skip
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "TransactionCanceledException"
+            else:
+                won[job].append(name)
+
+    threads = [threading.Thread(target=instance, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    items = dynamodb.query(TableName=table, KeyConditionExpression="pk = :p",
+                           ExpressionAttributeValues=PARTITION)["Items"]  # fmt: skip
+    held = {i["sk"]["S"]: i["v"]["S"] for i in items}
+    assert all(len(winners) == 1 for winners in won.values())
+    assert all(held[f"job{j}"] == held[f"slot{j}"] == won[j][0] for j in range(jobs))
+    assert most == 1  # never two requests at once
 
 
 def test_a_query_gives_the_same_items_in_the_same_order(aws: Aws) -> None:

@@ -40,21 +40,33 @@ serializer makes of it. `items_answered_as_stored()`.
 for every request, to find which service a host name is. `server_lists_its_services_once()`
 lists them once: the same list.
 
-`storage_at_its_own_pace()` applies 1, 3, 4 and 6 (speed alone: the same answers), as the local
-stack, the benches and the tests do; `as_moto_wrote_it()` puts moto's own code back for a
-while, for the tests that compare the two.
+8. moto's server answers each request in a thread of its own, and DynamoDB requests run side
+by side: a transaction whose condition failed puts back the items (or tables) it copied
+before it ran, over what another request wrote meanwhile. Two send functions claiming the same
+job at once could each undo the other's claim and send the text twice, where DynamoDB's
+transactions are serializable. `table_requests_one_at_a_time()` answers DynamoDB requests one
+after another, as if each were alone: DynamoDB's isolation (no request sees a transaction
+half applied, none is lost under one that failed).
+
+`storage_at_its_own_pace()` applies 1, 3, 4 and 6 (speed alone: the same answers), and 8 with
+them, as the local stack, the benches and the tests do; `as_moto_wrote_it()` puts moto's own
+code back for a while, for the tests that compare the two, and keeps 8.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 _sns_retries = False
+#: Held by the DynamoDB request being answered (fix 8).
+_table_requests = threading.Lock()
+_table_requests_isolated = False
 _sns_stamp_patched = False
 #: The clock SNS notifications are stamped with (None: the wall clock, moto's own).
 _sns_clock: Callable[[], datetime] | None = None
@@ -76,7 +88,8 @@ def _replace(owner: Any, name: str, value: Any) -> None:
 
 def storage_at_its_own_pace() -> None:
     """Fixes 1, 3, 4 and 6: moto's DynamoDB and SQS at a speed that does not fall as they fill,
-    with the same answers."""
+    with the same answers; and DynamoDB's requests isolated from each other (fix 8)."""
+    table_requests_one_at_a_time()
     rollback_transactions_by_item()
     queries_read_their_partition()
     sqs_reads_the_clock_directly()
@@ -184,6 +197,23 @@ def rollback_transactions_by_item() -> None:
     _replace(models.DynamoDBBackend, "transact_write_items", transact_write_items)
 
 
+def table_requests_one_at_a_time() -> None:
+    """Fix 8: each DynamoDB request is answered while no other is (moto's server threads)."""
+    global _table_requests_isolated
+    if _table_requests_isolated:
+        return
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        with _table_requests:
+            return original(self)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    _table_requests_isolated = True
+
+
 def sns_retries_failed_http_deliveries() -> None:
     global _sns_retries
     if _sns_retries:
@@ -223,8 +253,6 @@ def sns_retries_failed_http_deliveries() -> None:
 
 
 def queries_read_their_partition() -> None:
-    import threading
-
     from moto.dynamodb.models.table import Table
 
     if _replaced_already(Table, "query"):

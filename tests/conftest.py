@@ -50,8 +50,9 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 # moto's transactions, queries and queue reads at a pace that does not fall as the account
-# fills (the same answers: tests/reactivation_tools/local/test_moto_patches.py), in every test
-# from the first, as in the local stack: not in those after the first local stack alone.
+# fills (the same answers: tests/reactivation_tools/local/test_moto_patches.py), and each of
+# its DynamoDB requests answered alone, as DynamoDB isolates them, in every test from the
+# first, as in the local stack: not in those after the first local stack alone.
 storage_at_its_own_pace()
 
 

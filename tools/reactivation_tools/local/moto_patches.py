@@ -49,8 +49,9 @@ after another, as if each were alone: DynamoDB's isolation (no request sees a tr
 half applied, none is lost under one that failed).
 
 `storage_at_its_own_pace()` applies 1, 3, 4 and 6 (speed alone: the same answers), and 8 with
-them, as the local stack, the benches and the tests do; `as_moto_wrote_it()` puts moto's own
-code back for a while, for the tests that compare the two, and keeps 8.
+them (1 puts back the items it copied, which is right only when nothing writes in between), as
+the local stack, the benches and the tests do; `as_moto_wrote_it()` puts moto's own code back
+for a while, for the tests that compare the two, and keeps 8.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def _replace(owner: Any, name: str, value: Any) -> None:
 
 def storage_at_its_own_pace() -> None:
     """Fixes 1, 3, 4 and 6: moto's DynamoDB and SQS at a speed that does not fall as they fill,
-    with the same answers; and DynamoDB's requests isolated from each other (fix 8)."""
+    with the same answers; and DynamoDB's requests isolated from each other (fix 8), without
+    which fix 1's rollback could put an item back over another request's write."""
     table_requests_one_at_a_time()
     rollback_transactions_by_item()
     queries_read_their_partition()
